@@ -1,0 +1,60 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let package = Package(
+    name: "muxgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "muxgate", targets: ["muxgate"]),
+        .executable(name: "muxgate-fixture", targets: ["muxgate-fixture"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .executableTarget(
+            name: "muxgate",
+            dependencies: ["MuxgateCore"]
+        ),
+        .target(
+            name: "MuxgateCore",
+            dependencies: [
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "MuxgateTesting",
+            dependencies: ["MuxgateCore"]
+        ),
+        .executableTarget(
+            name: "muxgate-fixture"
+        ),
+        .testTarget(
+            name: "MuxgateCoreTests",
+            dependencies: ["MuxgateCore", "MuxgateTesting"]
+        ),
+        .testTarget(
+            name: "MuxgateIntegrationTests",
+            dependencies: ["MuxgateCore", "MuxgateTesting"]
+        ),
+    ]
+)
+
+for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}
