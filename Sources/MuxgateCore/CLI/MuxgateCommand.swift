@@ -1,0 +1,57 @@
+package import ArgumentParser
+import Foundation
+import Logging
+
+/// `muxgate`: one MCP server in front of many.
+///
+/// Exit codes: 0 success; 1 a command found problems (`check`); 2 the configuration is invalid;
+/// 3 a runtime failure.
+package struct MuxgateCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "muxgate",
+        abstract: "An aggregating MCP proxy: one stdio server in front of many child MCP servers.",
+        version: MuxgateVersion.current,
+        subcommands: [ServeCommand.self, ToolsCommand.self],
+        defaultSubcommand: ServeCommand.self)
+
+    package init() {}
+}
+
+/// Options every command that reads a configuration shares.
+package struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "The configuration file (default: ./muxgate.yaml, then $XDG_CONFIG_HOME/muxgate/config.yaml).")
+    var config: String?
+
+    @Option(name: .long, help: "Log level on stderr: trace, debug, info, notice, warning, error, critical (or MUXGATE_LOG_LEVEL).")
+    var logLevel: String?
+
+    package init() {}
+
+    package func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError("'\(logLevel)' is not a log level (trace, debug, info, notice, warning, error, critical)")
+        }
+    }
+
+    /// Sets up logging to stderr (stdout belongs to the protocol) and returns the root logger.
+    func bootstrapLogging() -> Logger {
+        let name = logLevel ?? ProcessInfo.processInfo.environment["MUXGATE_LOG_LEVEL"] ?? "info"
+        let level = Logger.Level(rawValue: name) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        return Logger(label: "muxgate")
+    }
+
+    /// Loads the configuration or exits with status 2 and the error on stderr.
+    func loadConfig() throws -> MuxgateConfig {
+        do {
+            return try ConfigLoader().load(config)
+        } catch {
+            FileHandle.standardError.write(Data("muxgate: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `muxgate tools`: starts the children and prints what the IDE will see.
+struct ToolsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tools", abstract: "Start the configured servers and print the tools the IDE will see.")
+
+    @OptionGroup var options: ConfigOptions
+
+    @Flag(help: "Print the exact tools/list result muxgate would send.")
+    var json = false
+
+    func run() async throws {
+        let logger = options.bootstrapLogging()
+        let config = try options.loadConfig()
+        let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
+        let catalogue = try await gateway.withChildren { await $0.settledCatalogue() }
+        if json {
+            print(catalogue.listResult.encodedString)
+            return
+        }
+        let rows = catalogue.entries.map { entry -> [String] in
+            let definition = try? JSONSlice.parse(entry.definition)
+            let description = definition?["description"]?.string ?? ""
+            let firstLine = description.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+            return [entry.exposedName, entry.server, entry.originalName, String(firstLine.prefix(70))]
+        }
+        print(Table(header: ["TOOL", "SERVER", "CHILD'S NAME", "DESCRIPTION"], rows: rows).rendered)
+        for child in gateway.children {
+            switch child.phase {
+            case .ready: continue
+            case .failed(let reason), .exited(let reason): print("! \(child.name): \(reason)")
+            default: print("! \(child.name): not ready within \(config.startupTimeout(for: child.config).seconds)s")
+            }
+        }
+    }
+}
+
+extension Gateway {
+    /// Runs the children for the duration of `body`, then stops them gracefully.
+    package func withChildren<T: Sendable>(_ body: @Sendable (Gateway) async throws -> T) async throws -> T {
+        let group = ServiceGroup(services: [self], logger: Logger(label: "muxgate"))
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            defer { tasks.cancelAll() }
+            let value = try await body(self)
+            await group.triggerGracefulShutdown()
+            while let next = try await tasks.next() { if let next { return next } }
+            return value
+        }
+    }
+
+    /// Starts the children, waits for them (at most the start-up bound) and returns the catalogue.
+    package func settledCatalogue() async -> ToolCatalogue {
+        startChildren()
+        await waitForChildren()
+        return catalogue
+    }
+}

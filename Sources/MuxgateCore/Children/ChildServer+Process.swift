@@ -1,0 +1,329 @@
+import Foundation
+import Logging
+import Subprocess
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension ChildServer {
+    /// Runs the child's process once, from spawn to reaped exit.
+    func runProcess() async {
+        guard case .stdio(let command, let args, let env, let cwd) = config.transport else {
+            state.withLock { $0.consecutiveFailures += 1 }
+            fail(with: "Streamable HTTP children are not supported by this version of muxgate yet (url servers)")
+            return
+        }
+        let stopLatch = Latch()
+        let (outbox, outboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let (refresh, refreshContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        state.withLock { state in
+            state.stopLatch = stopLatch
+            state.outbox = outboxContinuation
+            state.refresh = refreshContinuation
+            state.stderrTail = []
+        }
+        if state.withLock({ $0.stopping }) { stopLatch.fire() }
+        logger.info("starting: \(([command] + args).joined(separator: " "))")
+
+        var platformOptions = PlatformOptions()
+        platformOptions.processGroupID = 0
+        let executable: Executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
+        let environment = Environment.inherit.updating(
+            Dictionary(uniqueKeysWithValues: env.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
+
+        var outcome: String
+        do {
+            let result = try await withThrowingTaskGroup(of: Void.self) { outer in
+                outer.addTask { await self.escalate(stopLatch, outbox: outboxContinuation) }
+                defer { outer.cancelAll() }
+                return try await Subprocess.run(
+                    executable, arguments: Arguments(args), environment: environment,
+                    workingDirectory: cwd.map { FilePath($0) }, platformOptions: platformOptions,
+                    input: .inputWriter, output: .sequence, error: .sequence
+                ) { execution in
+                    state.withLock { $0.processGroup = execution.processIdentifier.value }
+                    await withTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            await self.writeLoop(outbox, to: execution.standardInputWriter)
+                        }
+                        group.addTask {
+                            await self.readStderr(execution.standardError)
+                        }
+                        group.addTask {
+                            await self.handshake(stopLatch: stopLatch)
+                            for await _ in refresh { await self.refreshTools() }
+                        }
+                        await self.readStdout(execution.standardOutput)
+                        stopLatch.fire()
+                        outboxContinuation.finish()
+                        refreshContinuation.finish()
+                        group.cancelAll()
+                    }
+                }
+            }
+            outcome = Self.describe(result.terminationStatus)
+        } catch {
+            outcome = "could not be started: \(error) (is '\(command)' installed and on PATH?)"
+        }
+        // Grandchildren (uvx → python) may outlive the leader: end the whole group.
+        if let group = state.withLock({ $0.processGroup }) {
+            kill(-group, SIGKILL)
+        }
+        let stopping = state.withLock { state -> Bool in
+            state.outbox = nil
+            state.refresh = nil
+            state.stopLatch = nil
+            state.processGroup = nil
+            state.serverHello = nil
+            state.tools = []
+            if state.phase != .ready { state.consecutiveFailures += 1 }
+            return state.stopping
+        }
+        let wasReady = phase == .ready
+        if stopping {
+            logger.info("stopped (\(outcome))")
+            failPending("server '\(name)' was stopped (muxgate is shutting down)")
+            setPhase(.stopped)
+        } else {
+            let tail = stderrTail.suffix(5).joined(separator: "\n  ")
+            logger.error("exited: \(outcome)\(tail.isEmpty ? "" : "; last stderr:\n  " + tail)")
+            failPending("server '\(name)' exited (\(outcome)) before answering")
+            if wasReady {
+                setPhase(.exited(outcome))
+            } else if case .failed = phase {
+                // The handshake already said why.
+            } else {
+                setPhase(.failed("exited during start-up (\(outcome))\(tail.isEmpty ? "" : "; stderr: " + tail)"))
+            }
+        }
+        events.yield(.unavailable(server: name, reason: outcome))
+    }
+
+    private static func describe(_ status: TerminationStatus) -> String {
+        switch status {
+        case .exited(let code): "exit status \(code)"
+        case .signaled(let signal): "killed by signal \(signal)"
+        }
+    }
+
+    private func fail(with reason: String) {
+        logger.error("\(reason)")
+        setPhase(.failed(reason))
+        events.yield(.unavailable(server: name, reason: reason))
+    }
+
+    private func failPending(_ message: String) {
+        let pending = state.withLock { state in
+            defer { state.pending = [:] }
+            return Array(state.pending.values)
+        }
+        for continuation in pending {
+            continuation.resume(throwing: JSONRPCError.serverUnavailable(message))
+        }
+    }
+
+    /// Once stopping is requested: close stdin, then SIGTERM, then SIGKILL the process group.
+    private func escalate(_ stop: Latch, outbox: AsyncStream<[UInt8]>.Continuation) async {
+        await stop.wait()
+        outbox.finish()
+        for signal in [SIGTERM, SIGKILL] {
+            do {
+                try await Task.sleep(for: Self.shutdownGrace)
+            } catch {
+                return
+            }
+            guard let group = state.withLock({ $0.processGroup }) else { return }
+            logger.warning("did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL") to its process group")
+            kill(-group, signal)
+        }
+    }
+
+    private func writeLoop(_ outbox: AsyncStream<[UInt8]>, to writer: StandardInputWriter) async {
+        for await line in outbox {
+            do {
+                _ = try await writer.write(line)
+            } catch {
+                logger.warning("cannot write to its stdin: \(error)")
+                break
+            }
+        }
+        try? await writer.finish()
+    }
+
+    private func readStderr(_ stream: SubprocessOutputSequence) async {
+        var framer = LineFramer(maximumLineBytes: 64 << 10)
+        let handle: (LineFramer.Event) -> Void = { event in
+            let text: String
+            switch event {
+            case .line(let bytes): text = String(decoding: bytes, as: UTF8.self)
+            case .oversized(let count): text = "[\(count) bytes without a newline]"
+            }
+            self.logger.info("stderr: \(text)")
+            self.state.withLock { state in
+                state.stderrTail.append(text)
+                if state.stderrTail.count > Self.stderrTailLines { state.stderrTail.removeFirst() }
+            }
+        }
+        do {
+            for try await chunk in stream {
+                chunk.withUnsafeBytes { framer.push($0, handle) }
+            }
+        } catch {
+            // The process is gone; what was read is logged.
+        }
+        framer.finish(handle)
+    }
+
+    private func readStdout(_ stream: SubprocessOutputSequence) async {
+        var framer = LineFramer(maximumLineBytes: maxMessageBytes)
+        var lines: [[UInt8]] = []
+        let collect: (LineFramer.Event) -> Void = { event in
+            switch event {
+            case .line(let bytes): lines.append(bytes)
+            case .oversized(let count):
+                self.logger.error("dropped a message of \(count) bytes from its stdout: over the \(self.maxMessageBytes)-byte cap")
+            }
+        }
+        do {
+            for try await chunk in stream {
+                chunk.withUnsafeBytes { framer.push($0, collect) }
+                for line in lines { handleLine(line) }
+                lines.removeAll(keepingCapacity: true)
+            }
+        } catch {
+            logger.debug("stdout ended: \(error)")
+        }
+        framer.finish(collect)
+        for line in lines { handleLine(line) }
+    }
+
+    /// Routes one line from the child's stdout.
+    func handleLine(_ line: [UInt8]) {
+        let message: JSONRPCMessage
+        do {
+            message = try JSONRPCMessage.parse(line)
+        } catch {
+            let preview = String(decoding: line.prefix(200), as: UTF8.self)
+            logger.warning("dropped a line from its stdout that is not JSON-RPC (\(error.error.message)): \(preview)")
+            return
+        }
+        switch message.kind {
+        case .response:
+            guard let id = message.id?.int, let waiter = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
+                logger.warning("dropped a response to an unknown request id \(message.id?.text ?? "null")")
+                return
+            }
+            waiter.resume(returning: message)
+        case .request:
+            if message.method == "ping", let id = message.id {
+                notify(JSONRPC.result(id: Array(id.bytes), .object([])))
+            } else {
+                events.yield(.request(server: name, message))
+            }
+        case .notification:
+            if message.method == "notifications/tools/list_changed" {
+                state.withLock { $0.refresh }?.yield()
+            } else {
+                events.yield(.notification(server: name, message))
+            }
+        }
+    }
+
+    /// The MCP handshake: `initialize`, `notifications/initialized`, then the tool list.
+    private func handshake(stopLatch: Latch) async {
+        let hello = state.withLock { $0.hello } ?? .standalone
+        let params = JSONValue.object([
+            ("protocolVersion", .string(hello.protocolVersion)),
+            ("capabilities", hello.capabilities),
+            ("clientInfo", hello.clientInfo),
+        ])
+        let response: JSONRPCMessage
+        do {
+            response = try await exchange("initialize", timeout: startupTimeout) { id in
+                JSONRPC.request(id: id, method: "initialize", params: params)
+            }
+        } catch {
+            if Task.isCancelled || stopLatch.isFired { return }
+            let reason = (error as? JSONRPCError)?.message ?? "\(error)"
+            handshakeFailed("initialize failed: \(reason)", stopLatch)
+            return
+        }
+        guard let result = response.result else {
+            handshakeFailed("initialize was refused: \(response.error?.text ?? "")", stopLatch)
+            return
+        }
+        guard let version = result["protocolVersion"]?.string, ProtocolVersion.supported.contains(version) else {
+            handshakeFailed(
+                "it answered protocol version \(result["protocolVersion"]?.text ?? "none"), which muxgate does not speak "
+                    + "(it speaks \(ProtocolVersion.supported.joined(separator: ", ")))", stopLatch)
+            return
+        }
+        let serverHello = ServerHello(
+            protocolVersion: version,
+            capabilities: result["capabilities"] ?? (try! JSONSlice.parse("{}")),
+            serverInfo: result["serverInfo"],
+            instructions: result["instructions"]?.string)
+        state.withLock { $0.serverHello = serverHello }
+        notify(JSONRPC.notification(method: "notifications/initialized", params: nil))
+        let info = serverHello.serverInfo.map { "\($0["name"]?.string ?? "?") \($0["version"]?.string ?? "")" } ?? "?"
+        do {
+            let tools = serverHello.hasTools ? try await listAll("tools/list", key: "tools") : []
+            state.withLock { state in
+                state.tools = tools
+                state.consecutiveFailures = 0
+            }
+            logger.info("ready: \(info), protocol \(version), \(tools.count) tools")
+        } catch {
+            if Task.isCancelled || stopLatch.isFired { return }
+            handshakeFailed("tools/list failed: \(error)", stopLatch)
+            return
+        }
+        setPhase(.ready)
+        events.yield(.toolsChanged(server: name))
+    }
+
+    private func handshakeFailed(_ reason: String, _ stopLatch: Latch) {
+        let tail = stderrTail.suffix(5).joined(separator: " | ")
+        fail(with: reason + (tail.isEmpty ? "" : "; stderr: " + tail))
+        stopLatch.fire()
+    }
+
+    /// Re-reads the tool list after the child said it changed.
+    private func refreshTools() async {
+        guard phase == .ready else { return }
+        do {
+            let tools = try await listAll("tools/list", key: "tools")
+            state.withLock { $0.tools = tools }
+            logger.info("tool list changed: \(tools.count) tools")
+            events.yield(.toolsChanged(server: name))
+        } catch {
+            logger.error("could not re-read its tool list: \(error)")
+        }
+    }
+
+    /// Follows `nextCursor` to the end of a paginated list.
+    func listAll(_ method: String, key: String) async throws -> [JSONSlice] {
+        var items: [JSONSlice] = []
+        var cursor: String?
+        var seen: Set<String> = []
+        repeat {
+            let params: JSONValue? = cursor.map { .object([("cursor", .string($0))]) }
+            let response = try await exchange(method, timeout: startupTimeout) { id in
+                JSONRPC.request(id: id, method: method, params: params)
+            }
+            guard let result = response.result, let page = result[key], page.kind == .array else {
+                throw JSONRPCError.internalError(
+                    "server '\(name)' answered \(method) without a '\(key)' list: \(response.error?.text ?? response.root.text.prefix(200).description)")
+            }
+            items.append(contentsOf: page.elements)
+            cursor = result["nextCursor"]?.string
+            if let next = cursor, !seen.insert(next).inserted {
+                throw JSONRPCError.internalError("server '\(name)' repeated the cursor '\(next)' in \(method)")
+            }
+        } while cursor != nil
+        return items
+    }
+}

@@ -1,0 +1,276 @@
+import Foundation
+package import Logging
+package import ServiceLifecycle
+import Subprocess
+import Synchronization
+import SystemPackage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One child MCP server: its process, its handshake, its in-flight requests and its tool list.
+///
+/// The child runs as a `Service`. It is started on demand (the IDE's `initialize`, or a call),
+/// in its own process group; its stderr is drained continuously into the log; every request
+/// muxgate sends it has a timeout; when it exits, its in-flight requests are failed at once and
+/// the next request restarts it (with backoff after repeated failures).
+package final class ChildServer: Service, Sendable {
+    package enum Phase: Sendable, Equatable {
+        case idle, starting, ready
+        case exited(String)
+        case failed(String)
+        case stopped
+    }
+
+    package let config: ServerConfig
+    package var name: String { config.name }
+    package let startupTimeout: Duration
+    package let callTimeout: Duration
+    let maxMessageBytes: Int
+    let logger: Logger
+    let events: AsyncStream<ChildEvent>.Continuation
+    private let wakeups: AsyncStream<Void>
+    private let wakeup: AsyncStream<Void>.Continuation
+    let state: Mutex<State>
+
+    /// How long a child has to exit after its stdin is closed, and again after SIGTERM.
+    static let shutdownGrace: Duration = .seconds(2)
+    static let stderrTailLines = 20
+
+    struct State {
+        var phase: Phase = .idle
+        var hello: ClientHello?
+        var serverHello: ServerHello?
+        var tools: [JSONSlice] = []
+        var nextID = 0
+        var pending: [Int: CheckedContinuation<JSONRPCMessage, any Error>] = [:]
+        var outbox: AsyncStream<[UInt8]>.Continuation?
+        var refresh: AsyncStream<Void>.Continuation?
+        var stopLatch: Latch?
+        var nextWaiter = 0
+        var settledWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        var stderrTail: [String] = []
+        var processGroup: pid_t?
+        var consecutiveFailures = 0
+        var stopping = false
+    }
+
+    package init(
+        config: ServerConfig, startupTimeout: Duration, callTimeout: Duration, maxMessageBytes: Int,
+        logger: Logger, events: AsyncStream<ChildEvent>.Continuation
+    ) {
+        self.config = config
+        self.startupTimeout = startupTimeout
+        self.callTimeout = callTimeout
+        self.maxMessageBytes = maxMessageBytes
+        var logger = logger
+        logger[metadataKey: "muxgate.server"] = .string(config.name)
+        self.logger = logger
+        self.events = events
+        (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        state = Mutex(State())
+    }
+
+    // MARK: - What the gateway reads
+
+    package var phase: Phase { state.withLock { $0.phase } }
+    package var tools: [JSONSlice] { state.withLock { $0.tools } }
+    package var serverHello: ServerHello? { state.withLock { $0.serverHello } }
+    package var stderrTail: [String] { state.withLock { $0.stderrTail } }
+
+    // MARK: - Lifecycle
+
+    /// Starts the child (if it is not running) with what the IDE said in `initialize`.
+    package func start(with hello: ClientHello) {
+        state.withLock { $0.hello = hello }
+        requestStart()
+    }
+
+    /// Waits until the child is ready or has failed, or until `deadline`.
+    package func waitUntilSettled(until deadline: ContinuousClock.Instant) async {
+        let token = state.withLock { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        _ = try? await withTimeout(max(.zero, deadline - .now)) { [self] in
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let settled = state.withLock { state -> Bool in
+                        guard state.phase == .starting && !Task.isCancelled else { return true }
+                        state.settledWaiters[token] = continuation
+                        return false
+                    }
+                    if settled { continuation.resume() }
+                }
+            } onCancel: {
+                state.withLock { $0.settledWaiters.removeValue(forKey: token) }?.resume()
+            }
+        }
+    }
+
+    package func run() async throws {
+        await withTaskCancellationHandler {
+            await runUntilStopped()
+        } onCancel: {
+            self.stop()
+        }
+    }
+
+    private func runUntilStopped() async {
+        await withGracefulShutdownHandler {
+            for await _ in wakeups {
+                guard let delay = state.withLock({ $0.stopping ? nil : Self.backoff($0.consecutiveFailures) }) else { break }
+                if delay > .zero {
+                    logger.info("restarting after \(delay)")
+                    try? await Task.sleep(for: delay)
+                }
+                if Task.isCancelled || state.withLock({ $0.stopping }) { break }
+                await runProcess()
+            }
+        } onGracefulShutdown: {
+            self.stop()
+        }
+        stop()
+    }
+
+    /// Stops the child for good: stdin closed, then SIGTERM, then SIGKILL to its process group.
+    package func stop() {
+        let (latch, waiters) = state.withLock { state -> (Latch?, [CheckedContinuation<Void, Never>]) in
+            state.stopping = true
+            if state.phase != .ready && state.phase != .starting { state.phase = .stopped }
+            defer { state.settledWaiters = [:] }
+            return (state.stopLatch, Array(state.settledWaiters.values))
+        }
+        wakeup.finish()
+        latch?.fire()
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// The delay before restart number `failures` (immediate first, then doubling to 30 s).
+    static func backoff(_ failures: Int) -> Duration {
+        guard failures > 1 else { return .zero }
+        return min(.milliseconds(250) * (1 << min(failures - 2, 10)), .seconds(30))
+    }
+
+    private func requestStart() {
+        let start = state.withLock { state -> Bool in
+            switch state.phase {
+            case .idle, .exited, .failed:
+                guard !state.stopping else { return false }
+                state.phase = .starting
+                return true
+            case .starting, .ready, .stopped:
+                return false
+            }
+        }
+        if start { wakeup.yield() }
+    }
+
+    func setPhase(_ phase: Phase) {
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.phase = state.stopping && phase != .ready ? .stopped : phase
+            guard phase != .starting else { return [] }
+            defer { state.settledWaiters = [:] }
+            return Array(state.settledWaiters.values)
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: - Requests
+
+    /// Sends a request once the child is ready (starting it if needed) and awaits its response.
+    ///
+    /// - Parameters:
+    ///   - method: The method, for error messages and timeouts.
+    ///   - timeout: How long the child has to answer; on timeout it gets `notifications/cancelled`.
+    ///   - build: Makes the request line given the id muxgate assigned (raw JSON).
+    /// - Throws: `JSONRPCError` when the child is unavailable, exits, or times out;
+    ///   `CancellationError` when the caller was cancelled.
+    package func request(
+        _ method: String, timeout: Duration? = nil, build: @Sendable ([UInt8]) -> [UInt8]
+    ) async throws -> JSONRPCMessage {
+        try await ensureReady()
+        return try await exchange(method, timeout: timeout ?? callTimeout, build: build)
+    }
+
+    /// Sends a notification if the child is running; dropped otherwise.
+    package func notify(_ line: [UInt8]) {
+        state.withLock { $0.outbox }?.yield(line + [0x0A])
+    }
+
+    /// Cancels one of muxgate's in-flight requests to this child (the IDE cancelled it).
+    package func cancel(id: Int, reason: String?) {
+        let waiter = state.withLock { $0.pending.removeValue(forKey: id) }
+        guard let waiter else { return }
+        waiter.resume(throwing: CancellationError())
+        sendCancelled(id: id, reason: reason)
+    }
+
+    private func ensureReady() async throws {
+        if state.withLock({ $0.phase == .ready }) { return }
+        requestStart()
+        await waitUntilSettled(until: .now + startupTimeout)
+        switch phase {
+        case .ready: return
+        case .starting:
+            throw JSONRPCError.serverUnavailable(
+                "server '\(name)' did not finish starting within \(startupTimeout.seconds)s")
+        case .failed(let reason), .exited(let reason):
+            throw JSONRPCError.serverUnavailable("server '\(name)' is unavailable: \(reason)")
+        case .idle, .stopped:
+            throw JSONRPCError.serverUnavailable("server '\(name)' is stopped (muxgate is shutting down)")
+        }
+    }
+
+    /// Sends one request on the current process and awaits the response (no readiness check).
+    func exchange(
+        _ method: String, timeout: Duration, build: @Sendable ([UInt8]) -> [UInt8]
+    ) async throws -> JSONRPCMessage {
+        let (id, outbox) = state.withLock { state -> (Int, AsyncStream<[UInt8]>.Continuation?) in
+            state.nextID += 1
+            return (state.nextID, state.outbox)
+        }
+        guard let outbox else {
+            throw JSONRPCError.serverUnavailable("server '\(name)' is not running")
+        }
+        let line = build(Array(String(id).utf8)) + [0x0A]
+        do {
+            return try await withTimeout(timeout) { [self] in
+                try await withTaskCancellationHandler {
+                    try await withCheckedThrowingContinuation { continuation in
+                        let registered = state.withLock { state -> Bool in
+                            guard state.outbox != nil, !Task.isCancelled else { return false }
+                            state.pending[id] = continuation
+                            return true
+                        }
+                        if registered {
+                            outbox.yield(line)
+                        } else {
+                            continuation.resume(throwing: CancellationError())
+                        }
+                    }
+                } onCancel: {
+                    state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+                }
+            }
+        } catch is TimeoutError {
+            sendCancelled(id: id, reason: "timeout")
+            throw JSONRPCError.timeout("server '\(name)' did not answer \(method) within \(timeout.seconds)s")
+        }
+    }
+
+    private func sendCancelled(id: Int, reason: String?) {
+        var params: [(String, JSONValue)] = [("requestId", .int(id))]
+        if let reason { params.append(("reason", .string(reason))) }
+        notify(JSONRPC.notification(method: "notifications/cancelled", params: .object(params)))
+    }
+}
+
+extension Duration {
+    /// Whole and fractional seconds, for messages.
+    package var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import Yams
+
+/// Finds, reads, decodes, expands and validates a configuration file.
+package struct ConfigLoader: Sendable {
+    package let environment: [String: String]
+    package let currentDirectory: String
+
+    package init(
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        currentDirectory: String = FileManager.default.currentDirectoryPath
+    ) {
+        self.environment = environment
+        self.currentDirectory = currentDirectory
+    }
+
+    /// The file to read: `explicit`, else `./muxgate.yaml`, else `$XDG_CONFIG_HOME/muxgate/config.yaml`.
+    ///
+    /// - Throws: `ConfigError` (`notFound`) listing every place looked at.
+    package func locate(_ explicit: String?) throws(ConfigError) -> String {
+        if let explicit {
+            let path = absolute(explicit)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw ConfigError(.notFound, file: path, message: "no such file")
+            }
+            return path
+        }
+        let xdg = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
+        let candidates = [absolute("muxgate.yaml"), xdg + "/muxgate/config.yaml"]
+        for candidate in candidates where FileManager.default.fileExists(atPath: candidate) {
+            return candidate
+        }
+        throw ConfigError(
+            .notFound, file: candidates[0],
+            message: "no config given and none found at \(candidates.joined(separator: " or ")); pass --config FILE")
+    }
+
+    /// Loads the configuration at `path` (see `locate`).
+    package func load(_ explicit: String?) throws(ConfigError) -> MuxgateConfig {
+        let path = try locate(explicit)
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(.unreadable, file: path, message: "\(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    /// Decodes configuration text; `file` names it in errors and anchors relative `cwd`s.
+    package func parse(_ text: String, file: String) throws(ConfigError) -> MuxgateConfig {
+        let node: Node
+        do {
+            guard let composed = try Yams.compose(yaml: text) else {
+                throw ConfigError(.missingKey, file: file, line: 1, message: "the file is empty; it needs a 'servers:' section")
+            }
+            node = composed
+        } catch let error as ConfigError {
+            throw error
+        } catch let error as YamlError {
+            throw Self.syntaxError(error, file: file)
+        } catch {
+            throw ConfigError(.syntax, file: file, message: "\(error)")
+        }
+        try rejectDuplicateKeys(node, path: [], file: file)
+        var config: MuxgateConfig
+        do {
+            config = try YAMLDecoder().decode(MuxgateConfig.self, from: node)
+        } catch let issue as ConfigIssue {
+            throw locate(issue.code, issue.path, issue.message, in: node, file: file)
+        } catch let error as DecodingError {
+            throw describe(error, in: node, file: file)
+        } catch {
+            throw ConfigError(.invalidValue, file: file, message: "\(error)")
+        }
+        config.file = file
+        let directory = (file as NSString).deletingLastPathComponent
+        let serversKey = node["servers"] != nil ? "servers" : "mcpServers"
+        for index in config.servers.indices {
+            let server = config.servers[index]
+            let path = [serversKey, server.name]
+            do {
+                switch server.transport {
+                case .stdio(let command, let args, let env, let cwd):
+                    var expandedCwd = try cwd.map { try expand($0, path + ["cwd"]) }
+                    if let dir = expandedCwd, !dir.hasPrefix("/") {
+                        expandedCwd = directory + "/" + dir
+                    }
+                    config.servers[index].transport = .stdio(
+                        command: try expand(command, path + ["command"]),
+                        args: try args.enumerated().map { try expand($1, path + ["args", "[\($0)]"]) },
+                        env: try env.reduce(into: [:]) { $0[$1.key] = try expand($1.value, path + ["env", $1.key]) },
+                        cwd: expandedCwd)
+                case .http(let url, let headers):
+                    config.servers[index].transport = .http(
+                        url: try expand(url, path + ["url"]),
+                        headers: try headers.reduce(into: [:]) { $0[$1.key] = try expand($1.value, path + ["headers", $1.key]) })
+                }
+            } catch let issue as ConfigIssue {
+                throw locate(issue.code, issue.path, issue.message, in: node, file: file)
+            } catch {
+                throw ConfigError(.invalidValue, file: file, path: path.joined(separator: "."), message: "\(error)")
+            }
+        }
+        return config
+    }
+
+    /// Expands `${VAR}` and `${VAR:-default}` as Claude Code does.
+    func expand(_ text: String, _ path: [String]) throws(ConfigIssue) -> String {
+        guard text.contains("${") else { return text }
+        var out = ""
+        var rest = Substring(text)
+        while let open = rest.range(of: "${") {
+            out += rest[..<open.lowerBound]
+            guard let close = rest[open.upperBound...].firstIndex(of: "}") else {
+                throw ConfigIssue(code: .invalidValue, path: path, message: "'${' without a closing '}' in '\(text)'")
+            }
+            let inner = rest[open.upperBound..<close]
+            let name: Substring
+            let fallback: Substring?
+            if let separator = inner.range(of: ":-") {
+                name = inner[..<separator.lowerBound]
+                fallback = inner[separator.upperBound...]
+            } else {
+                name = inner
+                fallback = nil
+            }
+            guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
+                throw ConfigIssue(code: .invalidValue, path: path, message: "'${\(inner)}' is not a variable reference")
+            }
+            if let value = environment[String(name)] {
+                out += value
+            } else if let fallback {
+                out += fallback
+            } else {
+                throw ConfigIssue(
+                    code: .unsetVariable, path: path,
+                    message: "environment variable \(name) is not set and has no default (write ${\(name):-default})")
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return out + rest
+    }
+
+    private func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") { return path }
+        if path.hasPrefix("~/") { return (environment["HOME"] ?? NSHomeDirectory()) + path.dropFirst() }
+        return currentDirectory + "/" + path
+    }
+
+    private func rejectDuplicateKeys(_ node: Node, path: [String], file: String) throws(ConfigError) {
+        switch node {
+        case .mapping(let mapping):
+            var seen: Set<String> = []
+            for (key, value) in mapping {
+                let name = key.string ?? "\(key)"
+                if !seen.insert(name).inserted {
+                    throw ConfigError(
+                        .duplicateKey, file: file, line: key.mark?.line, column: key.mark?.column,
+                        path: (path + [name]).joined(separator: "."), message: "'\(name)' appears twice")
+                }
+                try rejectDuplicateKeys(value, path: path + [name], file: file)
+            }
+        case .sequence(let sequence):
+            for (index, element) in sequence.enumerated() {
+                try rejectDuplicateKeys(element, path: path + ["[\(index)]"], file: file)
+            }
+        default:
+            break
+        }
+    }
+
+    private func describe(_ error: DecodingError, in node: Node, file: String) -> ConfigError {
+        func components(_ codingPath: [any CodingKey]) -> [String] {
+            codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
+        }
+        switch error {
+        case .typeMismatch(let type, let context):
+            return locate(.wrongType, components(context.codingPath), "expected \(Self.describe(type))", in: node, file: file)
+        case .valueNotFound(let type, let context):
+            return locate(.wrongType, components(context.codingPath), "expected \(Self.describe(type)), found nothing", in: node, file: file)
+        case .keyNotFound(let key, let context):
+            return locate(.missingKey, components(context.codingPath), "'\(key.stringValue)' is required", in: node, file: file)
+        case .dataCorrupted(let context):
+            return locate(.invalidValue, components(context.codingPath), context.debugDescription, in: node, file: file)
+        @unknown default:
+            return ConfigError(.invalidValue, file: file, message: "\(error)")
+        }
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        case is Int.Type, is Double.Type: "a number"
+        case is [String].Type: "a list of strings"
+        case is [String: String].Type: "a mapping of strings"
+        default: "a mapping"
+        }
+    }
+
+    /// Builds an error at the YAML position of `path` (the deepest part of it that exists).
+    private func locate(
+        _ code: ConfigError.Code, _ path: [String], _ message: String, in root: Node, file: String
+    ) -> ConfigError {
+        var node: Node? = root
+        var mark = root.mark
+        for component in path {
+            if component.hasPrefix("["), let index = Int(component.dropFirst().dropLast()), let sequence = node?.sequence,
+                index < sequence.count
+            {
+                node = sequence[index]
+            } else if let mapping = node?.mapping, let entry = mapping.first(where: { $0.key.string == component }) {
+                // Point unknown-key errors at the key, others at the value.
+                mark = entry.key.mark
+                node = entry.value
+            } else {
+                break
+            }
+            if code != .unknownKey, let valueMark = node?.mark { mark = valueMark }
+        }
+        let dotted = path.reduce(into: "") { result, part in
+            result += part.hasPrefix("[") || result.isEmpty ? part : "." + part
+        }
+        return ConfigError(code, file: file, line: mark?.line, column: mark?.column, path: dotted, message: message)
+    }
+
+    private static func syntaxError(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let what = [context?.text, problem].compactMap { $0 }.joined(separator: " ")
+            return ConfigError(.syntax, file: file, line: mark.line, column: mark.column, message: what)
+        default:
+            return ConfigError(.syntax, file: file, message: "\(error)")
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/// The whole configuration of one muxgate instance.
+package struct MuxgateConfig: Sendable, Decodable {
+    /// What muxgate knows of the IDE entry that starts it.
+    package struct Client: Sendable, Decodable {
+        /// The name of muxgate's entry in the IDE: tool names must fit 64 characters with `mcp__<entry>__`.
+        package var entry: String = "muxgate"
+        /// Put between a server's name and its tool's name.
+        package var separator: String = "_"
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case entry, separator }
+
+        package init() {}
+
+        package init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            entry = try container.decodeIfPresent(String.self, forKey: .entry) ?? entry
+            separator = try container.decodeIfPresent(String.self, forKey: .separator) ?? separator
+        }
+    }
+
+    /// The children, sorted by name.
+    package var servers: [ServerConfig]
+    package var client: Client
+    package var startupTimeout: Duration
+    package var callTimeout: Duration
+    package var maxMessageBytes: Int
+    /// The file this configuration came from (empty when built in code).
+    package var file: String = ""
+
+    package static let defaultStartupTimeout: Duration = .seconds(10)
+    package static let defaultCallTimeout: Duration = .seconds(60)
+    package static let defaultMaxMessageBytes = 32 << 20
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case servers, mcpServers, client
+        case startupTimeout = "startup_timeout"
+        case callTimeout = "call_timeout"
+        case maxMessageSize = "max_message_size"
+    }
+
+    package init(
+        servers: [ServerConfig], client: Client = Client(), startupTimeout: Duration = defaultStartupTimeout,
+        callTimeout: Duration = defaultCallTimeout, maxMessageBytes: Int = defaultMaxMessageBytes
+    ) {
+        self.servers = servers.sorted { $0.name < $1.name }
+        self.client = client
+        self.startupTimeout = startupTimeout
+        self.callTimeout = callTimeout
+        self.maxMessageBytes = maxMessageBytes
+    }
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let servers = try container.decodeIfPresent([String: ServerConfig].self, forKey: .servers)
+        let aliased = try container.decodeIfPresent([String: ServerConfig].self, forKey: .mcpServers)
+        if servers != nil && aliased != nil {
+            throw ConfigIssue(
+                code: .invalidValue, path: ["mcpServers"],
+                message: "use either 'servers' or its alias 'mcpServers', not both")
+        }
+        guard let all = servers ?? aliased else {
+            throw ConfigIssue(code: .missingKey, path: [], message: "the config has no 'servers:' section")
+        }
+        let key = servers != nil ? "servers" : "mcpServers"
+        for name in all.keys where name.isEmpty || !name.allSatisfy(Naming.isAllowed) {
+            throw ConfigIssue(
+                code: .invalidValue, path: [key, name],
+                message: "server name '\(name)' may only use letters, digits, '_' and '-'")
+        }
+        self.servers = all.map { name, server in
+            var server = server
+            server.name = name
+            return server
+        }.sorted { $0.name < $1.name }
+        client = try container.decodeIfPresent(Client.self, forKey: .client) ?? Client()
+        startupTimeout =
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .startupTimeout)?.duration ?? Self.defaultStartupTimeout
+        callTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)?.duration ?? Self.defaultCallTimeout
+        maxMessageBytes =
+            try container.decodeIfPresent(ConfigByteSize.self, forKey: .maxMessageSize)?.bytes ?? Self.defaultMaxMessageBytes
+        if !client.entry.allSatisfy(Naming.isAllowed) || client.entry.isEmpty {
+            throw ConfigIssue(
+                code: .invalidValue, path: ["client", "entry"],
+                message: "'\(client.entry)' may only use letters, digits, '_' and '-' (it is the IDE's entry name)")
+        }
+        if Naming(entry: client.entry).budget < Naming.minimumBudget {
+            throw ConfigIssue(
+                code: .invalidValue, path: ["client", "entry"],
+                message: "'\(client.entry)' is too long: tool names must fit 64 characters with mcp__<entry>__")
+        }
+        if client.separator.isEmpty || !client.separator.allSatisfy(Naming.isAllowed) {
+            throw ConfigIssue(
+                code: .invalidValue, path: ["client", "separator"],
+                message: "the separator must be one or more of letters, digits, '_' and '-'")
+        }
+    }
+
+    package func startupTimeout(for server: ServerConfig) -> Duration {
+        server.startupTimeout?.duration ?? startupTimeout
+    }
+
+    package func callTimeout(for server: ServerConfig) -> Duration {
+        server.callTimeout?.duration ?? callTimeout
+    }
+}

@@ -1,0 +1,77 @@
+/// How to reach one child MCP server (`servers.NAME`).
+package struct ServerConfig: Sendable, Decodable {
+    /// The transport a child speaks.
+    package enum Transport: Sendable, Equatable {
+        case stdio(command: String, args: [String], env: [String: String], cwd: String?)
+        case http(url: String, headers: [String: String])
+    }
+
+    package var name: String = ""
+    package var transport: Transport
+    package var startupTimeout: ConfigDuration?
+    package var callTimeout: ConfigDuration?
+    package var disabled: Bool
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case command, args, env, cwd, url, type, headers, disabled
+        case startupTimeout = "startup_timeout"
+        case callTimeout = "call_timeout"
+    }
+
+    package init(name: String, transport: Transport, startupTimeout: ConfigDuration? = nil, callTimeout: ConfigDuration? = nil) {
+        self.name = name
+        self.transport = transport
+        self.startupTimeout = startupTimeout
+        self.callTimeout = callTimeout
+        self.disabled = false
+    }
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let path = decoder.codingPath.map(\.stringValue)
+        let type = try container.decodeIfPresent(String.self, forKey: .type)
+        let command = try container.decodeIfPresent(String.self, forKey: .command)
+        let url = try container.decodeIfPresent(String.self, forKey: .url)
+        startupTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .startupTimeout)
+        callTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)
+        disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
+        if let type, !["stdio", "http", "sse", "streamable-http"].contains(type) {
+            throw ConfigIssue(
+                code: .invalidValue, path: path + ["type"],
+                message: "'\(type)' is not a transport (use stdio or http)")
+        }
+        switch (command, url) {
+        case (let command?, nil):
+            guard !command.isEmpty else {
+                throw ConfigIssue(code: .invalidValue, path: path + ["command"], message: "command is empty")
+            }
+            if let type, type != "stdio" {
+                throw ConfigIssue(
+                    code: .invalidValue, path: path + ["type"], message: "type '\(type)' needs a url, not a command")
+            }
+            for key in [CodingKeys.headers] where container.contains(key) {
+                throw ConfigIssue(
+                    code: .invalidValue, path: path + [key.stringValue], message: "headers apply to url servers only")
+            }
+            transport = .stdio(
+                command: command,
+                args: try container.decodeIfPresent([String].self, forKey: .args) ?? [],
+                env: try container.decodeIfPresent([String: String].self, forKey: .env) ?? [:],
+                cwd: try container.decodeIfPresent(String.self, forKey: .cwd))
+        case (nil, let url?):
+            for key in [CodingKeys.args, .env, .cwd] where container.contains(key) {
+                throw ConfigIssue(
+                    code: .invalidValue, path: path + [key.stringValue],
+                    message: "\(key.stringValue) applies to command servers only")
+            }
+            transport = .http(url: url, headers: try container.decodeIfPresent([String: String].self, forKey: .headers) ?? [:])
+        case (.some, .some):
+            throw ConfigIssue(code: .invalidValue, path: path, message: "a server has either command or url, not both")
+        case (nil, nil):
+            throw ConfigIssue(
+                code: .missingKey, path: path,
+                message: "a server needs 'command' (a stdio child) or 'url' (a Streamable HTTP child)")
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+package import Logging
+package import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The IDE-facing side: reads messages from stdin and hands them to the gateway.
+///
+/// Stdin is read on a dedicated thread (a blocking read never occupies the concurrency pool) and
+/// framed on `\n` only. Requests whose answer must wait run concurrently in a task group; when
+/// the IDE closes stdin, the service returns and the group shuts down.
+package struct StdioFront: Service {
+    let gateway: Gateway
+    let maxMessageBytes: Int
+    let descriptor: Int32
+    let logger: Logger
+
+    package init(gateway: Gateway, maxMessageBytes: Int, descriptor: Int32 = 0, logger: Logger) {
+        self.gateway = gateway
+        self.maxMessageBytes = maxMessageBytes
+        self.descriptor = descriptor
+        self.logger = logger
+    }
+
+    package func run() async throws {
+        let (lines, continuation) = AsyncStream.makeStream(of: LineFramer.Event.self)
+        let reader = Thread { [descriptor, maxMessageBytes] in
+            var framer = LineFramer(maximumLineBytes: maxMessageBytes)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+            defer { buffer.deallocate() }
+            while true {
+                let count = read(descriptor, buffer.baseAddress, buffer.count)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                framer.push(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { continuation.yield($0) }
+            }
+            framer.finish { continuation.yield($0) }
+            continuation.finish()
+        }
+        reader.name = "muxgate.stdin"
+        reader.start()
+        await withDiscardingTaskGroup { group in
+            for await event in lines.cancelOnGracefulShutdown() {
+                switch event {
+                case .line(let line):
+                    if let work = await gateway.receive(line) {
+                        group.addTask { await work() }
+                    }
+                case .oversized(let bytes):
+                    await gateway.refuseOversized(bytes: bytes)
+                }
+            }
+            logger.info("client closed stdin: shutting down")
+            group.cancelAll()
+        }
+    }
+}

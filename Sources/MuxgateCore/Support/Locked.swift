@@ -1,0 +1,14 @@
+import Synchronization
+
+/// A `Mutex` in a class, for state that closures share (a `Mutex` itself cannot be captured).
+package final class Locked<Value: Sendable>: Sendable {
+    private let mutex: Mutex<Value>
+
+    package init(_ value: Value) {
+        mutex = Mutex(value)
+    }
+
+    package func withLock<Result>(_ body: (inout sending Value) throws -> sending Result) rethrows -> sending Result {
+        try mutex.withLock(body)
+    }
+}

@@ -1,0 +1,3 @@
+import MuxgateCore
+
+await MuxgateCommand.main()
