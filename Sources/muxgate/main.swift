@@ -1,3 +1,3 @@
 import MuxgateCore
 
-await MuxgateCommand.main()
+await MuxgateMain.run()

@@ -55,3 +55,10 @@ package struct ConfigOptions: ParsableArguments {
         }
     }
 }
+
+/// The executable's entry point.
+package enum MuxgateMain {
+    package static func run() async {
+        await MuxgateCommand.main()
+    }
+}

@@ -59,11 +59,10 @@ package struct ConfigLoader: Sendable {
         } catch let error as ConfigError {
             throw error
         } catch let error as YamlError {
-            throw Self.syntaxError(error, file: file)
+            throw Self.syntaxError(error, text: text, file: file)
         } catch {
             throw ConfigError(.syntax, file: file, message: "\(error)")
         }
-        try rejectDuplicateKeys(node, path: [], file: file)
         var config: MuxgateConfig
         do {
             config = try YAMLDecoder().decode(MuxgateConfig.self, from: node)
@@ -149,28 +148,6 @@ package struct ConfigLoader: Sendable {
         return currentDirectory + "/" + path
     }
 
-    private func rejectDuplicateKeys(_ node: Node, path: [String], file: String) throws(ConfigError) {
-        switch node {
-        case .mapping(let mapping):
-            var seen: Set<String> = []
-            for (key, value) in mapping {
-                let name = key.string ?? "\(key)"
-                if !seen.insert(name).inserted {
-                    throw ConfigError(
-                        .duplicateKey, file: file, line: key.mark?.line, column: key.mark?.column,
-                        path: (path + [name]).joined(separator: "."), message: "'\(name)' appears twice")
-                }
-                try rejectDuplicateKeys(value, path: path + [name], file: file)
-            }
-        case .sequence(let sequence):
-            for (index, element) in sequence.enumerated() {
-                try rejectDuplicateKeys(element, path: path + ["[\(index)]"], file: file)
-            }
-        default:
-            break
-        }
-    }
-
     private func describe(_ error: DecodingError, in node: Node, file: String) -> ConfigError {
         func components(_ codingPath: [any CodingKey]) -> [String] {
             codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
@@ -226,8 +203,20 @@ package struct ConfigLoader: Sendable {
         return ConfigError(code, file: file, line: mark?.line, column: mark?.column, path: dotted, message: message)
     }
 
-    private static func syntaxError(_ error: YamlError, file: String) -> ConfigError {
+    private static func syntaxError(_ error: YamlError, text: String, file: String) -> ConfigError {
         switch error {
+        case .duplicatedKeysInMapping(let duplicates, let context):
+            // Point at the second occurrence of the first duplicated key (block style).
+            let key = duplicates.first ?? ""
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let occurrences = lines.indices.filter { index in
+                let trimmed = lines[index].drop { $0 == " " || $0 == "-" }
+                return trimmed.hasPrefix(key + ":") || trimmed.hasPrefix("\"\(key)\":")
+            }
+            let line = occurrences.count > 1 ? occurrences[1] + 1 : context.mark.line
+            return ConfigError(
+                .duplicateKey, file: file, line: line, path: key,
+                message: "'\(key)' appears more than once in the same mapping")
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let what = [context?.text, problem].compactMap { $0 }.joined(separator: " ")

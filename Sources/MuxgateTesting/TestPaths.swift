@@ -1,0 +1,36 @@
+import Foundation
+
+/// Where the test suites find the project's binaries, venvs and scripts.
+package enum TestPaths {
+    /// The repository root, found from this file's location.
+    package static let root: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }
+        return url.path
+    }()
+
+    /// The debug build's products (`swift build` puts them here; tests depend on them being built).
+    package static var binDirectory: String {
+        ProcessInfo.processInfo.environment["MUXGATE_BIN_DIR"] ?? root + "/.build/debug"
+    }
+
+    package static var muxgate: String { binDirectory + "/muxgate" }
+    package static var fixture: String { binDirectory + "/muxgate-fixture" }
+    package static var python: String { root + "/.venv/bin/python" }
+    package static var clientScript: String { root + "/Tests/e2e/mcp_client.py" }
+
+    /// A fresh temporary directory.
+    package static func temporaryDirectory(_ prefix: String = "muxgate-test") throws -> String {
+        let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// Writes `text` to `directory/name` and returns the path.
+    @discardableResult
+    package static func write(_ text: String, to directory: String, name: String) throws -> String {
+        let path = directory + "/" + name
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+}

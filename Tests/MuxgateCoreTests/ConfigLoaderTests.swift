@@ -1,0 +1,106 @@
+import Testing
+
+@testable import MuxgateCore
+
+@Suite("Configuration")
+struct ConfigLoaderTests {
+    let loader = ConfigLoader(environment: ["HOME": "/home/dev", "USER": "dev", "TOKEN": "s3cret"], currentDirectory: "/work")
+
+    func load(_ text: String) throws -> MuxgateConfig { try loader.parse(text, file: "/etc/muxgate.yaml") }
+
+    func failure(_ text: String) -> ConfigError? {
+        do {
+            _ = try loader.parse(text, file: "/etc/muxgate.yaml")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    @Test("a full config decodes, with ${VAR} and ${VAR:-default} expanded")
+    func full() throws {
+        let config = try load(
+            """
+            servers:
+              git:
+                command: uvx
+                args: [mcp-server-git, --repository, "${HOME}/app"]
+                env: { GIT_AUTHOR_NAME: "${MISSING:-bot}", T: "${TOKEN}" }
+                cwd: sub
+              db:
+                url: https://example.test/mcp
+                headers: { Authorization: "Bearer ${TOKEN}" }
+                call_timeout: 5s
+            client:
+              entry: tools
+            startup_timeout: 1500ms
+            max_message_size: 1MiB
+            """)
+        #expect(config.servers.map(\.name) == ["db", "git"])
+        #expect(config.servers[1].transport == .stdio(
+            command: "uvx", args: ["mcp-server-git", "--repository", "/home/dev/app"],
+            env: ["GIT_AUTHOR_NAME": "bot", "T": "s3cret"], cwd: "/etc/sub"))
+        #expect(config.servers[0].transport == .http(url: "https://example.test/mcp", headers: ["Authorization": "Bearer s3cret"]))
+        #expect(config.callTimeout(for: config.servers[0]) == .seconds(5))
+        #expect(config.callTimeout(for: config.servers[1]) == .seconds(60))
+        #expect(config.startupTimeout == .milliseconds(1500))
+        #expect(config.maxMessageBytes == 1 << 20)
+        #expect(config.client.entry == "tools")
+    }
+
+    @Test("a Claude Code .mcp.json works unchanged (JSON is YAML, mcpServers is an alias)")
+    func mcpJSON() throws {
+        let config = try load(#"{"mcpServers": {"time": {"type": "stdio", "command": "uvx", "args": ["mcp-server-time"], "env": {}}}}"#)
+        #expect(config.servers.map(\.name) == ["time"])
+    }
+
+    @Test("an unknown key names file, line, key path and a suggestion")
+    func unknownKey() throws {
+        let error = try #require(failure("servers:\n  git:\n    comand: uvx\n"))
+        #expect(error.code == .unknownKey)
+        #expect(error.line == 3)
+        #expect(error.path == "servers.git.comand")
+        #expect(error.description.contains("/etc/muxgate.yaml:3"))
+        #expect(error.description.contains("did you mean 'command'"))
+    }
+
+    @Test("a wrong type names the key and the expected type")
+    func wrongType() throws {
+        let error = try #require(failure("servers:\n  git:\n    command: uvx\n    args: notalist\n"))
+        #expect(error.code == .wrongType)
+        #expect(error.path == "servers.git.args")
+        #expect(error.line == 4)
+    }
+
+    @Test("an unset variable without default is an error at its line")
+    func unsetVariable() throws {
+        let error = try #require(failure("servers:\n  git:\n    command: uvx\n    args: [a, \"${NOPE}\"]\n"))
+        #expect(error.code == .unsetVariable)
+        #expect(error.path == "servers.git.args[1]")
+        #expect(error.line == 4)
+        #expect(error.message.contains("NOPE"))
+    }
+
+    @Test("a server with neither command nor url is an error")
+    func neither() throws {
+        let error = try #require(failure("servers:\n  git:\n    args: [x]\n"))
+        #expect(error.code == .missingKey)
+        #expect(error.path == "servers.git")
+        #expect(error.line == 3)
+    }
+
+    @Test("other mistakes are caught with their place", arguments: [
+        ("servers:\n  git: {command: uvx, url: http://x}\n", ConfigError.Code.invalidValue),
+        ("servers:\n  \"bad name\": {command: uvx}\n", .invalidValue),
+        ("client: {entry: x}\n", .missingKey),
+        ("servers: {a: {command: x}}\nstartup_timeout: soon\n", .invalidValue),
+        ("servers: {a: {command: x}}\nclient: {entry: \(String(repeating: "e", count: 50))}\n", .invalidValue),
+        ("servers: [\n", .syntax),
+        ("servers: {a: {command: x}}\nservers: {b: {command: y}}\n", .duplicateKey),
+        ("", .missingKey),
+    ])
+    func mistakes(_ text: String, _ code: ConfigError.Code) throws {
+        let error = try #require(failure(text))
+        #expect(error.code == code, "\(error)")
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+
+@testable import MuxgateCore
+
+@Suite("JSON layer")
+struct JSONSliceTests {
+    @Test("valid documents round-trip byte for byte", arguments: [
+        #"{"a":1.0,"b":12345678901234567890,"c":-0.5e-10,"d":[true,false,null],"e":"\u00e9\n"}"#,
+        "  { \"spaced\" :\t[ 1 , 2 ]\r\n }  ",
+        #"{"line":"a\u2028b","raw":"a"# + "\u{2028}b\u{2029}c\"}",
+        "[]", "{}", "\"\"", "0", "-0", "1E+2", "null",
+        #"{"emoji":"😀","escaped":"\ud83d\ude00","ctl":"\u0001"}"#,
+    ])
+    func roundTrip(_ text: String) throws {
+        let slice = try JSONSlice.parse(text)
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(slice.text == trimmed)
+    }
+
+    @Test("number literals stay as written")
+    func numberLiterals() throws {
+        let slice = try JSONSlice.parse(#"{"f":1.0,"big":12345678901234567890,"neg":-0}"#)
+        #expect(slice["f"]?.text == "1.0")
+        #expect(slice["f"]?.int == nil)
+        #expect(slice["big"]?.text == "12345678901234567890")
+        #expect(slice["big"]?.isIntegerLiteral == true)
+        #expect(slice["big"]?.int == nil)  // does not fit Int: never rounded
+        #expect(slice["neg"]?.int == 0)
+    }
+
+    @Test("strings decode escapes, surrogate pairs and raw separators")
+    func stringDecoding() throws {
+        let slice = try JSONSlice.parse(#"{"a":"x\"y\\z\/\b\f\n\r\t","b":"\ud83d\ude00","c":"\u00e9","d":""# + "a\u{2028}b\"}")
+        #expect(slice["a"]?.string == "x\"y\\z/\u{8}\u{c}\n\r\t")
+        #expect(slice["b"]?.string == "😀")
+        #expect(slice["c"]?.string == "é")
+        #expect(slice["d"]?.string == "a\u{2028}b")
+    }
+
+    @Test("keys written with escapes are found")
+    func escapedKeys() throws {
+        let slice = try JSONSlice.parse(#"{"n\u0061me":"v","other":1}"#)
+        #expect(slice["name"]?.string == "v")
+        #expect(slice.members.map(\.key) == ["name", "other"])
+    }
+
+    @Test("malformed input is a parse error with an offset, never a crash", arguments: [
+        "", "{", "[1,]", "{\"a\":}", "{\"a\" 1}", "01", "1.", "-", "+1", ".5", "1e", "tru", "nul", "\"abc",
+        "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\u{0}b\"", "{\"a\":1}x", "[1 2]", "{1:2}",
+        "\"\\ud800\\u0041\"", "NaN", "Infinity", "'a'",
+    ])
+    func malformed(_ text: String) {
+        #expect(throws: JSONParseError.self) { try JSONSlice.parse(text) }
+    }
+
+    @Test("invalid UTF-8 is refused", arguments: [
+        [0x22, 0xC3, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22],
+        [0x22, 0xE0, 0x80, 0x80, 0x22], [0x22, 0xFF, 0x22],
+    ] as [[UInt8]])
+    func invalidUTF8(_ bytes: [UInt8]) {
+        #expect(throws: JSONParseError.self) { try JSONSlice.parse(bytes) }
+    }
+
+    @Test("deep nesting is bounded")
+    func depth() throws {
+        let ok = String(repeating: "[", count: 500) + String(repeating: "]", count: 500)
+        _ = try JSONSlice.parse(ok)
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(throws: JSONParseError(.tooDeep, at: JSONScanner.maximumDepth)) { try JSONSlice.parse(deep) }
+    }
+
+    @Test("navigation: members keep document order, last duplicate wins")
+    func navigation() throws {
+        let slice = try JSONSlice.parse(#"{"z":1,"a":[1,{"x":2}],"z":3}"#)
+        #expect(slice.members.map(\.key) == ["z", "a", "z"])
+        #expect(slice["z"]?.text == "3")
+        #expect(slice["a"]?.elements.count == 2)
+        #expect(slice["a"]?.elements[1]["x"]?.int == 2)
+        #expect(slice["missing"] == nil)
+    }
+
+    @Test("splicing changes only the edited spans")
+    func splice() throws {
+        let text = #"{"id":7, "params":{"name":"x","f":1.0,"u":"\u00e9"}}"#
+        let slice = try JSONSlice.parse(text)
+        var splice = JSONSplice()
+        splice.replace(slice["id"]!.range, with: Array("42".utf8))
+        splice.replace(slice["params"]!["name"]!.range, with: JSONValue.quoted("renamed"))
+        let out = String(decoding: splice.apply(to: slice.buffer), as: UTF8.self)
+        #expect(out == #"{"id":42, "params":{"name":"renamed","f":1.0,"u":"\u00e9"}}"#)
+    }
+
+    @Test("the encoder escapes only what JSON requires")
+    func encoder() throws {
+        let value = JSONValue.object([
+            ("s", .string("q\"b\\n\nt\tc\u{1}é\u{2028}")), ("n", .number("1.0")), ("i", .int(-3)), ("b", .bool(true)),
+            ("z", .null), ("a", .array([.raw(Array("[1.50]".utf8)[...])])),
+        ])
+        let text = value.encodedString
+        #expect(text == "{\"s\":\"q\\\"b\\\\n\\nt\\tc\\u0001é\u{2028}\",\"n\":1.0,\"i\":-3,\"b\":true,\"z\":null,\"a\":[[1.50]]}")
+        #expect(!text.utf8.contains(0x0A))
+        _ = try JSONSlice.parse(text)
+    }
+}
