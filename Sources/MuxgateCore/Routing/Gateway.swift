@@ -158,8 +158,19 @@ package actor Gateway: Service {
 
     private func listTools(id: [UInt8]) async {
         await waitForChildren()
+        rebuildCatalogue()
         listed = true
         sink.send(JSONRPC.result(id: id, catalogue.listResult))
+    }
+
+    /// The catalogue entry for an exposed name; while children are still starting, waits for them
+    /// (at most the start-up bound) before saying a name is unknown.
+    private func resolve(_ name: String) async -> ToolCatalogue.Entry? {
+        if let entry = catalogue[name] { return entry }
+        guard children.contains(where: { $0.phase == .starting }) else { return nil }
+        await waitForChildren()
+        rebuildCatalogue()
+        return catalogue[name]
     }
 
     private func callTool(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
@@ -167,18 +178,18 @@ package actor Gateway: Service {
             sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: tools/call needs a string 'name'")))
             return nil
         }
-        guard let entry = catalogue[name], let child = childByName[entry.server] else {
-            sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
-            return nil
-        }
-        var splice = JSONSplice()
-        if entry.originalName != name {
-            splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-        }
-        let edits = splice
         let inFlight = self.inFlight
-        inFlight.withLock { $0[id] = (entry.server, nil) }
-        return { [sink, logger] in
+        return { [self, sink, logger] in
+            guard let entry = await resolve(name), let child = childByName[entry.server] else {
+                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
+                return
+            }
+            var splice = JSONSplice()
+            if entry.originalName != name {
+                splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
+            }
+            let edits = splice
+            inFlight.withLock { $0[id] = (entry.server, nil) }
             defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
             do {
                 let response = try await child.request("tools/call") { childID in
