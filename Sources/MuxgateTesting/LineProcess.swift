@@ -94,14 +94,22 @@ package final class LineProcess: Sendable {
     /// The next stdout line, or nil at end of output or after `timeout`.
     package func next(timeout: Duration = .seconds(20)) async -> [UInt8]? {
         try? await withTimeout(timeout) { [lines] in
-            await withCheckedContinuation { (continuation: CheckedContinuation<[UInt8]?, Never>) in
-                let immediate = lines.withLock { state -> [UInt8]?? in
-                    if !state.buffered.isEmpty { return .some(state.buffered.removeFirst()) }
-                    if state.closed { return .some(nil) }
-                    state.waiter = continuation
-                    return nil
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<[UInt8]?, Never>) in
+                    let immediate = lines.withLock { state -> [UInt8]?? in
+                        if !state.buffered.isEmpty { return .some(state.buffered.removeFirst()) }
+                        if state.closed || Task.isCancelled { return .some(nil) }
+                        state.waiter = continuation
+                        return nil
+                    }
+                    if let immediate { continuation.resume(returning: immediate) }
                 }
-                if let immediate { continuation.resume(returning: immediate) }
+            } onCancel: {
+                let waiter = lines.withLock { state in
+                    defer { state.waiter = nil }
+                    return state.waiter
+                }
+                waiter?.resume(returning: nil)
             }
         } ?? nil
     }

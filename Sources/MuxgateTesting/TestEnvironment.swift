@@ -12,8 +12,16 @@ package actor TestEnvironment {
         package let description: String
     }
 
-    /// Runs `scripts/setup-venv.sh` (idempotent, fast when done) once.
+    /// Checks that the binaries under test are built.
     package func prepare() throws {
+        for binary in [TestPaths.muxgate, TestPaths.fixture] where !FileManager.default.isExecutableFile(atPath: binary) {
+            throw SetupError(description: "\(binary) is missing: run `swift build` first (make test does)")
+        }
+    }
+
+    /// Also runs `scripts/setup-venv.sh` (idempotent, fast when done), once per test process.
+    package func preparePython() throws {
+        try prepare()
         if let prepared { return try prepared.get() }
         let result = Result<Void, any Error> {
             let process = Process()
@@ -28,9 +36,6 @@ package actor TestEnvironment {
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
                 throw SetupError(description: "setup-venv.sh failed: \(String(decoding: text, as: UTF8.self).suffix(2000))")
-            }
-            for binary in [TestPaths.muxgate, TestPaths.fixture] where !FileManager.default.isExecutableFile(atPath: binary) {
-                throw SetupError(description: "\(binary) is missing: run `swift build` first (make test does)")
             }
         }
         prepared = result

@@ -72,25 +72,25 @@ extension ChildServer {
         if let group = state.withLock({ $0.processGroup }) {
             kill(-group, SIGKILL)
         }
-        let stopping = state.withLock { state -> Bool in
+        // Phase first, then the in-flight failures: a caller that retries at once must see the
+        // child as exited (and restart it), never as ready without a process.
+        let tail = stderrTail.suffix(5).joined(separator: "\n  ")
+        let (stopping, wasReady) = state.withLock { state -> (Bool, Bool) in
             state.outbox = nil
             state.refresh = nil
             state.stopLatch = nil
             state.processGroup = nil
             state.serverHello = nil
-            state.tools = []
-            if state.phase != .ready { state.consecutiveFailures += 1 }
-            return state.stopping
+            let wasReady = state.phase == .ready
+            if !wasReady { state.consecutiveFailures += 1 }
+            return (state.stopping, wasReady)
         }
-        let wasReady = phase == .ready
         if stopping {
             logger.info("stopped (\(outcome))")
-            failPending("server '\(name)' was stopped (muxgate is shutting down)")
             setPhase(.stopped)
+            failPending("server '\(name)' was stopped (muxgate is shutting down)")
         } else {
-            let tail = stderrTail.suffix(5).joined(separator: "\n  ")
             logger.error("exited: \(outcome)\(tail.isEmpty ? "" : "; last stderr:\n  " + tail)")
-            failPending("server '\(name)' exited (\(outcome)) before answering")
             if wasReady {
                 setPhase(.exited(outcome))
             } else if case .failed = phase {
@@ -98,6 +98,7 @@ extension ChildServer {
             } else {
                 setPhase(.failed("exited during start-up (\(outcome))\(tail.isEmpty ? "" : "; stderr: " + tail)"))
             }
+            failPending("server '\(name)' exited (\(outcome)) before answering")
         }
         events.yield(.unavailable(server: name, reason: outcome))
     }

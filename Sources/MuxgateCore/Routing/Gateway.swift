@@ -158,6 +158,14 @@ package actor Gateway: Service {
 
     private func listTools(id: [UInt8]) async {
         await waitForChildren()
+        for child in children where child.phase != .ready {
+            let why: String
+            switch child.phase {
+            case .failed(let reason), .exited(let reason): why = reason
+            default: why = "still starting after \(config.startupTimeout(for: child.config).seconds)s; list_changed follows when it is ready"
+            }
+            logger.warning("tools/list answered without server '\(child.name)': \(why)")
+        }
         rebuildCatalogue()
         listed = true
         sink.send(JSONRPC.result(id: id, catalogue.listResult))

@@ -1,0 +1,302 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The fixture MCP server: reads newline-delimited JSON-RPC from stdin, answers on stdout.
+/// Requests are answered in order on the reading thread, except the `slow` tool and a delayed `initialize`,
+/// which run on their own threads so the server stays responsive meanwhile.
+final class FixtureServer: @unchecked Sendable {
+    static let supportedProtocolVersions = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"]
+    static let latestProtocolVersion = "2025-11-25"
+    /// Exactly 100 characters, all in [a-z_].
+    static let longToolName = "a_very_long_tool_name_" + String(repeating: "x", count: 78)
+
+    struct SetupError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    private let options: FixtureOptions
+    private let rawTools: String?
+    private let rawCall: String?
+    private let log: LineWriter?
+    private let out = LineWriter.stdout
+
+    private let lock = NSLock()
+    /// JSON text of every received message that had a method (guarded by `lock`).
+    private var received: [String] = []
+    /// Set once the first tools/call has completed with --change-tools-after-call (guarded by `lock`).
+    private var toolsChanged = false
+
+    init(options: FixtureOptions) throws(SetupError) {
+        self.options = options
+        self.rawTools = try options.rawToolsPath.map { path throws(SetupError) in try Self.readRawFile(path) }
+        self.rawCall = try options.rawCallPath.map { path throws(SetupError) in try Self.readRawFile(path) }
+        if let path = options.logPath {
+            guard let writer = LineWriter(appendingTo: path) else {
+                throw SetupError(description: "cannot open log file \(path)")
+            }
+            self.log = writer
+        } else {
+            self.log = nil
+        }
+    }
+
+    private static func readRawFile(_ path: String) throws(SetupError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SetupError(description: "cannot read \(path)")
+        }
+        var text = String(decoding: data, as: UTF8.self)
+        while let last = text.unicodeScalars.last, last == "\n" || last == "\r" {
+            text.unicodeScalars.removeLast()
+        }
+        return text
+    }
+
+    // MARK: - Main loop
+
+    func run() -> Never {
+        signal(SIGPIPE, SIG_IGN)
+        if options.stdoutGarbage {
+            out.writeLine("this is not json")
+        }
+        for index in 0..<options.stderrLines {
+            LineWriter.stderr.writeLine("fixture stderr line \(index)")
+        }
+        while let line = readLine(strippingNewline: true) {
+            handle(line: line)
+        }
+        terminate(0)
+    }
+
+    private func send(_ line: String) {
+        out.writeLine(line)
+    }
+
+    private func handle(line: String) {
+        log?.writeLine(line)
+        let bytes = Array(line.utf8)
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { return }
+
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
+            if !options.neverInitialize { send(errorLine(id: "null", code: -32700, message: "Parse error")) }
+            return
+        }
+        guard let message = object as? [String: Any], let raw = RawJSON.members(of: bytes[...]) else {
+            if !options.neverInitialize { send(errorLine(id: "null", code: -32600, message: "Invalid Request")) }
+            return
+        }
+        let id = raw["id"]
+        guard let method = message["method"] as? String else {
+            // A response to a server-initiated request (we never send any) or garbage: ignore responses.
+            if let id, message["result"] == nil, message["error"] == nil, !options.neverInitialize {
+                send(errorLine(id: id, code: -32600, message: "Invalid Request"))
+            }
+            return
+        }
+        record(method: raw["method"] ?? jsonString(method), id: id, params: raw["params"])
+
+        if options.neverInitialize { return }
+        guard let id else { return }  // notifications (including notifications/initialized) are ignored
+        let params = message["params"] as? [String: Any] ?? [:]
+
+        switch method {
+        case "initialize":
+            let requested = params["protocolVersion"] as? String
+            if options.initDelayMs > 0 {
+                Thread { self.answerInitialize(id: id, requestedVersion: requested) }.start()
+            } else {
+                answerInitialize(id: id, requestedVersion: requested)
+            }
+        case "ping":
+            send(resultLine(id: id, result: "{}"))
+        case "tools/list":
+            listTools(id: id, cursor: params["cursor"])
+        case "tools/call":
+            guard let name = params["name"] as? String else {
+                send(errorLine(id: id, code: -32602, message: "Missing tool name"))
+                return
+            }
+            let rawArguments = raw["params"].flatMap { RawJSON.members(of: $0)?["arguments"] } ?? "{}"
+            let arguments = params["arguments"] as? [String: Any] ?? [:]
+            let call = ToolCall(id: id, name: name, rawArguments: rawArguments, ms: Self.milliseconds(arguments["ms"]))
+            callTool(call)
+        default:
+            send(errorLine(id: id, code: -32601, message: "Method not found: \(method)"))
+        }
+    }
+
+    private func record(method: String, id: String?, params: String?) {
+        var entry = "{\"method\":\(method)"
+        if let id { entry += ",\"id\":\(id)" }
+        if let params { entry += ",\"params\":\(params)" }
+        entry += "}"
+        lock.withLock { received.append(entry) }
+    }
+
+    private static func milliseconds(_ value: Any?) -> Int {
+        if let number = value as? NSNumber { return max(0, number.intValue) }
+        if let text = value as? String, let number = Int(text) { return max(0, number) }
+        return 0
+    }
+
+    // MARK: - initialize
+
+    private func answerInitialize(id: String, requestedVersion: String?) {
+        if options.initDelayMs > 0 {
+            Thread.sleep(forTimeInterval: Double(options.initDelayMs) / 1000)
+        }
+        let version = requestedVersion.flatMap { Self.supportedProtocolVersions.contains($0) ? $0 : nil }
+            ?? Self.latestProtocolVersion
+        let result = "{\"protocolVersion\":\(jsonString(version)),"
+            + "\"capabilities\":{\"tools\":{\"listChanged\":true}},"
+            + "\"serverInfo\":{\"name\":\(jsonString(options.name)),\"version\":\"1.0.0\"}}"
+        send(resultLine(id: id, result: result))
+        if options.crashAfterInit {
+            terminate(4)
+        }
+    }
+
+    // MARK: - Tools
+
+    enum ToolKind: Sendable, Equatable {
+        case numbered(Int), echo, slow, crash, fail, requests, raw, longName, addedLater
+    }
+
+    struct Tool: Sendable {
+        var kind: ToolKind
+        var name: String
+        var description: String
+        var inputSchema: String
+
+        var json: String {
+            "{\"name\":\(jsonString(name)),\"description\":\(jsonString(description)),\"inputSchema\":\(inputSchema)}"
+        }
+    }
+
+    struct ToolCall: Sendable {
+        var id: String
+        var name: String
+        var rawArguments: String
+        var ms: Int
+    }
+
+    /// The currently exposed tools, in listing order, with the prefix applied.
+    private func currentTools() -> [Tool] {
+        let object = "{\"type\":\"object\"}"
+        var tools: [Tool] = (0..<options.toolCount).map { index in
+            Tool(
+                kind: .numbered(index), name: "tool_\(index)", description: "Fixture tool \(index)",
+                inputSchema: "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}}}")
+        }
+        tools += [
+            Tool(kind: .echo, name: "echo", description: "Echo the arguments object as JSON text", inputSchema: object),
+            Tool(
+                kind: .slow, name: "slow", description: "Sleep ms milliseconds, then answer done",
+                inputSchema: "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\"}}}"),
+            Tool(kind: .crash, name: "crash", description: "Exit with status 3 without answering", inputSchema: object),
+            Tool(kind: .fail, name: "fail", description: "Return an isError result", inputSchema: object),
+            Tool(kind: .requests, name: "requests", description: "List every message received so far",
+                inputSchema: object),
+        ]
+        if rawCall != nil {
+            tools.append(Tool(kind: .raw, name: "raw", description: "Answer with the raw call file", inputSchema: object))
+        }
+        if options.longNames {
+            tools.append(
+                Tool(kind: .longName, name: Self.longToolName, description: "Tool with a 100-character name",
+                    inputSchema: object))
+        }
+        if lock.withLock({ toolsChanged }) {
+            tools.append(
+                Tool(kind: .addedLater, name: "added_later", description: "Tool added after the first call",
+                    inputSchema: object))
+        }
+        for index in tools.indices {
+            tools[index].name = options.toolPrefix + tools[index].name
+        }
+        return tools
+    }
+
+    private func listTools(id: String, cursor: Any?) {
+        if let rawTools {
+            send(resultLine(id: id, result: rawTools))
+            return
+        }
+        let tools = currentTools()
+        var page = tools[...]
+        var nextCursor: String?
+        if let pageSize = options.pageSize {
+            var pageIndex = 0
+            if let cursor, !(cursor is NSNull) {
+                guard let text = cursor as? String, text.hasPrefix("page-"), let number = Int(text.dropFirst(5)),
+                    number >= 1, number * pageSize < tools.count
+                else {
+                    send(errorLine(id: id, code: -32602, message: "Invalid cursor: \(cursor)"))
+                    return
+                }
+                pageIndex = number
+            }
+            let start = pageIndex * pageSize
+            let end = min(start + pageSize, tools.count)
+            page = tools[start..<end]
+            if end < tools.count { nextCursor = "page-\(pageIndex + 1)" }
+        }
+        var result = "{\"tools\":[" + page.map(\.json).joined(separator: ",") + "]"
+        if let nextCursor { result += ",\"nextCursor\":\(jsonString(nextCursor))" }
+        result += "}"
+        send(resultLine(id: id, result: result))
+    }
+
+    private func callTool(_ call: ToolCall) {
+        guard let tool = currentTools().first(where: { $0.name == call.name }) else {
+            send(errorLine(id: call.id, code: -32602, message: "Unknown tool: \(call.name)"))
+            toolCallCompleted()
+            return
+        }
+        let result: String
+        switch tool.kind {
+        case .numbered(let index):
+            result = textResult("Fixture tool \(index) called with \(call.rawArguments)")
+        case .echo:
+            result = textResult(call.rawArguments)
+        case .slow:
+            Thread {
+                Thread.sleep(forTimeInterval: Double(call.ms) / 1000)
+                self.send(resultLine(id: call.id, result: textResult("done")))
+                self.toolCallCompleted()
+            }.start()
+            return
+        case .crash:
+            terminate(3)
+        case .fail:
+            result = textResult("failed on purpose", isError: true)
+        case .requests:
+            result = textResult("[" + lock.withLock { received.joined(separator: ",") } + "]")
+        case .raw:
+            result = rawCall ?? "{}"
+        case .longName:
+            result = textResult("long name tool called")
+        case .addedLater:
+            result = textResult("added later")
+        }
+        send(resultLine(id: call.id, result: result))
+        toolCallCompleted()
+    }
+
+    private func toolCallCompleted() {
+        guard options.changeToolsAfterCall else { return }
+        let first = lock.withLock {
+            defer { toolsChanged = true }
+            return !toolsChanged
+        }
+        if first {
+            send("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/tools/list_changed\"}")
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import MuxgateCore
+import MuxgateTesting
+import Testing
+
+/// muxgate in front of the real reference servers from PyPI, compared with direct connections.
+@Suite("Reference servers: git, time, sqlite", .serialized)
+struct ReferenceServerTests {
+    let repository: String
+    let database: String
+    let config: String
+
+    init() async throws {
+        try await TestEnvironment.shared.preparePython()
+        repository = try TestEnvironment.shared.makeGitRepository()
+        database = try TestPaths.temporaryDirectory("muxgate-db") + "/test.db"
+        config = """
+            servers:
+              git:
+                command: \(TestPaths.root)/.venv/bin/mcp-server-git
+                args: [--repository, "\(repository)"]
+              time:
+                command: \(TestPaths.root)/.venv/bin/mcp-server-time
+                args: [--local-timezone, UTC]
+              sqlite:
+                command: \(TestPaths.root)/.venv-sqlite/bin/mcp-server-sqlite
+                args: [--db-path, "\(database)"]
+            """
+    }
+
+    /// The same child started directly, handshaken as muxgate does it.
+    func direct(_ server: String) async throws -> LineProcess {
+        let (command, args): (String, [String]) =
+            switch server {
+            case "git": (TestPaths.root + "/.venv/bin/mcp-server-git", ["--repository", repository])
+            case "time": (TestPaths.root + "/.venv/bin/mcp-server-time", ["--local-timezone", "UTC"])
+            default: (TestPaths.root + "/.venv-sqlite/bin/mcp-server-sqlite", ["--db-path", database])
+            }
+        let process = try LineProcess(command, args)
+        let (response, _) = await process.request(
+            id: 0, method: "initialize",
+            params: #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}"#)
+        try #require(response?.result != nil, "direct \(server) did not initialize: \(process.stderr)")
+        process.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        return process
+    }
+
+    @Test("every tool definition is the child's own, byte for byte, except the name")
+    func definitionsMatchDirect() async throws {
+        let harness = try Harness.start(config)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        let (list, _) = await harness.muxgate.request(id: 1, method: "tools/list")
+        let proxied = try #require(list?.result?["tools"]?.elements)
+        #expect(proxied.count == 12 + 2 + 6, "\(proxied.compactMap { $0["name"]?.string })")
+        for server in ["git", "time", "sqlite"] {
+            let child = try await direct(server)
+            defer { child.terminate() }
+            let directTools = try #require(await child.request(id: 1, method: "tools/list").response?.result?["tools"]?.elements)
+            #expect(!directTools.isEmpty)
+            for tool in directTools {
+                let original = try #require(tool["name"]?.string)
+                let exposed = original.hasPrefix(server + "_") ? original : server + "_" + original
+                let match = try #require(proxied.first { $0["name"]?.string == exposed }, "\(exposed) is not listed")
+                var splice = JSONSplice()
+                let nameRange = match["name"]!.range
+                splice.replace(
+                    (nameRange.lowerBound - match.range.lowerBound)..<(nameRange.upperBound - match.range.lowerBound),
+                    with: JSONValue.quoted(original))
+                #expect(String(decoding: splice.apply(to: Array(match.bytes)), as: UTF8.self) == tool.text)
+            }
+        }
+        #expect(await harness.shutDown())
+    }
+
+    @Test("a tool result passes through byte for byte, for one tool of every child")
+    func resultsMatchDirect() async throws {
+        let calls: [(server: String, tool: String, exposed: String, arguments: String)] = [
+            ("git", "git_status", "git_status", #"{"repo_path":"\#(repository)"}"#),
+            ("time", "convert_time", "time_convert_time",
+             #"{"source_timezone":"UTC","time":"12:00","target_timezone":"Asia/Tokyo"}"#),
+            ("sqlite", "list_tables", "sqlite_list_tables", "{}"),
+        ]
+        let harness = try Harness.start(config)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        for (index, call) in calls.enumerated() {
+            let child = try await direct(call.server)
+            defer { child.terminate() }
+            let direct = await child.request(
+                id: 7, method: "tools/call", params: #"{"name":"\#(call.tool)","arguments":\#(call.arguments)}"#
+            ).response
+            let proxied = await harness.call(call.exposed, call.arguments, id: 10 + index)
+            let directResult = try #require(direct?.result, "direct \(call.tool): \(direct?.root.text ?? "none")")
+            let proxiedResult = try #require(proxied?.result, "\(call.exposed): \(proxied?.root.text ?? "none")")
+            #expect(proxiedResult.text == directResult.text)
+            #expect(proxiedResult["isError"]?.bool != true)
+        }
+        #expect(await harness.shutDown())
+    }
+
+    @Test("the official Python client lists and calls one tool of every child through muxgate")
+    func officialClient() async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let configPath = try TestPaths.write(config, to: directory, name: "muxgate.yaml")
+        let script = try TestPaths.write(
+            #"""
+            {"calls": [
+              {"tool": "git_status", "arguments": {"repo_path": "\#(repository)"}},
+              {"tool": "git_log", "arguments": {"repo_path": "\#(repository)"}},
+              {"tool": "time_convert_time", "arguments": {"source_timezone": "UTC", "time": "12:00", "target_timezone": "Europe/Paris"}},
+              {"tool": "sqlite_create_table", "arguments": {"query": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"}},
+              {"tool": "sqlite_list_tables", "arguments": {}},
+              {"tool": "no_such_tool", "arguments": {}}
+            ]}
+            """#, to: directory, name: "script.json")
+        let output = try TestEnvironment.shared.run(
+            TestPaths.python, [TestPaths.clientScript, "--timeout", "90", "script", script, "--", TestPaths.muxgate, "serve", "--config", configPath])
+        let report = try JSONSlice.parse(output)
+        #expect(report["protocolVersion"]?.string == "2025-11-25", "auto mode fell back from server/discover to initialize")
+        let names = report["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
+        #expect(names.count == 20)
+        #expect(["git_status", "time_get_current_time", "sqlite_read_query"].allSatisfy(names.contains))
+        let results = report["results"]?.elements ?? []
+        try #require(results.count == 6)
+        for result in results.prefix(5) {
+            #expect(result["error"]?.kind == .null, "\(result.text)")
+            #expect(result["isError"]?.bool != true, "\(result.text)")
+        }
+        #expect(results[1]["content"]?.text.contains("initial commit") == true)
+        #expect(results[2]["structuredContent"]?["target"]?["timezone"]?.string == "Europe/Paris")
+        #expect(results[4]["content"]?.text.contains("notes") == true)
+        #expect(results[5]["error"]?["code"]?.int == -32602)
+    }
+}

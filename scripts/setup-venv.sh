@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Creates the project-local Python environments used by the end-to-end tests and the demo.
+#
+# Fixed paths (relative to the project root) — the contract other code relies on:
+#   .venv/bin/python                   official MCP Python SDK (mcp 2.x) — runs Tests/e2e/mcp_client.py
+#   .venv/bin/mcp-server-git           reference server (needs mcp>=2.3,<3, so it shares .venv)
+#   .venv/bin/mcp-server-time          reference server (needs mcp>=2.3,<3, so it shares .venv)
+#   .venv-sqlite/bin/mcp-server-sqlite reference server (built on the mcp 1.x API; needs mcp<2)
+#
+# Idempotent and fast when nothing changed: each venv holds a stamp file with the
+# exact requirement list (and interpreter version) it was built from; a venv is
+# rebuilt from scratch only when that stamp differs or an expected executable is missing.
+# Only PyPI is needed. Progress goes to stderr; stdout gets one final "venv ready: ..." line.
+#
+# Environment:
+#   PYTHON   interpreter used to create the venvs (default: python3; needs >= 3.10)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+PYTHON="${PYTHON:-python3}"
+
+# Exact versions, verified together (mcp-server-git/time 2026.10.19 require mcp>=2.3,<3).
+MAIN_REQUIREMENTS=(
+    "mcp==2.3.0"
+    "mcp-server-git==2026.10.19"
+    "mcp-server-time==2026.10.19"
+)
+# mcp-server-sqlite 2025.4.25 imports the mcp 1.x server API (requires mcp[cli]>=1.6.0).
+SQLITE_REQUIREMENTS=(
+    "mcp==1.30.0"
+    "mcp-server-sqlite==2025.4.25"
+)
+
+log() { printf 'setup-venv: %s\n' "$*" >&2; }
+
+if ! command -v "$PYTHON" >/dev/null 2>&1; then
+    log "error: $PYTHON not found (install python3 and python3-venv)"
+    exit 1
+fi
+if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)'; then
+    log "error: $("$PYTHON" --version 2>&1) is too old; mcp needs Python >= 3.10"
+    exit 1
+fi
+PY_VERSION="$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+
+# Serialize concurrent runs (e.g. parallel test processes) on the same checkout.
+if command -v flock >/dev/null 2>&1; then
+    LOCK="${TMPDIR:-/tmp}/muxgate-setup-venv-$(printf '%s' "$ROOT" | cksum | cut -d' ' -f1).lock"
+    exec 9>"$LOCK"
+    flock 9
+fi
+
+# ensure_venv DIR EXECUTABLE... -- REQUIREMENT...
+ensure_venv() {
+    local dir="$ROOT/$1"
+    shift
+    local executables=()
+    while [[ $# -gt 0 && "$1" != "--" ]]; do
+        executables+=("$1")
+        shift
+    done
+    shift
+    local stamp="$dir/.muxgate-requirements"
+    local wanted
+    wanted="$(printf 'python %s\n' "$PY_VERSION"; printf '%s\n' "$@")"
+
+    if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
+        local ok=1 exe
+        for exe in "${executables[@]}"; do
+            [[ -x "$dir/bin/$exe" ]] || ok=0
+        done
+        if [[ $ok == 1 ]] && "$dir/bin/python" -c '' 2>/dev/null; then
+            log "${dir#"$ROOT"/} up to date"
+            return 0
+        fi
+    fi
+
+    log "building ${dir#"$ROOT"/} ($*)"
+    rm -rf "$dir"
+    if ! "$PYTHON" -m venv "$dir" >&2; then
+        log "error: '$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
+        return 1
+    fi
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/python" -m pip install --quiet --no-input "$@" >&2
+    local exe
+    for exe in "${executables[@]}"; do
+        if [[ ! -x "$dir/bin/$exe" ]]; then
+            log "error: $dir/bin/$exe missing after install"
+            return 1
+        fi
+    done
+    if ! "$dir/bin/python" -c 'import mcp, mcp.client.stdio'; then
+        log "error: the mcp package does not import in ${dir#"$ROOT"/}"
+        return 1
+    fi
+    printf '%s' "$wanted" >"$stamp"
+    log "built ${dir#"$ROOT"/}"
+}
+
+# Both environments are independent: build them concurrently.
+ensure_venv .venv python mcp-server-git mcp-server-time -- "${MAIN_REQUIREMENTS[@]}" &
+main_pid=$!
+ensure_venv .venv-sqlite python mcp-server-sqlite -- "${SQLITE_REQUIREMENTS[@]}" &
+sqlite_pid=$!
+
+status=0
+wait "$main_pid" || status=1
+wait "$sqlite_pid" || status=1
+if [[ $status != 0 ]]; then
+    log "error: environment setup failed"
+    exit 1
+fi
+
+echo "venv ready: $ROOT/.venv $ROOT/.venv-sqlite"
