@@ -14,7 +14,9 @@ package final class LineProcess: Sendable {
     private let done = Latch()
 
     /// Starts `executable` with `arguments`.
-    package init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, cwd: String? = nil) throws {
+    package init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, cwd: String? = nil)
+        throws
+    {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -122,7 +124,10 @@ package final class LineProcess: Sendable {
 
     /// Sends a request and waits for the response with the same id, collecting what came before.
     package func request(
-        id: Int, method: String, params: String? = nil, timeout: Duration = .seconds(30)
+        id: Int,
+        method: String,
+        params: String? = nil,
+        timeout: Duration = .seconds(30)
     ) async -> (response: JSONRPCMessage?, others: [JSONRPCMessage]) {
         let paramsText = params.map { ",\"params\":\($0)" } ?? ""
         send("{\"jsonrpc\":\"2.0\",\"id\":\(id),\"method\":\"\(method)\"\(paramsText)}")

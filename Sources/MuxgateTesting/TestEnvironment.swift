@@ -14,7 +14,8 @@ package actor TestEnvironment {
 
     /// Checks that the binaries under test are built.
     package func prepare() throws {
-        for binary in [TestPaths.muxgate, TestPaths.fixture] where !FileManager.default.isExecutableFile(atPath: binary) {
+        for binary in [TestPaths.muxgate, TestPaths.fixture] where !FileManager.default.isExecutableFile(atPath: binary)
+        {
             throw SetupError(description: "\(binary) is missing: run `swift build` first (make test does)")
         }
     }
@@ -35,7 +36,9 @@ package actor TestEnvironment {
             let text = errors.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                throw SetupError(description: "setup-venv.sh failed: \(String(decoding: text, as: UTF8.self).suffix(2000))")
+                throw SetupError(
+                    description: "setup-venv.sh failed: \(String(decoding: text, as: UTF8.self).suffix(2000))"
+                )
             }
         }
         prepared = result
@@ -76,7 +79,8 @@ package actor TestEnvironment {
         guard process.terminationStatus == 0 else {
             throw SetupError(
                 description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                    + String(decoding: errorData.withLock { $0 }, as: UTF8.self))
+                    + String(decoding: errorData.withLock { $0 }, as: UTF8.self)
+            )
         }
         return String(decoding: data, as: UTF8.self)
     }

@@ -1,11 +1,11 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// The fixture MCP server: reads newline-delimited JSON-RPC from stdin, answers on stdout.
@@ -151,9 +151,11 @@ final class FixtureServer: @unchecked Sendable {
         if options.initDelayMs > 0 {
             Thread.sleep(forTimeInterval: Double(options.initDelayMs) / 1000)
         }
-        let version = requestedVersion.flatMap { Self.supportedProtocolVersions.contains($0) ? $0 : nil }
+        let version =
+            requestedVersion.flatMap { Self.supportedProtocolVersions.contains($0) ? $0 : nil }
             ?? Self.latestProtocolVersion
-        let result = "{\"protocolVersion\":\(jsonString(version)),"
+        let result =
+            "{\"protocolVersion\":\(jsonString(version)),"
             + "\"capabilities\":{\"tools\":{\"listChanged\":true}},"
             + "\"serverInfo\":{\"name\":\(jsonString(options.name)),\"version\":\"1.0.0\"}}"
         send(resultLine(id: id, result: result))
@@ -191,31 +193,53 @@ final class FixtureServer: @unchecked Sendable {
         let object = "{\"type\":\"object\"}"
         var tools: [Tool] = (0..<options.toolCount).map { index in
             Tool(
-                kind: .numbered(index), name: "tool_\(index)", description: "Fixture tool \(index)",
-                inputSchema: "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}}}")
+                kind: .numbered(index),
+                name: "tool_\(index)",
+                description: "Fixture tool \(index)",
+                inputSchema: "{\"type\":\"object\",\"properties\":{\"text\":{\"type\":\"string\"}}}"
+            )
         }
         tools += [
             Tool(kind: .echo, name: "echo", description: "Echo the arguments object as JSON text", inputSchema: object),
             Tool(
-                kind: .slow, name: "slow", description: "Sleep ms milliseconds, then answer done",
-                inputSchema: "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\"}}}"),
+                kind: .slow,
+                name: "slow",
+                description: "Sleep ms milliseconds, then answer done",
+                inputSchema: "{\"type\":\"object\",\"properties\":{\"ms\":{\"type\":\"integer\"}}}"
+            ),
             Tool(kind: .crash, name: "crash", description: "Exit with status 3 without answering", inputSchema: object),
             Tool(kind: .fail, name: "fail", description: "Return an isError result", inputSchema: object),
-            Tool(kind: .requests, name: "requests", description: "List every message received so far",
-                inputSchema: object),
+            Tool(
+                kind: .requests,
+                name: "requests",
+                description: "List every message received so far",
+                inputSchema: object
+            ),
         ]
         if rawCall != nil {
-            tools.append(Tool(kind: .raw, name: "raw", description: "Answer with the raw call file", inputSchema: object))
+            tools.append(
+                Tool(kind: .raw, name: "raw", description: "Answer with the raw call file", inputSchema: object)
+            )
         }
         if options.longNames {
             tools.append(
-                Tool(kind: .longName, name: Self.longToolName, description: "Tool with a 100-character name",
-                    inputSchema: object))
+                Tool(
+                    kind: .longName,
+                    name: Self.longToolName,
+                    description: "Tool with a 100-character name",
+                    inputSchema: object
+                )
+            )
         }
         if lock.withLock({ toolsChanged }) {
             tools.append(
-                Tool(kind: .addedLater, name: "added_later", description: "Tool added after the first call",
-                    inputSchema: object))
+                Tool(
+                    kind: .addedLater,
+                    name: "added_later",
+                    description: "Tool added after the first call",
+                    inputSchema: object
+                )
+            )
         }
         for index in tools.indices {
             tools[index].name = options.toolPrefix + tools[index].name

@@ -4,7 +4,10 @@ import Testing
 
 @Suite("Configuration")
 struct ConfigLoaderTests {
-    let loader = ConfigLoader(environment: ["HOME": "/home/dev", "USER": "dev", "TOKEN": "s3cret"], currentDirectory: "/work")
+    let loader = ConfigLoader(
+        environment: ["HOME": "/home/dev", "USER": "dev", "TOKEN": "s3cret"],
+        currentDirectory: "/work"
+    )
 
     func load(_ text: String) throws -> MuxgateConfig { try loader.parse(text, file: "/etc/muxgate.yaml") }
 
@@ -35,12 +38,22 @@ struct ConfigLoaderTests {
               entry: tools
             startup_timeout: 1500ms
             max_message_size: 1MiB
-            """)
+            """
+        )
         #expect(config.servers.map(\.name) == ["db", "git"])
-        #expect(config.servers[1].transport == .stdio(
-            command: "uvx", args: ["mcp-server-git", "--repository", "/home/dev/app"],
-            env: ["GIT_AUTHOR_NAME": "bot", "T": "s3cret"], cwd: "/etc/sub"))
-        #expect(config.servers[0].transport == .http(url: "https://example.test/mcp", headers: ["Authorization": "Bearer s3cret"]))
+        #expect(
+            config.servers[1].transport
+                == .stdio(
+                    command: "uvx",
+                    args: ["mcp-server-git", "--repository", "/home/dev/app"],
+                    env: ["GIT_AUTHOR_NAME": "bot", "T": "s3cret"],
+                    cwd: "/etc/sub"
+                )
+        )
+        #expect(
+            config.servers[0].transport
+                == .http(url: "https://example.test/mcp", headers: ["Authorization": "Bearer s3cret"])
+        )
         #expect(config.callTimeout(for: config.servers[0]) == .seconds(5))
         #expect(config.callTimeout(for: config.servers[1]) == .seconds(60))
         #expect(config.startupTimeout == .milliseconds(1500))
@@ -50,7 +63,9 @@ struct ConfigLoaderTests {
 
     @Test("a Claude Code .mcp.json works unchanged (JSON is YAML, mcpServers is an alias)")
     func mcpJSON() throws {
-        let config = try load(#"{"mcpServers": {"time": {"type": "stdio", "command": "uvx", "args": ["mcp-server-time"], "env": {}}}}"#)
+        let config = try load(
+            #"{"mcpServers": {"time": {"type": "stdio", "command": "uvx", "args": ["mcp-server-time"], "env": {}}}}"#
+        )
         #expect(config.servers.map(\.name) == ["time"])
     }
 
@@ -89,16 +104,19 @@ struct ConfigLoaderTests {
         #expect(error.line == 3)
     }
 
-    @Test("other mistakes are caught with their place", arguments: [
-        ("servers:\n  git: {command: uvx, url: http://x}\n", ConfigError.Code.invalidValue),
-        ("servers:\n  \"bad name\": {command: uvx}\n", .invalidValue),
-        ("client: {entry: x}\n", .missingKey),
-        ("servers: {a: {command: x}}\nstartup_timeout: soon\n", .invalidValue),
-        ("servers: {a: {command: x}}\nclient: {entry: \(String(repeating: "e", count: 50))}\n", .invalidValue),
-        ("servers: [\n", .syntax),
-        ("servers: {a: {command: x}}\nservers: {b: {command: y}}\n", .duplicateKey),
-        ("", .missingKey),
-    ])
+    @Test(
+        "other mistakes are caught with their place",
+        arguments: [
+            ("servers:\n  git: {command: uvx, url: http://x}\n", ConfigError.Code.invalidValue),
+            ("servers:\n  \"bad name\": {command: uvx}\n", .invalidValue),
+            ("client: {entry: x}\n", .missingKey),
+            ("servers: {a: {command: x}}\nstartup_timeout: soon\n", .invalidValue),
+            ("servers: {a: {command: x}}\nclient: {entry: \(String(repeating: "e", count: 50))}\n", .invalidValue),
+            ("servers: [\n", .syntax),
+            ("servers: {a: {command: x}}\nservers: {b: {command: y}}\n", .duplicateKey),
+            ("", .missingKey),
+        ]
+    )
     func mistakes(_ text: String, _ code: ConfigError.Code) throws {
         let error = try #require(failure(text))
         #expect(error.code == code, "\(error)")

@@ -15,15 +15,19 @@ struct JSONRPCMessageTests {
         #expect(try parse(#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"x"}}"#).kind == .response)
     }
 
-    @Test("invalid messages name the JSON-RPC error code", arguments: [
-        ("not json", -32700), (#"{"jsonrpc":"2.0","id":1,"method":"x""#, -32700), ("[1]", -32600), ("1", -32600),
-        (#"{"id":1,"method":"x"}"#, -32600), (#"{"jsonrpc":"1.0","id":1,"method":"x"}"#, -32600),
-        (#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#, -32600), (#"{"jsonrpc":"2.0","id":null,"method":"x"}"#, -32600),
-        (#"{"jsonrpc":"2.0","id":{},"method":"x"}"#, -32600), (#"{"jsonrpc":"2.0","id":1,"method":7}"#, -32600),
-        (#"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#, -32600), (#"{"jsonrpc":"2.0","id":1}"#, -32600),
-        (#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":""}}"#, -32600),
-        (#"{"jsonrpc":"2.0","result":{}}"#, -32600),
-    ])
+    @Test(
+        "invalid messages name the JSON-RPC error code",
+        arguments: [
+            ("not json", -32700), (#"{"jsonrpc":"2.0","id":1,"method":"x""#, -32700), ("[1]", -32600), ("1", -32600),
+            (#"{"id":1,"method":"x"}"#, -32600), (#"{"jsonrpc":"1.0","id":1,"method":"x"}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":null,"method":"x"}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":{},"method":"x"}"#, -32600), (#"{"jsonrpc":"2.0","id":1,"method":7}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":1,"method":"x","params":3}"#, -32600), (#"{"jsonrpc":"2.0","id":1}"#, -32600),
+            (#"{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":""}}"#, -32600),
+            (#"{"jsonrpc":"2.0","result":{}}"#, -32600),
+        ]
+    )
     func invalid(_ text: String, _ code: Int) {
         #expect {
             try parse(text)
@@ -45,13 +49,19 @@ struct JSONRPCMessageTests {
     func rewriteID() throws {
         let text = #"{"jsonrpc":"2.0", "id": "client-1" ,"result":{"x":1.0,"_meta":{"k":12345678901234567890}}}"#
         let out = try parse(text).rewritten(id: Array("99".utf8))
-        #expect(String(decoding: out, as: UTF8.self) == #"{"jsonrpc":"2.0", "id": 99 ,"result":{"x":1.0,"_meta":{"k":12345678901234567890}}}"#)
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == #"{"jsonrpc":"2.0", "id": 99 ,"result":{"x":1.0,"_meta":{"k":12345678901234567890}}}"#
+        )
     }
 
     @Test("built messages are valid JSON-RPC")
     func builders() throws {
         let error = JSONRPC.error(id: nil, .invalidRequest("bad"))
-        #expect(String(decoding: error, as: UTF8.self) == #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"bad"}}"#)
+        #expect(
+            String(decoding: error, as: UTF8.self)
+                == #"{"jsonrpc":"2.0","id":null,"error":{"code":-32600,"message":"bad"}}"#
+        )
         let request = try JSONRPCMessage.parse(JSONRPC.request(id: Array("3".utf8), method: "tools/list", params: nil))
         #expect(request.kind == .request && request.method == "tools/list" && request.id?.int == 3)
     }

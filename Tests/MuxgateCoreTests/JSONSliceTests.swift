@@ -5,13 +5,16 @@ import Testing
 
 @Suite("JSON layer")
 struct JSONSliceTests {
-    @Test("valid documents round-trip byte for byte", arguments: [
-        #"{"a":1.0,"b":12345678901234567890,"c":-0.5e-10,"d":[true,false,null],"e":"\u00e9\n"}"#,
-        "  { \"spaced\" :\t[ 1 , 2 ]\r\n }  ",
-        #"{"line":"a\u2028b","raw":"a"# + "\u{2028}b\u{2029}c\"}",
-        "[]", "{}", "\"\"", "0", "-0", "1E+2", "null",
-        #"{"emoji":"😀","escaped":"\ud83d\ude00","ctl":"\u0001"}"#,
-    ])
+    @Test(
+        "valid documents round-trip byte for byte",
+        arguments: [
+            #"{"a":1.0,"b":12345678901234567890,"c":-0.5e-10,"d":[true,false,null],"e":"\u00e9\n"}"#,
+            "  { \"spaced\" :\t[ 1 , 2 ]\r\n }  ",
+            #"{"line":"a\u2028b","raw":"a"# + "\u{2028}b\u{2029}c\"}",
+            "[]", "{}", "\"\"", "0", "-0", "1E+2", "null",
+            #"{"emoji":"😀","escaped":"\ud83d\ude00","ctl":"\u0001"}"#,
+        ]
+    )
     func roundTrip(_ text: String) throws {
         let slice = try JSONSlice.parse(text)
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -31,7 +34,9 @@ struct JSONSliceTests {
 
     @Test("strings decode escapes, surrogate pairs and raw separators")
     func stringDecoding() throws {
-        let slice = try JSONSlice.parse(#"{"a":"x\"y\\z\/\b\f\n\r\t","b":"\ud83d\ude00","c":"\u00e9","d":""# + "a\u{2028}b\"}")
+        let slice = try JSONSlice.parse(
+            #"{"a":"x\"y\\z\/\b\f\n\r\t","b":"\ud83d\ude00","c":"\u00e9","d":""# + "a\u{2028}b\"}"
+        )
         #expect(slice["a"]?.string == "x\"y\\z/\u{8}\u{c}\n\r\t")
         #expect(slice["b"]?.string == "😀")
         #expect(slice["c"]?.string == "é")
@@ -45,19 +50,26 @@ struct JSONSliceTests {
         #expect(slice.members.map(\.key) == ["name", "other"])
     }
 
-    @Test("malformed input is a parse error with an offset, never a crash", arguments: [
-        "", "{", "[1,]", "{\"a\":}", "{\"a\" 1}", "01", "1.", "-", "+1", ".5", "1e", "tru", "nul", "\"abc",
-        "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\u{0}b\"", "{\"a\":1}x", "[1 2]", "{1:2}",
-        "\"\\ud800\\u0041\"", "NaN", "Infinity", "'a'",
-    ])
+    @Test(
+        "malformed input is a parse error with an offset, never a crash",
+        arguments: [
+            "", "{", "[1,]", "{\"a\":}", "{\"a\" 1}", "01", "1.", "-", "+1", ".5", "1e", "tru", "nul", "\"abc",
+            "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"a\u{0}b\"", "{\"a\":1}x", "[1 2]", "{1:2}",
+            "\"\\ud800\\u0041\"", "NaN", "Infinity", "'a'",
+        ]
+    )
     func malformed(_ text: String) {
         #expect(throws: JSONParseError.self) { try JSONSlice.parse(text) }
     }
 
-    @Test("invalid UTF-8 is refused", arguments: [
-        [0x22, 0xC3, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22],
-        [0x22, 0xE0, 0x80, 0x80, 0x22], [0x22, 0xFF, 0x22],
-    ] as [[UInt8]])
+    @Test(
+        "invalid UTF-8 is refused",
+        arguments: [
+            [0x22, 0xC3, 0x22], [0x22, 0xC0, 0x80, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22],
+            [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22],
+            [0x22, 0xE0, 0x80, 0x80, 0x22], [0x22, 0xFF, 0x22],
+        ] as [[UInt8]]
+    )
     func invalidUTF8(_ bytes: [UInt8]) {
         #expect(throws: JSONParseError.self) { try JSONSlice.parse(bytes) }
     }
@@ -98,7 +110,10 @@ struct JSONSliceTests {
             ("z", .null), ("a", .array([.raw(Array("[1.50]".utf8)[...])])),
         ])
         let text = value.encodedString
-        #expect(text == "{\"s\":\"q\\\"b\\\\n\\nt\\tc\\u0001é\u{2028}\",\"n\":1.0,\"i\":-3,\"b\":true,\"z\":null,\"a\":[[1.50]]}")
+        #expect(
+            text
+                == "{\"s\":\"q\\\"b\\\\n\\nt\\tc\\u0001é\u{2028}\",\"n\":1.0,\"i\":-3,\"b\":true,\"z\":null,\"a\":[[1.50]]}"
+        )
         #expect(!text.utf8.contains(0x0A))
         _ = try JSONSlice.parse(text)
     }

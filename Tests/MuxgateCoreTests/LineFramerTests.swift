@@ -26,7 +26,11 @@ struct LineFramerTests {
 
     @Test("a message split across chunks is reassembled; blank lines are skipped; a last line without \\n counts")
     func chunks() {
-        #expect(frame([Array("{\"a\"".utf8), Array(":1}\n\n  \r\n{\"b\"".utf8), Array(":2}".utf8)]) == ["{\"a\":1}", "{\"b\":2}"])
+        #expect(
+            frame([Array("{\"a\"".utf8), Array(":1}\n\n  \r\n{\"b\"".utf8), Array(":2}".utf8)]) == [
+                "{\"a\":1}", "{\"b\":2}",
+            ]
+        )
     }
 
     @Test("an oversized line is dropped whole and reported; the next line is intact")

@@ -12,7 +12,9 @@ struct FixtureChildTests {
 
     @Test("tools of several children are listed under namespaced names and calls reach the right child")
     func routing() async throws {
-        let harness = try Harness.start("servers:\n" + Harness.fixture("alpha") + Harness.fixture("beta", ["--prefix-tools", "beta_"]))
+        let harness = try Harness.start(
+            "servers:\n" + Harness.fixture("alpha") + Harness.fixture("beta", ["--prefix-tools", "beta_"])
+        )
         defer { harness.muxgate.terminate() }
         let initialize = try await harness.initialize()
         #expect(initialize.result?["capabilities"]?["tools"]?["listChanged"]?.bool == true)
@@ -42,7 +44,10 @@ struct FixtureChildTests {
         let crashed = try #require(await harness.call("crashy_crash", id: 2, timeout: .seconds(10)))
         #expect(ContinuousClock.now - started < .seconds(5))
         #expect(crashed.errorCode == -32000)
-        #expect(crashed.errorMessage.contains("crashy") && crashed.errorMessage.contains("exit status 3"), "\(crashed.errorMessage)")
+        #expect(
+            crashed.errorMessage.contains("crashy") && crashed.errorMessage.contains("exit status 3"),
+            "\(crashed.errorMessage)"
+        )
         let again = await harness.call("crashy_echo", #"{"text":"back"}"#, id: 3)
         #expect(again?.firstText == #"{"text":"back"}"#, "stderr:\n\(harness.muxgate.stderr)")
         #expect(await harness.shutDown())
@@ -51,7 +56,9 @@ struct FixtureChildTests {
     @Test("a child that never answers initialize does not block the others")
     func neverInitializes() async throws {
         let harness = try Harness.start(
-            "startup_timeout: 1s\nservers:\n" + Harness.fixture("stuck", ["--never-initialize"]) + Harness.fixture("good"))
+            "startup_timeout: 1s\nservers:\n" + Harness.fixture("stuck", ["--never-initialize"])
+                + Harness.fixture("good")
+        )
         defer { harness.muxgate.terminate() }
         let started = ContinuousClock.now
         try await harness.initialize()
@@ -63,8 +70,10 @@ struct FixtureChildTests {
         let call = await harness.call("good_echo", #"{"text":"ok"}"#, id: 2)
         #expect(call?.firstText == #"{"text":"ok"}"#)
         #expect(await harness.shutDown())
-        #expect(harness.muxgate.stderr.contains("tools/list answered without server 'stuck'"),
-                "the stuck child is reported on stderr")
+        #expect(
+            harness.muxgate.stderr.contains("tools/list answered without server 'stuck'"),
+            "the stuck child is reported on stderr"
+        )
         #expect(harness.leftoverProcesses().isEmpty)
     }
 
@@ -77,7 +86,9 @@ struct FixtureChildTests {
 
             """
         let harness = try Harness.start(
-            "startup_timeout: 5s\nservers:\n" + Harness.fixture("one") + grandparent + Harness.fixture("stuck", ["--never-initialize"]))
+            "startup_timeout: 5s\nservers:\n" + Harness.fixture("one") + grandparent
+                + Harness.fixture("stuck", ["--never-initialize"])
+        )
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         let names = try await harness.toolNames()
@@ -102,7 +113,9 @@ struct FixtureChildTests {
     func callTimeout() async throws {
         let directory = try TestPaths.temporaryDirectory()
         let log = directory + "/requests.log"
-        let harness = try Harness.start("servers:\n" + Harness.fixture("slowpoke", ["--log", log], extra: ["call_timeout: 500ms"]))
+        let harness = try Harness.start(
+            "servers:\n" + Harness.fixture("slowpoke", ["--log", log], extra: ["call_timeout: 500ms"])
+        )
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         let started = ContinuousClock.now
@@ -123,7 +136,9 @@ struct FixtureChildTests {
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         _ = try await harness.toolNames()
-        harness.muxgate.send(#"{"jsonrpc":"2.0","id":"slow-1","method":"tools/call","params":{"name":"worker_slow","arguments":{"ms":3000}}}"#)
+        harness.muxgate.send(
+            #"{"jsonrpc":"2.0","id":"slow-1","method":"tools/call","params":{"name":"worker_slow","arguments":{"ms":3000}}}"#
+        )
         // The fixture answers `requests` with every message it has received, in order: once the
         // slow call is in it, the child has it; once the cancel is in it, the cancel arrived.
         func received(id: Int) async throws -> [JSONSlice] {
@@ -132,7 +147,9 @@ struct FixtureChildTests {
         }
         let before = try await received(id: 2)
         let call = try #require(before.first { $0["params"]?["name"]?.string == "slow" })
-        harness.muxgate.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow-1","reason":"user"}}"#)
+        harness.muxgate.send(
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow-1","reason":"user"}}"#
+        )
         let after = try await received(id: 3)
         let cancel = try #require(after.first { $0["method"]?.string == "notifications/cancelled" })
         #expect(cancel["params"]?["requestId"]?.text == call["id"]?.text, "translated to the id the child saw")
@@ -152,7 +169,10 @@ struct FixtureChildTests {
         try await harness.initialize()
         #expect(try await harness.toolNames().contains("shifty_added_later") == false)
         let (response, _) = await harness.muxgate.request(
-            id: 2, method: "tools/call", params: #"{"name":"shifty_echo","arguments":{}}"#)
+            id: 2,
+            method: "tools/call",
+            params: #"{"name":"shifty_echo","arguments":{}}"#
+        )
         #expect(response?.result != nil)
         var notifications: [String] = []
         while let message = await harness.muxgate.nextMessage(timeout: .seconds(3)) {
@@ -178,12 +198,17 @@ struct FixtureChildTests {
     @Test("names over the budget are shortened with a hash, stay unique, and still route")
     func longNames() async throws {
         let harness = try Harness.start(
-            "client: {entry: a-fairly-long-entry-name}\nservers:\n" + Harness.fixture("verbose", ["--long-names"]))
+            "client: {entry: a-fairly-long-entry-name}\nservers:\n" + Harness.fixture("verbose", ["--long-names"])
+        )
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         let names = try await harness.toolNames()
         let budget = 64 - "mcp__a-fairly-long-entry-name__".count
-        #expect(names.allSatisfy { $0.count <= budget && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } })
+        #expect(
+            names.allSatisfy {
+                $0.count <= budget && $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }
+            }
+        )
         let long = try #require(names.first { $0.hasPrefix("verbose_a_very_long") })
         let call = await harness.call(long, id: 2)
         #expect(call?.result != nil, "\(call?.root.text ?? "no answer")")
@@ -193,18 +218,31 @@ struct FixtureChildTests {
     @Test("child definitions pass byte for byte except the name; results byte for byte except the id")
     func lossless() async throws {
         let directory = try TestPaths.temporaryDirectory()
-        let tools = #"{"tools":[{"name":"raw","title":"Raw","description":"line\u2028sep "# + "\u{2028}" + #" é \u00e9","inputSchema":{"type":"object","properties":{"n":{"type":"number","default":1.0,"maximum":12345678901234567890}}},"outputSchema":{"type":"object"},"annotations":{"readOnlyHint":true,"x-vendor":{"k":[1.50,-0]}},"execution":{"taskSupport":"optional"},"icons":[{"src":"data:,"}],"_meta":{"anthropic/maxResultSizeChars":100000}}],"resultType":"complete"}"#
-        let result = #"{"content":[{"type":"text","text":"a"# + "\u{2028}" + #"b\u2029"}],"structuredContent":{"v":1.0,"big":12345678901234567890},"isError":false,"_meta":{"x":null},"extra":{"keep":true}}"#
+        let tools =
+            #"{"tools":[{"name":"raw","title":"Raw","description":"line\u2028sep "# + "\u{2028}"
+            + #" é \u00e9","inputSchema":{"type":"object","properties":{"n":{"type":"number","default":1.0,"maximum":12345678901234567890}}},"outputSchema":{"type":"object"},"annotations":{"readOnlyHint":true,"x-vendor":{"k":[1.50,-0]}},"execution":{"taskSupport":"optional"},"icons":[{"src":"data:,"}],"_meta":{"anthropic/maxResultSizeChars":100000}}],"resultType":"complete"}"#
+        let result =
+            #"{"content":[{"type":"text","text":"a"# + "\u{2028}"
+            + #"b\u2029"}],"structuredContent":{"v":1.0,"big":12345678901234567890},"isError":false,"_meta":{"x":null},"extra":{"keep":true}}"#
         let toolsFile = try TestPaths.write(tools, to: directory, name: "tools.json")
         let resultFile = try TestPaths.write(result, to: directory, name: "result.json")
-        let harness = try Harness.start("servers:\n" + Harness.fixture("exact", ["--raw-tools", toolsFile, "--raw-call", resultFile]))
+        let harness = try Harness.start(
+            "servers:\n" + Harness.fixture("exact", ["--raw-tools", toolsFile, "--raw-call", resultFile])
+        )
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         let (list, _) = await harness.muxgate.request(id: 1, method: "tools/list")
         let listed = try #require(list?.result?["tools"]?.elements.first)
-        let expected = try JSONSlice.parse(tools)["tools"]!.elements[0].text.replacingOccurrences(of: #""name":"raw""#, with: #""name":"exact_raw""#)
+        let expected = try JSONSlice.parse(tools)["tools"]!.elements[0].text.replacingOccurrences(
+            of: #""name":"raw""#,
+            with: #""name":"exact_raw""#
+        )
         #expect(listed.text == expected)
-        let line = await harness.muxgate.request(id: 2, method: "tools/call", params: #"{"name":"exact_raw","arguments":{}}"#).response
+        let line = await harness.muxgate.request(
+            id: 2,
+            method: "tools/call",
+            params: #"{"name":"exact_raw","arguments":{}}"#
+        ).response
         #expect(line?.result?.text == result)
         #expect(await harness.shutDown())
     }
@@ -217,15 +255,26 @@ struct FixtureChildTests {
         let cases: [(String, Int)] = [
             ("this is not json", -32700), (#"{"jsonrpc":"2.0","id":1,"method":"x""#, -32700), ("[]", -32600),
             (#"{"jsonrpc":"2.0","id":true,"method":"ping"}"#, -32600),
-            ("{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":{\"pad\":\"" + String(repeating: "x", count: 4096) + "\"}}", -32600),
+            (
+                "{\"jsonrpc\":\"2.0\",\"id\":7,\"method\":\"ping\",\"params\":{\"pad\":\""
+                    + String(repeating: "x", count: 4096) + "\"}}", -32600
+            ),
         ]
         for (line, code) in cases {
             harness.muxgate.send(line)
-            let answer = try #require(await harness.muxgate.nextMessage(timeout: .seconds(5)), "no answer to \(line.prefix(40))")
+            let answer = try #require(
+                await harness.muxgate.nextMessage(timeout: .seconds(5)),
+                "no answer to \(line.prefix(40))"
+            )
             #expect(answer.errorCode == code, "\(line.prefix(40)) → \(answer.root.text)")
         }
-        harness.muxgate.send(Array("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8))
-        #expect(await harness.muxgate.nextMessage(timeout: .seconds(5))?.errorCode == -32700, "invalid UTF-8 is a parse error")
+        harness.muxgate.send(
+            Array("{\"jsonrpc\":\"2.0\",\"id\":8,\"method\":\"".utf8) + [0xC3, 0x28] + Array("\"}".utf8)
+        )
+        #expect(
+            await harness.muxgate.nextMessage(timeout: .seconds(5))?.errorCode == -32700,
+            "invalid UTF-8 is a parse error"
+        )
         #expect(await harness.muxgate.request(id: 10, method: "server/discover").response?.errorCode == -32601)
         #expect(await harness.muxgate.request(id: 11, method: "ping").response?.result != nil)
         #expect(await harness.shutDown())

@@ -17,15 +17,18 @@ struct Harness {
         let path = try TestPaths.write(config, to: directory, name: "muxgate.yaml")
         let token = UUID().uuidString
         let process = try LineProcess(
-            TestPaths.muxgate, ["serve", "--config", path],
-            environment: environment.merging(["MUXGATE_TEST_TOKEN": token, "MUXGATE_LOG_LEVEL": "debug"]) { $1 })
+            TestPaths.muxgate,
+            ["serve", "--config", path],
+            environment: environment.merging(["MUXGATE_TEST_TOKEN": token, "MUXGATE_LOG_LEVEL": "debug"]) { $1 }
+        )
         return Harness(directory: directory, configPath: path, muxgate: process, token: token)
     }
 
     /// A YAML server entry (under `servers:`) running the fixture with `arguments`.
     static func fixture(_ name: String, _ arguments: [String] = [], extra: [String] = []) -> String {
         let args = (["--name", name] + arguments).map { JSONValue.string($0).encodedString }.joined(separator: ", ")
-        let lines = ["  \(name):", "    command: \(TestPaths.fixture)", "    args: [\(args)]"] + extra.map { "    " + $0 }
+        let lines =
+            ["  \(name):", "    command: \(TestPaths.fixture)", "    args: [\(args)]"] + extra.map { "    " + $0 }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -33,8 +36,11 @@ struct Harness {
     @discardableResult
     func initialize(version: String = "2025-06-18", capabilities: String = "{}") async throws -> JSONRPCMessage {
         let (response, _) = await muxgate.request(
-            id: 0, method: "initialize",
-            params: #"{"protocolVersion":"\#(version)","capabilities":\#(capabilities),"clientInfo":{"name":"test","version":"1"}}"#)
+            id: 0,
+            method: "initialize",
+            params:
+                #"{"protocolVersion":"\#(version)","capabilities":\#(capabilities),"clientInfo":{"name":"test","version":"1"}}"#
+        )
         let message = try #require(response, "no initialize answer; stderr:\n\(muxgate.stderr)")
         muxgate.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
         return message
@@ -43,20 +49,30 @@ struct Harness {
     /// `tools/list` → exposed names in order.
     func toolNames(id: Int = 1) async throws -> [String] {
         let (response, _) = await muxgate.request(id: id, method: "tools/list")
-        let result = try #require(response?.result, "tools/list failed: \(response?.root.text ?? "no answer"); stderr:\n\(muxgate.stderr)")
+        let result = try #require(
+            response?.result,
+            "tools/list failed: \(response?.root.text ?? "no answer"); stderr:\n\(muxgate.stderr)"
+        )
         return result["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
     }
 
     /// `tools/call` → the response.
-    func call(_ tool: String, _ arguments: String = "{}", id: Int, timeout: Duration = .seconds(30)) async -> JSONRPCMessage? {
+    func call(_ tool: String, _ arguments: String = "{}", id: Int, timeout: Duration = .seconds(30)) async
+        -> JSONRPCMessage?
+    {
         await muxgate.request(
-            id: id, method: "tools/call", params: #"{"name":"\#(tool)","arguments":\#(arguments)}"#, timeout: timeout
+            id: id,
+            method: "tools/call",
+            params: #"{"name":"\#(tool)","arguments":\#(arguments)}"#,
+            timeout: timeout
         ).response
     }
 
     /// Processes whose environment carries this harness's token (the children and their descendants).
     func leftoverProcesses() -> [Int32] {
-        Self.processes(withEnvironment: "MUXGATE_TEST_TOKEN=\(token)").filter { $0 != muxgate.process.processIdentifier }
+        Self.processes(withEnvironment: "MUXGATE_TEST_TOKEN=\(token)").filter {
+            $0 != muxgate.process.processIdentifier
+        }
     }
 
     static func processes(withEnvironment entry: String) -> [Int32] {

@@ -38,8 +38,10 @@ struct ReferenceServerTests {
             }
         let process = try LineProcess(command, args)
         let (response, _) = await process.request(
-            id: 0, method: "initialize",
-            params: #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}"#)
+            id: 0,
+            method: "initialize",
+            params: #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"test","version":"1"}}"#
+        )
         try #require(response?.result != nil, "direct \(server) did not initialize: \(process.stderr)")
         process.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
         return process
@@ -56,7 +58,9 @@ struct ReferenceServerTests {
         for server in ["git", "time", "sqlite"] {
             let child = try await direct(server)
             defer { child.terminate() }
-            let directTools = try #require(await child.request(id: 1, method: "tools/list").response?.result?["tools"]?.elements)
+            let directTools = try #require(
+                await child.request(id: 1, method: "tools/list").response?.result?["tools"]?.elements
+            )
             #expect(!directTools.isEmpty)
             for tool in directTools {
                 let original = try #require(tool["name"]?.string)
@@ -66,7 +70,8 @@ struct ReferenceServerTests {
                 let nameRange = match["name"]!.range
                 splice.replace(
                     (nameRange.lowerBound - match.range.lowerBound)..<(nameRange.upperBound - match.range.lowerBound),
-                    with: JSONValue.quoted(original))
+                    with: JSONValue.quoted(original)
+                )
                 #expect(String(decoding: splice.apply(to: Array(match.bytes)), as: UTF8.self) == tool.text)
             }
         }
@@ -77,8 +82,10 @@ struct ReferenceServerTests {
     func resultsMatchDirect() async throws {
         let calls: [(server: String, tool: String, exposed: String, arguments: String)] = [
             ("git", "git_status", "git_status", #"{"repo_path":"\#(repository)"}"#),
-            ("time", "convert_time", "time_convert_time",
-             #"{"source_timezone":"UTC","time":"12:00","target_timezone":"Asia/Tokyo"}"#),
+            (
+                "time", "convert_time", "time_convert_time",
+                #"{"source_timezone":"UTC","time":"12:00","target_timezone":"Asia/Tokyo"}"#
+            ),
             ("sqlite", "list_tables", "sqlite_list_tables", "{}"),
         ]
         let harness = try Harness.start(config)
@@ -88,7 +95,9 @@ struct ReferenceServerTests {
             let child = try await direct(call.server)
             defer { child.terminate() }
             let direct = await child.request(
-                id: 7, method: "tools/call", params: #"{"name":"\#(call.tool)","arguments":\#(call.arguments)}"#
+                id: 7,
+                method: "tools/call",
+                params: #"{"name":"\#(call.tool)","arguments":\#(call.arguments)}"#
             ).response
             let proxied = await harness.call(call.exposed, call.arguments, id: 10 + index)
             let directResult = try #require(direct?.result, "direct \(call.tool): \(direct?.root.text ?? "none")")
@@ -113,11 +122,22 @@ struct ReferenceServerTests {
               {"tool": "sqlite_list_tables", "arguments": {}},
               {"tool": "no_such_tool", "arguments": {}}
             ]}
-            """#, to: directory, name: "script.json")
+            """#,
+            to: directory,
+            name: "script.json"
+        )
         let output = try TestEnvironment.shared.run(
-            TestPaths.python, [TestPaths.clientScript, "--timeout", "90", "script", script, "--", TestPaths.muxgate, "serve", "--config", configPath])
+            TestPaths.python,
+            [
+                TestPaths.clientScript, "--timeout", "90", "script", script, "--", TestPaths.muxgate, "serve",
+                "--config", configPath,
+            ]
+        )
         let report = try JSONSlice.parse(output)
-        #expect(report["protocolVersion"]?.string == "2025-11-25", "auto mode fell back from server/discover to initialize")
+        #expect(
+            report["protocolVersion"]?.string == "2025-11-25",
+            "auto mode fell back from server/discover to initialize"
+        )
         let names = report["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
         #expect(names.count == 20)
         #expect(["git_status", "time_get_current_time", "sqlite_read_query"].allSatisfy(names.contains))

@@ -12,24 +12,33 @@ package struct MuxgateCommand: AsyncParsableCommand {
         abstract: "An aggregating MCP proxy: one stdio server in front of many child MCP servers.",
         version: MuxgateVersion.current,
         subcommands: [ServeCommand.self, ToolsCommand.self],
-        defaultSubcommand: ServeCommand.self)
+        defaultSubcommand: ServeCommand.self
+    )
 
     package init() {}
 }
 
 /// Options every command that reads a configuration shares.
 package struct ConfigOptions: ParsableArguments {
-    @Option(name: .long, help: "The configuration file (default: ./muxgate.yaml, then $XDG_CONFIG_HOME/muxgate/config.yaml).")
+    @Option(
+        name: .long,
+        help: "The configuration file (default: ./muxgate.yaml, then $XDG_CONFIG_HOME/muxgate/config.yaml)."
+    )
     var config: String?
 
-    @Option(name: .long, help: "Log level on stderr: trace, debug, info, notice, warning, error, critical (or MUXGATE_LOG_LEVEL).")
+    @Option(
+        name: .long,
+        help: "Log level on stderr: trace, debug, info, notice, warning, error, critical (or MUXGATE_LOG_LEVEL)."
+    )
     var logLevel: String?
 
     package init() {}
 
     package func validate() throws {
         if let logLevel, Logger.Level(rawValue: logLevel) == nil {
-            throw ValidationError("'\(logLevel)' is not a log level (trace, debug, info, notice, warning, error, critical)")
+            throw ValidationError(
+                "'\(logLevel)' is not a log level (trace, debug, info, notice, warning, error, critical)"
+            )
         }
     }
 

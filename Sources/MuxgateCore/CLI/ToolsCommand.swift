@@ -6,7 +6,9 @@ import ServiceLifecycle
 /// `muxgate tools`: starts the children and prints what the IDE will see.
 struct ToolsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tools", abstract: "Start the configured servers and print the tools the IDE will see.")
+        commandName: "tools",
+        abstract: "Start the configured servers and print the tools the IDE will see."
+    )
 
     @OptionGroup var options: ConfigOptions
 
@@ -17,7 +19,10 @@ struct ToolsCommand: AsyncParsableCommand {
         let logger = options.bootstrapLogging()
         let config = try options.loadConfig()
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
-        let catalogue = try await gateway.withChildren { await $0.settledCatalogue() }
+        let (catalogue, phases) = try await gateway.withChildren { gateway in
+            let catalogue = await gateway.settledCatalogue()
+            return (catalogue, gateway.children.map { ($0.name, $0.phase) })
+        }
         if json {
             print(catalogue.listResult.encodedString)
             return
@@ -29,11 +34,11 @@ struct ToolsCommand: AsyncParsableCommand {
             return [entry.exposedName, entry.server, entry.originalName, String(firstLine.prefix(70))]
         }
         print(Table(header: ["TOOL", "SERVER", "CHILD'S NAME", "DESCRIPTION"], rows: rows).rendered)
-        for child in gateway.children {
-            switch child.phase {
+        for (name, phase) in phases {
+            switch phase {
             case .ready: continue
-            case .failed(let reason), .exited(let reason): print("! \(child.name): \(reason)")
-            default: print("! \(child.name): not ready within \(config.startupTimeout(for: child.config).seconds)s")
+            case .failed(let reason), .exited(let reason): print("! \(name): \(reason)")
+            default: print("! \(name): not ready within the start-up bound (startup_timeout)")
             }
         }
     }
@@ -60,6 +65,6 @@ extension Gateway {
     package func settledCatalogue() async -> ToolCatalogue {
         startChildren()
         await waitForChildren()
-        return catalogue
+        return currentCatalogue()
     }
 }

@@ -24,8 +24,10 @@ package struct ClientHello: Sendable {
 
     /// muxgate introducing itself, for commands that run without an IDE (`tools`, `check`).
     package static let standalone = ClientHello(
-        protocolVersion: ProtocolVersion.latest, capabilities: .object([]),
-        clientInfo: .object([("name", .string("muxgate")), ("version", .string(MuxgateVersion.current))]))
+        protocolVersion: ProtocolVersion.latest,
+        capabilities: .object([]),
+        clientInfo: .object([("name", .string("muxgate")), ("version", .string(MuxgateVersion.current))])
+    )
 }
 
 /// What a child said about itself in its `initialize` result.

@@ -5,7 +5,7 @@ import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension ChildServer {
@@ -32,7 +32,8 @@ extension ChildServer {
         platformOptions.processGroupID = 0
         let executable: Executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
         let environment = Environment.inherit.updating(
-            Dictionary(uniqueKeysWithValues: env.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) }))
+            Dictionary(uniqueKeysWithValues: env.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) })
+        )
 
         var outcome: String
         do {
@@ -40,9 +41,14 @@ extension ChildServer {
                 outer.addTask { await self.escalate(stopLatch, outbox: outboxContinuation) }
                 defer { outer.cancelAll() }
                 return try await Subprocess.run(
-                    executable, arguments: Arguments(args), environment: environment,
-                    workingDirectory: cwd.map { FilePath($0) }, platformOptions: platformOptions,
-                    input: .inputWriter, output: .sequence, error: .sequence
+                    executable,
+                    arguments: Arguments(args),
+                    environment: environment,
+                    workingDirectory: cwd.map { FilePath($0) },
+                    platformOptions: platformOptions,
+                    input: .inputWriter,
+                    output: .sequence,
+                    error: .sequence
                 ) { execution in
                     state.withLock { $0.processGroup = execution.processIdentifier.value }
                     await withTaskGroup(of: Void.self) { group in
@@ -137,7 +143,9 @@ extension ChildServer {
                 return
             }
             guard let group = state.withLock({ $0.processGroup }) else { return }
-            logger.warning("did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL") to its process group")
+            logger.warning(
+                "did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL") to its process group"
+            )
             kill(-group, signal)
         }
     }
@@ -185,7 +193,9 @@ extension ChildServer {
             switch event {
             case .line(let bytes): lines.append(bytes)
             case .oversized(let count):
-                self.logger.error("dropped a message of \(count) bytes from its stdout: over the \(self.maxMessageBytes)-byte cap")
+                self.logger.error(
+                    "dropped a message of \(count) bytes from its stdout: over the \(self.maxMessageBytes)-byte cap"
+                )
             }
         }
         do {
@@ -259,14 +269,17 @@ extension ChildServer {
         guard let version = result["protocolVersion"]?.string, ProtocolVersion.supported.contains(version) else {
             handshakeFailed(
                 "it answered protocol version \(result["protocolVersion"]?.text ?? "none"), which muxgate does not speak "
-                    + "(it speaks \(ProtocolVersion.supported.joined(separator: ", ")))", stopLatch)
+                    + "(it speaks \(ProtocolVersion.supported.joined(separator: ", ")))",
+                stopLatch
+            )
             return
         }
         let serverHello = ServerHello(
             protocolVersion: version,
             capabilities: result["capabilities"] ?? (try! JSONSlice.parse("{}")),
             serverInfo: result["serverInfo"],
-            instructions: result["instructions"]?.string)
+            instructions: result["instructions"]?.string
+        )
         state.withLock { $0.serverHello = serverHello }
         notify(JSONRPC.notification(method: "notifications/initialized", params: nil))
         let info = serverHello.serverInfo.map { "\($0["name"]?.string ?? "?") \($0["version"]?.string ?? "")" } ?? "?"
@@ -317,7 +330,8 @@ extension ChildServer {
             }
             guard let result = response.result, let page = result[key], page.kind == .array else {
                 throw JSONRPCError.internalError(
-                    "server '\(name)' answered \(method) without a '\(key)' list: \(response.error?.text ?? response.root.text.prefix(200).description)")
+                    "server '\(name)' answered \(method) without a '\(key)' list: \(response.error?.text ?? response.root.text.prefix(200).description)"
+                )
             }
             items.append(contentsOf: page.elements)
             cursor = result["nextCursor"]?.string

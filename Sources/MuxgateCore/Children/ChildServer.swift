@@ -6,7 +6,7 @@ import Synchronization
 import SystemPackage
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One child MCP server: its process, its handshake, its in-flight requests and its tool list.
@@ -57,8 +57,12 @@ package final class ChildServer: Service, Sendable {
     }
 
     package init(
-        config: ServerConfig, startupTimeout: Duration, callTimeout: Duration, maxMessageBytes: Int,
-        logger: Logger, events: AsyncStream<ChildEvent>.Continuation
+        config: ServerConfig,
+        startupTimeout: Duration,
+        callTimeout: Duration,
+        maxMessageBytes: Int,
+        logger: Logger,
+        events: AsyncStream<ChildEvent>.Continuation
     ) {
         self.config = config
         self.startupTimeout = startupTimeout
@@ -120,7 +124,9 @@ package final class ChildServer: Service, Sendable {
     private func runUntilStopped() async {
         await withGracefulShutdownHandler {
             for await _ in wakeups {
-                guard let delay = state.withLock({ $0.stopping ? nil : Self.backoff($0.consecutiveFailures) }) else { break }
+                guard let delay = state.withLock({ $0.stopping ? nil : Self.backoff($0.consecutiveFailures) }) else {
+                    break
+                }
                 if delay > .zero {
                     logger.info("restarting after \(delay)")
                     try? await Task.sleep(for: delay)
@@ -188,7 +194,9 @@ package final class ChildServer: Service, Sendable {
     /// - Throws: `JSONRPCError` when the child is unavailable, exits, or times out;
     ///   `CancellationError` when the caller was cancelled.
     package func request(
-        _ method: String, timeout: Duration? = nil, build: @Sendable ([UInt8]) -> [UInt8]
+        _ method: String,
+        timeout: Duration? = nil,
+        build: @Sendable ([UInt8]) -> [UInt8]
     ) async throws -> JSONRPCMessage {
         try await ensureReady()
         return try await exchange(method, timeout: timeout ?? callTimeout, build: build)
@@ -215,7 +223,8 @@ package final class ChildServer: Service, Sendable {
         case .ready: return
         case .starting:
             throw JSONRPCError.serverUnavailable(
-                "server '\(name)' did not finish starting within \(startupTimeout.seconds)s")
+                "server '\(name)' did not finish starting within \(startupTimeout.seconds)s"
+            )
         case .failed(let reason), .exited(let reason):
             throw JSONRPCError.serverUnavailable("server '\(name)' is unavailable: \(reason)")
         case .idle, .stopped:
@@ -225,7 +234,9 @@ package final class ChildServer: Service, Sendable {
 
     /// Sends one request on the current process and awaits the response (no readiness check).
     func exchange(
-        _ method: String, timeout: Duration, build: @Sendable ([UInt8]) -> [UInt8]
+        _ method: String,
+        timeout: Duration,
+        build: @Sendable ([UInt8]) -> [UInt8]
     ) async throws -> JSONRPCMessage {
         let (id, outbox) = state.withLock { state -> (Int, AsyncStream<[UInt8]>.Continuation?) in
             state.nextID += 1

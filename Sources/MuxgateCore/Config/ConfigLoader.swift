@@ -25,15 +25,18 @@ package struct ConfigLoader: Sendable {
             }
             return path
         }
-        let xdg = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let xdg =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.config"
         let candidates = [absolute("muxgate.yaml"), xdg + "/muxgate/config.yaml"]
         for candidate in candidates where FileManager.default.fileExists(atPath: candidate) {
             return candidate
         }
         throw ConfigError(
-            .notFound, file: candidates[0],
-            message: "no config given and none found at \(candidates.joined(separator: " or ")); pass --config FILE")
+            .notFound,
+            file: candidates[0],
+            message: "no config given and none found at \(candidates.joined(separator: " or ")); pass --config FILE"
+        )
     }
 
     /// Loads the configuration at `path` (see `locate`).
@@ -53,7 +56,12 @@ package struct ConfigLoader: Sendable {
         let node: Node
         do {
             guard let composed = try Yams.compose(yaml: text) else {
-                throw ConfigError(.missingKey, file: file, line: 1, message: "the file is empty; it needs a 'servers:' section")
+                throw ConfigError(
+                    .missingKey,
+                    file: file,
+                    line: 1,
+                    message: "the file is empty; it needs a 'servers:' section"
+                )
             }
             node = composed
         } catch let error as ConfigError {
@@ -90,11 +98,15 @@ package struct ConfigLoader: Sendable {
                         command: try expand(command, path + ["command"]),
                         args: try args.enumerated().map { try expand($1, path + ["args", "[\($0)]"]) },
                         env: try env.reduce(into: [:]) { $0[$1.key] = try expand($1.value, path + ["env", $1.key]) },
-                        cwd: expandedCwd)
+                        cwd: expandedCwd
+                    )
                 case .http(let url, let headers):
                     config.servers[index].transport = .http(
                         url: try expand(url, path + ["url"]),
-                        headers: try headers.reduce(into: [:]) { $0[$1.key] = try expand($1.value, path + ["headers", $1.key]) })
+                        headers: try headers.reduce(into: [:]) {
+                            $0[$1.key] = try expand($1.value, path + ["headers", $1.key])
+                        }
+                    )
                 }
             } catch let issue as ConfigIssue {
                 throw locate(issue.code, issue.path, issue.message, in: node, file: file)
@@ -134,8 +146,10 @@ package struct ConfigLoader: Sendable {
                 out += fallback
             } else {
                 throw ConfigIssue(
-                    code: .unsetVariable, path: path,
-                    message: "environment variable \(name) is not set and has no default (write ${\(name):-default})")
+                    code: .unsetVariable,
+                    path: path,
+                    message: "environment variable \(name) is not set and has no default (write ${\(name):-default})"
+                )
             }
             rest = rest[rest.index(after: close)...]
         }
@@ -154,11 +168,29 @@ package struct ConfigLoader: Sendable {
         }
         switch error {
         case .typeMismatch(let type, let context):
-            return locate(.wrongType, components(context.codingPath), "expected \(Self.describe(type))", in: node, file: file)
+            return locate(
+                .wrongType,
+                components(context.codingPath),
+                "expected \(Self.describe(type))",
+                in: node,
+                file: file
+            )
         case .valueNotFound(let type, let context):
-            return locate(.wrongType, components(context.codingPath), "expected \(Self.describe(type)), found nothing", in: node, file: file)
+            return locate(
+                .wrongType,
+                components(context.codingPath),
+                "expected \(Self.describe(type)), found nothing",
+                in: node,
+                file: file
+            )
         case .keyNotFound(let key, let context):
-            return locate(.missingKey, components(context.codingPath), "'\(key.stringValue)' is required", in: node, file: file)
+            return locate(
+                .missingKey,
+                components(context.codingPath),
+                "'\(key.stringValue)' is required",
+                in: node,
+                file: file
+            )
         case .dataCorrupted(let context):
             return locate(.invalidValue, components(context.codingPath), context.debugDescription, in: node, file: file)
         @unknown default:
@@ -179,12 +211,17 @@ package struct ConfigLoader: Sendable {
 
     /// Builds an error at the YAML position of `path` (the deepest part of it that exists).
     private func locate(
-        _ code: ConfigError.Code, _ path: [String], _ message: String, in root: Node, file: String
+        _ code: ConfigError.Code,
+        _ path: [String],
+        _ message: String,
+        in root: Node,
+        file: String
     ) -> ConfigError {
         var node: Node? = root
         var mark = root.mark
         for component in path {
-            if component.hasPrefix("["), let index = Int(component.dropFirst().dropLast()), let sequence = node?.sequence,
+            if component.hasPrefix("["), let index = Int(component.dropFirst().dropLast()),
+                let sequence = node?.sequence,
                 index < sequence.count
             {
                 node = sequence[index]
@@ -215,8 +252,12 @@ package struct ConfigLoader: Sendable {
             }
             let line = occurrences.count > 1 ? occurrences[1] + 1 : context.mark.line
             return ConfigError(
-                .duplicateKey, file: file, line: line, path: key,
-                message: "'\(key)' appears more than once in the same mapping")
+                .duplicateKey,
+                file: file,
+                line: line,
+                path: key,
+                message: "'\(key)' appears more than once in the same mapping"
+            )
         case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
             .composer(let context, let problem, let mark, _):
             let what = [context?.text, problem].compactMap { $0 }.joined(separator: " ")

@@ -40,8 +40,11 @@ package struct MuxgateConfig: Sendable, Decodable {
     }
 
     package init(
-        servers: [ServerConfig], client: Client = Client(), startupTimeout: Duration = defaultStartupTimeout,
-        callTimeout: Duration = defaultCallTimeout, maxMessageBytes: Int = defaultMaxMessageBytes
+        servers: [ServerConfig],
+        client: Client = Client(),
+        startupTimeout: Duration = defaultStartupTimeout,
+        callTimeout: Duration = defaultCallTimeout,
+        maxMessageBytes: Int = defaultMaxMessageBytes
     ) {
         self.servers = servers.sorted { $0.name < $1.name }
         self.client = client
@@ -57,8 +60,10 @@ package struct MuxgateConfig: Sendable, Decodable {
         let aliased = try container.decodeIfPresent([String: ServerConfig].self, forKey: .mcpServers)
         if servers != nil && aliased != nil {
             throw ConfigIssue(
-                code: .invalidValue, path: ["mcpServers"],
-                message: "use either 'servers' or its alias 'mcpServers', not both")
+                code: .invalidValue,
+                path: ["mcpServers"],
+                message: "use either 'servers' or its alias 'mcpServers', not both"
+            )
         }
         guard let all = servers ?? aliased else {
             throw ConfigIssue(code: .missingKey, path: [], message: "the config has no 'servers:' section")
@@ -66,8 +71,10 @@ package struct MuxgateConfig: Sendable, Decodable {
         let key = servers != nil ? "servers" : "mcpServers"
         for name in all.keys where name.isEmpty || !name.allSatisfy(Naming.isAllowed) {
             throw ConfigIssue(
-                code: .invalidValue, path: [key, name],
-                message: "server name '\(name)' may only use letters, digits, '_' and '-'")
+                code: .invalidValue,
+                path: [key, name],
+                message: "server name '\(name)' may only use letters, digits, '_' and '-'"
+            )
         }
         self.servers = all.map { name, server in
             var server = server
@@ -76,24 +83,34 @@ package struct MuxgateConfig: Sendable, Decodable {
         }.sorted { $0.name < $1.name }
         client = try container.decodeIfPresent(Client.self, forKey: .client) ?? Client()
         startupTimeout =
-            try container.decodeIfPresent(ConfigDuration.self, forKey: .startupTimeout)?.duration ?? Self.defaultStartupTimeout
-        callTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)?.duration ?? Self.defaultCallTimeout
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .startupTimeout)?.duration
+            ?? Self.defaultStartupTimeout
+        callTimeout =
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)?.duration
+            ?? Self.defaultCallTimeout
         maxMessageBytes =
-            try container.decodeIfPresent(ConfigByteSize.self, forKey: .maxMessageSize)?.bytes ?? Self.defaultMaxMessageBytes
+            try container.decodeIfPresent(ConfigByteSize.self, forKey: .maxMessageSize)?.bytes
+            ?? Self.defaultMaxMessageBytes
         if !client.entry.allSatisfy(Naming.isAllowed) || client.entry.isEmpty {
             throw ConfigIssue(
-                code: .invalidValue, path: ["client", "entry"],
-                message: "'\(client.entry)' may only use letters, digits, '_' and '-' (it is the IDE's entry name)")
+                code: .invalidValue,
+                path: ["client", "entry"],
+                message: "'\(client.entry)' may only use letters, digits, '_' and '-' (it is the IDE's entry name)"
+            )
         }
         if Naming(entry: client.entry).budget < Naming.minimumBudget {
             throw ConfigIssue(
-                code: .invalidValue, path: ["client", "entry"],
-                message: "'\(client.entry)' is too long: tool names must fit 64 characters with mcp__<entry>__")
+                code: .invalidValue,
+                path: ["client", "entry"],
+                message: "'\(client.entry)' is too long: tool names must fit 64 characters with mcp__<entry>__"
+            )
         }
         if client.separator.isEmpty || !client.separator.allSatisfy(Naming.isAllowed) {
             throw ConfigIssue(
-                code: .invalidValue, path: ["client", "separator"],
-                message: "the separator must be one or more of letters, digits, '_' and '-'")
+                code: .invalidValue,
+                path: ["client", "separator"],
+                message: "the separator must be one or more of letters, digits, '_' and '-'"
+            )
         }
     }
 

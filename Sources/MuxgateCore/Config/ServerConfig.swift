@@ -18,7 +18,12 @@ package struct ServerConfig: Sendable, Decodable {
         case callTimeout = "call_timeout"
     }
 
-    package init(name: String, transport: Transport, startupTimeout: ConfigDuration? = nil, callTimeout: ConfigDuration? = nil) {
+    package init(
+        name: String,
+        transport: Transport,
+        startupTimeout: ConfigDuration? = nil,
+        callTimeout: ConfigDuration? = nil
+    ) {
         self.name = name
         self.transport = transport
         self.startupTimeout = startupTimeout
@@ -38,8 +43,10 @@ package struct ServerConfig: Sendable, Decodable {
         disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
         if let type, !["stdio", "http", "sse", "streamable-http"].contains(type) {
             throw ConfigIssue(
-                code: .invalidValue, path: path + ["type"],
-                message: "'\(type)' is not a transport (use stdio or http)")
+                code: .invalidValue,
+                path: path + ["type"],
+                message: "'\(type)' is not a transport (use stdio or http)"
+            )
         }
         switch (command, url) {
         case (let command?, nil):
@@ -48,30 +55,44 @@ package struct ServerConfig: Sendable, Decodable {
             }
             if let type, type != "stdio" {
                 throw ConfigIssue(
-                    code: .invalidValue, path: path + ["type"], message: "type '\(type)' needs a url, not a command")
+                    code: .invalidValue,
+                    path: path + ["type"],
+                    message: "type '\(type)' needs a url, not a command"
+                )
             }
             for key in [CodingKeys.headers] where container.contains(key) {
                 throw ConfigIssue(
-                    code: .invalidValue, path: path + [key.stringValue], message: "headers apply to url servers only")
+                    code: .invalidValue,
+                    path: path + [key.stringValue],
+                    message: "headers apply to url servers only"
+                )
             }
             transport = .stdio(
                 command: command,
                 args: try container.decodeIfPresent([String].self, forKey: .args) ?? [],
                 env: try container.decodeIfPresent([String: String].self, forKey: .env) ?? [:],
-                cwd: try container.decodeIfPresent(String.self, forKey: .cwd))
+                cwd: try container.decodeIfPresent(String.self, forKey: .cwd)
+            )
         case (nil, let url?):
             for key in [CodingKeys.args, .env, .cwd] where container.contains(key) {
                 throw ConfigIssue(
-                    code: .invalidValue, path: path + [key.stringValue],
-                    message: "\(key.stringValue) applies to command servers only")
+                    code: .invalidValue,
+                    path: path + [key.stringValue],
+                    message: "\(key.stringValue) applies to command servers only"
+                )
             }
-            transport = .http(url: url, headers: try container.decodeIfPresent([String: String].self, forKey: .headers) ?? [:])
+            transport = .http(
+                url: url,
+                headers: try container.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
+            )
         case (.some, .some):
             throw ConfigIssue(code: .invalidValue, path: path, message: "a server has either command or url, not both")
         case (nil, nil):
             throw ConfigIssue(
-                code: .missingKey, path: path,
-                message: "a server needs 'command' (a stdio child) or 'url' (a Streamable HTTP child)")
+                code: .missingKey,
+                path: path,
+                message: "a server needs 'command' (a stdio child) or 'url' (a Streamable HTTP child)"
+            )
         }
     }
 }

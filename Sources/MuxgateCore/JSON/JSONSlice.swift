@@ -136,7 +136,10 @@ package struct JSONSlice: Sendable {
                 }
                 if matches, let key {
                     let member = Member(
-                        key: key, keyRange: keyRange, value: JSONSlice(validated: buffer, range: valueStart..<valueEnd))
+                        key: key,
+                        keyRange: keyRange,
+                        value: JSONSlice(validated: buffer, range: valueStart..<valueEnd)
+                    )
                     if !body(member) { return }
                 }
                 i = scanner.skipWhitespace(valueEnd)
@@ -164,7 +167,8 @@ package struct JSONSlice: Sendable {
 
     /// True when the value is a number written as an integer (no fraction, no exponent).
     package var isIntegerLiteral: Bool {
-        kind == .number && !bytes.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
+        kind == .number
+            && !bytes.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
     /// The value of an integer literal that fits `Int`; nil otherwise (floats are never rounded).

@@ -72,20 +72,39 @@ package struct JSONRPCMessage: Sendable {
                 throw Invalid(error: .invalidRequest("Invalid Request: params must be an object or array"), id: id)
             }
             return JSONRPCMessage(
-                root: root, kind: id == nil ? .notification : .request, id: id, method: name, params: params,
-                result: nil, error: nil)
+                root: root,
+                kind: id == nil ? .notification : .request,
+                id: id,
+                method: name,
+                params: params,
+                result: nil,
+                error: nil
+            )
         }
         guard let id else {
             throw Invalid(error: .invalidRequest("Invalid Request: neither a request nor a response"), id: nil)
         }
         guard (result == nil) != (error == nil) else {
-            throw Invalid(error: .invalidRequest("Invalid Request: a response needs exactly one of result and error"), id: id)
+            throw Invalid(
+                error: .invalidRequest("Invalid Request: a response needs exactly one of result and error"),
+                id: id
+            )
         }
         if let error, error.kind != .object || error["code"]?.isIntegerLiteral != true {
-            throw Invalid(error: .invalidRequest("Invalid Request: error must be an object with an integer code"), id: id)
+            throw Invalid(
+                error: .invalidRequest("Invalid Request: error must be an object with an integer code"),
+                id: id
+            )
         }
         return JSONRPCMessage(
-            root: root, kind: .response, id: id, method: nil, params: nil, result: result, error: error)
+            root: root,
+            kind: .response,
+            id: id,
+            method: nil,
+            params: nil,
+            result: result,
+            error: error
+        )
     }
 
     /// This message with its `id` replaced by `newID` (raw JSON) and any further edits applied.
@@ -99,7 +118,9 @@ package struct JSONRPCMessage: Sendable {
 /// Builders for the messages muxgate writes itself.
 package enum JSONRPC {
     package static func request(id: [UInt8], method: String, params: JSONValue?) -> [UInt8] {
-        var members: [(String, JSONValue)] = [("jsonrpc", .string("2.0")), ("id", .raw(id[...])), ("method", .string(method))]
+        var members: [(String, JSONValue)] = [
+            ("jsonrpc", .string("2.0")), ("id", .raw(id[...])), ("method", .string(method)),
+        ]
         if let params { members.append(("params", params)) }
         return JSONValue.object(members).encoded
     }

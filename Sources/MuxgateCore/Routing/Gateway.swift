@@ -37,9 +37,13 @@ package actor Gateway: Service {
         self.events = events
         children = config.servers.filter { !$0.disabled }.map { server in
             ChildServer(
-                config: server, startupTimeout: config.startupTimeout(for: server),
-                callTimeout: config.callTimeout(for: server), maxMessageBytes: config.maxMessageBytes,
-                logger: logger, events: continuation)
+                config: server,
+                startupTimeout: config.startupTimeout(for: server),
+                callTimeout: config.callTimeout(for: server),
+                maxMessageBytes: config.maxMessageBytes,
+                logger: logger,
+                events: continuation
+            )
         }
         childByName = Dictionary(uniqueKeysWithValues: children.map { ($0.name, $0) })
     }
@@ -88,7 +92,11 @@ package actor Gateway: Service {
         sink.send(
             JSONRPC.error(
                 id: nil,
-                .invalidRequest("Invalid Request: message of \(bytes) bytes exceeds muxgate's cap of \(config.maxMessageBytes) bytes (max_message_size)")))
+                .invalidRequest(
+                    "Invalid Request: message of \(bytes) bytes exceeds muxgate's cap of \(config.maxMessageBytes) bytes (max_message_size)"
+                )
+            )
+        )
     }
 
     private func request(_ message: JSONRPCMessage) -> (@Sendable () async -> Void)? {
@@ -100,7 +108,12 @@ package actor Gateway: Service {
             sink.send(JSONRPC.result(id: id, .object([])))
         case "tools/list":
             if let cursor = message.params?["cursor"] {
-                sink.send(JSONRPC.error(id: id, .invalidParams("Invalid cursor: \(cursor.text) (muxgate sends the whole list in one page)")))
+                sink.send(
+                    JSONRPC.error(
+                        id: id,
+                        .invalidParams("Invalid cursor: \(cursor.text) (muxgate sends the whole list in one page)")
+                    )
+                )
                 return nil
             }
             return { [self] in await self.listTools(id: id) }
@@ -122,19 +135,28 @@ package actor Gateway: Service {
                 .object([
                     ("protocolVersion", .string(version)),
                     ("capabilities", .object([("tools", .object([("listChanged", .bool(true))]))])),
-                    ("serverInfo", .object([("name", .string("muxgate")), ("version", .string(MuxgateVersion.current))])),
-                ])))
+                    (
+                        "serverInfo",
+                        .object([("name", .string("muxgate")), ("version", .string(MuxgateVersion.current))])
+                    ),
+                ])
+            )
+        )
         guard clientHello == nil else { return }
         // Pass down what muxgate can forward back up: roots, sampling, elicitation.
         let forwarded: [(String, JSONValue)] = ["roots", "sampling", "elicitation"].compactMap { key in
             capabilities?[key].map { (key, $0.value) }
         }
         let hello = ClientHello(
-            protocolVersion: version, capabilities: .object(forwarded),
-            clientInfo: params?["clientInfo"]?.value ?? ClientHello.standalone.clientInfo)
+            protocolVersion: version,
+            capabilities: .object(forwarded),
+            clientInfo: params?["clientInfo"]?.value ?? ClientHello.standalone.clientInfo
+        )
         clientHello = hello
         clientCapabilities = capabilities
-        logger.info("client: \(params?["clientInfo"]?.text ?? "unknown"), protocol \(version) (asked \(requested ?? "none"))")
+        logger.info(
+            "client: \(params?["clientInfo"]?.text ?? "unknown"), protocol \(version) (asked \(requested ?? "none"))"
+        )
         startChildren(with: hello)
     }
 
@@ -162,7 +184,9 @@ package actor Gateway: Service {
             let why: String
             switch child.phase {
             case .failed(let reason), .exited(let reason): why = reason
-            default: why = "still starting after \(config.startupTimeout(for: child.config).seconds)s; list_changed follows when it is ready"
+            default:
+                why =
+                    "still starting after \(config.startupTimeout(for: child.config).seconds)s; list_changed follows when it is ready"
             }
             logger.warning("tools/list answered without server '\(child.name)': \(why)")
         }
@@ -255,6 +279,12 @@ package actor Gateway: Service {
         }
     }
 
+    /// The catalogue rebuilt from the children's tool lists as they are now.
+    package func currentCatalogue() -> ToolCatalogue {
+        rebuildCatalogue()
+        return catalogue
+    }
+
     private func rebuildCatalogue() {
         let updated = ToolCatalogue(naming: naming, servers: children.map { ($0.name, $0.tools) }) { server, problem in
             logger.warning("skipped \(problem)", metadata: ["muxgate.server": .string(server)])
@@ -273,7 +303,9 @@ package actor Gateway: Service {
         case "notifications/cancelled":
             // The child gave up on a request it sent the IDE: name it by muxgate's id.
             guard let requestID = message.params?["requestId"],
-                let (ours, _) = outgoing.first(where: { $0.value.server == server && $0.value.id == Array(requestID.bytes) })
+                let (ours, _) = outgoing.first(where: {
+                    $0.value.server == server && $0.value.id == Array(requestID.bytes)
+                })
             else { return }
             outgoing[ours] = nil
             var edits = JSONSplice()

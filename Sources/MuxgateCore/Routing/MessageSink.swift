@@ -2,7 +2,7 @@ import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where muxgate's messages to the IDE go: one JSON-RPC message a call, framing added by the sink.

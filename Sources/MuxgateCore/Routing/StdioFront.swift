@@ -3,7 +3,7 @@ package import Logging
 package import ServiceLifecycle
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The IDE-facing side: reads messages from stdin and hands them to the gateway.

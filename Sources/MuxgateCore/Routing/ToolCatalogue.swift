@@ -22,7 +22,11 @@ package struct ToolCatalogue: Sendable {
     ///   - naming: The naming rules (entry name, separator, budget).
     ///   - servers: Each server's name and its tools as the child listed them.
     ///   - skipped: Called for each definition that has no usable name.
-    package init(naming: Naming, servers: [(name: String, tools: [JSONSlice])], skipped: (String, String) -> Void = { _, _ in }) {
+    package init(
+        naming: Naming,
+        servers: [(name: String, tools: [JSONSlice])],
+        skipped: (String, String) -> Void = { _, _ in }
+    ) {
         var items: [(Naming.Item, JSONSlice)] = []
         for (server, tools) in servers {
             var seen: Set<String> = []
@@ -45,12 +49,16 @@ package struct ToolCatalogue: Sendable {
             if exposed != item.name, let nameValue = tool["name"] {
                 var splice = JSONSplice()
                 splice.replace(
-                    (nameValue.range.lowerBound - tool.range.lowerBound)..<(nameValue.range.upperBound - tool.range.lowerBound),
-                    with: JSONValue.quoted(exposed))
+                    (nameValue.range.lowerBound - tool.range.lowerBound)..<(nameValue.range.upperBound
+                        - tool.range.lowerBound),
+                    with: JSONValue.quoted(exposed)
+                )
                 definition = splice.apply(to: definition)
             }
             index[exposed] = entries.count
-            entries.append(Entry(exposedName: exposed, server: item.server, originalName: item.name, definition: definition))
+            entries.append(
+                Entry(exposedName: exposed, server: item.server, originalName: item.name, definition: definition)
+            )
         }
     }
 
@@ -66,6 +74,8 @@ package struct ToolCatalogue: Sendable {
     /// True when the IDE would see a different list (names or definitions).
     package func differs(from other: ToolCatalogue) -> Bool {
         entries.count != other.entries.count
-            || zip(entries, other.entries).contains { $0.exposedName != $1.exposedName || $0.definition != $1.definition }
+            || zip(entries, other.entries).contains {
+                $0.exposedName != $1.exposedName || $0.definition != $1.definition
+            }
     }
 }

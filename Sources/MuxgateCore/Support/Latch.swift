@@ -52,7 +52,8 @@ package final class Latch: Sendable {
 ///
 /// The operation is cancelled on timeout; it must react to cancellation.
 package func withTimeout<T: Sendable>(
-    _ duration: Duration, _ operation: @escaping @Sendable () async throws -> T
+    _ duration: Duration,
+    _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await operation() }
