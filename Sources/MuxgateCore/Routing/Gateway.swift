@@ -23,7 +23,7 @@ package actor Gateway: Service {
     /// Whether the IDE has seen a list: only then does a change deserve `list_changed`.
     private var listed = false
     /// Requests muxgate forwarded from a child to the IDE, by the id muxgate gave them.
-    private var outgoing: [Int: (server: String, id: [UInt8])] = [:]
+    private var outgoing: [Int: OutgoingRequest] = [:]
     private var nextOutgoingID = 0
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
     private let inFlight = Locked<[[UInt8]: (server: String, id: Int?)]>([:])
@@ -55,10 +55,45 @@ package actor Gateway: Service {
             for child in children {
                 group.addTask { try? await child.run() }
             }
+            let stopped = Latch()
+            group.addTask { await self.expireOutgoing(until: stopped) }
             for await event in events.cancelOnGracefulShutdown() {
                 handle(event)
             }
+            stopped.fire()
             for child in children { child.stop() }
+        }
+    }
+
+    /// A request a child sent the IDE through muxgate, awaiting the IDE's answer.
+    struct OutgoingRequest {
+        let server: String
+        let id: [UInt8]
+        let method: String
+        let deadline: ContinuousClock.Instant
+    }
+
+    /// Answers children whose requests to the IDE went unanswered past their server's call timeout.
+    private func expireOutgoing(until stopped: Latch) async {
+        while !stopped.isFired {
+            _ = try? await withTimeout(.seconds(1)) { await stopped.wait() }
+            let now = ContinuousClock.now
+            for (ours, request) in outgoing where request.deadline < now {
+                outgoing[ours] = nil
+                logger.warning(
+                    "the client did not answer \(request.method) within the call timeout",
+                    metadata: ["muxgate.server": .string(request.server)]
+                )
+                sink.send(
+                    JSONRPC.notification(
+                        method: "notifications/cancelled",
+                        params: .object([("requestId", .int(ours)), ("reason", .string("timeout"))])
+                    )
+                )
+                childByName[request.server]?.notify(
+                    JSONRPC.error(id: request.id, .timeout("the client did not answer \(request.method) in time"))
+                )
+            }
         }
     }
 
@@ -330,8 +365,12 @@ package actor Gateway: Service {
             return
         }
         nextOutgoingID += 1
-        outgoing[nextOutgoingID] = (server, Array(message.id!.bytes))
-        _ = child
+        outgoing[nextOutgoingID] = OutgoingRequest(
+            server: server,
+            id: Array(message.id!.bytes),
+            method: method,
+            deadline: .now + child.callTimeout
+        )
         sink.send(message.rewritten(id: Array(String(nextOutgoingID).utf8)))
     }
 }
