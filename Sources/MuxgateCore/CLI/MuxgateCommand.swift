@@ -11,7 +11,7 @@ package struct MuxgateCommand: AsyncParsableCommand {
         commandName: "muxgate",
         abstract: "An aggregating MCP proxy: one stdio server in front of many child MCP servers.",
         version: MuxgateVersion.current,
-        subcommands: [ServeCommand.self, ToolsCommand.self],
+        subcommands: [ServeCommand.self, ToolsCommand.self, ImportCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 
