@@ -11,7 +11,7 @@ package struct MuxgateCommand: AsyncParsableCommand {
         commandName: "muxgate",
         abstract: "An aggregating MCP proxy: one stdio server in front of many child MCP servers.",
         version: MuxgateVersion.current,
-        subcommands: [ServeCommand.self, ToolsCommand.self, ImportCommand.self],
+        subcommands: [ServeCommand.self, ToolsCommand.self, CheckCommand.self, ImportCommand.self],
         defaultSubcommand: ServeCommand.self
     )
 
@@ -43,8 +43,8 @@ package struct ConfigOptions: ParsableArguments {
     }
 
     /// Sets up logging to stderr (stdout belongs to the protocol) and returns the root logger.
-    func bootstrapLogging() -> Logger {
-        let name = logLevel ?? ProcessInfo.processInfo.environment["MUXGATE_LOG_LEVEL"] ?? "info"
+    func bootstrapLogging(default defaultLevel: String = "info") -> Logger {
+        let name = logLevel ?? ProcessInfo.processInfo.environment["MUXGATE_LOG_LEVEL"] ?? defaultLevel
         let level = Logger.Level(rawValue: name) ?? .info
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)

@@ -16,7 +16,7 @@ struct ToolsCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let logger = options.bootstrapLogging()
+        let logger = options.bootstrapLogging(default: "warning")
         let config = try options.loadConfig()
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
         let (catalogue, phases) = try await gateway.withChildren { gateway in

@@ -11,9 +11,14 @@ package struct ServerConfig: Sendable, Decodable {
     package var startupTimeout: ConfigDuration?
     package var callTimeout: ConfigDuration?
     package var disabled: Bool
+    /// Which tools to expose and how (`tools:`): filter, rename, describe, arguments.
+    package var tools: ToolShapingConfig
+    /// Which prompts (by name) and resources (by URI) to expose.
+    package var prompts: ListFilterConfig
+    package var resources: ListFilterConfig
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case command, args, env, cwd, url, type, headers, disabled
+        case command, args, env, cwd, url, type, headers, disabled, tools, prompts, resources
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
     }
@@ -29,6 +34,9 @@ package struct ServerConfig: Sendable, Decodable {
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
         self.disabled = false
+        self.tools = ToolShapingConfig()
+        self.prompts = ListFilterConfig()
+        self.resources = ListFilterConfig()
     }
 
     package init(from decoder: any Decoder) throws {
@@ -41,6 +49,9 @@ package struct ServerConfig: Sendable, Decodable {
         startupTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .startupTimeout)
         callTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)
         disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
+        tools = try container.decodeIfPresent(ToolShapingConfig.self, forKey: .tools) ?? ToolShapingConfig()
+        prompts = try container.decodeIfPresent(ListFilterConfig.self, forKey: .prompts) ?? ListFilterConfig()
+        resources = try container.decodeIfPresent(ListFilterConfig.self, forKey: .resources) ?? ListFilterConfig()
         if let type, !["stdio", "http", "sse", "streamable-http"].contains(type) {
             throw ConfigIssue(
                 code: .invalidValue,

@@ -12,6 +12,10 @@ package actor Gateway: Service {
     package let naming: Naming
     package let children: [ChildServer]
     private let childByName: [String: ChildServer]
+    /// Each server's tool shaping (`servers.NAME.tools`).
+    package let shapers: [String: ToolShaper]
+    /// The shaping warnings last logged per server, so each is logged once, not on every rebuild.
+    private var reportedRules: [String: [String]] = [:]
     private let sink: any MessageSink
     private let logger: Logger
     private let events: AsyncStream<ChildEvent>
@@ -46,6 +50,9 @@ package actor Gateway: Service {
             )
         }
         childByName = Dictionary(uniqueKeysWithValues: children.map { ($0.name, $0) })
+        shapers = Dictionary(
+            uniqueKeysWithValues: config.servers.map { ($0.name, ToolShaper(server: $0.name, config: $0.tools)) }
+        )
     }
 
     /// Runs the children and consumes their events until shutdown; on shutdown all children stop
@@ -255,6 +262,19 @@ package actor Gateway: Service {
             if entry.originalName != name {
                 splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
             }
+            do throws(ShapingError) {
+                let params = message.params!
+                if let arguments = try shapers[entry.server]!.prepareArguments(
+                    tool: entry.originalName,
+                    arguments: params["arguments"]
+                ) {
+                    splice.setMember("arguments", to: arguments.encoded, in: params)
+                }
+            } catch {
+                logger.warning("tools/call \(name) refused: \(error.message)")
+                sink.send(JSONRPC.error(id: id, .invalidParams(error.message)))
+                return
+            }
             let edits = splice
             inFlight.withLock { $0[id] = (entry.server, nil) }
             defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
@@ -302,15 +322,29 @@ package actor Gateway: Service {
 
     private func handle(_ event: ChildEvent) {
         switch event {
-        case .toolsChanged, .unavailable:
+        case .toolsChanged(let server):
             rebuildCatalogue()
-            if case .unavailable(let server, _) = event {
-                outgoing = outgoing.filter { $0.value.server != server }
-            }
+            reportShapingProblems(server)
+        case .unavailable(let server, _):
+            rebuildCatalogue()
+            outgoing = outgoing.filter { $0.value.server != server }
         case .notification(let server, let message):
             forwardNotification(message, from: server)
         case .request(let server, let message):
             forwardRequest(message, from: server)
+        }
+    }
+
+    /// Logs, once, the shaping rules of `server` that match none of its tools.
+    private func reportShapingProblems(_ server: String) {
+        guard let child = childByName[server], let shaper = shapers[server] else { return }
+        let problems =
+            shaper.unmatchedRules(childTools: child.tools)
+            + shaper.renameCollisions(childToolNames: child.tools.compactMap { $0["name"]?.string })
+        guard problems != reportedRules[server] else { return }
+        reportedRules[server] = problems
+        for problem in problems {
+            logger.warning("config: \(problem)", metadata: ["muxgate.server": .string(server)])
         }
     }
 
@@ -321,7 +355,8 @@ package actor Gateway: Service {
     }
 
     private func rebuildCatalogue() {
-        let updated = ToolCatalogue(naming: naming, servers: children.map { ($0.name, $0.tools) }) { server, problem in
+        let sources = children.map { ToolCatalogue.Source(server: $0.name, shaper: shapers[$0.name]!, tools: $0.tools) }
+        let updated = ToolCatalogue(naming: naming, sources: sources) { server, problem in
             logger.warning("skipped \(problem)", metadata: ["muxgate.server": .string(server)])
         }
         let changed = updated.differs(from: catalogue)

@@ -1,0 +1,93 @@
+import ArgumentParser
+import Foundation
+
+/// `muxgate check`: validates the config, starts every child and reports what is wrong.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Validate the config, start every server and report problems.",
+        discussion: """
+            Reports per server: started or not (with its stderr tail), protocol version, tool count, \
+            shaping rules that matched nothing, suspicious tool descriptions, and names shortened to fit \
+            the IDE's 64-character budget. Exit status: 0 all good, 1 problems found, 2 invalid config.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        let logger = options.bootstrapLogging(default: "critical")
+        let config = try options.loadConfig()
+        print("config \(config.file): valid, \(config.servers.count) servers")
+        let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
+        let report = try await gateway.withChildren { gateway in
+            let catalogue = await gateway.settledCatalogue()
+            return gateway.children.map { child in
+                ServerReport(child: child, shaper: gateway.shapers[child.name]!, catalogue: catalogue)
+            }
+        }
+        var problems = 0
+        for server in report {
+            print("")
+            print(server.headline)
+            for line in server.details { print("    \(line)") }
+            problems += server.problems
+        }
+        print("")
+        if problems == 0 {
+            print("no problems found")
+        } else {
+            print("\(problems) problem\(problems == 1 ? "" : "s") found")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// What `check` says about one server, computed while its child still runs.
+struct ServerReport: Sendable {
+    let headline: String
+    let details: [String]
+    let problems: Int
+
+    init(child: ChildServer, shaper: ToolShaper, catalogue: ToolCatalogue) {
+        var details: [String] = []
+        var problems = 0
+        let headline: String
+        switch child.phase {
+        case .ready:
+            let hello = child.serverHello
+            let exposed = catalogue.entries.filter { $0.server == child.name }
+            headline =
+                "✓ \(child.name): started, protocol \(hello?.protocolVersion ?? "?"), "
+                + "\(child.tools.count) tools, \(exposed.count) exposed"
+            for problem in shaper.unmatchedRules(childTools: child.tools)
+                + shaper.renameCollisions(childToolNames: child.tools.compactMap { $0["name"]?.string })
+            {
+                details.append("✗ \(problem)")
+                problems += 1
+            }
+            for tool in child.tools {
+                for warning in shaper.descriptionWarnings(tool) {
+                    details.append("⚠ \(warning)")
+                    problems += 1
+                }
+            }
+            for entry in exposed where entry.isShortened {
+                details.append(
+                    "• '\(entry.originalName)' is exposed as '\(entry.exposedName)' (shortened to fit the name budget)"
+                )
+            }
+        case .failed(let reason), .exited(let reason):
+            headline = "✗ \(child.name): did not start: \(reason)"
+            problems += 1
+            details += child.stderrTail.suffix(10).map { "stderr: \($0)" }
+        default:
+            headline = "✗ \(child.name): not ready within its startup_timeout"
+            problems += 1
+            details += child.stderrTail.suffix(10).map { "stderr: \($0)" }
+        }
+        self.headline = headline
+        self.details = details
+        self.problems = problems
+    }
+}
