@@ -152,4 +152,65 @@ struct ReferenceServerTests {
         #expect(results[4]["content"]?.text.contains("notes") == true)
         #expect(results[5]["error"]?["code"]?.int == -32602)
     }
+
+    @Test("sqlite's prompt and resource are listed, routed, and resources/updated reaches the client")
+    func promptsAndResources() async throws {
+        let harness = try Harness.start(config)
+        defer { harness.muxgate.terminate() }
+        let initialize = try await harness.initialize()
+        #expect(initialize.result?["capabilities"]?["prompts"] != nil)
+        #expect(initialize.result?["capabilities"]?["resources"]?["subscribe"]?.bool == true)
+        let prompts = try #require(await harness.muxgate.request(id: 1, method: "prompts/list").response?.result)
+        #expect(prompts["prompts"]?.elements.compactMap { $0["name"]?.string } == ["sqlite_mcp-demo"])
+        let prompt = await harness.muxgate.request(
+            id: 2,
+            method: "prompts/get",
+            params: #"{"name":"sqlite_mcp-demo","arguments":{"topic":"ducks"}}"#
+        ).response
+        #expect(prompt?.result?["messages"]?.text.contains("ducks") == true, "\(prompt?.root.text ?? "no answer")")
+        let resources = try #require(await harness.muxgate.request(id: 3, method: "resources/list").response?.result)
+        #expect(resources["resources"]?.elements.compactMap { $0["uri"]?.string } == ["memo://insights"])
+        let read = await harness.muxgate.request(id: 4, method: "resources/read", params: #"{"uri":"memo://insights"}"#)
+        #expect(read.response?.result?["contents"] != nil, "\(read.response?.root.text ?? "no answer")")
+        let (insight, before) = await harness.muxgate.request(
+            id: 5,
+            method: "tools/call",
+            params: #"{"name":"sqlite_append_insight","arguments":{"insight":"muxgate forwards updates"}}"#
+        )
+        #expect(insight?.result != nil)
+        var notifications = before.compactMap(\.method)
+        while let message = await harness.muxgate.nextMessage(timeout: .seconds(2)) {
+            if let method = message.method { notifications.append(method) }
+        }
+        #expect(notifications.contains("notifications/resources/updated"), "\(notifications)")
+        let unknown = await harness.muxgate.request(
+            id: 6,
+            method: "resources/read",
+            params: #"{"uri":"memo://nothing"}"#
+        )
+        #expect(unknown.response?.errorCode == -32002)
+        #expect(await harness.shutDown())
+    }
+
+    @Test("prompt and resource filters hide what they deny")
+    func promptAndResourceFilters() async throws {
+        let filtered = config.replacingOccurrences(
+            of: "args: [--db-path, \"\(database)\"]",
+            with:
+                "args: [--db-path, \"\(database)\"]\n    prompts: { deny: [\"mcp-*\"] }\n    resources: { allow: [\"file://*\"] }"
+        )
+        let harness = try Harness.start(filtered)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        let prompts = await harness.muxgate.request(id: 1, method: "prompts/list").response
+        #expect(prompts?.result?["prompts"]?.elements.isEmpty == true, "\(prompts?.root.text ?? "")")
+        let resources = await harness.muxgate.request(id: 2, method: "resources/list").response
+        #expect(resources?.result?["resources"]?.elements.isEmpty == true)
+        let get = await harness.muxgate.request(id: 3, method: "prompts/get", params: #"{"name":"sqlite_mcp-demo"}"#)
+        #expect(get.response?.errorCode == -32602)
+        let read = await harness.muxgate.request(id: 4, method: "resources/read", params: #"{"uri":"memo://insights"}"#)
+        #expect(read.response?.errorCode == -32002)
+        #expect(await harness.shutDown())
+        #expect(harness.muxgate.stderr.contains("file://*"), "a resource rule that matches nothing is reported")
+    }
 }

@@ -49,7 +49,7 @@ struct ServerReport: Sendable {
     let details: [String]
     let problems: Int
 
-    init(child: ChildServer, shaper: ToolShaper, catalogue: ToolCatalogue) {
+    init(child: ChildServer, shaper: ToolShaper, catalogue: NamedCatalogue) {
         var details: [String] = []
         var problems = 0
         let headline: String

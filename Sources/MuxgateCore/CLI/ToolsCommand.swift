@@ -24,7 +24,7 @@ struct ToolsCommand: AsyncParsableCommand {
             return (catalogue, gateway.children.map { ($0.name, $0.phase) })
         }
         if json {
-            print(catalogue.listResult.encodedString)
+            print(catalogue.listResult(key: "tools").encodedString)
             return
         }
         let rows = catalogue.entries.map { entry -> [String] in
@@ -62,7 +62,7 @@ extension Gateway {
     }
 
     /// Starts the children, waits for them (at most the start-up bound) and returns the catalogue.
-    package func settledCatalogue() async -> ToolCatalogue {
+    package func settledCatalogue() async -> NamedCatalogue {
         startChildren()
         await waitForChildren()
         return currentCatalogue()

@@ -1,7 +1,7 @@
 /// What a child reports to the gateway.
 package enum ChildEvent: Sendable {
-    /// The child finished its handshake, or its tool list changed: the catalogue must be rebuilt.
-    case toolsChanged(server: String)
+    /// The child finished its handshake, or some of its lists changed: the catalogues must be rebuilt.
+    case listsChanged(server: String, kinds: [ListKind])
     /// The child left the ready state (exited, failed to start): its tools are gone for now.
     case unavailable(server: String, reason: String)
     /// A notification from the child, to forward (after translation) to the IDE.
@@ -37,5 +37,5 @@ package struct ServerHello: Sendable {
     package let serverInfo: JSONSlice?
     package let instructions: String?
 
-    package var hasTools: Bool { capabilities["tools"] != nil }
+    package func offers(_ kind: ListKind) -> Bool { capabilities[kind.capability] != nil }
 }

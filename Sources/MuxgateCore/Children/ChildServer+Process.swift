@@ -18,7 +18,10 @@ extension ChildServer {
         }
         let stopLatch = Latch()
         let (outbox, outboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
-        let (refresh, refreshContinuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let (refresh, refreshContinuation) = AsyncStream.makeStream(
+            of: ListKind.self,
+            bufferingPolicy: .bufferingNewest(8)
+        )
         state.withLock { state in
             state.stopLatch = stopLatch
             state.outbox = outboxContinuation
@@ -60,7 +63,7 @@ extension ChildServer {
                         }
                         group.addTask {
                             await self.handshake(stopLatch: stopLatch)
-                            for await _ in refresh { await self.refreshTools() }
+                            for await kind in refresh { await self.refresh(kind) }
                         }
                         await self.readStdout(execution.standardOutput)
                         stopLatch.fire()
@@ -224,6 +227,7 @@ extension ChildServer {
         switch message.kind {
         case .response:
             guard let id = message.id?.int, let waiter = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
+                if let id = message.id?.int, state.withLock({ $0.unawaited.remove(id) }) != nil { return }
                 logger.warning("dropped a response to an unknown request id \(message.id?.text ?? "null")")
                 return
             }
@@ -235,8 +239,10 @@ extension ChildServer {
                 events.yield(.request(server: name, message))
             }
         case .notification:
-            if message.method == "notifications/tools/list_changed" {
-                state.withLock { $0.refresh }?.yield()
+            let kinds = ListKind.changed(by: message.method!)
+            if !kinds.isEmpty {
+                let refresh = state.withLock { $0.refresh }
+                for kind in kinds { refresh?.yield(kind) }
             } else {
                 events.yield(.notification(server: name, message))
             }
@@ -283,20 +289,29 @@ extension ChildServer {
         state.withLock { $0.serverHello = serverHello }
         notify(JSONRPC.notification(method: "notifications/initialized", params: nil))
         let info = serverHello.serverInfo.map { "\($0["name"]?.string ?? "?") \($0["version"]?.string ?? "")" } ?? "?"
-        do {
-            let tools = serverHello.hasTools ? try await listAll("tools/list", key: "tools") : []
-            state.withLock { state in
-                state.tools = tools
-                state.consecutiveFailures = 0
+        var lists: [ListKind: [JSONSlice]] = [:]
+        for kind in ListKind.allCases where serverHello.offers(kind) {
+            do {
+                lists[kind] = try await listAll(kind.method, key: kind.key)
+            } catch {
+                if Task.isCancelled || stopLatch.isFired { return }
+                guard kind == .tools else {
+                    // Prompts and resources are optional extras: a server that fails them still serves tools.
+                    logger.warning("\(kind.method) failed: \(error); listing none")
+                    continue
+                }
+                handshakeFailed("tools/list failed: \(error)", stopLatch)
+                return
             }
-            logger.info("ready: \(info), protocol \(version), \(tools.count) tools")
-        } catch {
-            if Task.isCancelled || stopLatch.isFired { return }
-            handshakeFailed("tools/list failed: \(error)", stopLatch)
-            return
         }
+        state.withLock { state in
+            state.lists = lists
+            state.consecutiveFailures = 0
+        }
+        let counts = ListKind.allCases.compactMap { kind in lists[kind].map { "\($0.count) \(kind.rawValue)" } }
+        logger.info("ready: \(info), protocol \(version), \(counts.joined(separator: ", "))")
         setPhase(.ready)
-        events.yield(.toolsChanged(server: name))
+        events.yield(.listsChanged(server: name, kinds: ListKind.allCases))
     }
 
     private func handshakeFailed(_ reason: String, _ stopLatch: Latch) {
@@ -305,16 +320,16 @@ extension ChildServer {
         stopLatch.fire()
     }
 
-    /// Re-reads the tool list after the child said it changed.
-    private func refreshTools() async {
+    /// Re-reads one list after the child said it changed.
+    private func refresh(_ kind: ListKind) async {
         guard phase == .ready else { return }
         do {
-            let tools = try await listAll("tools/list", key: "tools")
-            state.withLock { $0.tools = tools }
-            logger.info("tool list changed: \(tools.count) tools")
-            events.yield(.toolsChanged(server: name))
+            let items = try await listAll(kind.method, key: kind.key)
+            state.withLock { $0.lists[kind] = items }
+            logger.info("\(kind.rawValue) changed: \(items.count) items")
+            events.yield(.listsChanged(server: name, kinds: [kind]))
         } catch {
-            logger.error("could not re-read its tool list: \(error)")
+            logger.error("could not re-read \(kind.method): \(error)")
         }
     }
 

@@ -42,11 +42,13 @@ package final class ChildServer: Service, Sendable {
         var phase: Phase = .idle
         var hello: ClientHello?
         var serverHello: ServerHello?
-        var tools: [JSONSlice] = []
+        var lists: [ListKind: [JSONSlice]] = [:]
         var nextID = 0
         var pending: [Int: CheckedContinuation<JSONRPCMessage, any Error>] = [:]
+        /// Requests sent without waiting for the answer: their responses are dropped quietly.
+        var unawaited: Set<Int> = []
         var outbox: AsyncStream<[UInt8]>.Continuation?
-        var refresh: AsyncStream<Void>.Continuation?
+        var refresh: AsyncStream<ListKind>.Continuation?
         var stopLatch: Latch?
         var nextWaiter = 0
         var settledWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
@@ -79,7 +81,10 @@ package final class ChildServer: Service, Sendable {
     // MARK: - What the gateway reads
 
     package var phase: Phase { state.withLock { $0.phase } }
-    package var tools: [JSONSlice] { state.withLock { $0.tools } }
+    package var tools: [JSONSlice] { list(.tools) }
+
+    /// The child's last known items of one list (kept across a crash, so a call can restart it).
+    package func list(_ kind: ListKind) -> [JSONSlice] { state.withLock { $0.lists[kind] ?? [] } }
     package var serverHello: ServerHello? { state.withLock { $0.serverHello } }
     package var stderrTail: [String] { state.withLock { $0.stderrTail } }
 
@@ -205,6 +210,17 @@ package final class ChildServer: Service, Sendable {
     /// Sends a notification if the child is running; dropped otherwise.
     package func notify(_ line: [UInt8]) {
         state.withLock { $0.outbox }?.yield(line + [0x0A])
+    }
+
+    /// Sends a request whose answer nobody awaits (e.g. `logging/setLevel` fanned out); the
+    /// response is dropped when it arrives.
+    package func notifyRequest(method: String, params: JSONSlice?) {
+        let id = state.withLock { state -> Int in
+            state.nextID += 1
+            state.unawaited.insert(state.nextID)
+            return state.nextID
+        }
+        notify(JSONRPC.request(id: Array(String(id).utf8), method: method, params: params?.value))
     }
 
     /// Cancels one of muxgate's in-flight requests to this child (the IDE cancelled it).

@@ -11,26 +11,30 @@ package actor Gateway: Service {
     package let config: MuxgateConfig
     package let naming: Naming
     package let children: [ChildServer]
-    private let childByName: [String: ChildServer]
+    let childByName: [String: ChildServer]
     /// Each server's tool shaping (`servers.NAME.tools`).
     package let shapers: [String: ToolShaper]
     /// The shaping warnings last logged per server, so each is logged once, not on every rebuild.
-    private var reportedRules: [String: [String]] = [:]
-    private let sink: any MessageSink
-    private let logger: Logger
+    var reportedRules: [String: [String]] = [:]
+    /// Each server's prompt filter (`servers.NAME.prompts`), applied like tool shaping.
+    let promptShapers: [String: ToolShaper]
+    let sink: any MessageSink
+    let logger: Logger
     private let events: AsyncStream<ChildEvent>
 
     private var clientHello: ClientHello?
-    private var clientCapabilities: JSONSlice?
+    var clientCapabilities: JSONSlice?
     private var startedAt: ContinuousClock.Instant?
-    private(set) var catalogue = ToolCatalogue()
-    /// Whether the IDE has seen a list: only then does a change deserve `list_changed`.
-    private var listed = false
+    var catalogue = NamedCatalogue()
+    var prompts = NamedCatalogue()
+    var resources = ResourceCatalogue()
+    /// The lists the IDE has seen: only a change to one of those deserves `list_changed`.
+    var listed: Set<ListKind> = []
     /// Requests muxgate forwarded from a child to the IDE, by the id muxgate gave them.
-    private var outgoing: [Int: OutgoingRequest] = [:]
-    private var nextOutgoingID = 0
+    var outgoing: [Int: OutgoingRequest] = [:]
+    var nextOutgoingID = 0
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
-    private let inFlight = Locked<[[UInt8]: (server: String, id: Int?)]>([:])
+    let inFlight = Locked<[[UInt8]: (server: String, id: Int?)]>([:])
 
     package init(config: MuxgateConfig, sink: any MessageSink, logger: Logger) {
         self.config = config
@@ -52,6 +56,11 @@ package actor Gateway: Service {
         childByName = Dictionary(uniqueKeysWithValues: children.map { ($0.name, $0) })
         shapers = Dictionary(
             uniqueKeysWithValues: config.servers.map { ($0.name, ToolShaper(server: $0.name, config: $0.tools)) }
+        )
+        promptShapers = Dictionary(
+            uniqueKeysWithValues: config.servers.map {
+                ($0.name, ToolShaper(server: $0.name, config: ToolShapingConfig(filter: $0.prompts)))
+            }
         )
     }
 
@@ -148,8 +157,9 @@ package actor Gateway: Service {
             initialize(id: id, params: message.params)
         case "ping":
             sink.send(JSONRPC.result(id: id, .object([])))
-        case "tools/list":
-            if let cursor = message.params?["cursor"] {
+        case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
+            let kind = ListKind.allCases.first { $0.method == message.method }!
+            if let cursor = message.params?["cursor"], cursor.kind != .null {
                 sink.send(
                     JSONRPC.error(
                         id: id,
@@ -158,14 +168,31 @@ package actor Gateway: Service {
                 )
                 return nil
             }
-            return { [self] in await self.listTools(id: id) }
+            return { [self] in await self.list(kind, id: id) }
         case "tools/call":
             return callTool(message, id: id)
+        case "prompts/get":
+            return getPrompt(message, id: id)
+        case "resources/read", "resources/subscribe", "resources/unsubscribe":
+            return routeByURI(message, id: id)
+        case "completion/complete":
+            return complete(message, id: id)
+        case "logging/setLevel":
+            setLevel(message, id: id)
         default:
             sink.send(JSONRPC.error(id: id, .methodNotFound(message.method!)))
         }
         return nil
     }
+
+    /// What muxgate offers, before any child is known: everything it can route.
+    static let capabilities = JSONValue.object([
+        ("tools", .object([("listChanged", .bool(true))])),
+        ("prompts", .object([("listChanged", .bool(true))])),
+        ("resources", .object([("subscribe", .bool(true)), ("listChanged", .bool(true))])),
+        ("logging", .object([])),
+        ("completions", .object([])),
+    ])
 
     private func initialize(id: [UInt8], params: JSONSlice?) {
         let requested = params?["protocolVersion"]?.string
@@ -176,7 +203,7 @@ package actor Gateway: Service {
                 id: id,
                 .object([
                     ("protocolVersion", .string(version)),
-                    ("capabilities", .object([("tools", .object([("listChanged", .bool(true))]))])),
+                    ("capabilities", Self.capabilities),
                     (
                         "serverInfo",
                         .object([("name", .string("muxgate")), ("version", .string(MuxgateVersion.current))])
@@ -220,79 +247,6 @@ package actor Gateway: Service {
         }
     }
 
-    private func listTools(id: [UInt8]) async {
-        await waitForChildren()
-        for child in children where child.phase != .ready {
-            let why: String
-            switch child.phase {
-            case .failed(let reason), .exited(let reason): why = reason
-            default:
-                why =
-                    "still starting after \(config.startupTimeout(for: child.config).seconds)s; list_changed follows when it is ready"
-            }
-            logger.warning("tools/list answered without server '\(child.name)': \(why)")
-        }
-        rebuildCatalogue()
-        listed = true
-        sink.send(JSONRPC.result(id: id, catalogue.listResult))
-    }
-
-    /// The catalogue entry for an exposed name; while children are still starting, waits for them
-    /// (at most the start-up bound) before saying a name is unknown.
-    private func resolve(_ name: String) async -> ToolCatalogue.Entry? {
-        if let entry = catalogue[name] { return entry }
-        guard children.contains(where: { $0.phase == .starting }) else { return nil }
-        await waitForChildren()
-        rebuildCatalogue()
-        return catalogue[name]
-    }
-
-    private func callTool(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
-        guard let nameSlice = message.params?["name"], let name = nameSlice.string else {
-            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: tools/call needs a string 'name'")))
-            return nil
-        }
-        let inFlight = self.inFlight
-        return { [self, sink, logger] in
-            guard let entry = await resolve(name), let child = childByName[entry.server] else {
-                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
-                return
-            }
-            var splice = JSONSplice()
-            if entry.originalName != name {
-                splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-            }
-            do throws(ShapingError) {
-                let params = message.params!
-                if let arguments = try shapers[entry.server]!.prepareArguments(
-                    tool: entry.originalName,
-                    arguments: params["arguments"]
-                ) {
-                    splice.setMember("arguments", to: arguments.encoded, in: params)
-                }
-            } catch {
-                logger.warning("tools/call \(name) refused: \(error.message)")
-                sink.send(JSONRPC.error(id: id, .invalidParams(error.message)))
-                return
-            }
-            let edits = splice
-            inFlight.withLock { $0[id] = (entry.server, nil) }
-            defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
-            do {
-                let response = try await child.request("tools/call") { childID in
-                    inFlight.withLock { $0[id] = (entry.server, Int(String(decoding: childID, as: UTF8.self))) }
-                    return message.rewritten(id: childID, edits)
-                }
-                sink.send(response.rewritten(id: id))
-            } catch let error as JSONRPCError {
-                logger.warning("tools/call \(name) failed: \(error.message)")
-                sink.send(JSONRPC.error(id: id, error))
-            } catch {
-                // Cancelled by the client: no answer is due.
-            }
-        }
-    }
-
     private func notification(_ message: JSONRPCMessage) {
         switch message.method! {
         case "notifications/cancelled":
@@ -316,96 +270,5 @@ package actor Gateway: Service {
             return
         }
         child.notify(message.rewritten(id: origin.id))
-    }
-
-    // MARK: - From the children
-
-    private func handle(_ event: ChildEvent) {
-        switch event {
-        case .toolsChanged(let server):
-            rebuildCatalogue()
-            reportShapingProblems(server)
-        case .unavailable(let server, _):
-            rebuildCatalogue()
-            outgoing = outgoing.filter { $0.value.server != server }
-        case .notification(let server, let message):
-            forwardNotification(message, from: server)
-        case .request(let server, let message):
-            forwardRequest(message, from: server)
-        }
-    }
-
-    /// Logs, once, the shaping rules of `server` that match none of its tools.
-    private func reportShapingProblems(_ server: String) {
-        guard let child = childByName[server], let shaper = shapers[server] else { return }
-        let problems =
-            shaper.unmatchedRules(childTools: child.tools)
-            + shaper.renameCollisions(childToolNames: child.tools.compactMap { $0["name"]?.string })
-        guard problems != reportedRules[server] else { return }
-        reportedRules[server] = problems
-        for problem in problems {
-            logger.warning("config: \(problem)", metadata: ["muxgate.server": .string(server)])
-        }
-    }
-
-    /// The catalogue rebuilt from the children's tool lists as they are now.
-    package func currentCatalogue() -> ToolCatalogue {
-        rebuildCatalogue()
-        return catalogue
-    }
-
-    private func rebuildCatalogue() {
-        let sources = children.map { ToolCatalogue.Source(server: $0.name, shaper: shapers[$0.name]!, tools: $0.tools) }
-        let updated = ToolCatalogue(naming: naming, sources: sources) { server, problem in
-            logger.warning("skipped \(problem)", metadata: ["muxgate.server": .string(server)])
-        }
-        let changed = updated.differs(from: catalogue)
-        catalogue = updated
-        if changed && listed {
-            sink.send(JSONRPC.notification(method: "notifications/tools/list_changed", params: nil))
-        }
-    }
-
-    private func forwardNotification(_ message: JSONRPCMessage, from server: String) {
-        switch message.method! {
-        case "notifications/message", "notifications/progress":
-            sink.send(message.bytes)
-        case "notifications/cancelled":
-            // The child gave up on a request it sent the IDE: name it by muxgate's id.
-            guard let requestID = message.params?["requestId"],
-                let (ours, _) = outgoing.first(where: {
-                    $0.value.server == server && $0.value.id == Array(requestID.bytes)
-                })
-            else { return }
-            outgoing[ours] = nil
-            var edits = JSONSplice()
-            edits.replace(requestID.range, with: Array(String(ours).utf8))
-            sink.send(edits.apply(to: message.bytes))
-        default:
-            logger.debug("not forwarded: \(message.method!)", metadata: ["muxgate.server": .string(server)])
-        }
-    }
-
-    private func forwardRequest(_ message: JSONRPCMessage, from server: String) {
-        let method = message.method!
-        let capability: String? =
-            switch method {
-            case "sampling/createMessage": "sampling"
-            case "elicitation/create": "elicitation"
-            case "roots/list": "roots"
-            default: nil
-            }
-        guard let capability, clientCapabilities?[capability] != nil, let child = childByName[server] else {
-            childByName[server]?.notify(JSONRPC.error(id: Array(message.id!.bytes), .methodNotFound(method)))
-            return
-        }
-        nextOutgoingID += 1
-        outgoing[nextOutgoingID] = OutgoingRequest(
-            server: server,
-            id: Array(message.id!.bytes),
-            method: method,
-            deadline: .now + child.callTimeout
-        )
-        sink.send(message.rewritten(id: Array(String(nextOutgoingID).utf8)))
     }
 }

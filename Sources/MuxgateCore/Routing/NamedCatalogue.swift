@@ -1,9 +1,9 @@
-/// The tools the IDE sees: every child's tools, shaped and under their exposed names.
+/// The tools (or prompts) the IDE sees: every child's items, shaped and under their exposed names.
 ///
 /// Built from the children's definitions as they sent them. Each server's `ToolShaper` filters,
 /// renames and rewrites; `Naming` then namespaces. An exposed definition is the child's bytes with
 /// only those edits spliced in, so every other field passes unchanged.
-package struct ToolCatalogue: Sendable {
+package struct NamedCatalogue: Sendable {
     package struct Entry: Sendable {
         package let exposedName: String
         package let server: String
@@ -96,13 +96,13 @@ package struct ToolCatalogue: Sendable {
         index[exposedName].map { entries[$0] }
     }
 
-    /// The `tools/list` result: `{"tools":[…]}`.
-    package var listResult: JSONValue {
-        .object([("tools", .array(entries.map { .raw($0.definition[...]) }))])
+    /// A list result: `{"<key>":[…]}` (`tools` or `prompts`).
+    package func listResult(key: String) -> JSONValue {
+        .object([(key, .array(entries.map { .raw($0.definition[...]) }))])
     }
 
     /// True when the IDE would see a different list (names or definitions).
-    package func differs(from other: ToolCatalogue) -> Bool {
+    package func differs(from other: NamedCatalogue) -> Bool {
         entries.count != other.entries.count
             || zip(entries, other.entries).contains {
                 $0.exposedName != $1.exposedName || $0.definition != $1.definition

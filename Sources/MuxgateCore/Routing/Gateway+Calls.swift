@@ -1,0 +1,125 @@
+import Logging
+
+/// Requests routed to one child: tool calls, prompts, resources, completions, logging.
+extension Gateway {
+    func callTool(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+        guard let nameSlice = message.params?["name"], let name = nameSlice.string else {
+            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: tools/call needs a string 'name'")))
+            return nil
+        }
+        return { [self] in
+            guard let entry = await resolveTool(name), let child = childByName[entry.server] else {
+                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
+                return
+            }
+            var splice = JSONSplice()
+            if entry.originalName != name {
+                splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
+            }
+            do throws(ShapingError) {
+                let params = message.params!
+                if let arguments = try shapers[entry.server]!.prepareArguments(
+                    tool: entry.originalName,
+                    arguments: params["arguments"]
+                ) {
+                    splice.setMember("arguments", to: arguments.encoded, in: params)
+                }
+            } catch {
+                logger.warning("tools/call \(name) refused: \(error.message)")
+                sink.send(JSONRPC.error(id: id, .invalidParams(error.message)))
+                return
+            }
+            await relay(message, id: id, to: child, edits: splice)
+        }
+    }
+
+    func getPrompt(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+        guard let nameSlice = message.params?["name"], let name = nameSlice.string else {
+            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: prompts/get needs a string 'name'")))
+            return nil
+        }
+        return { [self] in
+            guard let entry = await resolvePrompt(name), let child = childByName[entry.server] else {
+                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown prompt: \(name)")))
+                return
+            }
+            var splice = JSONSplice()
+            splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
+            await relay(message, id: id, to: child, edits: splice)
+        }
+    }
+
+    /// `resources/read`, `subscribe` and `unsubscribe`: to the child that owns the URI, unchanged.
+    func routeByURI(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+        guard let uri = message.params?["uri"]?.string else {
+            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: \(message.method!) needs a string 'uri'")))
+            return nil
+        }
+        return { [self] in
+            guard let server = await resolveResourceOwner(uri), let child = childByName[server] else {
+                sink.send(JSONRPC.error(id: id, JSONRPCError(code: -32002, message: "Resource not found: \(uri)")))
+                return
+            }
+            await relay(message, id: id, to: child, edits: JSONSplice())
+        }
+    }
+
+    /// `completion/complete`: routed by its reference (a prompt's exposed name, or a resource URI).
+    func complete(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+        guard let reference = message.params?["ref"], let type = reference["type"]?.string else {
+            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: completion/complete needs a 'ref'")))
+            return nil
+        }
+        return { [self] in
+            var splice = JSONSplice()
+            let server: String?
+            switch type {
+            case "ref/prompt":
+                let nameSlice = reference["name"]
+                let entry = await resolvePrompt(nameSlice?.string ?? "")
+                if let entry, let nameSlice {
+                    splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
+                }
+                server = entry?.server
+            case "ref/resource":
+                server = await resolveResourceOwner(reference["uri"]?.string ?? "")
+            default:
+                server = nil
+            }
+            guard let server, let child = childByName[server] else {
+                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown reference: \(reference.text)")))
+                return
+            }
+            await relay(message, id: id, to: child, edits: splice)
+        }
+    }
+
+    /// `logging/setLevel`: every ready child that offers logging gets it; muxgate answers at once.
+    func setLevel(_ message: JSONRPCMessage, id: [UInt8]) {
+        for child in children where child.phase == .ready && child.serverHello?.capabilities["logging"] != nil {
+            child.notifyRequest(method: "logging/setLevel", params: message.params)
+        }
+        sink.send(JSONRPC.result(id: id, .object([])))
+    }
+
+    /// Sends the IDE's request to `child` under a fresh id (with `edits`), and its answer back
+    /// under the IDE's id; a cancel from the IDE meanwhile reaches the child.
+    func relay(_ message: JSONRPCMessage, id: [UInt8], to child: ChildServer, edits: JSONSplice) async {
+        let method = message.method!
+        let server = child.name
+        inFlight.withLock { $0[id] = (server, nil) }
+        defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
+        do {
+            let response = try await child.request(method) { [inFlight] childID in
+                inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
+                return message.rewritten(id: childID, edits)
+            }
+            sink.send(response.rewritten(id: id))
+        } catch let error as JSONRPCError {
+            logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])
+            sink.send(JSONRPC.error(id: id, error))
+        } catch {
+            // Cancelled by the client: no answer is due.
+        }
+    }
+}

@@ -1,0 +1,125 @@
+import Logging
+
+/// The aggregated lists: tools, prompts, resources and resource templates.
+extension Gateway {
+    /// Answers a `…/list` request once every child is ready or failed (at most the start-up bound).
+    func list(_ kind: ListKind, id: [UInt8]) async {
+        await waitForChildren()
+        if kind == .tools {
+            for child in children where child.phase != .ready {
+                let why: String
+                switch child.phase {
+                case .failed(let reason), .exited(let reason): why = reason
+                default:
+                    why =
+                        "still starting after \(config.startupTimeout(for: child.config).seconds)s; "
+                        + "list_changed follows when it is ready"
+                }
+                logger.warning("tools/list answered without server '\(child.name)': \(why)")
+            }
+        }
+        rebuildCatalogues()
+        listed.insert(kind)
+        let result: JSONValue =
+            switch kind {
+            case .tools: catalogue.listResult(key: "tools")
+            case .prompts: prompts.listResult(key: "prompts")
+            case .resources: resources.listResult
+            case .resourceTemplates: resources.templatesResult
+            }
+        sink.send(JSONRPC.result(id: id, result))
+    }
+
+    /// The tool catalogue rebuilt from the children's lists as they are now.
+    package func currentCatalogue() -> NamedCatalogue {
+        rebuildCatalogues()
+        return catalogue
+    }
+
+    /// Rebuilds every catalogue; tells the IDE, once per list, about lists it has seen that changed.
+    func rebuildCatalogues() {
+        let skipped: (String, String) -> Void = { [logger] server, problem in
+            logger.warning("skipped \(problem)", metadata: ["muxgate.server": .string(server)])
+        }
+        let tools = NamedCatalogue(
+            naming: naming,
+            sources: children.map { .init(server: $0.name, shaper: shapers[$0.name]!, tools: $0.list(.tools)) },
+            skipped: skipped
+        )
+        let prompts = NamedCatalogue(
+            naming: naming,
+            sources: children.map { .init(server: $0.name, shaper: promptShapers[$0.name]!, tools: $0.list(.prompts)) },
+            skipped: skipped
+        )
+        let resources = ResourceCatalogue(
+            sources: children.map {
+                .init(
+                    server: $0.name,
+                    filter: $0.config.resources,
+                    resources: $0.list(.resources),
+                    templates: $0.list(.resourceTemplates)
+                )
+            },
+            skipped: skipped
+        )
+        var changed: [ListKind] = []
+        if tools.differs(from: catalogue) { changed.append(.tools) }
+        if prompts.differs(from: self.prompts) { changed.append(.prompts) }
+        if resources.differs(from: self.resources, in: .resources) { changed.append(.resources) }
+        if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
+        catalogue = tools
+        self.prompts = prompts
+        self.resources = resources
+        // Resources and templates share one notification.
+        let notifications = Set(changed.filter(listed.contains).map(\.changedNotification))
+        for method in notifications.sorted() {
+            sink.send(JSONRPC.notification(method: method, params: nil))
+        }
+    }
+
+    /// The tool for an exposed name; while children are still starting, waits for them (at most
+    /// the start-up bound) before saying a name is unknown.
+    func resolveTool(_ name: String) async -> NamedCatalogue.Entry? {
+        await resolve { $0.catalogue[name] }
+    }
+
+    func resolvePrompt(_ name: String) async -> NamedCatalogue.Entry? {
+        await resolve { $0.prompts[name] }
+    }
+
+    func resolveResourceOwner(_ uri: String) async -> String? {
+        await resolve { $0.resources.owner(of: uri) }
+    }
+
+    private func resolve<T>(_ lookup: (isolated Gateway) -> T?) async -> T? {
+        if let found = lookup(self) { return found }
+        guard children.contains(where: { $0.phase == .starting }) else { return nil }
+        await waitForChildren()
+        rebuildCatalogues()
+        return lookup(self)
+    }
+
+    /// Logs, once, the shaping rules of `server` that match none of its tools.
+    func reportShapingProblems(_ server: String) {
+        guard let child = childByName[server], let shaper = shapers[server] else { return }
+        let problems =
+            shaper.unmatchedRules(childTools: child.tools)
+            + shaper.renameCollisions(childToolNames: child.tools.compactMap { $0["name"]?.string })
+            + child.config.prompts.unmatchedRules(
+                section: "prompts",
+                server: server,
+                names: child.list(.prompts).compactMap { $0["name"]?.string }
+            )
+            + child.config.resources.unmatchedRules(
+                section: "resources",
+                server: server,
+                names: child.list(.resources).compactMap { $0["uri"]?.string }
+                    + child.list(.resourceTemplates).compactMap { $0["uriTemplate"]?.string }
+            )
+        guard problems != reportedRules[server] else { return }
+        reportedRules[server] = problems
+        for problem in problems {
+            logger.warning("config: \(problem)", metadata: ["muxgate.server": .string(server)])
+        }
+    }
+}
