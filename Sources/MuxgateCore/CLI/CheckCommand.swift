@@ -19,6 +19,7 @@ struct CheckCommand: AsyncParsableCommand {
         let logger = options.bootstrapLogging(default: "critical")
         let config = try options.loadConfig()
         print("config \(config.file): valid, \(config.servers.count) servers")
+        print(config.policySummary)
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
         let report = try await gateway.withChildren { gateway in
             let catalogue = await gateway.settledCatalogue()

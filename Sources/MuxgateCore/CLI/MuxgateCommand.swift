@@ -11,7 +11,9 @@ package struct MuxgateCommand: AsyncParsableCommand {
         commandName: "muxgate",
         abstract: "An aggregating MCP proxy: one stdio server in front of many child MCP servers.",
         version: MuxgateVersion.current,
-        subcommands: [ServeCommand.self, ToolsCommand.self, CheckCommand.self, ImportCommand.self],
+        subcommands: [
+            ServeCommand.self, ToolsCommand.self, CheckCommand.self, ExplainCommand.self, ImportCommand.self,
+        ],
         defaultSubcommand: ServeCommand.self
     )
 
@@ -25,6 +27,9 @@ package struct ConfigOptions: ParsableArguments {
         help: "The configuration file (default: ./muxgate.yaml, then $XDG_CONFIG_HOME/muxgate/config.yaml)."
     )
     var config: String?
+
+    @Option(name: .long, help: "The policy profile to run (overrides policy.profile and MUXGATE_PROFILE).")
+    var profile: String?
 
     @Option(
         name: .long,
@@ -57,11 +62,24 @@ package struct ConfigOptions: ParsableArguments {
     /// Loads the configuration or exits with status 2 and the error on stderr.
     func loadConfig() throws -> MuxgateConfig {
         do {
-            return try ConfigLoader().load(config)
+            return try ConfigLoader(profileOverride: profile).load(config)
         } catch {
             FileHandle.standardError.write(Data("muxgate: \(error)\n".utf8))
             throw ExitCode(2)
         }
+    }
+}
+
+extension MuxgateConfig {
+    /// One sentence on the policy in force, for the start-up log and `check`.
+    package var policySummary: String {
+        if !policy.isConfigured && policy.profileName == "full" {
+            return "no policy: section — running as profile 'full': every tool of every server is allowed"
+        }
+        let rules = policy.rules.isEmpty ? "no argument rules" : "\(policy.rules.count) argument rules"
+        return
+            "policy profile '\(policy.profileName)', \(rules), denied tools \(policy.hideDenied ? "hidden" : "listed")"
+            + (policy.isUnrestricted ? " (unrestricted)" : "")
     }
 }
 

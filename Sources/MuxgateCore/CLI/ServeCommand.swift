@@ -18,6 +18,7 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "config \(config.file): \(config.servers.count) servers (\(config.servers.map(\.name).joined(separator: ", ")))"
         )
+        logger.notice("\(config.policySummary)")
         let sink = FileDescriptorSink()
         let gateway = Gateway(config: config, sink: sink, logger: logger)
         let front = StdioFront(gateway: gateway, maxMessageBytes: config.maxMessageBytes, logger: logger)

@@ -31,9 +31,19 @@ struct ToolsCommand: AsyncParsableCommand {
             let definition = try? JSONSlice.parse(entry.definition)
             let description = definition?["description"]?.string ?? ""
             let firstLine = description.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-            return [entry.exposedName, entry.server, entry.originalName, String(firstLine.prefix(70))]
+            let decision = config.policy.listingEffect(tool: entry.exposedName, scope: entry.scope)
+            let listed = gateway.isListed(entry) ? "" : " (hidden)"
+            return [
+                entry.exposedName, entry.server, entry.originalName,
+                "\(entry.scope.rawValue) (\(entry.scopeSource.rawValue))",
+                decision.rawValue + listed, String(firstLine.prefix(60)),
+            ]
         }
-        print(Table(header: ["TOOL", "SERVER", "CHILD'S NAME", "DESCRIPTION"], rows: rows).rendered)
+        print(config.policySummary)
+        print(
+            Table(header: ["TOOL", "SERVER", "CHILD'S NAME", "SCOPE (SOURCE)", "DECISION", "DESCRIPTION"], rows: rows)
+                .rendered
+        )
         for (name, phase) in phases {
             switch phase {
             case .ready: continue

@@ -30,7 +30,7 @@ package struct ConfigDuration: Sendable, Equatable, Decodable {
     private static func issue(_ decoder: any Decoder, _ text: String) -> ConfigIssue {
         ConfigIssue(
             code: .invalidValue,
-            path: decoder.codingPath.map(\.stringValue),
+            path: ConfigIssue.keyPath(decoder.codingPath),
             message: "'\(text)' is not a duration (write e.g. 500ms, 10s, 2m or a number of seconds)"
         )
     }
@@ -66,7 +66,7 @@ package struct ConfigByteSize: Sendable, Equatable, Decodable {
     private static func issue(_ decoder: any Decoder, _ text: String) -> ConfigIssue {
         ConfigIssue(
             code: .invalidValue,
-            path: decoder.codingPath.map(\.stringValue),
+            path: ConfigIssue.keyPath(decoder.codingPath),
             message: "'\(text)' is not a size (write e.g. 32MiB, 512KiB or a number of bytes)"
         )
     }

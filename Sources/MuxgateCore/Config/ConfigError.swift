@@ -43,4 +43,25 @@ struct ConfigIssue: Error {
     let code: ConfigError.Code
     let path: [String]
     let message: String
+
+    init(code: ConfigError.Code, path: [String], message: String) {
+        self.code = code
+        self.path = path
+        self.message = message
+    }
+
+    /// An issue at a decoder's coding path, optionally one key deeper.
+    init(_ code: ConfigError.Code, at codingPath: [any CodingKey], key: String? = nil, message: String) {
+        self.init(code: code, path: Self.keyPath(codingPath) + (key.map { [$0] } ?? []), message: message)
+    }
+
+    /// A decoder's position as the key path the loader locates, with sequence indices written `[n]`.
+    static func keyPath(_ codingPath: [any CodingKey]) -> [String] {
+        codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
+    }
+}
+
+extension AnyCodingKey {
+    /// A key for a sequence index, written `[i]` in key paths.
+    init(index: Int) { self.init(stringValue: "[\(index)]") }
 }

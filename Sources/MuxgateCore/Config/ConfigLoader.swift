@@ -5,13 +5,17 @@ import Yams
 package struct ConfigLoader: Sendable {
     package let environment: [String: String]
     package let currentDirectory: String
+    /// The profile to run instead of `policy.profile` (`--profile`); `MUXGATE_PROFILE` otherwise.
+    package let profileOverride: String?
 
     package init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
-        currentDirectory: String = FileManager.default.currentDirectoryPath
+        currentDirectory: String = FileManager.default.currentDirectoryPath,
+        profileOverride: String? = nil
     ) {
         self.environment = environment
         self.currentDirectory = currentDirectory
+        self.profileOverride = profileOverride ?? environment["MUXGATE_PROFILE"]
     }
 
     /// The file to read: `explicit`, else `./muxgate.yaml`, else `$XDG_CONFIG_HOME/muxgate/config.yaml`.
@@ -82,6 +86,11 @@ package struct ConfigLoader: Sendable {
             throw ConfigError(.invalidValue, file: file, message: "\(error)")
         }
         config.file = file
+        do {
+            config.policy = try PolicyEngine(config: config.policyConfig, profileOverride: profileOverride)
+        } catch {
+            throw locate(error.code, error.path, error.message, in: node, file: file)
+        }
         let directory = (file as NSString).deletingLastPathComponent
         let serversKey = node["servers"] != nil ? "servers" : "mcpServers"
         for index in config.servers.indices {
@@ -163,9 +172,7 @@ package struct ConfigLoader: Sendable {
     }
 
     private func describe(_ error: DecodingError, in node: Node, file: String) -> ConfigError {
-        func components(_ codingPath: [any CodingKey]) -> [String] {
-            codingPath.map { key in key.intValue.map { "[\($0)]" } ?? key.stringValue }
-        }
+        let components = ConfigIssue.keyPath
         switch error {
         case .typeMismatch(let type, let context):
             return locate(

@@ -27,6 +27,11 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var maxMessageBytes: Int
     /// The file this configuration came from (empty when built in code).
     package var file: String = ""
+    /// The `policy:` section as written (nil: none, muxgate runs as profile `full`).
+    package var policyConfig: PolicyConfig?
+    /// The policy in force: the section with the active profile picked (the loader applies
+    /// `--profile` / `MUXGATE_PROFILE`).
+    package var policy: PolicyEngine = .full
 
     package static let defaultStartupTimeout: Duration = .seconds(10)
     package static let defaultCallTimeout: Duration = .seconds(60)
@@ -37,6 +42,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
         case maxMessageSize = "max_message_size"
+        case policy
     }
 
     package init(
@@ -98,6 +104,7 @@ package struct MuxgateConfig: Sendable, Decodable {
                 message: "'\(client.entry)' may only use letters, digits, '_' and '-' (it is the IDE's entry name)"
             )
         }
+        policyConfig = try container.decodeIfPresent(PolicyConfig.self, forKey: .policy)
         if Naming(entry: client.entry).budget < Naming.minimumBudget {
             throw ConfigIssue(
                 code: .invalidValue,

@@ -16,9 +16,14 @@ package struct ServerConfig: Sendable, Decodable {
     /// Which prompts (by name) and resources (by URI) to expose.
     package var prompts: ListFilterConfig
     package var resources: ListFilterConfig
+    /// The operator's scope for tools (`scopes:`), which wins over the child's annotations.
+    package var scopes: ScopesConfig?
+    /// Whether the child's `readOnlyHint`/`destructiveHint` may classify tools the operator did not.
+    package var trustAnnotations: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case command, args, env, cwd, url, type, headers, disabled, tools, prompts, resources
+        case command, args, env, cwd, url, type, headers, disabled, tools, prompts, resources, scopes
+        case trustAnnotations = "trust_annotations"
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
     }
@@ -37,12 +42,14 @@ package struct ServerConfig: Sendable, Decodable {
         self.tools = ToolShapingConfig()
         self.prompts = ListFilterConfig()
         self.resources = ListFilterConfig()
+        self.scopes = nil
+        self.trustAnnotations = true
     }
 
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        let path = decoder.codingPath.map(\.stringValue)
+        let path = ConfigIssue.keyPath(decoder.codingPath)
         let type = try container.decodeIfPresent(String.self, forKey: .type)
         let command = try container.decodeIfPresent(String.self, forKey: .command)
         let url = try container.decodeIfPresent(String.self, forKey: .url)
@@ -52,6 +59,8 @@ package struct ServerConfig: Sendable, Decodable {
         tools = try container.decodeIfPresent(ToolShapingConfig.self, forKey: .tools) ?? ToolShapingConfig()
         prompts = try container.decodeIfPresent(ListFilterConfig.self, forKey: .prompts) ?? ListFilterConfig()
         resources = try container.decodeIfPresent(ListFilterConfig.self, forKey: .resources) ?? ListFilterConfig()
+        scopes = try container.decodeIfPresent(ScopesConfig.self, forKey: .scopes)
+        trustAnnotations = try container.decodeIfPresent(Bool.self, forKey: .trustAnnotations) ?? true
         if let type, !["stdio", "http", "sse", "streamable-http"].contains(type) {
             throw ConfigIssue(
                 code: .invalidValue,

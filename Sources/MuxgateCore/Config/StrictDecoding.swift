@@ -14,7 +14,7 @@ extension Decoder {
         let container = try container(keyedBy: AnyCodingKey.self)
         let known = Keys.allCases.map(\.stringValue)
         for key in container.allKeys where !known.contains(key.stringValue) {
-            let path = codingPath.map(\.stringValue) + [key.stringValue]
+            let path = ConfigIssue.keyPath(codingPath) + [key.stringValue]
             var message = "'\(key.stringValue)' is not a known key here"
             if let guess = known.min(by: { editDistance($0, key.stringValue) < editDistance($1, key.stringValue) }),
                 editDistance(guess, key.stringValue) <= max(2, guess.count / 3)

@@ -16,17 +16,30 @@ extension Gateway {
             if entry.originalName != name {
                 splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
             }
+            let params = message.params!
+            var arguments = params["arguments"]
             do throws(ShapingError) {
-                let params = message.params!
-                if let arguments = try shapers[entry.server]!.prepareArguments(
+                if let shaped = try shapers[entry.server]!.prepareArguments(
                     tool: entry.originalName,
-                    arguments: params["arguments"]
+                    arguments: arguments
                 ) {
-                    splice.setMember("arguments", to: arguments.encoded, in: params)
+                    let bytes = shaped.encoded
+                    splice.setMember("arguments", to: bytes, in: params)
+                    arguments = try? JSONSlice.parse(bytes)
                 }
             } catch {
                 logger.warning("tools/call \(name) refused: \(error.message)")
                 sink.send(JSONRPC.error(id: id, .invalidParams(error.message)))
+                return
+            }
+            // The policy judges the arguments the child would receive (operator values included).
+            let decision = await authorize(entry, arguments: arguments)
+            guard decision.effect == .allow else {
+                logger.notice(
+                    "denied \(name): \(decision.reason) [\(decision.rule)]",
+                    metadata: ["muxgate.server": .string(entry.server)]
+                )
+                sink.send(JSONRPC.result(id: id, Self.deniedResult(entry, decision)))
                 return
             }
             await relay(message, id: id, to: child, edits: splice)

@@ -22,12 +22,17 @@ extension Gateway {
         listed.insert(kind)
         let result: JSONValue =
             switch kind {
-            case .tools: catalogue.listResult(key: "tools")
+            case .tools: catalogue.listResult(key: "tools", where: isListed)
             case .prompts: prompts.listResult(key: "prompts")
             case .resources: resources.listResult
             case .resourceTemplates: resources.templatesResult
             }
         sink.send(JSONRPC.result(id: id, result))
+    }
+
+    /// Whether the IDE sees a tool: with `hide_denied`, tools the profile denies are left out.
+    nonisolated func isListed(_ entry: NamedCatalogue.Entry) -> Bool {
+        !config.policy.hideDenied || config.policy.listingEffect(tool: entry.exposedName, scope: entry.scope) != .deny
     }
 
     /// The tool catalogue rebuilt from the children's lists as they are now.
@@ -43,7 +48,15 @@ extension Gateway {
         }
         let tools = NamedCatalogue(
             naming: naming,
-            sources: children.map { .init(server: $0.name, shaper: shapers[$0.name]!, tools: $0.list(.tools)) },
+            sources: children.map {
+                .init(
+                    server: $0.name,
+                    shaper: shapers[$0.name]!,
+                    tools: $0.list(.tools),
+                    scopes: $0.config.scopes,
+                    trustAnnotations: $0.config.trustAnnotations
+                )
+            },
             skipped: skipped
         )
         let prompts = NamedCatalogue(
@@ -63,7 +76,7 @@ extension Gateway {
             skipped: skipped
         )
         var changed: [ListKind] = []
-        if tools.differs(from: catalogue) { changed.append(.tools) }
+        if tools.differs(from: catalogue, visible: isListed) { changed.append(.tools) }
         if prompts.differs(from: self.prompts) { changed.append(.prompts) }
         if resources.differs(from: self.resources, in: .resources) { changed.append(.resources) }
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }

@@ -32,6 +32,8 @@ package actor Gateway: Service {
     var listed: Set<ListKind> = []
     /// Requests muxgate forwarded from a child to the IDE, by the id muxgate gave them.
     var outgoing: [Int: OutgoingRequest] = [:]
+    /// muxgate's own requests to the IDE (approvals), by id, awaiting an answer.
+    let ownRequests = Locked<[Int: CheckedContinuation<JSONRPCMessage?, Never>]>([:])
     var nextOutgoingID = 0
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
     let inFlight = Locked<[[UInt8]: (server: String, id: Int?)]>([:])
@@ -263,6 +265,10 @@ package actor Gateway: Service {
     }
 
     private func response(_ message: JSONRPCMessage) {
+        if let id = message.id?.int, let waiter = ownRequests.withLock({ $0.removeValue(forKey: id) }) {
+            waiter.resume(returning: message)
+            return
+        }
         guard let id = message.id?.int, let origin = outgoing.removeValue(forKey: id),
             let child = childByName[origin.server]
         else {

@@ -15,6 +15,9 @@ package struct NamedCatalogue: Sendable {
         package let childDefinition: JSONSlice
         /// True when the name was cut and hashed (to fit the budget or resolve a collision).
         package let isShortened: Bool
+        /// What the tool may do, and who said so (operator, the child's annotations, the default).
+        package let scope: Scope
+        package let scopeSource: ScopeSource
     }
 
     /// One server's input to the catalogue.
@@ -22,11 +25,22 @@ package struct NamedCatalogue: Sendable {
         package let server: String
         package let shaper: ToolShaper
         package let tools: [JSONSlice]
+        /// The operator's scopes for this server, and whether its annotations are trusted.
+        package let scopes: ScopesConfig?
+        package let trustAnnotations: Bool
 
-        package init(server: String, shaper: ToolShaper, tools: [JSONSlice]) {
+        package init(
+            server: String,
+            shaper: ToolShaper,
+            tools: [JSONSlice],
+            scopes: ScopesConfig? = nil,
+            trustAnnotations: Bool = true
+        ) {
             self.server = server
             self.shaper = shaper
             self.tools = tools
+            self.scopes = scopes
+            self.trustAnnotations = trustAnnotations
         }
     }
 
@@ -43,7 +57,7 @@ package struct NamedCatalogue: Sendable {
     ///   - skipped: Called with the server and a description of each definition left out for a
     ///     defect (no name, a duplicate name, a rename that collides).
     package init(naming: Naming, sources: [Source], skipped: (String, String) -> Void = { _, _ in }) {
-        var items: [(item: Naming.Item, childName: String, shaped: [UInt8], tool: JSONSlice)] = []
+        var items: [(item: Naming.Item, childName: String, shaped: [UInt8], tool: JSONSlice, source: Source)] = []
         for source in sources {
             var seen: Set<String> = []
             var exposedBases: Set<String> = []
@@ -64,11 +78,13 @@ package struct NamedCatalogue: Sendable {
                     )
                     continue
                 }
-                items.append((Naming.Item(server: source.server, name: shaped.name), name, shaped.definition, tool))
+                items.append(
+                    (Naming.Item(server: source.server, name: shaped.name), name, shaped.definition, tool, source)
+                )
             }
         }
         let names = naming.assign(items.map(\.item))
-        for (item, childName, shaped, tool) in items {
+        for (item, childName, shaped, tool, source) in items {
             let exposed = names[item]!
             var definition = shaped
             if exposed != item.name, let parsed = try? JSONSlice.parse(shaped), let nameValue = parsed["name"] {
@@ -78,6 +94,12 @@ package struct NamedCatalogue: Sendable {
             }
             let natural = Naming.sanitize(item.name)
             let shortened = exposed != natural && exposed != item.server + naming.separator + natural
+            let (scope, scopeSource) = ScopeClassifier.classify(
+                childToolName: childName,
+                annotations: tool["annotations"],
+                scopes: source.scopes,
+                trustAnnotations: source.trustAnnotations
+            )
             index[exposed] = entries.count
             entries.append(
                 Entry(
@@ -86,7 +108,9 @@ package struct NamedCatalogue: Sendable {
                     originalName: childName,
                     definition: definition,
                     childDefinition: tool,
-                    isShortened: shortened
+                    isShortened: shortened,
+                    scope: scope,
+                    scopeSource: scopeSource
                 )
             )
         }
@@ -96,16 +120,16 @@ package struct NamedCatalogue: Sendable {
         index[exposedName].map { entries[$0] }
     }
 
-    /// A list result: `{"<key>":[…]}` (`tools` or `prompts`).
-    package func listResult(key: String) -> JSONValue {
-        .object([(key, .array(entries.map { .raw($0.definition[...]) }))])
+    /// A list result: `{"<key>":[…]}` (`tools` or `prompts`), with the entries `visible` keeps.
+    package func listResult(key: String, where visible: (Entry) -> Bool = { _ in true }) -> JSONValue {
+        .object([(key, .array(entries.filter(visible).map { .raw($0.definition[...]) }))])
     }
 
-    /// True when the IDE would see a different list (names or definitions).
-    package func differs(from other: NamedCatalogue) -> Bool {
-        entries.count != other.entries.count
-            || zip(entries, other.entries).contains {
-                $0.exposedName != $1.exposedName || $0.definition != $1.definition
-            }
+    /// True when the IDE would see a different list (names or definitions) of the `visible` entries.
+    package func differs(from other: NamedCatalogue, visible: (Entry) -> Bool = { _ in true }) -> Bool {
+        let mine = entries.filter(visible)
+        let theirs = other.entries.filter(visible)
+        return mine.count != theirs.count
+            || zip(mine, theirs).contains { $0.exposedName != $1.exposedName || $0.definition != $1.definition }
     }
 }

@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+
+/// `muxgate explain`: what the policy would decide for a call, without making it.
+struct ExplainCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Print the policy's decision for a tool call and what made it, without calling anything.",
+        discussion: """
+            Starts the servers to learn the tool's definition (its scope may come from its annotations), \
+            then prints the decision (allow, ask or deny), the rule or profile entry that made it, and why. \
+            Exit status: 0 allow, 1 ask or deny, 2 invalid config or unknown tool.
+            """
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Argument(help: "The tool's exposed name, as the IDE sees it.")
+    var tool: String
+
+    @Option(help: "The call's arguments, as a JSON object.")
+    var args: String?
+
+    func validate() throws {
+        if let args, (try? JSONSlice.parse(args))?.kind != .object {
+            throw ValidationError("--args must be a JSON object, e.g. '{\"query\": \"SELECT 1\"}'")
+        }
+    }
+
+    func run() async throws {
+        let logger = options.bootstrapLogging(default: "critical")
+        let config = try options.loadConfig()
+        let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
+        let catalogue = try await gateway.withChildren { await $0.settledCatalogue() }
+        guard let entry = catalogue[tool] else {
+            let known = catalogue.entries.map(\.exposedName).sorted().joined(separator: ", ")
+            FileHandle.standardError.write(Data("muxgate explain: no tool '\(tool)' (tools: \(known))\n".utf8))
+            throw ExitCode(2)
+        }
+        let arguments = try args.map { try JSONSlice.parse($0) }
+        let decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        print("tool      \(entry.exposedName) (server \(entry.server), child's name \(entry.originalName))")
+        print("scope     \(entry.scope.rawValue) (from \(entry.scopeSource.rawValue))")
+        print("profile   \(config.policy.profileName)\(config.policy.isConfigured ? "" : " (no policy: section)")")
+        print(
+            "decision  \(decision.effect.rawValue)\(decision.effect == .ask ? " (the user is asked through the IDE)" : "")"
+        )
+        print("by        \(decision.rule)")
+        print("because   \(decision.reason)")
+        if decision.effect != .allow { throw ExitCode(1) }
+    }
+}

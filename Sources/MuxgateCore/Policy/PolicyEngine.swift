@@ -1,0 +1,115 @@
+/// Decides, for every call and every listed tool, whether the active profile and the argument
+/// rules allow it, ask the user first, or deny it.
+///
+/// The order: the profile's effect for the tool and its scope; a profile `deny` is final. Then
+/// every rule whose glob matches the tool, in configuration order: a failing check contributes the
+/// rule's effect. Any `deny` wins; otherwise any `ask` (from the profile or a rule) asks; otherwise
+/// the call is allowed.
+package struct PolicyEngine: Sendable {
+    /// The active profile's name.
+    package let profileName: String
+    package let profile: PolicyProfile
+    package let rules: [PolicyRule]
+    /// Denied tools are left out of `tools/list`.
+    package let hideDenied: Bool
+    /// False when the config has no `policy:` section (muxgate runs as a plain aggregator).
+    package let isConfigured: Bool
+
+    /// Picks the active profile.
+    ///
+    /// - Parameters:
+    ///   - config: the `policy:` section; nil runs profile `full` with no rules. A section that names
+    ///     no profile needs an override: a security policy does not fall back to `full` silently.
+    ///   - profileOverride: from `--profile` or `MUXGATE_PROFILE`; an empty string counts as unset.
+    /// - Throws: `ConfigIssue` at `policy.profile` when the profile does not exist or none is named.
+    init(config: PolicyConfig?, profileOverride: String?) throws(ConfigIssue) {
+        isConfigured = config != nil
+        let config = config ?? PolicyConfig(profile: nil)
+        let override = profileOverride.flatMap { $0.isEmpty ? nil : $0 }
+        let name: String
+        if let chosen = override ?? config.profile {
+            name = chosen
+        } else if !isConfigured {
+            name = "full"
+        } else {
+            throw ConfigIssue(
+                code: .missingKey,
+                path: ["policy", "profile"],
+                message: "the policy names no active profile; set 'profile:' or pass --profile or MUXGATE_PROFILE "
+                    + "(known profiles: \(config.profileNames.joined(separator: ", ")))"
+            )
+        }
+        guard let profile = config.allProfiles[name] else {
+            let source = override != nil ? " (from --profile or MUXGATE_PROFILE)" : ""
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: ["policy", "profile"],
+                message: config.unknownProfile(name) + source
+            )
+        }
+        self.profileName = name
+        self.profile = profile
+        self.rules = config.rules
+        self.hideDenied = config.hideDenied
+    }
+
+    /// True when nothing is ever asked or denied: the profile allows every scope and there are no rules.
+    package var isUnrestricted: Bool { profile.allowsEverything && rules.isEmpty }
+
+    /// The profile's effect alone, for listing tools (arguments are not known yet).
+    package func listingEffect(tool: String, scope: Scope) -> PolicyEffect {
+        profile.effect(tool: tool, scope: scope).effect
+    }
+
+    /// Decides one call.
+    ///
+    /// - Parameters:
+    ///   - tool: the exposed tool name.
+    ///   - scope: the tool's scope.
+    ///   - arguments: the call's `arguments` object, if any.
+    package func decide(tool: String, scope: Scope, arguments: JSONSlice?) -> PolicyDecision {
+        let (effect, entry) = profile.effect(tool: tool, scope: scope)
+        let label =
+            entry.map { "profile \(profileName): \(effect.rawValue) \($0)" } ?? "profile \(profileName): default deny"
+        let subject = "tool '\(tool)' (scope \(scope.rawValue))"
+        guard let entry, effect != .deny else {
+            let why =
+                entry.map { "its entry 'deny: \($0)' matches" }
+                ?? "nothing in it allows this tool, and whatever a profile does not allow is denied"
+            return PolicyDecision(
+                effect: .deny,
+                rule: label,
+                reason: "\(subject) is denied by profile '\(profileName)': \(why)"
+            )
+        }
+        var firstAsk: PolicyDecision?
+        for (index, rule) in rules.enumerated() where rule.tool.matches(tool) {
+            guard let failure = rule.failure(in: arguments) else { continue }
+            let name = "rules[\(index)]"
+            let verb = rule.effect == .deny ? "is denied by" : "needs approval under"
+            var reason = "\(subject) \(verb) \(name) (tool '\(rule.tool)', \(rule.checkDescription)): \(failure)"
+            if let text = rule.reason { reason += "; reason: \(text)" }
+            let decision = PolicyDecision(effect: rule.effect, rule: name, reason: reason)
+            if rule.effect == .deny { return decision }
+            if firstAsk == nil { firstAsk = decision }
+        }
+        if let firstAsk { return firstAsk }
+        let verb = effect == .ask ? "needs approval under" : "is allowed by"
+        return PolicyDecision(
+            effect: effect,
+            rule: label,
+            reason: "\(subject) \(verb) profile '\(profileName)': its entry '\(effect.rawValue): \(entry)' matches"
+        )
+    }
+}
+
+extension PolicyEngine {
+    /// No `policy:` section: profile `full`, no rules — a plain aggregator.
+    package static let full: PolicyEngine = {
+        do {
+            return try PolicyEngine(config: nil, profileOverride: nil)
+        } catch {
+            preconditionFailure("the built-in profile 'full' is always valid: \(error)")
+        }
+    }()
+}

@@ -1,0 +1,189 @@
+/// A check on one argument of the tools a glob matches (`policy.rules[i]`).
+///
+/// A rule has exactly one check. When the check fails the call gets the rule's effect (`deny` by
+/// default, or `ask`). An absent argument (missing or `null`) fails `sql`, `must_match` and `under`
+/// and passes `must_not_match`; a present argument that is not a string fails every check.
+package struct PolicyRule: Sendable {
+    /// What the rule verifies about the argument's value.
+    package enum Check: Sendable {
+        /// `sql: read_only`: one SQLite query statement (see `SQLReadOnly`).
+        case sqlReadOnly
+        /// `must_match`: the pattern matches somewhere in the value.
+        case mustMatch(PolicyPattern)
+        /// `must_not_match`: the pattern matches nowhere in the value.
+        case mustNotMatch(PolicyPattern)
+        /// `under`: the canonical path is the base or inside it (see `PathContainment`).
+        case under(String)
+    }
+
+    /// A glob over exposed tool names.
+    package var tool: PolicyGlob
+    /// The name of a top-level member of the call's `arguments`.
+    package var argument: String
+    package var check: Check
+    /// `deny` or `ask`.
+    package var effect: PolicyEffect
+    /// The operator's words, added to every refusal.
+    package var reason: String?
+
+    package init(tool: PolicyGlob, argument: String, check: Check, effect: PolicyEffect = .deny, reason: String? = nil)
+    {
+        self.tool = tool
+        self.argument = argument
+        self.check = check
+        self.effect = effect
+        self.reason = reason
+    }
+
+    /// The check as written in the configuration, e.g. `must_match '^(lint|test)$'`.
+    package var checkDescription: String {
+        switch check {
+        case .sqlReadOnly: "sql: read_only"
+        case .mustMatch(let pattern): "must_match: '\(pattern)'"
+        case .mustNotMatch(let pattern): "must_not_match: '\(pattern)'"
+        case .under(let base): "under: \(base)"
+        }
+    }
+
+    /// Applies the check to the argument taken from `arguments` (the call's `arguments` object).
+    ///
+    /// - Returns: nil when the check passes, otherwise why it failed.
+    package func failure(in arguments: JSONSlice?) -> String? {
+        var value = arguments?.kind == .object ? arguments?[argument] : nil
+        if value?.kind == .null { value = nil }
+        guard let value else {
+            if case .mustNotMatch = check { return nil }
+            return "argument '\(argument)' is missing"
+        }
+        guard let text = value.string else {
+            return "argument '\(argument)' is not a string (it is \(Self.describe(value.kind)))"
+        }
+        let quoted = Self.quote(text)
+        switch check {
+        case .sqlReadOnly:
+            if case .refused(let why) = SQLReadOnly.check(text) {
+                return "argument '\(argument)' is not a read-only SQL query: \(why)"
+            }
+            return nil
+        case .mustMatch(let pattern):
+            if pattern.matches(text) == true { return nil }
+            return "argument '\(argument)' \(quoted) does not match '\(pattern)'"
+        case .mustNotMatch(let pattern):
+            if pattern.matches(text) == false { return nil }
+            return "argument '\(argument)' \(quoted) matches '\(pattern)', which is not allowed"
+        case .under(let base):
+            switch PathContainment.check(text, under: base) {
+            case .inside:
+                return nil
+            case .outside(let canonical):
+                return "argument '\(argument)' \(quoted) resolves to \(canonical), which is not under \(base)"
+            case .invalid(let why):
+                return "argument '\(argument)' \(quoted) is not an acceptable path: \(why)"
+            }
+        }
+    }
+
+    private static func quote(_ text: String) -> String {
+        let limit = 80
+        let shown = text.count > limit ? String(text.prefix(limit)) + "…" : text
+        return "'" + shown.map { $0 == "\n" ? "\\n" : String($0) }.joined() + "'"
+    }
+
+    private static func describe(_ kind: JSONSlice.Kind) -> String {
+        switch kind {
+        case .object: "an object"
+        case .array: "an array"
+        case .number: "a number"
+        case .bool: "a boolean"
+        case .string: "a string"
+        case .null: "null"
+        }
+    }
+}
+
+extension PolicyRule: Decodable {
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case tool, argument, sql, under, effect, reason
+        case mustMatch = "must_match"
+        case mustNotMatch = "must_not_match"
+    }
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let here = decoder.codingPath
+        for key in [CodingKeys.tool, .argument] where !container.contains(key) {
+            throw ConfigIssue(
+                .missingKey,
+                at: here,
+                message: "a rule needs '\(key.stringValue)': 'tool' is a glob over exposed tool names, "
+                    + "'argument' the name of the argument it checks"
+            )
+        }
+        tool = try container.decode(PolicyGlob.self, forKey: .tool)
+        argument = try container.decode(String.self, forKey: .argument)
+        guard !argument.isEmpty else {
+            throw ConfigIssue(.invalidValue, at: here, key: "argument", message: "the argument name is empty")
+        }
+        let checks: [CodingKeys] = [.sql, .mustMatch, .mustNotMatch, .under].filter(container.contains)
+        guard checks.count == 1, let key = checks.first else {
+            let names = checks.map(\.stringValue).joined(separator: ", ")
+            throw ConfigIssue(
+                checks.isEmpty ? .missingKey : .invalidValue,
+                at: here,
+                message: checks.isEmpty
+                    ? "a rule needs one check: sql, must_match, must_not_match or under"
+                    : "a rule has exactly one check, this one has \(names); write one rule for each"
+            )
+        }
+        let text = try container.decode(String.self, forKey: key)
+        switch key {
+        case .sql:
+            guard text == "read_only" else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: key.stringValue,
+                    message: "'\(text)' is not a SQL check (use read_only)"
+                )
+            }
+            check = .sqlReadOnly
+        case .mustMatch, .mustNotMatch:
+            let pattern: PolicyPattern
+            do {
+                pattern = try PolicyPattern(text)
+            } catch {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: key.stringValue,
+                    message: "'\(text)' is not a valid regular expression: \(error)"
+                )
+            }
+            check = key == .mustMatch ? .mustMatch(pattern) : .mustNotMatch(pattern)
+        default:
+            guard text.hasPrefix("/"), !text.contains("\0") else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: key.stringValue,
+                    message: "'\(text)' is not an absolute path"
+                )
+            }
+            check = .under(text)
+        }
+        let effect = try container.decodeIfPresent(String.self, forKey: .effect) ?? "deny"
+        switch effect {
+        case "deny": self.effect = .deny
+        case "ask": self.effect = .ask
+        default:
+            throw ConfigIssue(
+                .invalidValue,
+                at: here,
+                key: "effect",
+                message: "'\(effect)' is not a rule effect (use deny or ask: a rule acts when its check fails)"
+            )
+        }
+        reason = try container.decodeIfPresent(String.self, forKey: .reason)
+    }
+}

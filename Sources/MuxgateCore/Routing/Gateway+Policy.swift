@@ -1,0 +1,102 @@
+import Logging
+
+/// Permission checks at call time: the policy's decision, and human approval through elicitation.
+extension Gateway {
+    /// The final word on a call: the policy's decision, with `ask` settled by asking the user.
+    ///
+    /// - Returns: `allow` or `deny` (never `ask`), with the rule and a reason the model can read.
+    func authorize(_ entry: NamedCatalogue.Entry, arguments: JSONSlice?) async -> PolicyDecision {
+        let decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        guard decision.effect == .ask else { return decision }
+        guard clientCapabilities?["elicitation"] != nil else {
+            return PolicyDecision(
+                effect: .deny,
+                rule: decision.rule,
+                reason: decision.reason
+                    + " — it needs the user's approval, and this client cannot ask (no elicitation support)"
+            )
+        }
+        let message = """
+            muxgate: allow \(entry.server) tool '\(entry.originalName)' (\(entry.scope.rawValue))?
+            Arguments: \(Self.summary(of: arguments))
+            Why this asks: \(decision.reason)
+            """
+        let params = JSONValue.object([
+            ("message", .string(message)),
+            ("requestedSchema", .object([("type", .string("object")), ("properties", .object([]))])),
+        ])
+        guard let answer = await askClient("elicitation/create", params: params, timeout: callTimeout(for: entry))
+        else {
+            return PolicyDecision(
+                effect: .deny,
+                rule: decision.rule,
+                reason: decision.reason + " — the user did not answer in time"
+            )
+        }
+        let action = answer.result?["action"]?.string ?? "error"
+        logger.info("approval for \(entry.exposedName): \(action)", metadata: ["muxgate.server": .string(entry.server)])
+        guard action == "accept" else {
+            let what =
+                answer.error.map { "the client failed to ask: \($0["message"]?.string ?? $0.text)" }
+                ?? "the user chose \(action)"
+            return PolicyDecision(effect: .deny, rule: decision.rule, reason: decision.reason + " — \(what)")
+        }
+        return PolicyDecision(effect: .allow, rule: decision.rule, reason: decision.reason + " — approved by the user")
+    }
+
+    /// The tool result the IDE gets for a denied call: the child never sees it.
+    static func deniedResult(_ entry: NamedCatalogue.Entry, _ decision: PolicyDecision) -> JSONValue {
+        let text =
+            "muxgate denied this call to \(entry.exposedName) (server \(entry.server)): \(decision.reason) [\(decision.rule)]"
+        return .object([
+            ("content", .array([.object([("type", .string("text")), ("text", .string(text))])])),
+            ("isError", .bool(true)),
+        ])
+    }
+
+    /// A readable one-line summary of call arguments, for approval prompts.
+    static func summary(of arguments: JSONSlice?) -> String {
+        guard let arguments, arguments.kind == .object, !arguments.members.isEmpty else { return "none" }
+        return arguments.members.map { member in
+            let value = member.value.string ?? member.value.text
+            return "\(member.key)=\(value.count > 200 ? value.prefix(200) + "…" : value)"
+        }.joined(separator: ", ")
+    }
+
+    func callTimeout(for entry: NamedCatalogue.Entry) -> Duration {
+        childByName[entry.server]?.callTimeout ?? config.callTimeout
+    }
+
+    /// Sends muxgate's own request to the IDE and awaits the answer; nil on timeout or cancellation
+    /// (the IDE then gets `notifications/cancelled`).
+    func askClient(_ method: String, params: JSONValue, timeout: Duration) async -> JSONRPCMessage? {
+        nextOutgoingID += 1
+        let id = nextOutgoingID
+        let line = JSONRPC.request(id: Array(String(id).utf8), method: method, params: params)
+        let answers = ownRequests
+        let answer = try? await withTimeout(timeout) { [sink] in
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<JSONRPCMessage?, Never>) in
+                    answers.withLock { $0[id] = continuation }
+                    if Task.isCancelled {
+                        answers.withLock { $0.removeValue(forKey: id) }?.resume(returning: nil)
+                    } else {
+                        sink.send(line)
+                    }
+                }
+            } onCancel: {
+                answers.withLock { $0.removeValue(forKey: id) }?.resume(returning: nil)
+            }
+        }
+        guard let answer = answer ?? nil else {
+            sink.send(
+                JSONRPC.notification(
+                    method: "notifications/cancelled",
+                    params: .object([("requestId", .int(id)), ("reason", .string("timeout"))])
+                )
+            )
+            return nil
+        }
+        return answer
+    }
+}

@@ -1,0 +1,208 @@
+import Foundation
+import MuxgateCore
+import MuxgateTesting
+import Testing
+
+/// Permission scopes end to end, against the real reference servers and the official client.
+@Suite("Policy: scopes, profiles, argument rules, approval", .serialized)
+struct PolicyIntegrationTests {
+    let repository: String
+
+    init() async throws {
+        try await TestEnvironment.shared.preparePython()
+        repository = try TestEnvironment.shared.makeGitRepository()
+    }
+
+    func gitServer(_ extra: String = "") -> String {
+        """
+        servers:
+          git:
+            command: \(TestPaths.root)/.venv/bin/mcp-server-git
+            args: [--repository, "\(repository)"]
+        \(extra)
+        """
+    }
+
+    func git(_ arguments: [String]) throws -> String {
+        try TestEnvironment.shared.run("/usr/bin/git", ["-C", repository] + arguments)
+    }
+
+    @Test("readonly: write tools are hidden and denied before the child; the repository is unchanged")
+    func readonlyGit() async throws {
+        try TestPaths.write("new\n", to: repository, name: "new.txt")
+        let commitsBefore = try git(["rev-list", "--count", "HEAD"])
+        let harness = try Harness.start(gitServer() + "policy: { profile: readonly }\n")
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        let names = Set(try await harness.toolNames())
+        #expect(
+            names == [
+                "git_status", "git_diff_unstaged", "git_diff_staged", "git_diff", "git_log", "git_show", "git_branch",
+            ]
+        )
+        let repo = #""repo_path":"\#(repository)""#
+        let add = try #require(await harness.call("git_add", "{\(repo),\"files\":[\"new.txt\"]}", id: 2))
+        #expect(add.result?["isError"]?.bool == true)
+        #expect(add.firstText?.contains("profile readonly") == true, "\(add.root.text)")
+        let commit = try #require(await harness.call("git_commit", "{\(repo),\"message\":\"sneaky\"}", id: 3))
+        #expect(commit.result?["isError"]?.bool == true)
+        let status = await harness.call("git_status", "{\(repo)}", id: 4)
+        #expect(status?.firstText?.contains("new.txt") == true)
+        let log = await harness.call("git_log", "{\(repo)}", id: 5)
+        #expect(log?.firstText?.contains("initial commit") == true)
+        #expect(await harness.shutDown())
+        #expect(try git(["rev-list", "--count", "HEAD"]) == commitsBefore)
+        #expect(try git(["diff", "--cached", "--name-only"]).isEmpty, "nothing was staged")
+        #expect(harness.muxgate.stderr.contains("policy profile 'readonly'"))
+    }
+
+    @Test("developer: a destructive tool asks; a client without elicitation gets a denial, not a hang")
+    func askWithoutElicitation() async throws {
+        let harness = try Harness.start(gitServer() + "policy: { profile: developer }\n")
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        let names = try await harness.toolNames()
+        #expect(names.contains("git_reset") && names.contains("git_add"), "ask tools stay listed")
+        let started = ContinuousClock.now
+        let reset = try #require(await harness.call("git_reset", #"{"repo_path":"\#(repository)"}"#, id: 2))
+        #expect(ContinuousClock.now - started < .seconds(5))
+        #expect(reset.result?["isError"]?.bool == true)
+        #expect(reset.firstText?.contains("elicitation") == true, "\(reset.root.text)")
+        #expect(await harness.shutDown())
+    }
+
+    @Test("developer: the official client's elicitation answer decides, accept runs the call, decline does not")
+    func askWithElicitation() async throws {
+        try TestPaths.write("staged\n", to: repository, name: "staged.txt")
+        try git(["add", "staged.txt"])
+        let directory = try TestPaths.temporaryDirectory()
+        let config = try TestPaths.write(
+            gitServer() + "policy: { profile: developer }\n",
+            to: directory,
+            name: "muxgate.yaml"
+        )
+        let script = try TestPaths.write(
+            #"{"calls": [{"tool": "git_reset", "arguments": {"repo_path": "\#(repository)"}}]}"#,
+            to: directory,
+            name: "script.json"
+        )
+        func run(_ answer: String) throws -> JSONSlice {
+            let output = try TestEnvironment.shared.run(
+                TestPaths.python,
+                [
+                    TestPaths.clientScript, "--elicitation", answer, "--mode", "legacy", "script", script, "--",
+                    TestPaths.muxgate, "serve", "--config", config,
+                ]
+            )
+            return try #require(try JSONSlice.parse(output)["results"]?.elements.first)
+        }
+        let declined = try run("decline")
+        #expect(declined["isError"]?.bool == true)
+        #expect(declined["content"]?.text.contains("decline") == true, "\(declined.text)")
+        #expect(try git(["diff", "--cached", "--name-only"]).contains("staged.txt"), "declined: still staged")
+        let accepted = try run("accept")
+        #expect(accepted["isError"]?.bool != true, "\(accepted.text)")
+        #expect(try git(["diff", "--cached", "--name-only"]).isEmpty, "accepted: git_reset ran")
+    }
+
+    @Test("sqlite: unannotated tools are destructive, scopes: makes reads readable, sql: read_only is a real check")
+    func sqliteReadOnly() async throws {
+        let database = try TestPaths.temporaryDirectory("muxgate-db") + "/policy.db"
+        let config = """
+            servers:
+              db:
+                command: \(TestPaths.root)/.venv-sqlite/bin/mcp-server-sqlite
+                args: [--db-path, "\(database)"]
+                scopes: { read: [read_query, list_tables, describe_table] }
+            policy:
+              profile: readonly
+              rules:
+                - tool: db_read_query
+                  argument: query
+                  sql: read_only
+                  reason: read queries only
+            """
+        let harness = try Harness.start(config)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        #expect(Set(try await harness.toolNames()) == ["db_read_query", "db_list_tables", "db_describe_table"])
+        let select = await harness.call("db_read_query", #"{"query":"SELECT 1 AS one"}"#, id: 2)
+        #expect(select?.result?["isError"]?.bool != true)
+        #expect(select?.firstText?.contains("one") == true, "\(select?.root.text ?? "")")
+        for (index, query) in [
+            "DELETE FROM sqlite_master", "SELECT 1; DROP TABLE x", "SELECT 1 /* ; */ ; DELETE FROM t",
+            "WITH a AS (SELECT 1) DELETE FROM t",
+        ].enumerated() {
+            let refused = await harness.call(
+                "db_read_query",
+                JSONValue.object([("query", .string(query))]).encodedString,
+                id: 10 + index
+            )
+            #expect(refused?.result?["isError"]?.bool == true, "\(query)")
+            #expect(refused?.firstText?.contains("read queries only") == true, "\(refused?.root.text ?? "")")
+        }
+        let write = await harness.call("db_write_query", #"{"query":"INSERT INTO t VALUES (1)"}"#, id: 3)
+        #expect(write?.firstText?.contains("denied") == true)
+        #expect(await harness.shutDown())
+    }
+
+    @Test("a denied call never reaches the child (its request log proves it)")
+    func deniedNeverReachesChild() async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let log = directory + "/requests.log"
+        let harness = try Harness.start(
+            "policy: { profile: readonly, hide_denied: false }\nservers:\n"
+                + Harness.fixture("guarded", ["--log", log], extra: ["scopes: { read: [echo] }"])
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        let names = try await harness.toolNames()
+        #expect(names.contains("guarded_fail"), "hide_denied: false lists denied tools")
+        let denied = await harness.call("guarded_fail", id: 2)
+        #expect(denied?.result?["isError"]?.bool == true)
+        #expect(denied?.firstText?.contains("muxgate denied") == true)
+        let allowed = await harness.call("guarded_echo", #"{"x":1}"#, id: 3)
+        #expect(allowed?.firstText == #"{"x":1}"#)
+        #expect(await harness.shutDown())
+        let received = try String(contentsOfFile: log, encoding: .utf8)
+        #expect(received.contains("\"echo\""))
+        #expect(!received.contains("\"fail\""), "the denied call reached the child:\n\(received)")
+    }
+
+    @Test("muxgate explain prints the decision and what made it")
+    func explain() async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let config = try TestPaths.write(
+            gitServer(
+                """
+                policy:
+                  profile: developer
+                  rules:
+                    - tool: git_checkout
+                      argument: branch_name
+                      must_not_match: '^(main|master)$'
+                      effect: ask
+                      reason: main is protected
+                """
+            ),
+            to: directory,
+            name: "muxgate.yaml"
+        )
+        func explain(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+            let process = try LineProcess(TestPaths.muxgate, ["explain", "--config", config] + arguments)
+            var output = ""
+            while let line = await process.next() { output += String(decoding: line, as: UTF8.self) + "\n" }
+            #expect(await process.waitForExit())
+            return (process.process.terminationStatus, output)
+        }
+        let status = try await explain(["git_status"])
+        #expect(status.status == 0 && status.output.contains("decision  allow"), "\(status.output)")
+        let main = try await explain(["git_checkout", "--args", #"{"repo_path":"/x","branch_name":"main"}"#])
+        #expect(
+            main.status == 1 && main.output.contains("decision  ask") && main.output.contains("main is protected"),
+            "\(main.output)"
+        )
+        let readonly = try await explain(["git_commit", "--profile", "readonly"])
+        #expect(readonly.status == 1 && readonly.output.contains("decision  deny"), "\(readonly.output)")
+    }
+}
