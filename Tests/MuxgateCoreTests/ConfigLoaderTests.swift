@@ -1,3 +1,5 @@
+import Foundation
+import MuxgateTesting
 import Testing
 
 @testable import MuxgateCore
@@ -120,5 +122,16 @@ struct ConfigLoaderTests {
     func mistakes(_ text: String, _ code: ConfigError.Code) throws {
         let error = try #require(failure(text))
         #expect(error.code == code, "\(error)")
+    }
+
+    @Test("every example in config/ is a valid configuration")
+    func examples() throws {
+        let directory = TestPaths.root + "/config"
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".yaml") }
+        #expect(files.count >= 4)
+        for file in files {
+            let config = try ConfigLoader(environment: [:]).load(directory + "/" + file)
+            #expect(!config.servers.isEmpty, "\(file)")
+        }
     }
 }
