@@ -12,8 +12,14 @@ package actor TestEnvironment {
         package let description: String
     }
 
-    /// Checks that the binaries under test are built.
+    /// Checks that the binaries under test are built, and points every muxgate the tests start at
+    /// a temporary state directory (the default audit log lives there), never the user's.
     package func prepare() throws {
+        if ProcessInfo.processInfo.environment["MUXGATE_TEST_STATE"] == nil {
+            let state = try TestPaths.temporaryDirectory("muxgate-state")
+            setenv("XDG_STATE_HOME", state, 1)
+            setenv("MUXGATE_TEST_STATE", state, 1)
+        }
         for binary in [TestPaths.muxgate, TestPaths.fixture] where !FileManager.default.isExecutableFile(atPath: binary)
         {
             throw SetupError(description: "\(binary) is missing: run `swift build` first (make test does)")

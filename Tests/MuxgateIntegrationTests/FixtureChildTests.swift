@@ -145,14 +145,18 @@ struct FixtureChildTests {
             let answer = try #require(await harness.call("worker_requests", id: id))
             return try JSONSlice.parse(try #require(answer.firstText)).elements
         }
-        let before = try await received(id: 2)
-        let call = try #require(before.first { $0["params"]?["name"]?.string == "slow" })
+        // Calls run concurrently, so ask until the slow call has arrived (each answer is the signal).
+        var call: JSONSlice?
+        for attempt in 0..<100 where call == nil {
+            call = try await received(id: 100 + attempt).first { $0["params"]?["name"]?.string == "slow" }
+        }
+        let slow = try #require(call)
         harness.muxgate.send(
             #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"slow-1","reason":"user"}}"#
         )
         let after = try await received(id: 3)
         let cancel = try #require(after.first { $0["method"]?.string == "notifications/cancelled" })
-        #expect(cancel["params"]?["requestId"]?.text == call["id"]?.text, "translated to the id the child saw")
+        #expect(cancel["params"]?["requestId"]?.text == slow["id"]?.text, "translated to the id the child saw")
         #expect(cancel["params"]?["reason"]?.string == "user")
         let ping = await harness.muxgate.request(id: 9, method: "ping", timeout: .seconds(5))
         #expect(ping.response?.result != nil)

@@ -19,9 +19,20 @@ struct Harness {
         let process = try LineProcess(
             TestPaths.muxgate,
             ["serve", "--config", path],
-            environment: environment.merging(["MUXGATE_TEST_TOKEN": token, "MUXGATE_LOG_LEVEL": "debug"]) { $1 }
+            environment: environment.merging(
+                ["MUXGATE_TEST_TOKEN": token, "MUXGATE_LOG_LEVEL": "debug", "XDG_STATE_HOME": directory]) { $1 }
         )
         return Harness(directory: directory, configPath: path, muxgate: process, token: token)
+    }
+
+    /// The audit log this harness's muxgate writes by default.
+    var auditPath: String { directory + "/muxgate/audit.jsonl" }
+
+    /// The audit records written so far, parsed.
+    func auditRecords() throws -> [JSONSlice] {
+        try String(contentsOfFile: auditPath, encoding: .utf8).split(separator: "\n").map {
+            try JSONSlice.parse(String($0))
+        }
     }
 
     /// A YAML server entry (under `servers:`) running the fixture with `arguments`.

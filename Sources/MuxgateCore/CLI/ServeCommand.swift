@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -19,12 +20,44 @@ struct ServeCommand: AsyncParsableCommand {
             "config \(config.file): \(config.servers.count) servers (\(config.servers.map(\.name).joined(separator: ", ")))"
         )
         logger.notice("\(config.policySummary)")
+        let environment = ProcessInfo.processInfo.environment
+        var auditor: Auditor?
+        if config.audit.enabled {
+            do {
+                let log = try AuditLog.open(
+                    config: config.audit,
+                    environment: environment,
+                    secrets: config.secrets,
+                    directory: (config.file as NSString).deletingLastPathComponent
+                )
+                for note in log.notes { logger.notice("audit: \(note)") }
+                logger.notice("audit log: \(log.path) (session \(log.session))")
+                auditor = Auditor(
+                    log: log,
+                    config: config.audit,
+                    key: try config.audit.key(environment: environment),
+                    logger: logger
+                )
+            } catch {
+                guard config.audit.onFailure == .warn else {
+                    logger.critical(
+                        "cannot open the audit log: \(error) (audit.on_failure is deny; set audit.enabled: false or on_failure: warn to run without it)"
+                    )
+                    throw ExitCode(3)
+                }
+                logger.error("cannot open the audit log, running without it (audit.on_failure: warn): \(error)")
+            }
+        } else {
+            logger.notice("audit log: disabled (audit.enabled: false)")
+        }
         let sink = FileDescriptorSink()
-        let gateway = Gateway(config: config, sink: sink, logger: logger)
+        let gateway = Gateway(config: config, sink: sink, logger: logger, auditor: auditor)
         let front = StdioFront(gateway: gateway, maxMessageBytes: config.maxMessageBytes, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
+                services: (auditor.map {
+                    [ServiceGroupConfiguration.ServiceConfiguration(service: AuditService(log: $0.log, logger: logger))]
+                } ?? []) + [
                     .init(
                         service: front,
                         successTerminationBehavior: .gracefullyShutdownGroup,

@@ -2,8 +2,10 @@
 package enum ChildEvent: Sendable {
     /// The child finished its handshake, or some of its lists changed: the catalogues must be rebuilt.
     case listsChanged(server: String, kinds: [ListKind])
+    /// The child finished its handshake (its lists follow as `listsChanged`).
+    case started(server: String, pid: Int32?)
     /// The child left the ready state (exited, failed to start): its tools are gone for now.
-    case unavailable(server: String, reason: String)
+    case unavailable(server: String, reason: String, failed: Bool)
     /// A notification from the child, to forward (after translation) to the IDE.
     case notification(server: String, JSONRPCMessage)
     /// A request from the child to the client (sampling, elicitation, roots, ping).

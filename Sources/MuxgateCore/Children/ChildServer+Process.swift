@@ -109,7 +109,7 @@ extension ChildServer {
             }
             failPending("server '\(name)' exited (\(outcome)) before answering")
         }
-        events.yield(.unavailable(server: name, reason: outcome))
+        events.yield(.unavailable(server: name, reason: outcome, failed: !wasReady))
     }
 
     private static func describe(_ status: TerminationStatus) -> String {
@@ -122,7 +122,7 @@ extension ChildServer {
     private func fail(with reason: String) {
         logger.error("\(reason)")
         setPhase(.failed(reason))
-        events.yield(.unavailable(server: name, reason: reason))
+        events.yield(.unavailable(server: name, reason: reason, failed: true))
     }
 
     private func failPending(_ message: String) {
@@ -311,6 +311,7 @@ extension ChildServer {
         let counts = ListKind.allCases.compactMap { kind in lists[kind].map { "\($0.count) \(kind.rawValue)" } }
         logger.info("ready: \(info), protocol \(version), \(counts.joined(separator: ", "))")
         setPhase(.ready)
+        events.yield(.started(server: name, pid: state.withLock { $0.processGroup }))
         events.yield(.listsChanged(server: name, kinds: ListKind.allCases))
     }
 

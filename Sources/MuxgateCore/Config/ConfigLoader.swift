@@ -52,7 +52,9 @@ package struct ConfigLoader: Sendable {
         } catch {
             throw ConfigError(.unreadable, file: path, message: "\(error.localizedDescription)")
         }
-        return try parse(text, file: path)
+        var config = try parse(text, file: path)
+        config.sha256 = AuditCanonical.sha256(Array(text.utf8))
+        return config
     }
 
     /// Decodes configuration text; `file` names it in errors and anchors relative `cwd`s.

@@ -27,11 +27,15 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var maxMessageBytes: Int
     /// The file this configuration came from (empty when built in code).
     package var file: String = ""
+    /// SHA-256 of the file's bytes, for the audit trail.
+    package var sha256: String?
     /// The `policy:` section as written (nil: none, muxgate runs as profile `full`).
     package var policyConfig: PolicyConfig?
     /// The policy in force: the section with the active profile picked (the loader applies
     /// `--profile` / `MUXGATE_PROFILE`).
     package var policy: PolicyEngine = .full
+    /// The `audit:` section (on by default).
+    package var audit = AuditConfig()
 
     package static let defaultStartupTimeout: Duration = .seconds(10)
     package static let defaultCallTimeout: Duration = .seconds(60)
@@ -42,7 +46,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
         case maxMessageSize = "max_message_size"
-        case policy
+        case policy, audit
     }
 
     package init(
@@ -105,6 +109,7 @@ package struct MuxgateConfig: Sendable, Decodable {
             )
         }
         policyConfig = try container.decodeIfPresent(PolicyConfig.self, forKey: .policy)
+        audit = try container.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
         if Naming(entry: client.entry).budget < Naming.minimumBudget {
             throw ConfigIssue(
                 code: .invalidValue,
@@ -118,6 +123,16 @@ package struct MuxgateConfig: Sendable, Decodable {
                 path: ["client", "separator"],
                 message: "the separator must be one or more of letters, digits, '_' and '-'"
             )
+        }
+    }
+
+    /// Values muxgate hands to children (env, headers) that must never reach the audit log.
+    package var secrets: [String] {
+        servers.flatMap { server -> [String] in
+            switch server.transport {
+            case .stdio(_, _, let env, _): Array(env.values)
+            case .http(_, let headers): Array(headers.values)
+            }
         }
     }
 

@@ -33,7 +33,33 @@ extension Gateway {
                 return
             }
             // The policy judges the arguments the child would receive (operator values included).
-            let decision = await authorize(entry, arguments: arguments)
+            var decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+            let requestID = message.id
+            if let auditor {
+                let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
+                let failure = auditor.record(
+                    .decision(
+                        requestID: requestID,
+                        server: entry.server,
+                        tool: entry.exposedName,
+                        upstreamTool: entry.originalName,
+                        toolSHA256: AuditCanonical.sha256(of: entry.childDefinition),
+                        scope: entry.scope.rawValue,
+                        scopeSource: entry.scopeSource.rawValue,
+                        decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,
+                        rule: decision.rule,
+                        reason: decision.reason,
+                        args: redacted,
+                        argsSHA256: argsSHA256
+                    ),
+                    // Audit before acting: what can change something is on disk before it is forwarded.
+                    durable: entry.scope != .read || decision.effect != .allow
+                )
+                if let failure { decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
+            }
+            if decision.effect == .ask {
+                decision = await approve(entry, decision, arguments: arguments, requestID: requestID)
+            }
             guard decision.effect == .allow else {
                 logger.notice(
                     "denied \(name): \(decision.reason) [\(decision.rule)]",
@@ -42,7 +68,21 @@ extension Gateway {
                 sink.send(JSONRPC.result(id: id, Self.deniedResult(entry, decision)))
                 return
             }
-            await relay(message, id: id, to: child, edits: splice)
+            let started = ContinuousClock.now
+            let outcome = await relay(message, id: id, to: child, edits: splice)
+            auditor?.record(
+                .outcome(
+                    requestID: requestID,
+                    server: entry.server,
+                    tool: entry.exposedName,
+                    outcome: outcome.kind,
+                    duration: ContinuousClock.now - started,
+                    resultBytes: outcome.resultBytes,
+                    resultSHA256: outcome.resultSHA256,
+                    error: outcome.error
+                ),
+                durable: false
+            )
         }
     }
 
@@ -115,9 +155,18 @@ extension Gateway {
         sink.send(JSONRPC.result(id: id, .object([])))
     }
 
+    /// How a relayed request ended, for the audit trail.
+    struct RelayOutcome {
+        var kind: AuditEvent.Outcome
+        var resultBytes: Int? = nil
+        var resultSHA256: String? = nil
+        var error: String? = nil
+    }
+
     /// Sends the IDE's request to `child` under a fresh id (with `edits`), and its answer back
     /// under the IDE's id; a cancel from the IDE meanwhile reaches the child.
-    func relay(_ message: JSONRPCMessage, id: [UInt8], to child: ChildServer, edits: JSONSplice) async {
+    @discardableResult
+    func relay(_ message: JSONRPCMessage, id: [UInt8], to child: ChildServer, edits: JSONSplice) async -> RelayOutcome {
         let method = message.method!
         let server = child.name
         inFlight.withLock { $0[id] = (server, nil) }
@@ -128,11 +177,27 @@ extension Gateway {
                 return message.rewritten(id: childID, edits)
             }
             sink.send(response.rewritten(id: id))
+            guard let result = response.result else {
+                return RelayOutcome(kind: .rpcError, error: response.error?["message"]?.string ?? response.error?.text)
+            }
+            return RelayOutcome(
+                kind: result["isError"]?.bool == true ? .toolError : .ok,
+                resultBytes: result.range.count,
+                resultSHA256: auditor == nil ? nil : AuditCanonical.sha256(result.bytes)
+            )
         } catch let error as JSONRPCError {
             logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])
             sink.send(JSONRPC.error(id: id, error))
+            let kind: AuditEvent.Outcome =
+                switch error.code {
+                case JSONRPCError.timeout("").code: .timeout
+                case JSONRPCError.serverUnavailable("").code: .childExit
+                default: .rpcError
+                }
+            return RelayOutcome(kind: kind, error: error.message)
         } catch {
             // Cancelled by the client: no answer is due.
+            return RelayOutcome(kind: .cancelled)
         }
     }
 }

@@ -7,7 +7,10 @@ extension Gateway {
         case .listsChanged(let server, _):
             rebuildCatalogues()
             reportShapingProblems(server)
-        case .unavailable(let server, _):
+        case .started(let server, let pid):
+            auditor?.record(.child(server: server, state: .started, status: nil, pid: pid), durable: false)
+        case .unavailable(let server, let reason, let failed):
+            auditor?.record(.child(server: server, state: failed ? .failed : .exited, status: reason), durable: false)
             rebuildCatalogues()
             outgoing = outgoing.filter { $0.value.server != server }
         case .notification(let server, let message):

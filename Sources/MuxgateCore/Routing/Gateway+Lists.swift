@@ -80,6 +80,7 @@ extension Gateway {
         if prompts.differs(from: self.prompts) { changed.append(.prompts) }
         if resources.differs(from: self.resources, in: .resources) { changed.append(.resources) }
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
+        if let auditor, changed.contains(.tools) { auditToolChanges(from: catalogue, to: tools, auditor) }
         catalogue = tools
         self.prompts = prompts
         self.resources = resources
@@ -88,6 +89,26 @@ extension Gateway {
         for method in notifications.sorted() {
             sink.send(JSONRPC.notification(method: method, params: nil))
         }
+    }
+
+    /// Records which exposed tools appeared, disappeared or changed definition.
+    private func auditToolChanges(from old: NamedCatalogue, to new: NamedCatalogue, _ auditor: Auditor) {
+        func hashes(_ catalogue: NamedCatalogue) -> [String: (server: String, sha256: String)] {
+            Dictionary(
+                catalogue.entries.filter(isListed).map {
+                    ($0.exposedName, ($0.server, AuditCanonical.sha256(of: $0.childDefinition)))
+                },
+                uniquingKeysWith: { first, _ in first }
+            )
+        }
+        let before = hashes(old)
+        let after = hashes(new)
+        let added = after.filter { before[$0.key]?.sha256 != $0.value.sha256 }
+            .map { AuditEvent.Tool(name: $0.key, server: $0.value.server, sha256: $0.value.sha256) }
+            .sorted { $0.name < $1.name }
+        let removed = before.keys.filter { after[$0] == nil }.sorted()
+        guard !added.isEmpty || !removed.isEmpty else { return }
+        auditor.record(.tools(added: added, removed: removed), durable: false)
     }
 
     /// The tool for an exposed name; while children are still starting, waits for them (at most

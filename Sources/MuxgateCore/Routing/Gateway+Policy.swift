@@ -2,18 +2,36 @@ import Logging
 
 /// Permission checks at call time: the policy's decision, and human approval through elicitation.
 extension Gateway {
-    /// The final word on a call: the policy's decision, with `ask` settled by asking the user.
+    /// Settles an `ask` by asking the user through elicitation; each step is audited.
     ///
-    /// - Returns: `allow` or `deny` (never `ask`), with the rule and a reason the model can read.
-    func authorize(_ entry: NamedCatalogue.Entry, arguments: JSONSlice?) async -> PolicyDecision {
-        let decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
-        guard decision.effect == .ask else { return decision }
+    /// - Returns: `allow` or `deny`, with the rule and a reason the model can read.
+    func approve(
+        _ entry: NamedCatalogue.Entry,
+        _ decision: PolicyDecision,
+        arguments: JSONSlice?,
+        requestID: JSONSlice?
+    ) async -> PolicyDecision {
+        func record(_ approval: AuditEvent.Approval, _ reason: String) {
+            auditor?.record(
+                .approval(
+                    requestID: requestID,
+                    server: entry.server,
+                    tool: entry.exposedName,
+                    approval: approval,
+                    rule: decision.rule,
+                    reason: reason
+                ),
+                durable: true
+            )
+        }
+        func deny(_ approval: AuditEvent.Approval, _ why: String) -> PolicyDecision {
+            record(approval, why)
+            return PolicyDecision(effect: .deny, rule: decision.rule, reason: decision.reason + " — " + why)
+        }
         guard clientCapabilities?["elicitation"] != nil else {
-            return PolicyDecision(
-                effect: .deny,
-                rule: decision.rule,
-                reason: decision.reason
-                    + " — it needs the user's approval, and this client cannot ask (no elicitation support)"
+            return deny(
+                .unavailable,
+                "it needs the user's approval, and this client cannot ask (no elicitation support)"
             )
         }
         let message = """
@@ -25,23 +43,29 @@ extension Gateway {
             ("message", .string(message)),
             ("requestedSchema", .object([("type", .string("object")), ("properties", .object([]))])),
         ])
+        record(.asked, decision.reason)
         guard let answer = await askClient("elicitation/create", params: params, timeout: callTimeout(for: entry))
         else {
-            return PolicyDecision(
-                effect: .deny,
-                rule: decision.rule,
-                reason: decision.reason + " — the user did not answer in time"
-            )
+            return deny(.timeout, "the user did not answer in time")
         }
         let action = answer.result?["action"]?.string ?? "error"
         logger.info("approval for \(entry.exposedName): \(action)", metadata: ["muxgate.server": .string(entry.server)])
-        guard action == "accept" else {
-            let what =
-                answer.error.map { "the client failed to ask: \($0["message"]?.string ?? $0.text)" }
-                ?? "the user chose \(action)"
-            return PolicyDecision(effect: .deny, rule: decision.rule, reason: decision.reason + " — \(what)")
+        switch action {
+        case "accept":
+            record(.accepted, "approved by the user")
+            return PolicyDecision(
+                effect: .allow,
+                rule: decision.rule,
+                reason: decision.reason + " — approved by the user"
+            )
+        case "decline":
+            return deny(.declined, "the user chose decline")
+        case "cancel":
+            return deny(.cancelled, "the user chose cancel")
+        default:
+            let what = answer.error.map { $0["message"]?.string ?? $0.text } ?? "no action in the answer"
+            return deny(.unavailable, "the client failed to ask: \(what)")
         }
-        return PolicyDecision(effect: .allow, rule: decision.rule, reason: decision.reason + " — approved by the user")
     }
 
     /// The tool result the IDE gets for a denied call: the child never sees it.

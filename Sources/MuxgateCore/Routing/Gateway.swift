@@ -38,8 +38,12 @@ package actor Gateway: Service {
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
     let inFlight = Locked<[[UInt8]: (server: String, id: Int?)]>([:])
 
-    package init(config: MuxgateConfig, sink: any MessageSink, logger: Logger) {
+    /// The audit trail (nil: `audit.enabled: false`, or a command that makes no calls).
+    let auditor: Auditor?
+
+    package init(config: MuxgateConfig, sink: any MessageSink, logger: Logger, auditor: Auditor? = nil) {
         self.config = config
+        self.auditor = auditor
         self.naming = Naming(entry: config.client.entry, separator: config.client.separator)
         self.sink = sink
         self.logger = logger
@@ -225,6 +229,16 @@ package actor Gateway: Service {
         )
         clientHello = hello
         clientCapabilities = capabilities
+        auditor?.record(
+            .start(
+                version: MuxgateVersion.current,
+                configSHA256: config.sha256,
+                profile: config.policy.profileName,
+                client: params?["clientInfo"]?["name"]?.string.map { ($0, params?["clientInfo"]?["version"]?.string) },
+                protocolVersion: version
+            ),
+            durable: true
+        )
         logger.info(
             "client: \(params?["clientInfo"]?.text ?? "unknown"), protocol \(version) (asked \(requested ?? "none"))"
         )

@@ -1,0 +1,132 @@
+import Foundation
+
+/// The `audit:` section: where the tamper-evident log goes and what it keeps out.
+package struct AuditConfig: Sendable, Decodable, Equatable {
+    /// What muxgate does with a call whose audit record cannot be written.
+    package enum FailurePolicy: String, Sendable, Decodable, Equatable {
+        /// Refuse the call (the default: no unaudited work).
+        case deny
+        /// Forward the call and report the failure on stderr.
+        case warn
+    }
+
+    /// Argument globs redacted when `redact:` is not given.
+    package static let defaultRedact = [
+        "*password*", "*passwd*", "*secret*", "*token*", "*api_key*", "*apikey*", "*authorization*",
+        "*credential*", "*private_key*",
+    ]
+    package static let defaultRotateBytes = 64 << 20
+
+    package var enabled = true
+    /// The log file as written in the configuration (`~` not yet expanded); nil for the default.
+    package var path: String?
+    /// Argument globs: `argument` (any tool) or `tool.argument`; `*` and `?`, case ignored.
+    package var redact: [String] = AuditConfig.defaultRedact
+    /// The environment variable holding the HMAC key, if the chain is keyed.
+    package var keyEnv: String?
+    package var rotateBytes = AuditConfig.defaultRotateBytes
+    package var onFailure = FailurePolicy.deny
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case enabled, path, redact
+        case keyEnv = "key_env"
+        case rotateBytes = "rotate_bytes"
+        case onFailure = "on_failure"
+    }
+
+    package init() {}
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        let path = ConfigIssue.keyPath(decoder.codingPath)
+        enabled = try container.decodeIfPresent(Bool.self, forKey: .enabled) ?? true
+        self.path = try container.decodeIfPresent(String.self, forKey: .path)
+        if self.path?.isEmpty == true {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: path + ["path"],
+                message: "path is empty (omit it for the default)"
+            )
+        }
+        redact = try container.decodeIfPresent([String].self, forKey: .redact) ?? Self.defaultRedact
+        for (index, pattern) in redact.enumerated() where !Self.isValidPattern(pattern) {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: path + ["redact", "[\(index)]"],
+                message: "'\(pattern)' is not an argument glob (write 'argument' or 'tool.argument', with * and ?)"
+            )
+        }
+        keyEnv = try container.decodeIfPresent(String.self, forKey: .keyEnv)
+        if let keyEnv, keyEnv.isEmpty || !keyEnv.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
+        {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: path + ["key_env"],
+                message: "'\(keyEnv)' is not an environment variable name (the key itself never goes in the config)"
+            )
+        }
+        rotateBytes = try container.decodeIfPresent(ConfigByteSize.self, forKey: .rotateBytes)?.bytes ?? rotateBytes
+        if rotateBytes < 4096 {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: path + ["rotate_bytes"],
+                message: "\(rotateBytes) bytes is too small to rotate at (use at least 4KiB)"
+            )
+        }
+        if let text = try container.decodeIfPresent(String.self, forKey: .onFailure) {
+            guard let policy = FailurePolicy(rawValue: text) else {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: path + ["on_failure"],
+                    message: "'\(text)' is not a failure policy (use deny or warn)"
+                )
+            }
+            onFailure = policy
+        }
+    }
+
+    /// A redaction glob has a non-empty argument part and, before the first `.`, a non-empty tool part.
+    static func isValidPattern(_ pattern: String) -> Bool {
+        guard !pattern.isEmpty else { return false }
+        guard let dot = pattern.firstIndex(of: ".") else { return true }
+        return dot != pattern.startIndex && pattern.index(after: dot) != pattern.endIndex
+    }
+
+    /// The log file: `path` with `~` expanded, else `$XDG_STATE_HOME/muxgate/audit.jsonl`
+    /// (`~/.local/state/muxgate/audit.jsonl` when that is unset or relative).
+    ///
+    /// A relative `path` is taken from `directory` (the configuration file's directory).
+    package func resolvedPath(environment: [String: String], directory: String? = nil) -> String {
+        guard let path else { return Self.defaultPath(environment: environment) }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        if path == "~" { return home }
+        if path.hasPrefix("~/") { return home + path.dropFirst() }
+        if path.hasPrefix("/") { return path }
+        let base = directory ?? FileManager.default.currentDirectoryPath
+        return base + "/" + path
+    }
+
+    /// `$XDG_STATE_HOME/muxgate/audit.jsonl`, falling back to `~/.local/state/muxgate/audit.jsonl`.
+    package static func defaultPath(environment: [String: String]) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return state + "/muxgate/audit.jsonl"
+        }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/muxgate/audit.jsonl"
+    }
+
+    /// The HMAC key: the UTF-8 bytes of `$key_env`; nil when the chain is not keyed.
+    ///
+    /// - Throws: `AuditError` (`keyMissing`) when `key_env` is set but the variable is unset or empty.
+    package func key(environment: [String: String]) throws(AuditError) -> [UInt8]? {
+        guard let keyEnv else { return nil }
+        guard let value = environment[keyEnv], !value.isEmpty else {
+            throw AuditError(
+                .keyMissing,
+                path: "",
+                "audit.key_env names \(keyEnv), which is unset or empty; export it or remove key_env"
+            )
+        }
+        return Array(value.utf8)
+    }
+}

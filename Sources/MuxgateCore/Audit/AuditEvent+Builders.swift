@@ -1,0 +1,156 @@
+/// Typed builders for every audit event; each maps to the schema in `docs/audit.md`.
+extension AuditEvent {
+    /// muxgate started serving a client.
+    ///
+    /// - Parameters:
+    ///   - version: muxgate's version.
+    ///   - configSHA256: SHA-256 of the configuration file's bytes.
+    ///   - profile: The active profile, if any.
+    ///   - client: The client's `clientInfo` name and version.
+    ///   - protocolVersion: The negotiated MCP protocol version.
+    package static func start(
+        version: String,
+        configSHA256: String?,
+        profile: String?,
+        client: (name: String, version: String?)?,
+        protocolVersion: String?
+    ) -> AuditEvent {
+        AuditEvent(
+            .start,
+            [
+                ("version", .string(version)),
+                ("config_sha256", configSHA256.map(JSONValue.string)),
+                ("profile", profile.map(JSONValue.string)),
+                ("client_name", client.map { .string($0.name) }),
+                ("client_version", client?.version.map(JSONValue.string)),
+                ("protocol_version", protocolVersion.map(JSONValue.string)),
+            ]
+        )
+    }
+
+    /// The exposed tool set changed: tools that appeared (with definition hashes) and names that went.
+    package static func tools(added: [Tool], removed: [String]) -> AuditEvent {
+        let added: [JSONValue] = added.map { tool in
+            .object([("name", .string(tool.name)), ("server", .string(tool.server)), ("sha256", .string(tool.sha256))])
+        }
+        return AuditEvent(.tools, [("added", .array(added)), ("removed", .array(removed.map(JSONValue.string)))])
+    }
+
+    /// A tool kept its name but its definition changed (a possible "rug pull").
+    package static func defChange(server: String, tool: String, oldSHA256: String, newSHA256: String) -> AuditEvent {
+        AuditEvent(
+            .defChange,
+            [
+                ("server", .string(server)), ("tool", .string(tool)), ("old_sha256", .string(oldSHA256)),
+                ("new_sha256", .string(newSHA256)),
+            ]
+        )
+    }
+
+    /// A call was decided; written before it is forwarded or refused.
+    ///
+    /// - Parameters:
+    ///   - requestID: The IDE's JSON-RPC id (`jsonrpc.request.id`).
+    ///   - tool: The exposed name (`gen_ai.tool.name`); `upstreamTool` is the child's own name.
+    ///   - toolSHA256: The canonical definition hash (`AuditCanonical.sha256(of:)`).
+    ///   - args: The redacted arguments and `argsSHA256` the hash of the original (`Redactor`).
+    package static func decision(
+        requestID: JSONSlice?,
+        server: String,
+        tool: String,
+        upstreamTool: String?,
+        toolSHA256: String?,
+        scope: String?,
+        scopeSource: String?,
+        decision: Decision,
+        rule: String?,
+        reason: String?,
+        args: JSONValue?,
+        argsSHA256: String
+    ) -> AuditEvent {
+        AuditEvent(
+            .decision,
+            [
+                ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
+                ("tool", .string(tool)), ("upstream_tool", upstreamTool.map(JSONValue.string)),
+                ("tool_sha256", toolSHA256.map(JSONValue.string)), ("scope", scope.map(JSONValue.string)),
+                ("scope_source", scopeSource.map(JSONValue.string)), ("decision", .string(decision.rawValue)),
+                ("rule", rule.map(JSONValue.string)), ("reason", reason.map(JSONValue.string)), ("args", args),
+                ("args_sha256", .string(argsSHA256)),
+            ]
+        )
+    }
+
+    /// A forwarded call ended.
+    ///
+    /// - Parameters:
+    ///   - resultBytes: The size of the child's result (or error) value.
+    ///   - resultSHA256: Its SHA-256 (`AuditCanonical.sha256(_:)` over the bytes as received).
+    ///   - error: The error text for every outcome but `ok`.
+    package static func outcome(
+        requestID: JSONSlice?,
+        server: String,
+        tool: String,
+        outcome: Outcome,
+        duration: Duration,
+        resultBytes: Int?,
+        resultSHA256: String?,
+        error: String?
+    ) -> AuditEvent {
+        AuditEvent(
+            .outcome,
+            [
+                ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
+                ("tool", .string(tool)), ("outcome", .string(outcome.rawValue)),
+                ("duration_ms", .number(milliseconds(duration))), ("result_bytes", resultBytes.map(JSONValue.int)),
+                ("result_sha256", resultSHA256.map(JSONValue.string)), ("error", error.map(JSONValue.string)),
+            ]
+        )
+    }
+
+    /// The user was asked to approve a call (`asked`), or answered.
+    package static func approval(
+        requestID: JSONSlice?,
+        server: String,
+        tool: String,
+        approval: Approval,
+        rule: String?,
+        reason: String?
+    ) -> AuditEvent {
+        AuditEvent(
+            .approval,
+            [
+                ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
+                ("tool", .string(tool)), ("approval", .string(approval.rawValue)), ("rule", rule.map(JSONValue.string)),
+                ("reason", reason.map(JSONValue.string)),
+            ]
+        )
+    }
+
+    /// A child server started, exited (with its status), restarted or failed.
+    package static func child(server: String, state: ChildState, status: String?, pid: Int32? = nil) -> AuditEvent {
+        AuditEvent(
+            .child,
+            [
+                ("server", .string(server)), ("state", .string(state.rawValue)),
+                ("status", status.map(JSONValue.string)),
+                ("pid", pid.map { .int(Int($0)) }),
+            ]
+        )
+    }
+
+    /// muxgate stopped serving (written by `AuditLog.close(reason:)`).
+    package static func stop(reason: String) -> AuditEvent {
+        AuditEvent(.stop, [("reason", .string(reason))])
+    }
+
+    /// Milliseconds with microsecond precision, as a JSON number literal (`12.345`).
+    static func milliseconds(_ duration: Duration) -> String {
+        let (seconds, attoseconds) = duration.components
+        let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+        let sign = micros < 0 ? "-" : ""
+        let magnitude = micros.magnitude
+        let fraction = String(magnitude % 1000)
+        return sign + String(magnitude / 1000) + "." + String(repeating: "0", count: 3 - fraction.count) + fraction
+    }
+}

@@ -1,0 +1,329 @@
+package import Foundation
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Counters of what an `AuditLog` has done (tests, benchmarks).
+package struct AuditStatistics: Sendable, Equatable {
+    package var records = 0
+    package var bytes = 0
+    package var syncs = 0
+    package var rotations = 0
+}
+
+/// The tamper-evident audit log: hash-chained JSON Lines records, fsynced when asked.
+///
+/// Every call does blocking file I/O under a `Mutex`. Several muxgate processes may share one
+/// log: each append holds an exclusive `flock` and continues the chain from the file's last record,
+/// so `seq` stays gap-free across processes, sessions and rotated files.
+package final class AuditLog: Sendable {
+    /// The live file.
+    package let path: String
+    /// The session id minted for this process (a UUID).
+    package let session: String
+    /// What `open` fixed on the way (modes tightened), for the caller to log.
+    package let notes: [String]
+    private let hasher: AuditHasher
+    private let rotateBytes: Int
+    private let groupCommit: Duration
+    private let now: @Sendable () -> Date
+    private let state: Mutex<State>
+
+    struct State {
+        var file: AuditFile?
+        var closed = false
+        var identity: AuditFile.Identity?
+        var knownSize: Int64 = 0
+        var lastSeq: UInt64 = 0
+        var lastHash = AuditRecord.genesis
+        /// The file ends without a newline (a torn write): the next record starts a fresh line.
+        var pendingNewline = false
+        /// Written but not yet fsynced.
+        var dirty = false
+        var lastSync = ContinuousClock.now
+        var scrubber: AuditScrubber
+        var statistics = AuditStatistics()
+    }
+
+    /// Opens the log `config` describes, creating it and its directory if needed.
+    ///
+    /// - Parameters:
+    ///   - environment: Resolves `~`, `$XDG_STATE_HOME` and `key_env`.
+    ///   - secrets: Strings that must never reach the file (env values given to children); the key is added.
+    ///   - directory: Where a relative `audit.path` starts (the configuration's directory).
+    ///   - groupCommit: The longest a non-durable record waits for `fsync` while appends continue.
+    /// - Throws: `AuditError` when the key is missing, the file or directory is unusable, or the
+    ///   existing last record does not verify with the key.
+    package static func open(
+        config: AuditConfig,
+        environment: [String: String],
+        secrets: [String] = [],
+        directory: String? = nil,
+        groupCommit: Duration = .milliseconds(50),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(AuditError) -> AuditLog {
+        let key = try config.key(environment: environment)
+        return try AuditLog(
+            path: config.resolvedPath(environment: environment, directory: directory),
+            key: key,
+            rotateBytes: config.rotateBytes,
+            secrets: secrets,
+            groupCommit: groupCommit,
+            now: now
+        )
+    }
+
+    /// Opens the log at `path` (see `open(config:environment:…)`).
+    package init(
+        path: String,
+        key: [UInt8]?,
+        rotateBytes: Int = AuditConfig.defaultRotateBytes,
+        secrets: [String] = [],
+        groupCommit: Duration = .milliseconds(50),
+        now: @escaping @Sendable () -> Date = { Date() }
+    ) throws(AuditError) {
+        self.path = path
+        self.session = UUID().uuidString.lowercased()
+        self.hasher = AuditHasher(key: key)
+        self.rotateBytes = rotateBytes
+        self.groupCommit = groupCommit
+        self.now = now
+        var scrubber = AuditScrubber(secrets)
+        if let key { scrubber.add([String(decoding: key, as: UTF8.self)]) }
+        var notes: [String] = []
+        try AuditFile.prepareDirectory(Self.directory(of: path), notes: &notes)
+        var state = State(file: try AuditFile.openLog(path, notes: &notes), scrubber: scrubber)
+        do {
+            try AuditFile.syncDirectory(Self.directory(of: path))
+            try Self.acquire(&state, path: path, hasher: hasher)
+            state.file?.unlock()
+        } catch {
+            state.file?.release()
+            throw error
+        }
+        self.notes = notes
+        self.state = Mutex(state)
+    }
+
+    deinit {
+        state.withLock { $0.file?.release() }
+    }
+
+    /// Appends one record and returns its `seq`.
+    ///
+    /// The record is written with one `write` before this returns, so it survives a crash of
+    /// muxgate. With `durable` it is also fsynced (and so is everything before it); otherwise the
+    /// fsync is group-committed: at the next durable append, `sync()`, `close`, or an append at
+    /// least `groupCommit` after the last fsync.
+    ///
+    /// - Throws: `AuditError` when the record could not be written (nothing of it counts) or
+    ///   fsynced (it is written but may not be on disk).
+    @discardableResult
+    package func append(_ event: AuditEvent, durable: Bool) throws(AuditError) -> UInt64 {
+        try state.withLock { (state) throws(AuditError) -> UInt64 in
+            try self.append(event, durable: durable, &state)
+        }
+    }
+
+    /// Fsyncs records written since the last fsync (the group-commit tick).
+    package func sync() throws(AuditError) {
+        try state.withLock { (state) throws(AuditError) in try Self.sync(&state) }
+    }
+
+    /// Writes a `stop` record, fsyncs and closes the file; later appends throw `closed`.
+    package func close(reason: String) throws(AuditError) {
+        try state.withLock { (state) throws(AuditError) in
+            guard !state.closed else { return }
+            defer {
+                state.file?.release()
+                state.file = nil
+                state.closed = true
+            }
+            _ = try append(.stop(reason: reason), durable: true, &state)
+        }
+    }
+
+    /// Adds strings that must never reach the file (e.g. a restarted child's new env values).
+    package func addSecrets(_ secrets: [String]) {
+        state.withLock { $0.scrubber.add(secrets) }
+    }
+
+    package var statistics: AuditStatistics { state.withLock { $0.statistics } }
+
+    /// The `seq` of the last record this log wrote or found.
+    package var lastSeq: UInt64 { state.withLock { $0.lastSeq } }
+
+    private func append(_ event: AuditEvent, durable: Bool, _ state: inout State) throws(AuditError) -> UInt64 {
+        guard !state.closed else {
+            throw AuditError(.closed, path: path, "the audit log was closed; no record can be appended")
+        }
+        try Self.acquire(&state, path: path, hasher: hasher)
+        defer { state.file?.unlock() }
+        var fields = event.fields
+        if event.kind == .start {
+            fields += [("chain", .string(hasher.algorithm)), ("pid", .int(Int(getpid())))]
+        }
+        let scrubber = state.scrubber
+        let event = AuditEvent(event.kind, fields.map { ($0.0, scrubber.scrub($0.1)) })
+        var rotated = false
+        while true {
+            let seq = state.lastSeq + 1
+            let (line, hash) = AuditRecord.encode(
+                seq: seq,
+                ts: AuditTimestamp.format(now()),
+                event: event,
+                session: session,
+                prev: state.lastHash,
+                hasher: hasher
+            )
+            var bytes: [UInt8] = state.pendingNewline ? [0x0A] : []
+            bytes += line
+            bytes.append(0x0A)
+            if !rotated, state.knownSize > 0, state.knownSize + Int64(bytes.count) > Int64(rotateBytes) {
+                try rotate(&state)
+                rotated = true
+                continue
+            }
+            guard let file = state.file else { throw AuditError(.closed, path: path, "the log file is not open") }
+            let (written, error) = file.writeAll(bytes)
+            state.knownSize += Int64(written)
+            if let error {
+                if written > 0 { state.pendingNewline = true }
+                // A record missing only its newline is whole: it verifies and the chain goes on.
+                guard written >= bytes.count - 1 else {
+                    throw AuditError(
+                        .writeFailed,
+                        path: path,
+                        "wrote \(written) of \(bytes.count) bytes: \(AuditFile.describe(error)); free space or fix the file"
+                    )
+                }
+            } else {
+                state.pendingNewline = false
+            }
+            state.lastSeq = seq
+            state.lastHash = hash
+            state.dirty = true
+            state.statistics.records += 1
+            state.statistics.bytes += written
+            if durable || ContinuousClock.now - state.lastSync >= groupCommit {
+                try Self.sync(&state)
+            }
+            return seq
+        }
+    }
+
+    /// Locks the file at `path` (reopening it if another process rotated or removed it) and brings
+    /// the chain state up to date when someone else appended.
+    private static func acquire(_ state: inout State, path: String, hasher: AuditHasher) throws(AuditError) {
+        var notes: [String] = []
+        while true {
+            if state.file == nil {
+                state.file = try AuditFile.openLog(path, notes: &notes)
+                state.identity = nil
+            }
+            guard let file = state.file else { continue }
+            try file.lock()
+            do {
+                let (identity, size) = try file.identity()
+                guard AuditFile.identity(atPath: path) == identity else {
+                    file.unlock()
+                    file.release()
+                    state.file = nil
+                    continue
+                }
+                if identity != state.identity || size != state.knownSize {
+                    try resync(&state, file: file, path: path, hasher: hasher)
+                    state.identity = identity
+                }
+                return
+            } catch {
+                file.unlock()
+                throw error
+            }
+        }
+    }
+
+    /// Takes `seq` and `prev` from the last record of the file (or of the newest rotated file).
+    private static func resync(
+        _ state: inout State,
+        file: AuditFile,
+        path: String,
+        hasher: AuditHasher
+    ) throws(AuditError) {
+        let (entry, endsWithNewline, size) = try file.lastRecord()
+        var last = entry
+        var source = path
+        if last == nil, let rotated = try AuditFileFamily(path: path).numbered().last?.path {
+            let reader = try AuditFile.openForReading(rotated)
+            defer { reader.release() }
+            last = try reader.lastRecord().entry
+            source = rotated
+        }
+        if let last {
+            guard AuditRecord.verifies(last.line, hasher: hasher) else {
+                throw AuditError(
+                    .chainMismatch,
+                    path: source,
+                    "the last record (seq \(last.seq)) does not verify with \(hasher.isKeyed ? "the configured key" : "plain SHA-256 (no key_env)"): "
+                        + "the key changed or the log was edited; run `muxgate audit verify`, and move the log files aside to start a new chain"
+                )
+            }
+            state.lastSeq = last.seq
+            state.lastHash = last.hash
+        }
+        state.knownSize = size
+        state.pendingNewline = size > 0 && !endsWithNewline
+    }
+
+    /// Renames the full file to the next `PATH.N` and continues the chain in a fresh file.
+    private func rotate(_ state: inout State) throws(AuditError) {
+        guard let old = state.file else { return }
+        try Self.sync(&state)
+        let target: String
+        do {
+            target = try AuditFileFamily(path: path).nextRotatedPath()
+        } catch {
+            throw AuditError(.rotateFailed, path: path, error.message)
+        }
+        guard rename(path, target) == 0 else {
+            throw AuditError(.rotateFailed, path: path, "cannot rename it to \(target): \(AuditFile.describe(errno))")
+        }
+        var notes: [String] = []
+        let fresh: AuditFile
+        do {
+            fresh = try AuditFile.openLog(path, notes: &notes)
+        } catch {
+            throw AuditError(.rotateFailed, path: path, "rotated to \(target) but \(error.message)")
+        }
+        try AuditFile.syncDirectory(Self.directory(of: path))
+        try fresh.lock()
+        old.unlock()
+        old.release()
+        state.file = fresh
+        state.statistics.rotations += 1
+        let (identity, size) = try fresh.identity()
+        state.identity = identity
+        state.knownSize = 0
+        state.pendingNewline = false
+        if size != 0 { try Self.resync(&state, file: fresh, path: path, hasher: hasher) }
+    }
+
+    private static func sync(_ state: inout State) throws(AuditError) {
+        guard state.dirty, let file = state.file else { return }
+        try file.sync()
+        state.dirty = false
+        state.lastSync = .now
+        state.statistics.syncs += 1
+    }
+
+    private static func directory(of path: String) -> String {
+        let directory = (path as NSString).deletingLastPathComponent
+        return directory.isEmpty ? "." : directory
+    }
+}

@@ -1,0 +1,93 @@
+package import ArgumentParser
+import Foundation
+import Yams
+
+/// `muxgate audit`: verify and review the tamper-evident audit log.
+///
+/// Exit codes: 0 success (for `verify`: the chain is intact, warnings allowed); 1 `verify` found
+/// the chain tampered; 2 invalid configuration or options; 3 the log could not be read.
+package struct AuditCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Verify and review the tamper-evident audit log.",
+        subcommands: [
+            AuditVerifyCommand.self, AuditShowCommand.self, AuditSummaryCommand.self, AuditReportCommand.self,
+        ]
+    )
+
+    package init() {}
+}
+
+/// Where the audit commands find the log: a PATH argument, else the configuration's `audit.path`.
+struct AuditSourceOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help:
+            "The configuration whose audit section names the log (default: ./muxgate.yaml, then $XDG_CONFIG_HOME/muxgate/config.yaml)."
+    )
+    var config: String?
+
+    @Option(name: .long, help: "The environment variable holding the HMAC key (default: the config's audit.key_env).")
+    var keyEnv: String?
+
+    /// The `audit:` section of the configuration, or the defaults when there is no configuration.
+    ///
+    /// Only that section is read, so problems elsewhere in the file do not stop a review.
+    func auditConfig(environment: [String: String]) throws -> (AuditConfig, directory: String?) {
+        let loader = ConfigLoader(environment: environment)
+        let file: String
+        do {
+            file = try loader.locate(config)
+        } catch {
+            if config != nil { return try fail(2, "\(error)") }
+            return (AuditConfig(), nil)
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: file, encoding: .utf8)
+        } catch {
+            return try fail(2, "\(file): cannot read: \(error.localizedDescription)")
+        }
+        do {
+            guard let node = try Yams.compose(yaml: text), let section = node["audit"] else {
+                return (AuditConfig(), nil)
+            }
+            let audit = try YAMLDecoder().decode(AuditConfig.self, from: section)
+            return (audit, (file as NSString).deletingLastPathComponent)
+        } catch let issue as ConfigIssue {
+            let line = issue.path.isEmpty ? "" : "audit.\(issue.path.joined(separator: ".")): "
+            return try fail(2, "\(file): invalid value: \(line)\(issue.message)")
+        } catch {
+            return try fail(2, "\(file): audit: \(error)")
+        }
+    }
+
+    /// The log to read: `explicit`, else the configured (or default) path.
+    func path(_ explicit: String?, environment: [String: String]) throws -> String {
+        if let explicit { return explicit }
+        let (audit, directory) = try auditConfig(environment: environment)
+        return audit.resolvedPath(environment: environment, directory: directory)
+    }
+
+    /// The HMAC key: `--key-env`, else the configuration's `key_env`; nil when neither is set.
+    func key(environment: [String: String]) throws -> [UInt8]? {
+        if let keyEnv {
+            guard let value = environment[keyEnv], !value.isEmpty else {
+                return try fail(2, "--key-env names \(keyEnv), which is unset or empty")
+            }
+            return Array(value.utf8)
+        }
+        let audit = try auditConfig(environment: environment).0
+        do {
+            return try audit.key(environment: environment)
+        } catch {
+            return try fail(2, "\(error)")
+        }
+    }
+
+    /// Prints `message` on stderr and exits with `code`.
+    func fail<T>(_ code: Int32, _ message: String) throws -> T {
+        FileHandle.standardError.write(Data("muxgate: \(message)\n".utf8))
+        throw ExitCode(code)
+    }
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+
+/// `muxgate audit report --html OUT`: one self-contained HTML page for a reviewer.
+struct AuditReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a self-contained HTML report: chain status, summary and a filterable table of calls."
+    )
+
+    @OptionGroup var source: AuditSourceOptions
+    @OptionGroup var filters: AuditFilterOptions
+
+    @Argument(help: "The log file (default: the configured audit.path); rotated files are included.")
+    var path: String?
+
+    @Option(help: "Where to write the page.")
+    var html: String
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let filter = try filters.filter()
+        let path = try source.path(path, environment: environment)
+        let verification = AuditVerifier.verify(paths: [path], key: try source.key(environment: environment))
+        let entries: [AuditEntry]
+        do {
+            entries = try AuditLogReader.entries([path]).filter(filter.matches)
+        } catch {
+            return try source.fail(3, "\(error)")
+        }
+        let report = AuditHTMLReport(
+            entries: entries,
+            verification: verification,
+            source: path,
+            generated: AuditTimestamp.format(Date())
+        )
+        do {
+            try Data(report.html.utf8).write(to: URL(fileURLWithPath: html), options: .atomic)
+        } catch {
+            return try source.fail(3, "\(html): cannot write the report: \(error.localizedDescription)")
+        }
+        let status = verification.isIntact ? "chain intact" : "chain NOT intact (see the page)"
+        print("wrote \(html): \(AuditCall.join(entries).count) calls, \(status)")
+    }
+}

@@ -1,0 +1,98 @@
+import ArgumentParser
+import Foundation
+
+/// `muxgate audit show`: the records as a readable table, newest last.
+struct AuditShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Show audit records as a table, newest last."
+    )
+
+    @OptionGroup var source: AuditSourceOptions
+    @OptionGroup var filters: AuditFilterOptions
+
+    @Argument(help: "The log file (default: the configured audit.path); rotated files are included.")
+    var path: String?
+
+    @Option(help: "Show only the last N matching records.")
+    var limit: Int?
+
+    @Flag(help: "Print the matching records as JSON Lines, exactly as stored.")
+    var json = false
+
+    func validate() throws {
+        if let limit, limit <= 0 { throw ValidationError("--limit must be a positive number") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let filter = try filters.filter()
+        let path = try source.path(path, environment: environment)
+        var entries: [AuditEntry]
+        do {
+            entries = try AuditLogReader.entries([path]).filter(filter.matches)
+        } catch {
+            return try source.fail(3, "\(error)")
+        }
+        if let limit { entries = Array(entries.suffix(limit)) }
+        if json {
+            for entry in entries { print(entry.lineText) }
+            return
+        }
+        print(AuditShowTable(entries: entries).rendered)
+    }
+}
+
+/// The filters `show`, `summary` and `report` share.
+struct AuditFilterOptions: ParsableArguments {
+    @Option(help: "Only records since a time: a duration back (30m, 2h, 7d) or an RFC 3339 date-time or date.")
+    var since: String?
+
+    @Option(help: "Only this session (an id or its first characters).")
+    var session: String?
+
+    @Option(help: "Only records about this server.")
+    var server: String?
+
+    @Option(help: "Only records about tools matching this glob (exposed or upstream name; * and ?).")
+    var tool: String?
+
+    @Option(help: "Only decisions of these kinds: allow, ask, deny (repeat or comma-separate).")
+    var decision: [String] = []
+
+    @Option(help: "Only outcomes of these kinds: ok, tool_error, rpc_error, timeout, cancelled, child_exit.")
+    var outcome: [String] = []
+
+    func validate() throws {
+        if let since, AuditFilter.since(since) == nil {
+            throw ValidationError(
+                "'\(since)' is not a time (write e.g. 30m, 2h, 7d, 2025-06-18 or 2025-06-18T09:00:00Z)"
+            )
+        }
+        let decisions = Set(AuditEvent.Decision.allCases.map(\.rawValue))
+        for value in split(decision) where !decisions.contains(value) {
+            throw ValidationError("'\(value)' is not a decision (allow, ask, deny)")
+        }
+        let outcomes = AuditEvent.Outcome.allCases.map(\.rawValue)
+        for value in split(outcome) where !outcomes.contains(value) {
+            throw ValidationError("'\(value)' is not an outcome (\(outcomes.joined(separator: ", ")))")
+        }
+    }
+
+    func filter(now: Date = Date()) throws -> AuditFilter {
+        var filter = AuditFilter()
+        filter.since = since.flatMap { AuditFilter.since($0, now: now) }
+        filter.session = session
+        filter.server = server
+        filter.tool = tool.map(AuditGlob.init)
+        filter.decisions = Set(split(decision))
+        filter.outcomes = Set(split(outcome))
+        return filter
+    }
+
+    private func split(_ values: [String]) -> [String] {
+        values.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }.filter {
+            !$0.isEmpty
+        }
+    }
+}

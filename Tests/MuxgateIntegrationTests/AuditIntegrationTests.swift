@@ -1,0 +1,120 @@
+import Foundation
+import MuxgateCore
+import MuxgateTesting
+import Testing
+
+/// The audit trail end to end: what muxgate records, that it verifies, and what it never contains.
+@Suite("Audit trail: records, integrity, secrets, crashes", .serialized)
+struct AuditIntegrationTests {
+    init() async throws {
+        try await TestEnvironment.shared.prepare()
+    }
+
+    func verify(_ path: String) async throws -> (status: Int32, output: String) {
+        let process = try LineProcess(TestPaths.muxgate, ["audit", "verify", path])
+        var output = ""
+        while let line = await process.next() { output += String(decoding: line, as: UTF8.self) + "\n" }
+        #expect(await process.waitForExit())
+        return (process.process.terminationStatus, output + process.stderr)
+    }
+
+    @Test("calls, denials and children are recorded before and after, the chain verifies, secrets never appear")
+    func recordsAndSecrets() async throws {
+        let secret = "hunter2-\(UUID().uuidString.prefix(8))"
+        let envSecret = "envsecret-\(UUID().uuidString.prefix(8))"
+        let harness = try Harness.start(
+            """
+            policy: { profile: readonly, hide_denied: false }
+            audit: { redact: ["*password*"] }
+            servers:
+            """ + "\n"
+                + Harness.fixture(
+                    "vault",
+                    [],
+                    extra: ["scopes: { read: [echo] }", "env: { VAULT_TOKEN: \"\(envSecret)\" }"]
+                )
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        _ = try await harness.toolNames()
+        let echoed = await harness.call("vault_echo", #"{"user":"ann","password":"\#(secret)"}"#, id: 2)
+        #expect(echoed?.firstText?.contains(secret) == true, "the child itself gets the real value")
+        let denied = await harness.call("vault_fail", #"{"password":"\#(secret)"}"#, id: 3)
+        #expect(denied?.result?["isError"]?.bool == true)
+        #expect(await harness.shutDown())
+
+        let bytes = try String(contentsOfFile: harness.auditPath, encoding: .utf8)
+        #expect(!bytes.contains(secret), "a redacted argument value reached the audit log")
+        #expect(!bytes.contains(envSecret), "an env value given to a child reached the audit log")
+        let records = try harness.auditRecords()
+        let events = records.compactMap { $0["event"]?.string }
+        #expect(events.first == "start" && events.last == "stop", "\(events)")
+        #expect(events.contains("child") && events.contains("tools"))
+        let decisions = records.filter { $0["event"]?.string == "decision" }
+        let allow = try #require(decisions.first { $0["tool"]?.string == "vault_echo" })
+        #expect(allow["decision"]?.string == "allow" && allow["scope"]?.string == "read")
+        #expect(allow["scope_source"]?.string == "operator" && allow["upstream_tool"]?.string == "echo")
+        #expect(allow["args"]?["password"]?.string == "[redacted]" && allow["args"]?["user"]?.string == "ann")
+        #expect(allow["args_sha256"]?.string?.count == 64)
+        #expect(allow["request_id"]?.text == "2")
+        let deny = try #require(decisions.first { $0["tool"]?.string == "vault_fail" })
+        #expect(deny["decision"]?.string == "deny" && deny["rule"]?.string?.contains("readonly") == true)
+        let outcomes = records.filter { $0["event"]?.string == "outcome" }
+        #expect(outcomes.count == 1, "a denied call has no outcome: it never ran")
+        #expect(outcomes.first?["outcome"]?.string == "ok" && outcomes.first?["result_sha256"]?.string?.count == 64)
+        let decisionIndex = records.firstIndex {
+            $0["event"]?.string == "decision" && $0["tool"]?.string == "vault_echo"
+        }!
+        let outcomeIndex = records.firstIndex { $0["event"]?.string == "outcome" }!
+        #expect(decisionIndex < outcomeIndex, "the decision is recorded before the call is forwarded")
+        let verified = try await verify(harness.auditPath)
+        #expect(verified.status == 0, "\(verified.output)")
+    }
+
+    @Test("kill -9 in the middle of traffic leaves a log that verifies")
+    func killNine() async throws {
+        let harness = try Harness.start("servers:\n" + Harness.fixture("busy"))
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        _ = try await harness.toolNames()
+        for index in 0..<200 {
+            harness.muxgate.send(
+                #"{"jsonrpc":"2.0","id":\#(1000 + index),"method":"tools/call","params":{"name":"busy_echo","arguments":{"n":\#(index)}}}"#
+            )
+        }
+        // Kill once some answers are back: traffic is flowing, more is in flight.
+        for _ in 0..<20 { _ = await harness.muxgate.next(timeout: .seconds(10)) }
+        kill(harness.muxgate.process.processIdentifier, SIGKILL)
+        #expect(await harness.muxgate.waitForExit())
+        let records = try harness.auditRecords()
+        #expect(records.filter { $0["event"]?.string == "decision" }.count >= 20)
+        #expect(!records.contains { $0["event"]?.string == "stop" })
+        let verified = try await verify(harness.auditPath)
+        #expect(verified.status == 0, "\(verified.output)")
+        #expect(
+            verified.output.lowercased().contains("stop"),
+            "the session without stop is reported: \(verified.output)"
+        )
+        // The children of a killed muxgate see stdin close and exit by themselves.
+    }
+
+    @Test("tampering with the written log is found")
+    func tamper() async throws {
+        let harness = try Harness.start("servers:\n" + Harness.fixture("ledger"))
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        for index in 0..<5 { _ = await harness.call("ledger_echo", #"{"i":\#(index)}"#, id: 10 + index) }
+        #expect(await harness.shutDown())
+        var lines = try String(contentsOfFile: harness.auditPath, encoding: .utf8).split(separator: "\n").map(
+            String.init
+        )
+        lines[4] = lines[4].replacingOccurrences(of: "\"ok\"", with: "\"KO\"").replacingOccurrences(
+            of: "ledger",
+            with: "l3dger"
+        )
+        try (lines.joined(separator: "\n") + "\n").write(toFile: harness.auditPath, atomically: true, encoding: .utf8)
+        let verified = try await verify(harness.auditPath)
+        #expect(verified.status == 1, "\(verified.output)")
+        #expect(verified.output.contains("edited"), "\(verified.output)")
+    }
+}
