@@ -118,3 +118,45 @@ struct AuditIntegrationTests {
         #expect(verified.output.contains("edited"), "\(verified.output)")
     }
 }
+
+/// The HTML report as a browser renders it (Debian's `chromium`, installed by `.ci/run`).
+@Suite("Audit report in headless Chromium", .serialized)
+struct AuditReportBrowserTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+
+    @Test(
+        "the report renders its summary, highlights denials and its filters work",
+        .enabled(if: chromium != nil || ProcessInfo.processInfo.environment["CI"] != nil)
+    )
+    func renders() async throws {
+        try await TestEnvironment.shared.prepare()
+        let chromium = try #require(Self.chromium, "CI needs Debian's chromium (apt-get install chromium)")
+        let harness = try Harness.start(
+            "policy: { profile: readonly, hide_denied: false }\nservers:\n"
+                + Harness.fixture("web", [], extra: ["scopes: { read: [echo] }"])
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        for index in 0..<3 { _ = await harness.call("web_echo", #"{"i":\#(index)}"#, id: 10 + index) }
+        _ = await harness.call("web_fail", id: 20)
+        #expect(await harness.shutDown())
+        let html = harness.directory + "/report.html"
+        try TestEnvironment.shared.run(TestPaths.muxgate, ["audit", "report", harness.auditPath, "--html", html])
+        func render(_ fragment: String) throws -> String {
+            try TestEnvironment.shared.run(
+                chromium,
+                ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(html)\(fragment)"]
+            )
+        }
+        let all = try render("")
+        #expect(all.contains("Chain intact"), "chain status shown")
+        #expect(all.contains("4 of 4 calls"))
+        #expect(all.contains("class=\"card denied\""))
+        let denied = try render("#decision=deny")
+        #expect(denied.contains("1 of 4 calls"), "the decision filter ran in the browser")
+        let searched = try render("#q=web_echo")
+        #expect(searched.contains("3 of 4 calls"), "the text filter ran in the browser")
+    }
+}

@@ -180,6 +180,13 @@ package struct AuditHTMLReport: Sendable {
             count.textContent=shown+' of '+rows.length+' calls';
           }
           q.addEventListener('input',apply);selects.forEach(function(s){s.addEventListener('change',apply);});
+          // A link can carry filters: report.html#decision=deny&q=git presets them.
+          location.hash.slice(1).split('&').forEach(function(pair){
+            var kv=pair.split('='),key=decodeURIComponent(kv[0]||''),value=decodeURIComponent(kv[1]||'');
+            if(key==='q'){q.value=value;}
+            selects.forEach(function(s){if(s.dataset.key===key)s.value=value;});
+          });
+          apply();
         })();
         """
 }
