@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "muxgate", targets: ["muxgate"]),
         .executable(name: "muxgate-fixture", targets: ["muxgate-fixture"]),
+        .executable(name: "muxgate-bench", targets: ["muxgate-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -41,6 +42,10 @@ let package = Package(
         ),
         .executableTarget(
             name: "muxgate-fixture"
+        ),
+        .executableTarget(
+            name: "muxgate-bench",
+            dependencies: ["MuxgateCore", "MuxgateTesting"]
         ),
         .testTarget(
             name: "MuxgateCoreTests",
