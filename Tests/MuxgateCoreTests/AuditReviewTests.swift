@@ -51,7 +51,7 @@ struct AuditReviewTests {
         filter.decisions = ["deny"]
         #expect(try entries(scratch, filter).map(\.seq) == [5, 9])
         filter = AuditFilter()
-        filter.tool = AuditGlob("*_write")
+        filter.tool = try Glob("*_write")
         #expect(try entries(scratch, filter).map(\.event) == ["decision", "approval", "outcome"])
         filter = AuditFilter()
         filter.outcomes = ["tool_error"]

@@ -86,11 +86,11 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
         }
     }
 
-    /// A redaction glob has a non-empty argument part and, before the first `.`, a non-empty tool part.
+    /// A redaction pattern is a glob over argument names, or `tool-glob.argument-glob`, both non-empty.
     static func isValidPattern(_ pattern: String) -> Bool {
-        guard !pattern.isEmpty else { return false }
-        guard let dot = pattern.firstIndex(of: ".") else { return true }
-        return dot != pattern.startIndex && pattern.index(after: dot) != pattern.endIndex
+        guard let dot = pattern.firstIndex(of: ".") else { return (try? Glob(pattern)) != nil }
+        return (try? Glob(String(pattern[..<dot]))) != nil
+            && (try? Glob(String(pattern[pattern.index(after: dot)...]))) != nil
     }
 
     /// The log file: `path` with `~` expanded, else `$XDG_STATE_HOME/muxgate/audit.jsonl`

@@ -10,7 +10,7 @@ package struct AuditFilter: Sendable {
     /// Keep records whose session id starts with this.
     package var session: String?
     package var server: String?
-    package var tool: AuditGlob?
+    package var tool: Glob?
     package var decisions: Set<String> = []
     package var outcomes: Set<String> = []
 

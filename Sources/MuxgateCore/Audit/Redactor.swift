@@ -6,9 +6,10 @@
 package struct Redactor: Sendable {
     package static let replacement = "[redacted]"
 
+    /// Globs compiled from lower-cased patterns, matched against lower-cased names.
     struct Pattern: Sendable {
-        let tool: AuditGlob?
-        let argument: AuditGlob
+        let tool: Glob?
+        let argument: Glob
     }
 
     let patterns: [Pattern]
@@ -19,12 +20,16 @@ package struct Redactor: Sendable {
     ///   - key: The chain's HMAC key: when set, `args_sha256` is an HMAC, so a redacted
     ///     low-entropy value cannot be recovered by hashing guesses.
     package init(patterns: [String], key: [UInt8]? = nil) {
-        self.patterns = patterns.map { pattern in
-            guard let dot = pattern.firstIndex(of: ".") else { return Pattern(tool: nil, argument: AuditGlob(pattern)) }
-            return Pattern(
-                tool: AuditGlob(String(pattern[..<dot])),
-                argument: AuditGlob(String(pattern[pattern.index(after: dot)...]))
-            )
+        // `AuditConfig` has validated the patterns; one that does not compile cannot match.
+        self.patterns = patterns.compactMap { pattern in
+            let lowered = pattern.lowercased()
+            guard let dot = lowered.firstIndex(of: ".") else {
+                return (try? Glob(lowered)).map { Pattern(tool: nil, argument: $0) }
+            }
+            guard let tool = try? Glob(String(lowered[..<dot])),
+                let argument = try? Glob(String(lowered[lowered.index(after: dot)...]))
+            else { return nil }
+            return Pattern(tool: tool, argument: argument)
         }
         self.hasher = AuditHasher(key: key)
     }
@@ -39,17 +44,18 @@ package struct Redactor: Sendable {
     package func redact(tool: String, arguments: JSONSlice?) -> (redacted: JSONValue?, sha256: String) {
         guard let arguments else { return (nil, hasher.digest("{}".utf8)) }
         let original = AuditCanonical.value(arguments)
-        let globs = patterns.filter { $0.tool?.matches(tool) ?? true }.map(\.argument)
+        let globs = patterns.filter { $0.tool?.matches(tool.lowercased()) ?? true }.map(\.argument)
         return (redact(original, globs), hasher.digest(original.encoded))
     }
 
-    private func redact(_ value: JSONValue, _ globs: [AuditGlob]) -> JSONValue {
+    private func redact(_ value: JSONValue, _ globs: [Glob]) -> JSONValue {
         guard !globs.isEmpty else { return value }
         switch value {
         case .object(let members):
             return .object(
                 members.map { key, value in
-                    globs.contains { $0.matches(key) } ? (key, .string(Self.replacement)) : (key, redact(value, globs))
+                    globs.contains { $0.matches(key.lowercased()) }
+                        ? (key, .string(Self.replacement)) : (key, redact(value, globs))
                 }
             )
         case .array(let elements): return .array(elements.map { redact($0, globs) })

@@ -84,7 +84,9 @@ struct AuditFilterOptions: ParsableArguments {
         filter.since = since.flatMap { AuditFilter.since($0, now: now) }
         filter.session = session
         filter.server = server
-        filter.tool = tool.map(AuditGlob.init)
+        filter.tool = try tool.map { pattern in
+            do { return try Glob(pattern) } catch { throw ValidationError("--tool: \(error)") }
+        }
         filter.decisions = Set(split(decision))
         filter.outcomes = Set(split(outcome))
         return filter

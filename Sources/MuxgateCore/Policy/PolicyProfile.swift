@@ -7,7 +7,7 @@ package struct PolicyProfile: Sendable, Equatable, Decodable {
     /// One item of an `allow`, `ask` or `deny` list.
     package enum Entry: Sendable, Hashable, CustomStringConvertible {
         case scope(Scope)
-        case tool(PolicyGlob)
+        case tool(Glob)
 
         package var description: String {
             switch self {
@@ -43,15 +43,17 @@ package struct PolicyProfile: Sendable, Equatable, Decodable {
                 let text = try list.decode(String.self)
                 if let scope = Scope(rawValue: text) {
                     result.append(.scope(scope))
-                } else if let glob = PolicyGlob(text) {
-                    result.append(.tool(glob))
                 } else {
-                    throw ConfigIssue(
-                        .invalidValue,
-                        at: path,
-                        message: "'\(text)' is neither a scope (read, write, destructive) nor a valid tool glob: "
-                            + (PolicyGlob.problem(in: text) ?? "")
-                    )
+                    do {
+                        result.append(.tool(try Glob(text)))
+                    } catch {
+                        throw ConfigIssue(
+                            .invalidValue,
+                            at: path,
+                            message: "'\(text)' is neither a scope (read, write, destructive) nor a valid tool glob: "
+                                + error.message
+                        )
+                    }
                 }
             }
             return result

@@ -17,7 +17,7 @@ package struct PolicyRule: Sendable {
     }
 
     /// A glob over exposed tool names.
-    package var tool: PolicyGlob
+    package var tool: Glob
     /// The name of a top-level member of the call's `arguments`.
     package var argument: String
     package var check: Check
@@ -26,8 +26,7 @@ package struct PolicyRule: Sendable {
     /// The operator's words, added to every refusal.
     package var reason: String?
 
-    package init(tool: PolicyGlob, argument: String, check: Check, effect: PolicyEffect = .deny, reason: String? = nil)
-    {
+    package init(tool: Glob, argument: String, check: Check, effect: PolicyEffect = .deny, reason: String? = nil) {
         self.tool = tool
         self.argument = argument
         self.check = check
@@ -120,7 +119,7 @@ extension PolicyRule: Decodable {
                     + "'argument' the name of the argument it checks"
             )
         }
-        tool = try container.decode(PolicyGlob.self, forKey: .tool)
+        tool = try container.decode(Glob.self, forKey: .tool)
         argument = try container.decode(String.self, forKey: .argument)
         guard !argument.isEmpty else {
             throw ConfigIssue(.invalidValue, at: here, key: "argument", message: "the argument name is empty")

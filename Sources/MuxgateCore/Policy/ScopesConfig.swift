@@ -3,15 +3,15 @@
 /// Globs match the child's own tool names, before muxgate renames them. A name in several lists
 /// gets the most restrictive scope: `destructive` over `write` over `read`.
 package struct ScopesConfig: Sendable, Decodable, Equatable {
-    package var read: [PolicyGlob]
-    package var write: [PolicyGlob]
-    package var destructive: [PolicyGlob]
+    package var read: [Glob]
+    package var write: [Glob]
+    package var destructive: [Glob]
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case read, write, destructive
     }
 
-    package init(read: [PolicyGlob] = [], write: [PolicyGlob] = [], destructive: [PolicyGlob] = []) {
+    package init(read: [Glob] = [], write: [Glob] = [], destructive: [Glob] = []) {
         self.read = read
         self.write = write
         self.destructive = destructive
@@ -20,13 +20,13 @@ package struct ScopesConfig: Sendable, Decodable, Equatable {
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        read = try container.decodeIfPresent([PolicyGlob].self, forKey: .read) ?? []
-        write = try container.decodeIfPresent([PolicyGlob].self, forKey: .write) ?? []
-        destructive = try container.decodeIfPresent([PolicyGlob].self, forKey: .destructive) ?? []
+        read = try container.decodeIfPresent([Glob].self, forKey: .read) ?? []
+        write = try container.decodeIfPresent([Glob].self, forKey: .write) ?? []
+        destructive = try container.decodeIfPresent([Glob].self, forKey: .destructive) ?? []
     }
 
     /// The globs listed for one scope.
-    package func globs(for scope: Scope) -> [PolicyGlob] {
+    package func globs(for scope: Scope) -> [Glob] {
         switch scope {
         case .read: read
         case .write: write
