@@ -14,6 +14,7 @@ struct FixtureOptions: Sendable {
     var stderrLines = 0
     var stdoutGarbage = false
     var rawToolsPath: String?
+    var rawToolsAfterCallPath: String?
     var rawCallPath: String?
     var changeToolsAfterCall = false
     var showHelp = false
@@ -35,6 +36,8 @@ struct FixtureOptions: Sendable {
           --raw-call FILE             tools/call of "raw" result = exact bytes of FILE
           --change-tools-after-call   add tool added_later after the first tools/call
                                       completes and send notifications/tools/list_changed
+          --raw-tools-after-call FILE with --raw-tools: after the first tools/call, list FILE instead
+                                      and send notifications/tools/list_changed
         """
 
     struct ParseError: Error, CustomStringConvertible {
@@ -73,6 +76,7 @@ struct FixtureOptions: Sendable {
             case "--stderr-lines": options.stderrLines = try integer(for: flag, minimum: 0)
             case "--stdout-garbage": options.stdoutGarbage = true
             case "--raw-tools": options.rawToolsPath = try value(for: flag)
+            case "--raw-tools-after-call": options.rawToolsAfterCallPath = try value(for: flag)
             case "--raw-call": options.rawCallPath = try value(for: flag)
             case "--change-tools-after-call": options.changeToolsAfterCall = true
             case "-h", "--help": options.showHelp = true

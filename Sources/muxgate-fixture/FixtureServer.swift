@@ -23,6 +23,7 @@ final class FixtureServer: @unchecked Sendable {
 
     private let options: FixtureOptions
     private let rawTools: String?
+    private let rawToolsAfterCall: String?
     private let rawCall: String?
     private let log: LineWriter?
     private let out = LineWriter.stdout
@@ -36,6 +37,9 @@ final class FixtureServer: @unchecked Sendable {
     init(options: FixtureOptions) throws(SetupError) {
         self.options = options
         self.rawTools = try options.rawToolsPath.map { path throws(SetupError) in try Self.readRawFile(path) }
+        self.rawToolsAfterCall = try options.rawToolsAfterCallPath.map { path throws(SetupError) in
+            try Self.readRawFile(path)
+        }
         self.rawCall = try options.rawCallPath.map { path throws(SetupError) in try Self.readRawFile(path) }
         if let path = options.logPath {
             guard let writer = LineWriter(appendingTo: path) else {
@@ -249,7 +253,8 @@ final class FixtureServer: @unchecked Sendable {
 
     private func listTools(id: String, cursor: Any?) {
         if let rawTools {
-            send(resultLine(id: id, result: rawTools))
+            let changed = lock.withLock { toolsChanged }
+            send(resultLine(id: id, result: changed ? rawToolsAfterCall ?? rawTools : rawTools))
             return
         }
         let tools = currentTools()
@@ -314,7 +319,7 @@ final class FixtureServer: @unchecked Sendable {
     }
 
     private func toolCallCompleted() {
-        guard options.changeToolsAfterCall else { return }
+        guard options.changeToolsAfterCall || rawToolsAfterCall != nil else { return }
         let first = lock.withLock {
             defer { toolsChanged = true }
             return !toolsChanged

@@ -14,7 +14,15 @@ struct Harness {
     /// Writes `config` (YAML) to a temporary directory and starts muxgate on it.
     static func start(_ config: String, environment: [String: String] = [:]) throws -> Harness {
         let directory = try TestPaths.temporaryDirectory()
-        let path = try TestPaths.write(config, to: directory, name: "muxgate.yaml")
+        return try start(
+            configFile: try TestPaths.write(config, to: directory, name: "muxgate.yaml"),
+            environment: environment
+        )
+    }
+
+    /// Starts muxgate on an existing config file (with whatever lies beside it, e.g. `muxgate.lock`).
+    static func start(configFile path: String, environment: [String: String] = [:]) throws -> Harness {
+        let directory = try TestPaths.temporaryDirectory()
         let token = UUID().uuidString
         let process = try LineProcess(
             TestPaths.muxgate,

@@ -13,7 +13,7 @@ package struct MuxgateCommand: AsyncParsableCommand {
         version: MuxgateVersion.current,
         subcommands: [
             ServeCommand.self, ToolsCommand.self, CheckCommand.self, ExplainCommand.self, ImportCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, LockCommand.self, DiffCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

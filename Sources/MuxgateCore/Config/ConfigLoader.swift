@@ -54,6 +54,7 @@ package struct ConfigLoader: Sendable {
         }
         var config = try parse(text, file: path)
         config.sha256 = AuditCanonical.sha256(Array(text.utf8))
+        config.lock = try Lockfile.read(Lockfile.path(forConfig: path))
         return config
     }
 

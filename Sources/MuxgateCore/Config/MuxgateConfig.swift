@@ -36,6 +36,20 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var policy: PolicyEngine = .full
     /// The `audit:` section (on by default).
     package var audit = AuditConfig()
+    /// What a lockfile does to tools whose definition differs from their pin.
+    package enum PinningMode: String, Sendable, Decodable {
+        case enforce, warn, off
+    }
+    /// `pinning:` as written; nil means enforce when `muxgate.lock` exists.
+    package var pinningSetting: PinningMode?
+    /// The lockfile beside the config, when there is one (the loader reads it).
+    package var lock: Lockfile?
+
+    /// The pinning in force: the setting, else enforce with a lockfile and off without.
+    package var pinning: PinningMode {
+        guard lock != nil else { return .off }
+        return pinningSetting ?? .enforce
+    }
 
     package static let defaultStartupTimeout: Duration = .seconds(10)
     package static let defaultCallTimeout: Duration = .seconds(60)
@@ -46,7 +60,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
         case maxMessageSize = "max_message_size"
-        case policy, audit
+        case policy, audit, pinning
     }
 
     package init(
@@ -110,6 +124,16 @@ package struct MuxgateConfig: Sendable, Decodable {
         }
         policyConfig = try container.decodeIfPresent(PolicyConfig.self, forKey: .policy)
         audit = try container.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
+        if let text = try container.decodeIfPresent(String.self, forKey: .pinning) {
+            guard let mode = PinningMode(rawValue: text) else {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: ["pinning"],
+                    message: "'\(text)' is not enforce, warn or off"
+                )
+            }
+            pinningSetting = mode
+        }
         if Naming(entry: client.entry).budget < Naming.minimumBudget {
             throw ConfigIssue(
                 code: .invalidValue,

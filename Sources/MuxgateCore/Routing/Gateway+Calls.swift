@@ -12,6 +12,16 @@ extension Gateway {
                 sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
                 return
             }
+            if config.pinning == .enforce, let reason = quarantineReason(entry) {
+                let decision = PolicyDecision(
+                    effect: .deny,
+                    rule: "muxgate.lock",
+                    reason: "quarantined: \(reason). A person must review it (`muxgate diff`) and approve it "
+                        + "(`muxgate lock --update`); the model cannot"
+                )
+                sink.send(JSONRPC.result(id: id, Self.deniedResult(entry, decision)))
+                return
+            }
             var splice = JSONSplice()
             if entry.originalName != name {
                 splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))

@@ -30,9 +30,42 @@ extension Gateway {
         sink.send(JSONRPC.result(id: id, result))
     }
 
-    /// Whether the IDE sees a tool: with `hide_denied`, tools the profile denies are left out.
+    /// Whether the IDE sees a tool: with `hide_denied`, tools the profile denies are left out;
+    /// with `pinning: enforce`, so are tools quarantined by the lockfile.
     nonisolated func isListed(_ entry: NamedCatalogue.Entry) -> Bool {
-        !config.policy.hideDenied || config.policy.listingEffect(tool: entry.exposedName, scope: entry.scope) != .deny
+        if config.pinning == .enforce && quarantineReason(entry) != nil { return false }
+        return !config.policy.hideDenied
+            || config.policy.listingEffect(tool: entry.exposedName, scope: entry.scope) != .deny
+    }
+
+    /// Why the lockfile holds a tool back, or nil (always nil with `pinning: off`).
+    nonisolated func quarantineReason(_ entry: NamedCatalogue.Entry) -> String? {
+        guard config.pinning != .off else { return nil }
+        return config.lock?.quarantineReason(server: entry.server, tool: entry.childDefinition)
+    }
+
+    /// Logs and audits, once per new definition, the tools that differ from their pins.
+    func reportDefinitionChanges() {
+        guard config.pinning != .off, let lock = config.lock else { return }
+        for entry in catalogue.entries {
+            guard let reason = quarantineReason(entry) else { continue }
+            let now = ToolPin.sha256(entry.childDefinition)
+            guard reportedDefinitions.insert("\(entry.server)/\(entry.originalName)/\(now)").inserted else { continue }
+            let mode = config.pinning == .enforce ? "quarantined" : "pinning (warn)"
+            logger.warning(
+                "\(mode): \(reason); review with `muxgate diff`, approve with `muxgate lock --update`",
+                metadata: ["muxgate.server": .string(entry.server)]
+            )
+            auditor?.record(
+                .defChange(
+                    server: entry.server,
+                    tool: entry.originalName,
+                    oldSHA256: lock.servers[entry.server]?.tools[entry.originalName]?.sha256 ?? "",
+                    newSHA256: now
+                ),
+                durable: true
+            )
+        }
     }
 
     /// The tool catalogue rebuilt from the children's lists as they are now.
@@ -82,6 +115,7 @@ extension Gateway {
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
         if let auditor, changed.contains(.tools) { auditToolChanges(from: catalogue, to: tools, auditor) }
         catalogue = tools
+        reportDefinitionChanges()
         self.prompts = prompts
         self.resources = resources
         // Resources and templates share one notification.

@@ -16,6 +16,8 @@ package actor Gateway: Service {
     package let shapers: [String: ToolShaper]
     /// The shaping warnings last logged per server, so each is logged once, not on every rebuild.
     var reportedRules: [String: [String]] = [:]
+    /// Definition changes already reported (`server/tool/sha256`).
+    var reportedDefinitions: Set<String> = []
     /// Each server's prompt filter (`servers.NAME.prompts`), applied like tool shaping.
     let promptShapers: [String: ToolShaper]
     let sink: any MessageSink
