@@ -296,8 +296,13 @@ extension ChildServer {
             } catch {
                 if Task.isCancelled || stopLatch.isFired { return }
                 guard kind == .tools else {
-                    // Prompts and resources are optional extras: a server that fails them still serves tools.
-                    logger.warning("\(kind.method) failed: \(error); listing none")
+                    // Prompts and resources are optional extras: a server that fails them still serves
+                    // tools. Many servers with resources have no templates: -32601 is no news.
+                    if (error as? JSONRPCError)?.code == JSONRPCError.methodNotFound(kind.method).code {
+                        logger.debug("\(kind.method) is not implemented; listing none")
+                    } else {
+                        logger.warning("\(kind.method) failed: \(error); listing none")
+                    }
                     continue
                 }
                 handshakeFailed("tools/list failed: \(error)", stopLatch)
@@ -343,6 +348,9 @@ extension ChildServer {
             let params: JSONValue? = cursor.map { .object([("cursor", .string($0))]) }
             let response = try await exchange(method, timeout: startupTimeout) { id in
                 JSONRPC.request(id: id, method: method, params: params)
+            }
+            if let code = response.error?["code"]?.int, code == JSONRPCError.methodNotFound(method).code {
+                throw JSONRPCError.methodNotFound(method)
             }
             guard let result = response.result, let page = result[key], page.kind == .array else {
                 throw JSONRPCError.internalError(
