@@ -33,6 +33,9 @@ final class FixtureServer: @unchecked Sendable {
     private var received: [String] = []
     /// Set once the first tools/call has completed with --change-tools-after-call (guarded by `lock`).
     private var toolsChanged = false
+    /// Requests the `ask` tool sent the client: their id → the tools/call id to answer (guarded by `lock`).
+    private var pendingAsks: [String: String] = [:]
+    private var nextAsk = 0
 
     init(options: FixtureOptions) throws(SetupError) {
         self.options = options
@@ -96,8 +99,13 @@ final class FixtureServer: @unchecked Sendable {
             return
         }
         let id = raw["id"]
+        if message["method"] == nil, let id, let call = lock.withLock({ pendingAsks.removeValue(forKey: id) }) {
+            // The client's answer to an `ask`: it becomes that tool call's result text, verbatim.
+            send(resultLine(id: call, result: textResult(line)))
+            return
+        }
         guard let method = message["method"] as? String else {
-            // A response to a server-initiated request (we never send any) or garbage: ignore responses.
+            // A response to a server-initiated request nobody waits for, or garbage: ignore responses.
             if let id, message["result"] == nil, message["error"] == nil, !options.neverInitialize {
                 send(errorLine(id: id, code: -32600, message: "Invalid Request"))
             }
@@ -171,7 +179,7 @@ final class FixtureServer: @unchecked Sendable {
     // MARK: - Tools
 
     enum ToolKind: Sendable, Equatable {
-        case numbered(Int), echo, slow, crash, fail, requests, raw, longName, addedLater
+        case numbered(Int), echo, slow, crash, fail, requests, raw, longName, addedLater, ask
     }
 
     struct Tool: Sendable {
@@ -213,6 +221,12 @@ final class FixtureServer: @unchecked Sendable {
             ),
             Tool(kind: .crash, name: "crash", description: "Exit with status 3 without answering", inputSchema: object),
             Tool(kind: .fail, name: "fail", description: "Return an isError result", inputSchema: object),
+            Tool(
+                kind: .ask,
+                name: "ask",
+                description: "Send the client a request (arguments method and params); answer with its response",
+                inputSchema: object
+            ),
             Tool(
                 kind: .requests,
                 name: "requests",
@@ -313,6 +327,21 @@ final class FixtureServer: @unchecked Sendable {
             result = textResult("long name tool called")
         case .addedLater:
             result = textResult("added later")
+        case .ask:
+            let arguments = Array(call.rawArguments.utf8)
+            let members = RawJSON.members(of: arguments[...]) ?? [:]
+            guard let method = members["method"] else {
+                result = textResult("ask needs a method", isError: true)
+                break
+            }
+            let askID = lock.withLock { () -> String in
+                nextAsk += 1
+                pendingAsks["\"fx-ask-\(nextAsk)\""] = call.id
+                return "\"fx-ask-\(nextAsk)\""
+            }
+            let params = members["params"].map { ",\"params\":\($0)" } ?? ""
+            send("{\"jsonrpc\":\"2.0\",\"id\":\(askID),\"method\":\(method)\(params)}")
+            return
         }
         send(resultLine(id: call.id, result: result))
         toolCallCompleted()

@@ -172,17 +172,7 @@ struct FixtureChildTests {
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         #expect(try await harness.toolNames().contains("shifty_added_later") == false)
-        let (response, _) = await harness.muxgate.request(
-            id: 2,
-            method: "tools/call",
-            params: #"{"name":"shifty_echo","arguments":{}}"#
-        )
-        #expect(response?.result != nil)
-        var notifications: [String] = []
-        while let message = await harness.muxgate.nextMessage(timeout: .seconds(3)) {
-            if let method = message.method { notifications.append(method) }
-        }
-        #expect(notifications.filter { $0 == "notifications/tools/list_changed" }.count == 1, "\(notifications)")
+        #expect(await harness.listChangesAround(call: "shifty_echo", id: 2) == 1)
         #expect(try await harness.toolNames(id: 3).contains("shifty_added_later"))
         #expect(await harness.shutDown())
     }

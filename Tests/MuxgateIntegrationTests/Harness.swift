@@ -87,6 +87,21 @@ struct Harness {
         ).response
     }
 
+    /// Calls `tool`, then counts the `tools/list_changed` notifications that arrive around the call
+    /// (before its answer too: they race) until the line is quiet for `quiet`.
+    func listChangesAround(call tool: String, id: Int, quiet: Duration = .seconds(3)) async -> Int {
+        let (_, before) = await muxgate.request(
+            id: id,
+            method: "tools/call",
+            params: #"{"name":"\#(tool)","arguments":{}}"#
+        )
+        var methods = before.compactMap(\.method)
+        while let message = await muxgate.nextMessage(timeout: quiet) {
+            if let method = message.method { methods.append(method) }
+        }
+        return methods.filter { $0 == "notifications/tools/list_changed" }.count
+    }
+
     /// Processes whose environment carries this harness's token (the children and their descendants).
     func leftoverProcesses() -> [Int32] {
         Self.processes(withEnvironment: "MUXGATE_TEST_TOKEN=\(token)").filter {

@@ -93,12 +93,7 @@ struct PinningIntegrationTests {
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         #expect(Set(try await harness.toolNames()) == ["fx_calc", "fx_steady"])
-        _ = await harness.call("fx_steady", id: 2)
-        var changes = 0
-        while let message = await harness.muxgate.nextMessage(timeout: .seconds(3)) {
-            if message.method == "notifications/tools/list_changed" { changes += 1 }
-        }
-        #expect(changes == 1)
+        #expect(await harness.listChangesAround(call: "fx_steady", id: 2) == 1)
         #expect(try await harness.toolNames(id: 3) == ["fx_calc"], "steady changed, newcomer is new: both held back")
         let newcomer = await harness.call("fx_newcomer", id: 4)
         #expect(newcomer?.firstText?.contains("new since muxgate.lock") == true, "\(newcomer?.root.text ?? "")")

@@ -127,12 +127,7 @@ struct ShapingIntegrationTests {
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         #expect(try await harness.toolNames().contains("shifty_late") == false)
-        _ = await harness.call("shifty_echo", id: 2)
-        var changes = 0
-        while let message = await harness.muxgate.nextMessage(timeout: .seconds(3)) {
-            if message.method == "notifications/tools/list_changed" { changes += 1 }
-        }
-        #expect(changes == 1)
+        #expect(await harness.listChangesAround(call: "shifty_echo", id: 2) == 1)
         let (list, _) = await harness.muxgate.request(id: 3, method: "tools/list")
         let late = list?.result?["tools"]?.elements.first { $0["name"]?.string == "shifty_late" }
         #expect(late?["description"]?.string == "Tool added after the first call (new)", "\(list?.root.text ?? "")")
