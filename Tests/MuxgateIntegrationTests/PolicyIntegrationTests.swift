@@ -103,6 +103,14 @@ struct PolicyIntegrationTests {
         let accepted = try run("accept")
         #expect(accepted["isError"]?.bool != true, "\(accepted.text)")
         #expect(try git(["diff", "--cached", "--name-only"]).isEmpty, "accepted: git_reset ran")
+        // Both sessions are in the audit trail: the ask, and each answer, with the rule.
+        let log = try #require(ProcessInfo.processInfo.environment["MUXGATE_TEST_STATE"]) + "/muxgate/audit.jsonl"
+        let approvals = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+            .map { try JSONSlice.parse(String($0)) }
+            .filter { $0["event"]?.string == "approval" && $0["tool"]?.string == "git_reset" }
+        let answers = approvals.compactMap { $0["approval"]?.string }
+        #expect(answers.suffix(4) == ["asked", "declined", "asked", "accepted"], "\(answers)")
+        #expect(approvals.last?["rule"]?.string?.contains("developer") == true)
     }
 
     @Test("sqlite: unannotated tools are destructive, scopes: makes reads readable, sql: read_only is a real check")
