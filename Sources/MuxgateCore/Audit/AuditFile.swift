@@ -140,18 +140,7 @@ struct AuditFile {
 
     /// Writes all of `bytes`; returns how many were written and the error that stopped it, if any.
     func writeAll(_ bytes: [UInt8]) -> (written: Int, error: Int32?) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let count = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                if count < 0 {
-                    if errno == EINTR { continue }
-                    return (offset, errno)
-                }
-                offset += count
-            }
-            return (offset, nil)
-        }
+        MuxgateCore.writeAll(bytes, to: descriptor)
     }
 
     func sync() throws(AuditError) {

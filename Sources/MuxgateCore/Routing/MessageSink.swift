@@ -28,17 +28,8 @@ package final class FileDescriptorSink: MessageSink {
         let line = framed
         queue.async { [self] in
             guard !broken.load(ordering: .relaxed) else { return }
-            line.withUnsafeBytes { buffer in
-                var offset = 0
-                while offset < buffer.count {
-                    let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
-                    if written < 0 {
-                        if errno == EINTR { continue }
-                        broken.store(true, ordering: .relaxed)
-                        return
-                    }
-                    offset += written
-                }
+            if writeAll(line, to: descriptor).error != nil {
+                broken.store(true, ordering: .relaxed)
             }
         }
     }
