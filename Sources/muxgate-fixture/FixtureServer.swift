@@ -179,7 +179,7 @@ final class FixtureServer: @unchecked Sendable {
     // MARK: - Tools
 
     enum ToolKind: Sendable, Equatable {
-        case numbered(Int), echo, slow, crash, fail, requests, raw, longName, addedLater, ask
+        case numbered(Int), echo, slow, crash, fail, requests, raw, longName, addedLater, ask, notify
     }
 
     struct Tool: Sendable {
@@ -221,6 +221,12 @@ final class FixtureServer: @unchecked Sendable {
             ),
             Tool(kind: .crash, name: "crash", description: "Exit with status 3 without answering", inputSchema: object),
             Tool(kind: .fail, name: "fail", description: "Return an isError result", inputSchema: object),
+            Tool(
+                kind: .notify,
+                name: "notify",
+                description: "Send the client a notification (arguments method and params), then answer sent",
+                inputSchema: object
+            ),
             Tool(
                 kind: .ask,
                 name: "ask",
@@ -327,6 +333,15 @@ final class FixtureServer: @unchecked Sendable {
             result = textResult("long name tool called")
         case .addedLater:
             result = textResult("added later")
+        case .notify:
+            let members = RawJSON.members(of: Array(call.rawArguments.utf8)[...]) ?? [:]
+            guard let method = members["method"] else {
+                result = textResult("notify needs a method", isError: true)
+                break
+            }
+            let params = members["params"].map { ",\"params\":\($0)" } ?? ""
+            send("{\"jsonrpc\":\"2.0\",\"method\":\(method)\(params)}")
+            result = textResult("sent")
         case .ask:
             let arguments = Array(call.rawArguments.utf8)
             let members = RawJSON.members(of: arguments[...]) ?? [:]

@@ -79,3 +79,47 @@ struct ServerRequestTests {
         #expect(await harness.shutDown())
     }
 }
+
+/// Notifications a child sends during a call reach the client as they should.
+@Suite("Child notifications", .serialized)
+struct ChildNotificationTests {
+    init() async throws {
+        try await TestEnvironment.shared.prepare()
+    }
+
+    func notificationsDuring(_ arguments: String) async throws -> [JSONRPCMessage] {
+        let harness = try Harness.start("servers:\n" + Harness.fixture("fx"))
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        _ = try await harness.toolNames()
+        let (answer, before) = await harness.muxgate.request(
+            id: 2,
+            method: "tools/call",
+            params: #"{"name":"fx_notify","arguments":\#(arguments)}"#
+        )
+        #expect(answer?.firstText == "sent")
+        #expect(await harness.shutDown())
+        return before
+    }
+
+    @Test("progress passes byte for byte, with the client's own token")
+    func progress() async throws {
+        let params = #"{"progressToken":"tok-1","progress":0.5,"total":1.0,"message":"half"}"#
+        let seen = try await notificationsDuring(#"{"method":"notifications/progress","params":\#(params)}"#)
+        let progress = try #require(seen.first { $0.method == "notifications/progress" })
+        #expect(progress.root.text == #"{"jsonrpc":"2.0","method":"notifications/progress","params":\#(params)}"#)
+    }
+
+    @Test("log messages name their server in logger, everything else kept")
+    func logging() async throws {
+        let seen = try await notificationsDuring(
+            #"{"method":"notifications/message","params":{"level":"info","logger":"db","data":{"n":1.0}}}"#
+        )
+        let message = try #require(seen.first { $0.method == "notifications/message" })
+        #expect(message.params?.text == #"{"level":"info","logger":"fx/db","data":{"n":1.0}}"#)
+        let unnamed = try await notificationsDuring(
+            #"{"method":"notifications/message","params":{"level":"warning","data":"x"}}"#
+        )
+        #expect(unnamed.first { $0.method == "notifications/message" }?.params?["logger"]?.string == "fx")
+    }
+}

@@ -244,7 +244,7 @@ extension ChildServer {
                 let refresh = state.withLock { $0.refresh }
                 for kind in kinds { refresh?.yield(kind) }
             } else {
-                events.yield(.notification(server: name, message))
+                if !passThrough(message) { events.yield(.notification(server: name, message)) }
             }
         }
     }

@@ -30,6 +30,9 @@ package final class ChildServer: Service, Sendable {
     let maxMessageBytes: Int
     let logger: Logger
     let events: AsyncStream<ChildEvent>.Continuation
+    /// Forwards a notification straight from the stdout reader, so it reaches the client before the
+    /// response that follows it; false when the gateway must see it (as an event).
+    let passThrough: @Sendable (JSONRPCMessage) -> Bool
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     let state: Mutex<State>
@@ -64,8 +67,10 @@ package final class ChildServer: Service, Sendable {
         callTimeout: Duration,
         maxMessageBytes: Int,
         logger: Logger,
-        events: AsyncStream<ChildEvent>.Continuation
+        events: AsyncStream<ChildEvent>.Continuation,
+        passThrough: @escaping @Sendable (JSONRPCMessage) -> Bool = { _ in false }
     ) {
+        self.passThrough = passThrough
         self.config = config
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout

@@ -22,8 +22,6 @@ extension Gateway {
 
     private func forwardNotification(_ message: JSONRPCMessage, from server: String) {
         switch message.method! {
-        case "notifications/message", "notifications/progress", "notifications/resources/updated":
-            sink.send(message.bytes)
         case "notifications/cancelled":
             // The child gave up on a request it sent the IDE: name it by muxgate's id.
             guard let requestID = message.params?["requestId"],
@@ -37,6 +35,32 @@ extension Gateway {
             sink.send(edits.apply(to: message.bytes))
         default:
             logger.debug("not forwarded: \(message.method!)", metadata: ["muxgate.server": .string(server)])
+        }
+    }
+
+    /// Forwards the notifications that need no gateway state, in the child's own order: called on
+    /// the child's stdout reader, so a progress or log line reaches the client before the response
+    /// the child wrote after it.
+    ///
+    /// - Returns: false when the gateway must handle the notification.
+    static func passThrough(_ message: JSONRPCMessage, from server: String, to sink: any MessageSink) -> Bool {
+        switch message.method {
+        case "notifications/message":
+            // The client sees whose log line it is: `logger` becomes `server` or `server/logger`.
+            guard let params = message.params, params.kind == .object else {
+                sink.send(message.bytes)
+                return true
+            }
+            let logger = params["logger"]?.string.map { "\(server)/\($0)" } ?? server
+            var edits = JSONSplice()
+            edits.setMember("logger", to: JSONValue.quoted(logger), in: params)
+            sink.send(edits.apply(to: message.bytes))
+            return true
+        case "notifications/progress", "notifications/resources/updated":
+            sink.send(message.bytes)
+            return true
+        default:
+            return false
         }
     }
 

@@ -58,7 +58,8 @@ package actor Gateway: Service {
                 callTimeout: config.callTimeout(for: server),
                 maxMessageBytes: config.maxMessageBytes,
                 logger: logger,
-                events: continuation
+                events: continuation,
+                passThrough: { [sink] message in Gateway.passThrough(message, from: server.name, to: sink) }
             )
         }
         childByName = Dictionary(uniqueKeysWithValues: children.map { ($0.name, $0) })
