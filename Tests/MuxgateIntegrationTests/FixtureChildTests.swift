@@ -189,6 +189,37 @@ struct FixtureChildTests {
         #expect(await harness.shutDown())
     }
 
+    @Test("muxgate serves long lists in its own pages with opaque cursors")
+    func ownPagination() async throws {
+        let harness = try Harness.start("page_size: 5\nservers:\n" + Harness.fixture("big", ["--tools", "9"]))
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        var names: [String] = []
+        var cursor: String?
+        var pages = 0
+        repeat {
+            let params = cursor.map { JSONValue.object([("cursor", .string($0))]).encodedString }
+            let page = try #require(
+                await harness.muxgate.request(id: 10 + pages, method: "tools/list", params: params).response?.result
+            )
+            let items = page["tools"]?.elements ?? []
+            #expect(items.count <= 5)
+            names += items.compactMap { $0["name"]?.string }
+            cursor = page["nextCursor"]?.string
+            pages += 1
+        } while cursor != nil && pages < 10
+        #expect(pages == 4, "9 + 7 built-in tools = 16, in pages of 5")
+        #expect(names.count == 16 && Set(names).count == 16)
+        let foreign = Gateway.cursor(for: .prompts, offset: 5)
+        let wrongKind = await harness.muxgate.request(
+            id: 30,
+            method: "tools/list",
+            params: #"{"cursor":"\#(foreign)"}"#
+        )
+        #expect(wrongKind.response?.errorCode == -32602, "a prompts cursor is not a tools cursor")
+        #expect(await harness.shutDown())
+    }
+
     @Test("names over the budget are shortened with a hash, stay unique, and still route")
     func longNames() async throws {
         let harness = try Harness.start(

@@ -25,6 +25,8 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var startupTimeout: Duration
     package var callTimeout: Duration
     package var maxMessageBytes: Int
+    /// The most items muxgate puts in one page of a list it serves (`page_size`).
+    package var pageSize = 500
     /// The file this configuration came from (empty when built in code).
     package var file: String = ""
     /// SHA-256 of the file's bytes, for the audit trail.
@@ -61,6 +63,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case callTimeout = "call_timeout"
         case maxMessageSize = "max_message_size"
         case policy, audit, pinning
+        case pageSize = "page_size"
     }
 
     package init(
@@ -124,6 +127,10 @@ package struct MuxgateConfig: Sendable, Decodable {
         }
         policyConfig = try container.decodeIfPresent(PolicyConfig.self, forKey: .policy)
         audit = try container.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
+        pageSize = try container.decodeIfPresent(Int.self, forKey: .pageSize) ?? pageSize
+        guard pageSize >= 1 else {
+            throw ConfigIssue(code: .invalidValue, path: ["page_size"], message: "page_size must be at least 1")
+        }
         if let text = try container.decodeIfPresent(String.self, forKey: .pinning) {
             guard let mode = PinningMode(rawValue: text) else {
                 throw ConfigIssue(

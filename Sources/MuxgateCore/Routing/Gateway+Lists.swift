@@ -3,7 +3,7 @@ import Logging
 /// The aggregated lists: tools, prompts, resources and resource templates.
 extension Gateway {
     /// Answers a `…/list` request once every child is ready or failed (at most the start-up bound).
-    func list(_ kind: ListKind, id: [UInt8]) async {
+    func list(_ kind: ListKind, id: [UInt8], offset: Int = 0) async {
         await waitForChildren()
         if kind == .tools {
             for child in children where child.phase != .ready {
@@ -20,14 +20,44 @@ extension Gateway {
         }
         rebuildCatalogues()
         listed.insert(kind)
-        let result: JSONValue =
+        let items: [JSONValue] =
             switch kind {
-            case .tools: catalogue.listResult(key: "tools", where: isListed)
-            case .prompts: prompts.listResult(key: "prompts")
-            case .resources: resources.listResult
-            case .resourceTemplates: resources.templatesResult
+            case .tools: catalogue.items(where: isListed)
+            case .prompts: prompts.items()
+            case .resources: resources.resourceItems
+            case .resourceTemplates: resources.templateItems
             }
-        sink.send(JSONRPC.result(id: id, result))
+        // muxgate's own pages: `page_size` items, then an opaque cursor for the rest.
+        let end = min(items.count, offset + config.pageSize)
+        var result: [(String, JSONValue)] = [(kind.key, .array(Array(items[min(offset, items.count)..<end])))]
+        if end < items.count {
+            result.append(("nextCursor", .string(Self.cursor(for: kind, offset: end))))
+        }
+        sink.send(JSONRPC.result(id: id, .object(result)))
+    }
+
+    /// An opaque cursor for the page of `kind` that starts at `offset`.
+    package static func cursor(for kind: ListKind, offset: Int) -> String {
+        "mgc1." + Array("\(kind.rawValue).\(offset)".utf8).hexString
+    }
+
+    /// The offset a cursor of `kind` stands for; nil for a cursor muxgate did not issue.
+    static func offset(inCursor cursor: String, for kind: ListKind) -> Int? {
+        guard cursor.hasPrefix("mgc1."), case let hex = Array(cursor.utf8.dropFirst(5)), hex.count % 2 == 0 else {
+            return nil
+        }
+        var bytes: [UInt8] = []
+        var index = 0
+        while index < hex.count {
+            guard let byte = UInt8(String(decoding: hex[index..<index + 2], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(byte)
+            index += 2
+        }
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: ".")
+        guard parts.count == 2, parts[0] == kind.rawValue, let offset = Int(parts[1]), offset > 0 else { return nil }
+        return offset
     }
 
     /// Whether the IDE sees a tool: with `hide_denied`, tools the profile denies are left out;

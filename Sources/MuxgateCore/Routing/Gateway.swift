@@ -168,16 +168,15 @@ package actor Gateway: Service {
             sink.send(JSONRPC.result(id: id, .object([])))
         case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
             let kind = ListKind.allCases.first { $0.method == message.method }!
+            var offset = 0
             if let cursor = message.params?["cursor"], cursor.kind != .null {
-                sink.send(
-                    JSONRPC.error(
-                        id: id,
-                        .invalidParams("Invalid cursor: \(cursor.text) (muxgate sends the whole list in one page)")
-                    )
-                )
-                return nil
+                guard let parsed = cursor.string.flatMap({ Self.offset(inCursor: $0, for: kind) }) else {
+                    sink.send(JSONRPC.error(id: id, .invalidParams("Invalid cursor: \(cursor.text)")))
+                    return nil
+                }
+                offset = parsed
             }
-            return { [self] in await self.list(kind, id: id) }
+            return { [self, offset] in await self.list(kind, id: id, offset: offset) }
         case "tools/call":
             return callTool(message, id: id)
         case "prompts/get":

@@ -120,9 +120,14 @@ package struct NamedCatalogue: Sendable {
         index[exposedName].map { entries[$0] }
     }
 
-    /// A list result: `{"<key>":[…]}` (`tools` or `prompts`), with the entries `visible` keeps.
+    /// The definitions the IDE sees, of the entries `visible` keeps.
+    package func items(where visible: (Entry) -> Bool = { _ in true }) -> [JSONValue] {
+        entries.filter(visible).map { .raw($0.definition[...]) }
+    }
+
+    /// A whole list result: `{"<key>":[…]}` (`tools` or `prompts`), with the entries `visible` keeps.
     package func listResult(key: String, where visible: (Entry) -> Bool = { _ in true }) -> JSONValue {
-        .object([(key, .array(entries.filter(visible).map { .raw($0.definition[...]) }))])
+        .object([(key, .array(items(where: visible)))])
     }
 
     /// True when the IDE would see a different list (names or definitions) of the `visible` entries.

@@ -59,13 +59,9 @@ package struct ResourceCatalogue: Sendable {
             .max { $0.prefix.count < $1.prefix.count }?.server
     }
 
-    package var listResult: JSONValue {
-        .object([("resources", .array(resources.map { $0.definition.value }))])
-    }
+    package var resourceItems: [JSONValue] { resources.map { $0.definition.value } }
 
-    package var templatesResult: JSONValue {
-        .object([("resourceTemplates", .array(templates.map { $0.definition.value }))])
-    }
+    package var templateItems: [JSONValue] { templates.map { $0.definition.value } }
 
     /// True when the IDE would see different resources or templates.
     package func differs(from other: ResourceCatalogue, in kind: ListKind) -> Bool {
