@@ -32,8 +32,15 @@ servers:
   sqlite:
     command: $ROOT/.venv-sqlite/bin/mcp-server-sqlite
     args: [--db-path, "$WORK/app/dev.db"]
+    scopes:                   # this server has no annotations: say what its tools do
+      read: [read_query, list_tables, describe_table]
+      write: [write_query, create_table, append_insight]
 client:
   entry: muxgate
+policy:
+  profile: developer          # reads and writes run; destructive tools would ask the user
+audit:
+  path: $WORK/audit.jsonl     # hash-chained record of every call and decision
 YAML
 
 bold() { printf '\n\033[1m%s\033[0m\n' "$*"; }
@@ -52,6 +59,7 @@ cat > "$WORK/script.json" <<JSON
   {"tool": "sqlite_create_table", "arguments": {"query": "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"}},
   {"tool": "sqlite_write_query", "arguments": {"query": "INSERT INTO notes (body) VALUES ('routed through muxgate')"}},
   {"tool": "sqlite_read_query", "arguments": {"query": "SELECT * FROM notes"}},
+  {"tool": "git_reset", "arguments": {"repo_path": "$WORK/app"}},
   {"tool": "git_does_not_exist", "arguments": {}}
 ]}
 JSON
@@ -70,5 +78,9 @@ for result in report["results"]:
     print(f"  {result['tool']:<22} -> {outcome}")
 PY
 
-bold "4. Add it to Claude Code"
+bold "4. The audit trail: muxgate audit summary, then verify"
+"$MUXGATE" audit summary "$WORK/audit.jsonl" | sed -n '1,12p'
+"$MUXGATE" audit verify "$WORK/audit.jsonl"
+
+bold "5. Add it to Claude Code"
 echo "  claude mcp add muxgate -- $MUXGATE serve --config /path/to/muxgate.yaml"
