@@ -305,3 +305,59 @@ struct FixtureChildTests {
         #expect(await harness.shutDown())
     }
 }
+
+@Suite("Children: circuit breaker", .serialized)
+struct CircuitBreakerTests {
+    init() async throws {
+        try await TestEnvironment.shared.prepare()
+    }
+
+    @Test("after max_restarts crashes in the window the tools are withdrawn with one list_changed, and come back")
+    func circuit() async throws {
+        let harness = try Harness.start(
+            "max_restarts: 3\nrestart_window: 2s\nservers:\n" + Harness.fixture("flaky") + Harness.fixture("calm")
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        #expect(try await harness.toolNames().contains("flaky_echo"))
+        var changes = 0
+        for attempt in 0..<3 {
+            let (crashed, others) = await harness.muxgate.request(
+                id: 10 + attempt,
+                method: "tools/call",
+                params: #"{"name":"flaky_crash","arguments":{}}"#
+            )
+            #expect(crashed?.errorCode == -32000)
+            changes += others.filter { $0.method == "notifications/tools/list_changed" }.count
+        }
+        let (list, beforeList) = await harness.muxgate.request(id: 20, method: "tools/list")
+        changes += beforeList.filter { $0.method == "notifications/tools/list_changed" }.count
+        let names = list?.result?["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
+        #expect(!names.contains { $0.hasPrefix("flaky_") } && names.contains("calm_echo"), "\(names)")
+        let open = await harness.call("calm_echo", #"{"still":"serving"}"#, id: 21)
+        #expect(open?.firstText == #"{"still":"serving"}"#, "healthy children never wait on a sick one")
+        // The window is the signal: after it, the next call tries the child again.
+        try await Task.sleep(for: .milliseconds(2100))
+        var recovered: JSONRPCMessage?
+        for attempt in 0..<3 where recovered?.result == nil {
+            let (answer, others) = await harness.muxgate.request(
+                id: 30 + attempt,
+                method: "tools/call",
+                params: #"{"name":"flaky_echo","arguments":{"x":1}}"#
+            )
+            recovered = answer
+            changes += others.filter { $0.method == "notifications/tools/list_changed" }.count
+        }
+        let (_, beforePing) = await harness.muxgate.request(id: 40, method: "ping")
+        changes += beforePing.filter { $0.method == "notifications/tools/list_changed" }.count
+        while let message = await harness.muxgate.nextMessage(timeout: .seconds(1)) {
+            if message.method == "notifications/tools/list_changed" { changes += 1 }
+        }
+        let (relisted, beforeRelist) = await harness.muxgate.request(id: 41, method: "tools/list")
+        changes += beforeRelist.filter { $0.method == "notifications/tools/list_changed" }.count
+        #expect(relisted?.result?["tools"]?.text.contains("flaky_echo") == true, "the tools came back")
+        #expect(changes == 2, "withdrawn and restored, each announced once: \(changes)")
+        #expect(harness.muxgate.stderr.contains("circuit open"))
+        #expect(await harness.shutDown())
+    }
+}

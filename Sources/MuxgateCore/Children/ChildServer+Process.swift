@@ -84,7 +84,7 @@ extension ChildServer {
         // Phase first, then the in-flight failures: a caller that retries at once must see the
         // child as exited (and restart it), never as ready without a process.
         let tail = stderrTail.suffix(5).joined(separator: "\n  ")
-        let (stopping, wasReady) = state.withLock { state -> (Bool, Bool) in
+        let (stopping, wasReady, circuit) = state.withLock { state -> (Bool, Bool, String?) in
             state.outbox = nil
             state.refresh = nil
             state.stopLatch = nil
@@ -92,7 +92,19 @@ extension ChildServer {
             state.serverHello = nil
             let wasReady = state.phase == .ready
             if !wasReady { state.consecutiveFailures += 1 }
-            return (state.stopping, wasReady)
+            guard !state.stopping else { return (true, wasReady, nil) }
+            // Too many crashes in the window: stop trying for a window and withdraw the tools.
+            let now = ContinuousClock.now
+            state.crashes = state.crashes.filter { now - $0 < restartLimit.window } + [now]
+            guard state.crashes.count >= restartLimit.count else { return (false, wasReady, nil) }
+            state.crashes = []
+            state.circuitOpenUntil = now + restartLimit.window
+            state.lists = [:]
+            return (
+                false, wasReady,
+                "circuit open: it failed \(restartLimit.count) times within \(restartLimit.window.seconds)s; "
+                    + "its tools are withdrawn and muxgate tries it again after \(restartLimit.window.seconds)s"
+            )
         }
         if stopping {
             logger.info("stopped (\(outcome))")
@@ -100,7 +112,10 @@ extension ChildServer {
             failPending("server '\(name)' was stopped (muxgate is shutting down)")
         } else {
             logger.error("exited: \(outcome)\(tail.isEmpty ? "" : "; last stderr:\n  " + tail)")
-            if wasReady {
+            if let circuit {
+                logger.error("\(circuit)")
+                setPhase(.failed("\(circuit) (last: \(outcome))"))
+            } else if wasReady {
                 setPhase(.exited(outcome))
             } else if case .failed = phase {
                 // The handshake already said why.

@@ -28,6 +28,8 @@ package final class ChildServer: Service, Sendable {
     package let startupTimeout: Duration
     package let callTimeout: Duration
     let maxMessageBytes: Int
+    /// Crashes allowed within a window before the circuit opens.
+    let restartLimit: (count: Int, window: Duration)
     let logger: Logger
     let events: AsyncStream<ChildEvent>.Continuation
     /// Forwards a notification straight from the stdout reader, so it reaches the client before the
@@ -36,6 +38,8 @@ package final class ChildServer: Service, Sendable {
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     let state: Mutex<State>
+    /// Fired once by `stop()`: ends waits that must not outlive the child.
+    private let stopped = Latch()
 
     /// How long a child has to exit after its stdin is closed, and again after SIGTERM.
     static let shutdownGrace: Duration = .seconds(2)
@@ -58,6 +62,10 @@ package final class ChildServer: Service, Sendable {
         var stderrTail: [String] = []
         var processGroup: pid_t?
         var consecutiveFailures = 0
+        /// When the child exited or failed lately (within the restart window).
+        var crashes: [ContinuousClock.Instant] = []
+        /// While set and in the future, the child is not restarted (circuit open).
+        var circuitOpenUntil: ContinuousClock.Instant?
         var stopping = false
     }
 
@@ -66,6 +74,7 @@ package final class ChildServer: Service, Sendable {
         startupTimeout: Duration,
         callTimeout: Duration,
         maxMessageBytes: Int,
+        restartLimit: (count: Int, window: Duration) = (5, .seconds(60)),
         logger: Logger,
         events: AsyncStream<ChildEvent>.Continuation,
         passThrough: @escaping @Sendable (JSONRPCMessage) -> Bool = { _ in false }
@@ -75,6 +84,7 @@ package final class ChildServer: Service, Sendable {
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
         self.maxMessageBytes = maxMessageBytes
+        self.restartLimit = restartLimit
         var logger = logger
         logger[metadataKey: "muxgate.server"] = .string(config.name)
         self.logger = logger
@@ -143,6 +153,7 @@ package final class ChildServer: Service, Sendable {
                 }
                 if Task.isCancelled || state.withLock({ $0.stopping }) { break }
                 await runProcess()
+                await retryAfterOpenCircuit()
             }
         } onGracefulShutdown: {
             self.stop()
@@ -151,7 +162,18 @@ package final class ChildServer: Service, Sendable {
     }
 
     /// Stops the child for good: stdin closed, then SIGTERM, then SIGKILL to its process group.
+    /// With the circuit open, nothing calls the child (its tools are withdrawn): muxgate itself
+    /// tries it again once the window has passed, and its tools return if it comes up.
+    private func retryAfterOpenCircuit() async {
+        guard let until = state.withLock({ $0.stopping ? nil : $0.circuitOpenUntil }) else { return }
+        _ = try? await withTimeout(max(.zero, until - .now)) { [stopped] in await stopped.wait() }
+        guard !stopped.isFired else { return }
+        logger.info("circuit half-open: trying the server again")
+        requestStart()
+    }
+
     package func stop() {
+        stopped.fire()
         let (latch, waiters) = state.withLock { state -> (Latch?, [CheckedContinuation<Void, Never>]) in
             state.stopping = true
             if state.phase != .ready && state.phase != .starting { state.phase = .stopped }
@@ -174,6 +196,11 @@ package final class ChildServer: Service, Sendable {
             switch state.phase {
             case .idle, .exited, .failed:
                 guard !state.stopping else { return false }
+                if let until = state.circuitOpenUntil {
+                    guard until <= .now else { return false }
+                    // Half-open: one more try; a crash now opens the circuit again at once.
+                    state.circuitOpenUntil = nil
+                }
                 state.phase = .starting
                 return true
             case .starting, .ready, .stopped:

@@ -27,6 +27,10 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var maxMessageBytes: Int
     /// The most items muxgate puts in one page of a list it serves (`page_size`).
     package var pageSize = 500
+    /// A child that crashes `max_restarts` times within `restart_window` is left stopped (circuit
+    /// open) for one window, its tools withdrawn, before muxgate tries it again.
+    package var maxRestarts = 5
+    package var restartWindow: Duration = .seconds(60)
     /// The file this configuration came from (empty when built in code).
     package var file: String = ""
     /// SHA-256 of the file's bytes, for the audit trail.
@@ -64,6 +68,8 @@ package struct MuxgateConfig: Sendable, Decodable {
         case maxMessageSize = "max_message_size"
         case policy, audit, pinning
         case pageSize = "page_size"
+        case maxRestarts = "max_restarts"
+        case restartWindow = "restart_window"
     }
 
     package init(
@@ -128,6 +134,12 @@ package struct MuxgateConfig: Sendable, Decodable {
         policyConfig = try container.decodeIfPresent(PolicyConfig.self, forKey: .policy)
         audit = try container.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
         pageSize = try container.decodeIfPresent(Int.self, forKey: .pageSize) ?? pageSize
+        maxRestarts = try container.decodeIfPresent(Int.self, forKey: .maxRestarts) ?? maxRestarts
+        restartWindow =
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .restartWindow)?.duration ?? restartWindow
+        guard maxRestarts >= 1 else {
+            throw ConfigIssue(code: .invalidValue, path: ["max_restarts"], message: "max_restarts must be at least 1")
+        }
         guard pageSize >= 1 else {
             throw ConfigIssue(code: .invalidValue, path: ["page_size"], message: "page_size must be at least 1")
         }

@@ -57,6 +57,7 @@ package actor Gateway: Service {
                 startupTimeout: config.startupTimeout(for: server),
                 callTimeout: config.callTimeout(for: server),
                 maxMessageBytes: config.maxMessageBytes,
+                restartLimit: (config.maxRestarts, config.restartWindow),
                 logger: logger,
                 events: continuation,
                 passThrough: { [sink] message in Gateway.passThrough(message, from: server.name, to: sink) }
