@@ -98,7 +98,9 @@ package struct Lockfile: Sendable {
     }
 
     /// Why a child's tool may not be used as it is now, or nil when it matches its pin.
-    package func quarantineReason(server: String, tool: JSONSlice) -> String? {
+    ///
+    /// - Parameter sha256: The tool's pinned-part hash (`ToolPin.sha256`), when already computed.
+    package func quarantineReason(server: String, tool: JSONSlice, sha256: String? = nil) -> String? {
         let name = tool["name"]?.string ?? "?"
         guard let pins = servers[server] else {
             return "server '\(server)' is not in muxgate.lock"
@@ -106,7 +108,7 @@ package struct Lockfile: Sendable {
         guard let pin = pins.tools[name] else {
             return "tool '\(name)' of server '\(server)' is new since muxgate.lock was written"
         }
-        let now = ToolPin.sha256(tool)
+        let now = sha256 ?? ToolPin.sha256(tool)
         guard now == pin.sha256 else {
             return "the definition of tool '\(name)' of server '\(server)' changed since muxgate.lock was written "
                 + "(pinned \(pin.sha256.prefix(12)), now \(now.prefix(12)))"

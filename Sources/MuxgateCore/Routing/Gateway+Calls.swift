@@ -53,7 +53,7 @@ extension Gateway {
                         server: entry.server,
                         tool: entry.exposedName,
                         upstreamTool: entry.originalName,
-                        toolSHA256: AuditCanonical.sha256(of: entry.childDefinition),
+                        toolSHA256: entry.definitionSHA256,
                         scope: entry.scope.rawValue,
                         scopeSource: entry.scopeSource.rawValue,
                         decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,

@@ -71,7 +71,7 @@ extension Gateway {
     /// Why the lockfile holds a tool back, or nil (always nil with `pinning: off`).
     nonisolated func quarantineReason(_ entry: NamedCatalogue.Entry) -> String? {
         guard config.pinning != .off else { return nil }
-        return config.lock?.quarantineReason(server: entry.server, tool: entry.childDefinition)
+        return config.lock?.quarantineReason(server: entry.server, tool: entry.childDefinition, sha256: entry.pinSHA256)
     }
 
     /// Logs and audits, once per new definition, the tools that differ from their pins.
@@ -79,7 +79,7 @@ extension Gateway {
         guard config.pinning != .off, let lock = config.lock else { return }
         for entry in catalogue.entries {
             guard let reason = quarantineReason(entry) else { continue }
-            let now = ToolPin.sha256(entry.childDefinition)
+            let now = entry.pinSHA256
             guard reportedDefinitions.insert("\(entry.server)/\(entry.originalName)/\(now)").inserted else { continue }
             let mode = config.pinning == .enforce ? "quarantined" : "pinning (warn)"
             logger.warning(
@@ -160,7 +160,7 @@ extension Gateway {
         func hashes(_ catalogue: NamedCatalogue) -> [String: (server: String, sha256: String)] {
             Dictionary(
                 catalogue.entries.filter(isListed).map {
-                    ($0.exposedName, ($0.server, AuditCanonical.sha256(of: $0.childDefinition)))
+                    ($0.exposedName, ($0.server, $0.definitionSHA256))
                 },
                 uniquingKeysWith: { first, _ in first }
             )

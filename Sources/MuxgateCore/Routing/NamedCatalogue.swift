@@ -18,6 +18,10 @@ package struct NamedCatalogue: Sendable {
         /// What the tool may do, and who said so (operator, the child's annotations, the default).
         package let scope: Scope
         package let scopeSource: ScopeSource
+        /// SHA-256 of the child's whole definition, canonical (`tool_sha256` in the audit trail).
+        package let definitionSHA256: String
+        /// SHA-256 of the pinned part of the definition (`muxgate.lock`).
+        package let pinSHA256: String
     }
 
     /// One server's input to the catalogue.
@@ -110,7 +114,9 @@ package struct NamedCatalogue: Sendable {
                     childDefinition: tool,
                     isShortened: shortened,
                     scope: scope,
-                    scopeSource: scopeSource
+                    scopeSource: scopeSource,
+                    definitionSHA256: AuditCanonical.sha256(of: tool),
+                    pinSHA256: ToolPin.sha256(tool)
                 )
             )
         }
