@@ -4,29 +4,14 @@ import Testing
 
 @Suite("Policy argument rules")
 struct PolicyRuleTests {
-    static let policy = """
-        profile: developer
-        rules:
-          - tool: db_read_query
-            argument: query
-            sql: read_only
-            reason: read queries only
-          - tool: "ci_*"
-            argument: pipeline
-            must_match: '^(lint|test)$'
-          - tool: git_checkout
-            argument: branch_name
-            must_not_match: '^(main|master)$'
-            effect: ask
-          - tool: "fs_*"
-            argument: path
-            under: /srv/app
-        """
-
     let engine: PolicyEngine
 
     init() throws {
-        engine = try PolicyEngine(config: PolicyYAML.decode(PolicyConfig.self, Self.policy), profileOverride: nil)
+        // The issue's example policy: profile developer and one rule of each kind.
+        engine = try PolicyEngine(
+            config: PolicyYAML.decode(PolicyConfig.self, PolicyConfigTests.example),
+            profileOverride: nil
+        )
     }
 
     func decide(_ tool: String, _ json: String?, scope: Scope = .write) throws -> PolicyDecision {
@@ -94,7 +79,7 @@ struct PolicyRuleTests {
     @Test("a profile deny is final: rules are not consulted and the profile is named")
     func profileDenyIsFinal() throws {
         let engine = try PolicyEngine(
-            config: PolicyYAML.decode(PolicyConfig.self, Self.policy),
+            config: PolicyYAML.decode(PolicyConfig.self, PolicyConfigTests.example),
             profileOverride: "readonly"
         )
         let decision = engine.decide(
