@@ -11,11 +11,8 @@ struct AuditIntegrationTests {
     }
 
     func verify(_ path: String) async throws -> (status: Int32, output: String) {
-        let process = try LineProcess(TestPaths.muxgate, ["audit", "verify", path])
-        var output = ""
-        while let line = await process.next() { output += String(decoding: line, as: UTF8.self) + "\n" }
-        #expect(await process.waitForExit())
-        return (process.process.terminationStatus, output + process.stderr)
+        let run = try await Harness.run(["audit", "verify", path], timeout: .seconds(20))
+        return (run.status, run.output + run.stderr)
     }
 
     @Test("calls, denials and children are recorded before and after, the chain verifies, secrets never appear")

@@ -87,6 +87,17 @@ struct Harness {
         ).response
     }
 
+    /// Runs a muxgate command (not `serve`) to completion: its exit status, stdout and stderr.
+    static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (
+        status: Int32, output: String, stderr: String
+    ) {
+        let process = try LineProcess(TestPaths.muxgate, arguments)
+        var output = ""
+        while let line = await process.next(timeout: timeout) { output += String(decoding: line, as: UTF8.self) + "\n" }
+        #expect(await process.waitForExit())
+        return (process.process.terminationStatus, output, process.stderr)
+    }
+
     /// Calls `tool`, then counts the `tools/list_changed` notifications that arrive around the call
     /// (before its answer too: they race) until the line is quiet for `quiet`.
     func listChangesAround(call tool: String, id: Int, quiet: Duration = .seconds(3)) async -> Int {

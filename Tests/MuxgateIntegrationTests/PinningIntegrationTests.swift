@@ -12,13 +12,8 @@ struct PinningIntegrationTests {
 
     /// Runs a muxgate command to completion: exit status and stdout.
     func muxgate(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-        let process = try LineProcess(TestPaths.muxgate, arguments)
-        var output = ""
-        while let line = await process.next(timeout: .seconds(60)) {
-            output += String(decoding: line, as: UTF8.self) + "\n"
-        }
-        #expect(await process.waitForExit())
-        return (process.process.terminationStatus, output)
+        let run = try await Harness.run(arguments)
+        return (run.status, run.output)
     }
 
     static let v1 =

@@ -197,11 +197,8 @@ struct PolicyIntegrationTests {
             name: "muxgate.yaml"
         )
         func explain(_ arguments: [String]) async throws -> (status: Int32, output: String) {
-            let process = try LineProcess(TestPaths.muxgate, ["explain", "--config", config] + arguments)
-            var output = ""
-            while let line = await process.next() { output += String(decoding: line, as: UTF8.self) + "\n" }
-            #expect(await process.waitForExit())
-            return (process.process.terminationStatus, output)
+            let run = try await Harness.run(["explain", "--config", config] + arguments, timeout: .seconds(20))
+            return (run.status, run.output)
         }
         let status = try await explain(["git_status"])
         #expect(status.status == 0 && status.output.contains("decision  allow"), "\(status.output)")

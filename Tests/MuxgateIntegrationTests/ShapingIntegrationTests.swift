@@ -147,13 +147,8 @@ struct ShapingIntegrationTests {
             to: directory,
             name: "muxgate.yaml"
         )
-        let process = try LineProcess(TestPaths.muxgate, ["check", "--config", config])
-        var output = ""
-        while let line = await process.next(timeout: .seconds(30)) {
-            output += String(decoding: line, as: UTF8.self) + "\n"
-        }
-        #expect(await process.waitForExit())
-        #expect(process.process.terminationStatus == 1)
+        let (status, output, _) = try await Harness.run(["check", "--config", config], timeout: .seconds(30))
+        #expect(status == 1)
         #expect(output.contains("✓ odd: started"))
         #expect(output.contains("snekay"), "\(output)")
         #expect(output.lowercased().contains("<important>") && output.contains("U+200B"), "\(output)")
