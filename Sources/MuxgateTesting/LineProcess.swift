@@ -11,6 +11,10 @@ package final class LineProcess: Sendable {
     private let stdin: FileHandle
     private let lines: Locked<(buffered: [[UInt8]], waiter: CheckedContinuation<[UInt8]?, Never>?, closed: Bool)>
     private let stderrText = Locked<String>("")
+    /// Waiters for text on stderr: the text, how many times it must have appeared, the waiter.
+    private let stderrWaiters = Locked<[Int: (text: String, count: Int, waiter: CheckedContinuation<Bool, Never>)]>(
+        [:]
+    )
     private let done = Latch()
 
     /// Starts `executable` with `arguments`.
@@ -66,15 +70,58 @@ package final class LineProcess: Sendable {
         }
         stdoutThread.start()
         let stderrText = self.stderrText
+        let stderrWaiters = self.stderrWaiters
         let stderrThread = Thread {
             let handle = error.fileHandleForReading
             while true {
                 let data = handle.availableData
-                if data.isEmpty { break }
-                stderrText.withLock { $0 += String(decoding: data, as: UTF8.self) }
+                let text = stderrText.withLock { text in
+                    text += String(decoding: data, as: UTF8.self)
+                    return text
+                }
+                let ended = data.isEmpty
+                let ready = stderrWaiters.withLock { waiters in
+                    let ready = waiters.filter {
+                        ended || Self.occurrences(of: $0.value.text, in: text) >= $0.value.count
+                    }
+                    for key in ready.keys { waiters[key] = nil }
+                    return ready.values
+                }
+                for waiter in ready {
+                    waiter.waiter.resume(returning: Self.occurrences(of: waiter.text, in: text) >= waiter.count)
+                }
+                if ended { break }
             }
         }
         stderrThread.start()
+    }
+
+    /// Waits until `text` has appeared `count` times on stderr (a log line as the signal that
+    /// something happened); false if stderr ended or `timeout` passed first.
+    package func waitForStderr(_ text: String, count: Int = 1, timeout: Duration = .seconds(20)) async -> Bool {
+        let token = Int.random(in: 0..<Int.max)
+        return
+            (try? await withTimeout(timeout) { [stderrWaiters, stderrText] in
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                        // Checked and registered under the lock the reader and onCancel take: either
+                        // they find the waiter, or the waiter sees the text or the cancellation.
+                        let now = stderrWaiters.withLock { waiters -> Bool? in
+                            if stderrText.withLock({ Self.occurrences(of: text, in: $0) >= count }) { return true }
+                            guard !Task.isCancelled else { return false }
+                            waiters[token] = (text, count, continuation)
+                            return nil
+                        }
+                        if let now { continuation.resume(returning: now) }
+                    }
+                } onCancel: {
+                    stderrWaiters.withLock { $0.removeValue(forKey: token) }?.waiter.resume(returning: false)
+                }
+            }) ?? false
+    }
+
+    static func occurrences(of needle: String, in text: String) -> Int {
+        text.components(separatedBy: needle).count - 1
     }
 
     /// Everything the process wrote to stderr so far.

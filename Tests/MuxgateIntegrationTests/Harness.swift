@@ -12,25 +12,32 @@ struct Harness {
     let token: String
 
     /// Writes `config` (YAML) to a temporary directory and starts muxgate on it.
-    static func start(_ config: String, environment: [String: String] = [:]) throws -> Harness {
+    static func start(_ config: String, environment: [String: String] = [:], serve: [String] = []) throws -> Harness {
         let directory = try TestPaths.temporaryDirectory()
         return try start(
             configFile: try TestPaths.write(config, to: directory, name: "muxgate.yaml"),
-            environment: environment
+            environment: environment,
+            serve: serve
         )
     }
 
     /// Starts muxgate on an existing config file (with whatever lies beside it, e.g. `muxgate.lock`).
-    static func start(configFile path: String, environment: [String: String] = [:]) throws -> Harness {
-        let directory = try TestPaths.temporaryDirectory()
+    ///
+    /// - Parameters:
+    ///   - environment: Added to muxgate's; an `XDG_STATE_HOME` here replaces the fresh one.
+    ///   - serve: More arguments for `muxgate serve` (e.g. `--watch`).
+    static func start(configFile path: String, environment: [String: String] = [:], serve: [String] = []) throws
+        -> Harness
+    {
+        let state = try environment["XDG_STATE_HOME"] ?? TestPaths.temporaryDirectory()
         let token = UUID().uuidString
         let process = try LineProcess(
             TestPaths.muxgate,
-            ["serve", "--config", path],
-            environment: environment.merging(
-                ["MUXGATE_TEST_TOKEN": token, "MUXGATE_LOG_LEVEL": "debug", "XDG_STATE_HOME": directory]) { $1 }
+            ["serve", "--config", path] + serve,
+            environment: ["MUXGATE_LOG_LEVEL": "debug", "XDG_STATE_HOME": state].merging(environment) { $1 }
+                .merging(["MUXGATE_TEST_TOKEN": token]) { $1 }
         )
-        return Harness(directory: directory, configPath: path, muxgate: process, token: token)
+        return Harness(directory: state, configPath: path, muxgate: process, token: token)
     }
 
     /// The audit log this harness's muxgate writes by default.

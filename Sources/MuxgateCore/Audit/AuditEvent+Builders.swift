@@ -139,6 +139,28 @@ extension AuditEvent {
         )
     }
 
+    /// The configuration was re-read (SIGHUP or `serve --watch`): applied, or rejected with why.
+    package static func reload(
+        configSHA256: String?,
+        applied: Bool,
+        error: String? = nil,
+        added: [String] = [],
+        removed: [String] = [],
+        restarted: [String] = []
+    ) -> AuditEvent {
+        AuditEvent(
+            .reload,
+            [
+                ("result", .string(applied ? "applied" : "rejected")),
+                ("config_sha256", configSHA256.map(JSONValue.string)),
+                ("error", error.map(JSONValue.string)),
+                ("added", .array(added.map(JSONValue.string))),
+                ("removed", .array(removed.map(JSONValue.string))),
+                ("restarted", .array(restarted.map(JSONValue.string))),
+            ]
+        )
+    }
+
     /// muxgate stopped serving (written by `AuditLog.close(reason:)`).
     package static func stop(reason: String) -> AuditEvent {
         AuditEvent(.stop, [("reason", .string(reason))])

@@ -5,7 +5,7 @@
 package struct AuditEvent: Sendable {
     /// The `event` value of a record.
     package enum Kind: String, Sendable, CaseIterable {
-        case start, tools, decision, outcome, approval, child, stop
+        case start, tools, decision, outcome, approval, child, reload, stop
         case defChange = "def_change"
     }
 

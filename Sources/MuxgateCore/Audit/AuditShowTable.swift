@@ -30,6 +30,7 @@ package struct AuditShowTable: Sendable {
         case .start: entry.text("version").map { "muxgate \($0)" } ?? ""
         case .tools: "+\(entry["added"]?.elements.count ?? 0) -\(entry["removed"]?.elements.count ?? 0)"
         case .defChange: "changed"
+        case .reload: entry.text("result") ?? ""
         case .stop, nil: ""
         }
     }
@@ -59,6 +60,12 @@ package struct AuditShowTable: Sendable {
             return (added.map { "+" + $0 } + removed.map { "-" + $0 }).joined(separator: " ")
         case .defChange:
             return "\(entry.text("old_sha256")?.prefix(12) ?? "") → \(entry.text("new_sha256")?.prefix(12) ?? "")"
+        case .reload:
+            let changes = ["added", "removed", "restarted"].compactMap { key -> String? in
+                let names = entry[key]?.elements.compactMap(\.string) ?? []
+                return names.isEmpty ? nil : "\(key) " + names.joined(separator: " ")
+            }
+            return ([entry.text("error") ?? ""] + changes).filter { !$0.isEmpty }.joined(separator: "; ")
         case .stop: return entry.text("reason") ?? ""
         case nil: return ""
         }

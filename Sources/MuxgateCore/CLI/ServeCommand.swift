@@ -13,6 +13,12 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
 
+    @Flag(
+        name: .long,
+        help: "Reload when the configuration file or its lockfile changes (SIGHUP always reloads)."
+    )
+    var watch = false
+
     func run() async throws {
         let logger = options.bootstrapLogging()
         let config = try options.loadConfig()
@@ -64,6 +70,15 @@ struct ServeCommand: AsyncParsableCommand {
                         failureTerminationBehavior: .gracefullyShutdownGroup
                     ),
                     .init(service: gateway, failureTerminationBehavior: .gracefullyShutdownGroup),
+                    .init(
+                        service: ConfigWatcher(
+                            gateway: gateway,
+                            file: config.file,
+                            profile: options.profile,
+                            interval: watch ? .milliseconds(500) : nil,
+                            logger: logger
+                        )
+                    ),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

@@ -1,3 +1,10 @@
+/// An event and the child instance it comes from (a reload can replace a child by one of the same
+/// name: the gateway tells them apart by instance).
+package struct ChildReport: Sendable {
+    package let child: ChildServer
+    package let event: ChildEvent
+}
+
 /// What a child reports to the gateway.
 package enum ChildEvent: Sendable {
     /// The child finished its handshake, or some of its lists changed: the catalogues must be rebuilt.

@@ -124,7 +124,7 @@ extension ChildServer {
             }
             failPending("server '\(name)' exited (\(outcome)) before answering")
         }
-        events.yield(.unavailable(server: name, reason: outcome, failed: !wasReady))
+        report(.unavailable(server: name, reason: outcome, failed: !wasReady))
     }
 
     private static func describe(_ status: TerminationStatus) -> String {
@@ -137,7 +137,7 @@ extension ChildServer {
     private func fail(with reason: String) {
         logger.error("\(reason)")
         setPhase(.failed(reason))
-        events.yield(.unavailable(server: name, reason: reason, failed: true))
+        report(.unavailable(server: name, reason: reason, failed: true))
     }
 
     private func failPending(_ message: String) {
@@ -251,7 +251,7 @@ extension ChildServer {
             if message.method == "ping", let id = message.id {
                 notify(JSONRPC.result(id: Array(id.bytes), .object([])))
             } else {
-                events.yield(.request(server: name, message))
+                report(.request(server: name, message))
             }
         case .notification:
             let kinds = ListKind.changed(by: message.method!)
@@ -259,7 +259,7 @@ extension ChildServer {
                 let refresh = state.withLock { $0.refresh }
                 for kind in kinds { refresh?.yield(kind) }
             } else {
-                if !passThrough(message) { events.yield(.notification(server: name, message)) }
+                if !passThrough(message) { report(.notification(server: name, message)) }
             }
         }
     }
@@ -328,11 +328,12 @@ extension ChildServer {
             state.lists = lists
             state.consecutiveFailures = 0
         }
+        keepTools?(lists[.tools] ?? [])
         let counts = ListKind.allCases.compactMap { kind in lists[kind].map { "\($0.count) \(kind.rawValue)" } }
         logger.info("ready: \(info), protocol \(version), \(counts.joined(separator: ", "))")
         setPhase(.ready)
-        events.yield(.started(server: name, pid: state.withLock { $0.processGroup }))
-        events.yield(.listsChanged(server: name, kinds: ListKind.allCases))
+        report(.started(server: name, pid: state.withLock { $0.processGroup }))
+        report(.listsChanged(server: name, kinds: ListKind.allCases))
     }
 
     private func handshakeFailed(_ reason: String, _ stopLatch: Latch) {
@@ -347,8 +348,9 @@ extension ChildServer {
         do {
             let items = try await listAll(kind.method, key: kind.key)
             state.withLock { $0.lists[kind] = items }
+            if kind == .tools { keepTools?(items) }
             logger.info("\(kind.rawValue) changed: \(items.count) items")
-            events.yield(.listsChanged(server: name, kinds: [kind]))
+            report(.listsChanged(server: name, kinds: [kind]))
         } catch {
             logger.error("could not re-read \(kind.method): \(error)")
         }

@@ -31,10 +31,12 @@ package final class ChildServer: Service, Sendable {
     /// Crashes allowed within a window before the circuit opens.
     let restartLimit: (count: Int, window: Duration)
     let logger: Logger
-    let events: AsyncStream<ChildEvent>.Continuation
+    let events: AsyncStream<ChildReport>.Continuation
     /// Forwards a notification straight from the stdout reader, so it reaches the client before the
     /// response that follows it; false when the gateway must see it (as an event).
     let passThrough: @Sendable (JSONRPCMessage) -> Bool
+    /// Called with the tools whenever the child lists them (a lazy server's cache).
+    let keepTools: (@Sendable ([JSONSlice]) -> Void)?
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     let state: Mutex<State>
@@ -76,10 +78,12 @@ package final class ChildServer: Service, Sendable {
         maxMessageBytes: Int,
         restartLimit: (count: Int, window: Duration) = (5, .seconds(60)),
         logger: Logger,
-        events: AsyncStream<ChildEvent>.Continuation,
-        passThrough: @escaping @Sendable (JSONRPCMessage) -> Bool = { _ in false }
+        events: AsyncStream<ChildReport>.Continuation,
+        passThrough: @escaping @Sendable (JSONRPCMessage) -> Bool = { _ in false },
+        keepTools: (@Sendable ([JSONSlice]) -> Void)? = nil
     ) {
         self.passThrough = passThrough
+        self.keepTools = keepTools
         self.config = config
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
@@ -91,6 +95,11 @@ package final class ChildServer: Service, Sendable {
         self.events = events
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         state = Mutex(State())
+    }
+
+    /// Tells the gateway something happened to this child.
+    func report(_ event: ChildEvent) {
+        events.yield(ChildReport(child: self, event: event))
     }
 
     // MARK: - What the gateway reads
@@ -110,6 +119,21 @@ package final class ChildServer: Service, Sendable {
         state.withLock { $0.hello = hello }
         requestStart()
     }
+
+    /// Tells a lazy child what the IDE said, without starting it (its first use will).
+    package func prepare(with hello: ClientHello) {
+        state.withLock { $0.hello = hello }
+    }
+
+    /// Lists known before the child ever ran (a lazy child's pins or cache): shown until it starts.
+    package func seed(_ kind: ListKind, _ items: [JSONSlice]) {
+        state.withLock { state in
+            if state.lists[kind] == nil { state.lists[kind] = items }
+        }
+    }
+
+    /// Whether the child has started at least once in this process.
+    package var hasRun: Bool { state.withLock { $0.phase != .idle } }
 
     /// Waits until the child is ready or has failed, or until `deadline`.
     package func waitUntilSettled(until deadline: ContinuousClock.Instant) async {

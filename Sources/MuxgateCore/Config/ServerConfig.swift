@@ -11,6 +11,9 @@ package struct ServerConfig: Sendable, Decodable {
     package var startupTimeout: ConfigDuration?
     package var callTimeout: ConfigDuration?
     package var disabled: Bool
+    /// Started on first use instead of at `initialize`; its tools are listed meanwhile from the
+    /// lockfile or from the list it had last time (`lazy: true`).
+    package var lazy: Bool
     /// Which tools to expose and how (`tools:`): filter, rename, describe, arguments.
     package var tools: ToolShapingConfig
     /// Which prompts (by name) and resources (by URI) to expose.
@@ -22,7 +25,7 @@ package struct ServerConfig: Sendable, Decodable {
     package var trustAnnotations: Bool
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case command, args, env, cwd, url, type, headers, disabled, tools, prompts, resources, scopes
+        case command, args, env, cwd, url, type, headers, disabled, lazy, tools, prompts, resources, scopes
         case trustAnnotations = "trust_annotations"
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
@@ -39,6 +42,7 @@ package struct ServerConfig: Sendable, Decodable {
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
         self.disabled = false
+        self.lazy = false
         self.tools = ToolShapingConfig()
         self.prompts = ListFilterConfig()
         self.resources = ListFilterConfig()
@@ -56,6 +60,7 @@ package struct ServerConfig: Sendable, Decodable {
         startupTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .startupTimeout)
         callTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)
         disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
+        lazy = try container.decodeIfPresent(Bool.self, forKey: .lazy) ?? false
         tools = try container.decodeIfPresent(ToolShapingConfig.self, forKey: .tools) ?? ToolShapingConfig()
         prompts = try container.decodeIfPresent(ListFilterConfig.self, forKey: .prompts) ?? ListFilterConfig()
         resources = try container.decodeIfPresent(ListFilterConfig.self, forKey: .resources) ?? ListFilterConfig()

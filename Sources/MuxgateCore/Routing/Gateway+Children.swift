@@ -2,31 +2,36 @@ import Logging
 
 /// Traffic that starts at a child: list changes, notifications and requests for the IDE.
 extension Gateway {
-    func handle(_ event: ChildEvent) {
-        switch event {
+    func handle(_ report: ChildReport) {
+        let child = report.child
+        // A child a reload is still starting, or one it replaced: its requests are served, its
+        // list changes wait for the switch (which rebuilds everything once).
+        let isCurrent = childByName[child.name] === child
+        switch report.event {
         case .listsChanged(let server, _):
+            guard isCurrent else { return }
             rebuildCatalogues()
             reportShapingProblems(server)
         case .started(let server, let pid):
             auditor?.record(.child(server: server, state: .started, status: nil, pid: pid), durable: false)
         case .unavailable(let server, let reason, let failed):
             auditor?.record(.child(server: server, state: failed ? .failed : .exited, status: reason), durable: false)
-            rebuildCatalogues()
-            outgoing = outgoing.filter { $0.value.server != server }
+            outgoing = outgoing.filter { $0.value.child !== child }
+            if isCurrent { rebuildCatalogues() }
         case .notification(let server, let message):
-            forwardNotification(message, from: server)
-        case .request(let server, let message):
-            forwardRequest(message, from: server)
+            forwardNotification(message, from: server, child: child)
+        case .request(_, let message):
+            forwardRequest(message, from: child)
         }
     }
 
-    private func forwardNotification(_ message: JSONRPCMessage, from server: String) {
+    private func forwardNotification(_ message: JSONRPCMessage, from server: String, child: ChildServer) {
         switch message.method! {
         case "notifications/cancelled":
             // The child gave up on a request it sent the IDE: name it by muxgate's id.
             guard let requestID = message.params?["requestId"],
                 let (ours, _) = outgoing.first(where: {
-                    $0.value.server == server && $0.value.id == Array(requestID.bytes)
+                    $0.value.child === child && $0.value.id == Array(requestID.bytes)
                 })
             else { return }
             outgoing[ours] = nil
@@ -64,7 +69,7 @@ extension Gateway {
         }
     }
 
-    private func forwardRequest(_ message: JSONRPCMessage, from server: String) {
+    private func forwardRequest(_ message: JSONRPCMessage, from child: ChildServer) {
         let method = message.method!
         let capability: String? =
             switch method {
@@ -73,13 +78,13 @@ extension Gateway {
             case "roots/list": "roots"
             default: nil
             }
-        guard let capability, clientCapabilities?[capability] != nil, let child = childByName[server] else {
-            childByName[server]?.notify(JSONRPC.error(id: Array(message.id!.bytes), .methodNotFound(method)))
+        guard let capability, clientCapabilities?[capability] != nil else {
+            child.notify(JSONRPC.error(id: Array(message.id!.bytes), .methodNotFound(method)))
             return
         }
         nextOutgoingID += 1
         outgoing[nextOutgoingID] = OutgoingRequest(
-            server: server,
+            child: child,
             id: Array(message.id!.bytes),
             method: method,
             deadline: .now + child.callTimeout

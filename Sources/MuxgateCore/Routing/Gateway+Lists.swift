@@ -6,7 +6,7 @@ extension Gateway {
     func list(_ kind: ListKind, id: [UInt8], offset: Int = 0) async {
         await waitForChildren()
         if kind == .tools {
-            for child in children where child.phase != .ready {
+            for child in children where child.phase != .ready && child.hasRun {
                 let why: String
                 switch child.phase {
                 case .failed(let reason), .exited(let reason): why = reason
@@ -106,6 +106,11 @@ extension Gateway {
 
     /// Rebuilds every catalogue; tells the IDE, once per list, about lists it has seen that changed.
     func rebuildCatalogues() {
+        let setup = current
+        let children = setup.children
+        let naming = setup.naming
+        let shapers = setup.shapers
+        let promptShapers = setup.promptShapers
         let skipped: (String, String) -> Void = { [logger] server, problem in
             logger.warning("skipped \(problem)", metadata: ["muxgate.server": .string(server)])
         }
@@ -116,8 +121,8 @@ extension Gateway {
                     server: $0.name,
                     shaper: shapers[$0.name]!,
                     tools: $0.list(.tools),
-                    scopes: $0.config.scopes,
-                    trustAnnotations: $0.config.trustAnnotations
+                    scopes: setup.servers[$0.name]!.scopes,
+                    trustAnnotations: setup.servers[$0.name]!.trustAnnotations
                 )
             },
             skipped: skipped
@@ -131,7 +136,7 @@ extension Gateway {
             sources: children.map {
                 .init(
                     server: $0.name,
-                    filter: $0.config.resources,
+                    filter: setup.servers[$0.name]!.resources,
                     resources: $0.list(.resources),
                     templates: $0.list(.resourceTemplates)
                 )
@@ -199,16 +204,18 @@ extension Gateway {
 
     /// Logs, once, the shaping rules of `server` that match none of its tools.
     func reportShapingProblems(_ server: String) {
-        guard let child = childByName[server], let shaper = shapers[server] else { return }
+        guard let child = childByName[server], let shaper = shapers[server], let config = current.servers[server] else {
+            return
+        }
         let problems =
             shaper.unmatchedRules(childTools: child.tools)
             + shaper.renameCollisions(childToolNames: child.tools.compactMap { $0["name"]?.string })
-            + child.config.prompts.unmatchedRules(
+            + config.prompts.unmatchedRules(
                 section: "prompts",
                 server: server,
                 names: child.list(.prompts).compactMap { $0["name"]?.string }
             )
-            + child.config.resources.unmatchedRules(
+            + config.resources.unmatchedRules(
                 section: "resources",
                 server: server,
                 names: child.list(.resources).compactMap { $0["uri"]?.string }

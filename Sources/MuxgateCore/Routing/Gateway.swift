@@ -8,23 +8,36 @@ import Synchronization
 /// exposed name to the owning child with fresh ids, forwards the children's notifications and
 /// requests, and rebuilds the tool catalogue whenever a child's list changes.
 package actor Gateway: Service {
-    package let config: MuxgateConfig
-    package let naming: Naming
-    package let children: [ChildServer]
-    let childByName: [String: ChildServer]
+    /// The configuration in force and what it makes: children, naming, shaping. A reload swaps it
+    /// whole; readers take one snapshot (`current`) without waiting for the actor.
+    private let setup: Mutex<GatewaySetup>
+    package nonisolated var current: GatewaySetup { setup.withLock { $0 } }
+    package nonisolated var config: MuxgateConfig { current.config }
+    package nonisolated var naming: Naming { current.naming }
+    package nonisolated var children: [ChildServer] { current.children }
+    nonisolated var childByName: [String: ChildServer] { current.childByName }
     /// Each server's tool shaping (`servers.NAME.tools`).
-    package let shapers: [String: ToolShaper]
+    package nonisolated var shapers: [String: ToolShaper] { current.shapers }
+    /// Each server's prompt filter (`servers.NAME.prompts`), applied like tool shaping.
+    nonisolated var promptShapers: [String: ToolShaper] { current.promptShapers }
     /// The shaping warnings last logged per server, so each is logged once, not on every rebuild.
     var reportedRules: [String: [String]] = [:]
     /// Definition changes already reported (`server/tool/sha256`).
     var reportedDefinitions: Set<String> = []
-    /// Each server's prompt filter (`servers.NAME.prompts`), applied like tool shaping.
-    let promptShapers: [String: ToolShaper]
     let sink: any MessageSink
     let logger: Logger
-    private let events: AsyncStream<ChildEvent>
+    private let events: AsyncStream<ChildReport>
+    let eventSink: AsyncStream<ChildReport>.Continuation
+    /// Children made by a reload, to run in the gateway's task group.
+    let adopted: AsyncStream<ChildServer>.Continuation
+    private let adoptions: AsyncStream<ChildServer>
+    /// Every child ever run, so shutdown stops even one a reload was still starting.
+    private var everyChild: [ChildServer] = []
+    /// A reload in progress, and the newest configuration waiting for it to end.
+    var reloading = false
+    var pendingReload: MuxgateConfig?
 
-    private var clientHello: ClientHello?
+    var clientHello: ClientHello?
     var clientCapabilities: JSONSlice?
     private var startedAt: ContinuousClock.Instant?
     var catalogue = NamedCatalogue()
@@ -44,34 +57,14 @@ package actor Gateway: Service {
     let auditor: Auditor?
 
     package init(config: MuxgateConfig, sink: any MessageSink, logger: Logger, auditor: Auditor? = nil) {
-        self.config = config
         self.auditor = auditor
-        self.naming = Naming(entry: config.client.entry, separator: config.client.separator)
         self.sink = sink
         self.logger = logger
-        let (events, continuation) = AsyncStream.makeStream(of: ChildEvent.self)
-        self.events = events
-        children = config.servers.filter { !$0.disabled }.map { server in
-            ChildServer(
-                config: server,
-                startupTimeout: config.startupTimeout(for: server),
-                callTimeout: config.callTimeout(for: server),
-                maxMessageBytes: config.maxMessageBytes,
-                restartLimit: (config.maxRestarts, config.restartWindow),
-                logger: logger,
-                events: continuation,
-                passThrough: { [sink] message in Gateway.passThrough(message, from: server.name, to: sink) }
-            )
-        }
-        childByName = Dictionary(uniqueKeysWithValues: children.map { ($0.name, $0) })
-        shapers = Dictionary(
-            uniqueKeysWithValues: config.servers.map { ($0.name, ToolShaper(server: $0.name, config: $0.tools)) }
-        )
-        promptShapers = Dictionary(
-            uniqueKeysWithValues: config.servers.map {
-                ($0.name, ToolShaper(server: $0.name, config: ToolShapingConfig(filter: $0.prompts)))
-            }
-        )
+        (events, eventSink) = AsyncStream.makeStream(of: ChildReport.self)
+        (adoptions, adopted) = AsyncStream.makeStream(of: ChildServer.self)
+        let setup = GatewaySetup(config: config, children: [:], logger: logger, events: eventSink, sink: sink)
+        self.setup = Mutex(setup)
+        everyChild = setup.children
     }
 
     /// Runs the children and consumes their events until shutdown; on shutdown all children stop
@@ -83,17 +76,34 @@ package actor Gateway: Service {
             }
             let stopped = Latch()
             group.addTask { await self.expireOutgoing(until: stopped) }
-            for await event in events.cancelOnGracefulShutdown() {
-                handle(event)
+            group.addTask { [adoptions] in
+                await withDiscardingTaskGroup { reloaded in
+                    for await child in adoptions { reloaded.addTask { try? await child.run() } }
+                }
+            }
+            for await report in events.cancelOnGracefulShutdown() {
+                handle(report)
             }
             stopped.fire()
-            for child in children { child.stop() }
+            adopted.finish()
+            for child in everyChild { child.stop() }
         }
+    }
+
+    /// Makes `next` the configuration in force.
+    func replaceSetup(with next: GatewaySetup) {
+        setup.withLock { $0 = next }
+    }
+
+    /// Runs a child a reload made, in the gateway's task group (it stops with the others).
+    func adopt(_ child: ChildServer) {
+        everyChild.append(child)
+        adopted.yield(child)
     }
 
     /// A request a child sent the IDE through muxgate, awaiting the IDE's answer.
     struct OutgoingRequest {
-        let server: String
+        let child: ChildServer
         let id: [UInt8]
         let method: String
         let deadline: ContinuousClock.Instant
@@ -108,7 +118,7 @@ package actor Gateway: Service {
                 outgoing[ours] = nil
                 logger.warning(
                     "the client did not answer \(request.method) within the call timeout",
-                    metadata: ["muxgate.server": .string(request.server)]
+                    metadata: ["muxgate.server": .string(request.child.name)]
                 )
                 sink.send(
                     JSONRPC.notification(
@@ -116,7 +126,7 @@ package actor Gateway: Service {
                         params: .object([("requestId", .int(ours)), ("reason", .string("timeout"))])
                     )
                 )
-                childByName[request.server]?.notify(
+                request.child.notify(
                     JSONRPC.error(id: request.id, .timeout("the client did not answer \(request.method) in time"))
                 )
             }
@@ -245,14 +255,24 @@ package actor Gateway: Service {
         logger.info(
             "client: \(params?["clientInfo"]?.text ?? "unknown"), protocol \(version) (asked \(requested ?? "none"))"
         )
-        startChildren(with: hello)
+        startChildren(with: hello, lazyToo: false)
     }
 
     /// Starts every child (once); the IDE's `initialize`, or a command without an IDE, calls it.
-    package func startChildren(with hello: ClientHello = .standalone) {
+    ///
+    /// - Parameter lazyToo: Whether `lazy: true` servers start now too (commands that inspect the
+    ///   servers); otherwise they only learn the IDE's hello and start on first use.
+    package func startChildren(with hello: ClientHello = .standalone, lazyToo: Bool = true) {
         guard startedAt == nil else { return }
         startedAt = .now
-        for child in children { child.start(with: hello) }
+        for child in children {
+            // A lazy server whose tools are known from nowhere yet runs once, to learn them.
+            if child.config.lazy && !lazyToo && !child.tools.isEmpty {
+                child.prepare(with: hello)
+            } else {
+                child.start(with: hello)
+            }
+        }
     }
 
     /// Waits until every child is ready or failed, at most the start-up bound.
@@ -286,12 +306,10 @@ package actor Gateway: Service {
             waiter.resume(returning: message)
             return
         }
-        guard let id = message.id?.int, let origin = outgoing.removeValue(forKey: id),
-            let child = childByName[origin.server]
-        else {
+        guard let id = message.id?.int, let origin = outgoing.removeValue(forKey: id) else {
             logger.warning("dropped a response from the client to an unknown request id \(message.id?.text ?? "null")")
             return
         }
-        child.notify(message.rewritten(id: origin.id))
+        origin.child.notify(message.rewritten(id: origin.id))
     }
 }

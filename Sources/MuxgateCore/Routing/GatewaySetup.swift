@@ -1,0 +1,96 @@
+package import Logging
+
+/// What one configuration makes of the gateway: its children, naming and shaping. Immutable; a
+/// reload builds a new one, keeping the children whose launch did not change.
+package final class GatewaySetup: Sendable {
+    package let config: MuxgateConfig
+    package let naming: Naming
+    package let children: [ChildServer]
+    let childByName: [String: ChildServer]
+    /// Each server's configuration by name (a kept child may run under an edited one).
+    let servers: [String: ServerConfig]
+    package let shapers: [String: ToolShaper]
+    let promptShapers: [String: ToolShaper]
+
+    /// - Parameter running: Children to keep, by name: used when their launch is unchanged.
+    init(
+        config: MuxgateConfig,
+        children running: [String: ChildServer],
+        logger: Logger,
+        events: AsyncStream<ChildReport>.Continuation,
+        sink: any MessageSink
+    ) {
+        self.config = config
+        naming = Naming(entry: config.client.entry, separator: config.client.separator)
+        let enabled = config.servers.filter { !$0.disabled }
+        children = enabled.map { server -> ChildServer in
+            if let child = running[server.name], child.launch == ChildServer.Launch(server, in: config) {
+                return child
+            }
+            let child = ChildServer(
+                config: server,
+                startupTimeout: config.startupTimeout(for: server),
+                callTimeout: config.callTimeout(for: server),
+                maxMessageBytes: config.maxMessageBytes,
+                restartLimit: (config.maxRestarts, config.restartWindow),
+                logger: logger,
+                events: events,
+                passThrough: { [sink] message in Gateway.passThrough(message, from: server.name, to: sink) },
+                keepTools: server.lazy ? Self.cache(server, config, logger) : nil
+            )
+            if server.lazy { child.seed(.tools, LazyToolCache.tools(for: server, in: config, logger: child.logger)) }
+            return child
+        }
+        childByName = Dictionary(uniqueKeysWithValues: children.map { ($0.name, $0) })
+        servers = Dictionary(uniqueKeysWithValues: enabled.map { ($0.name, $0) })
+        shapers = Dictionary(
+            uniqueKeysWithValues: config.servers.map { ($0.name, ToolShaper(server: $0.name, config: $0.tools)) }
+        )
+        promptShapers = Dictionary(
+            uniqueKeysWithValues: config.servers.map {
+                ($0.name, ToolShaper(server: $0.name, config: ToolShapingConfig(filter: $0.prompts)))
+            }
+        )
+    }
+}
+
+extension GatewaySetup {
+    /// Keeps a lazy server's tools for its next start.
+    static func cache(_ server: ServerConfig, _ config: MuxgateConfig, _ logger: Logger)
+        -> @Sendable ([JSONSlice]) -> Void
+    {
+        { tools in LazyToolCache.store(tools, for: server, in: config, logger: logger) }
+    }
+}
+
+extension ChildServer {
+    /// What a child's process depends on: a reload restarts the child when it differs.
+    package struct Launch: Equatable, Sendable {
+        let transport: ServerConfig.Transport
+        let startupTimeout: Duration
+        let callTimeout: Duration
+        let maxMessageBytes: Int
+        let maxRestarts: Int
+        let restartWindow: Duration
+
+        init(_ server: ServerConfig, in config: MuxgateConfig) {
+            transport = server.transport
+            startupTimeout = config.startupTimeout(for: server)
+            callTimeout = config.callTimeout(for: server)
+            maxMessageBytes = config.maxMessageBytes
+            maxRestarts = config.maxRestarts
+            restartWindow = config.restartWindow
+        }
+
+        init(_ child: ChildServer) {
+            transport = child.config.transport
+            startupTimeout = child.startupTimeout
+            callTimeout = child.callTimeout
+            maxMessageBytes = child.maxMessageBytes
+            maxRestarts = child.restartLimit.count
+            restartWindow = child.restartLimit.window
+        }
+    }
+
+    package var launch: Launch { Launch(self) }
+}
