@@ -124,6 +124,9 @@ package final class LineProcess: Sendable {
         text.components(separatedBy: needle).count - 1
     }
 
+    /// Whether the process's stdout has ended.
+    package var outputClosed: Bool { lines.withLock { $0.closed } }
+
     /// Everything the process wrote to stderr so far.
     package var stderr: String { stderrText.withLock { $0 } }
 

@@ -2,6 +2,10 @@ package import ArgumentParser
 import Foundation
 import Logging
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// `muxgate`: one MCP server in front of many.
 ///
 /// Exit codes: 0 success; 1 a command found problems (`check`); 2 the configuration is invalid;
@@ -87,6 +91,9 @@ extension MuxgateConfig {
 /// The executable's entry point.
 package enum MuxgateMain {
     package static func run() async {
+        // A write to a child that just died must fail with EPIPE, not kill muxgate (children get
+        // their default signal dispositions back at spawn).
+        signal(SIGPIPE, SIG_IGN)
         await MuxgateCommand.main()
     }
 }

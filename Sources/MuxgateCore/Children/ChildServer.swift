@@ -283,7 +283,7 @@ package final class ChildServer: Service, Sendable {
     package func cancel(id: Int, reason: String?) {
         let waiter = state.withLock { $0.pending.removeValue(forKey: id) }
         guard let waiter else { return }
-        waiter.resume(throwing: CancellationError())
+        waiter.resume(throwing: CancelledByClient())
         sendCancelled(id: id, reason: reason)
     }
 
@@ -310,27 +310,30 @@ package final class ChildServer: Service, Sendable {
         timeout: Duration,
         build: @Sendable ([UInt8]) -> [UInt8]
     ) async throws -> JSONRPCMessage {
-        let (id, outbox) = state.withLock { state -> (Int, AsyncStream<[UInt8]>.Continuation?) in
+        let id = state.withLock { state -> Int in
             state.nextID += 1
-            return (state.nextID, state.outbox)
-        }
-        guard let outbox else {
-            throw JSONRPCError.serverUnavailable("server '\(name)' is not running")
+            return state.nextID
         }
         let line = build(Array(String(id).utf8)) + [0x0A]
         do {
             return try await withTimeout(timeout) { [self] in
                 try await withTaskCancellationHandler {
                     try await withCheckedThrowingContinuation { continuation in
-                        let registered = state.withLock { state -> Bool in
-                            guard state.outbox != nil, !Task.isCancelled else { return false }
+                        // Registered and queued for the process running now, under one lock: a
+                        // process that exits meanwhile fails the request (never a silent loss).
+                        let outbox = state.withLock { state -> Result<AsyncStream<[UInt8]>.Continuation, any Error> in
+                            guard !Task.isCancelled else { return .failure(CancellationError()) }
+                            guard let outbox = state.outbox else {
+                                return .failure(
+                                    JSONRPCError.serverUnavailable("server '\(name)' exited before \(method) was sent")
+                                )
+                            }
                             state.pending[id] = continuation
-                            return true
+                            return .success(outbox)
                         }
-                        if registered {
-                            outbox.yield(line)
-                        } else {
-                            continuation.resume(throwing: CancellationError())
+                        switch outbox {
+                        case .success(let outbox): outbox.yield(line)
+                        case .failure(let error): continuation.resume(throwing: error)
                         }
                     }
                 } onCancel: {
@@ -349,6 +352,9 @@ package final class ChildServer: Service, Sendable {
         notify(JSONRPC.notification(method: "notifications/cancelled", params: .object(params)))
     }
 }
+
+/// The IDE cancelled the request (`notifications/cancelled`): no answer is due.
+package struct CancelledByClient: Error {}
 
 extension Duration {
     /// Whole and fractional seconds, for messages.

@@ -205,9 +205,14 @@ extension Gateway {
                 default: .rpcError
                 }
             return RelayOutcome(kind: kind, error: error.message)
-        } catch {
-            // Cancelled by the client: no answer is due.
+        } catch is CancelledByClient {
             return RelayOutcome(kind: .cancelled)
+        } catch {
+            // muxgate is shutting down (the client closed stdin): no one is left to answer.
+            if Task.isCancelled { return RelayOutcome(kind: .cancelled) }
+            logger.error("\(method) failed: \(error)", metadata: ["muxgate.server": .string(server)])
+            sink.send(JSONRPC.error(id: id, .internalError("muxgate could not complete \(method): \(error)")))
+            return RelayOutcome(kind: .rpcError, error: "\(error)")
         }
     }
 }

@@ -50,6 +50,8 @@ package actor Gateway: Service {
     /// muxgate's own requests to the IDE (approvals), by id, awaiting an answer.
     let ownRequests = Locked<[Int: CheckedContinuation<JSONRPCMessage?, Never>]>([:])
     var nextOutgoingID = 0
+    /// The ids of the IDE's requests whose answers are still being worked on.
+    let activeIDs = Locked<Set<[UInt8]>>([])
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
     let inFlight = Locked<[[UInt8]: (server: String, id: Int?)]>([:])
 
@@ -147,7 +149,26 @@ package actor Gateway: Service {
         }
         switch message.kind {
         case .request:
-            return request(message)
+            // An id already in flight would make two answers indistinguishable: refused.
+            let id = Array(message.id!.bytes)
+            guard activeIDs.withLock({ !$0.contains(id) }) else {
+                logger.warning("refused a request reusing the in-flight id \(message.id!.text)")
+                sink.send(
+                    JSONRPC.error(
+                        id: id,
+                        .invalidRequest(
+                            "Invalid Request: id \(message.id!.text) is already in use by a request in flight"
+                        )
+                    )
+                )
+                return nil
+            }
+            guard let work = request(message) else { return nil }
+            activeIDs.withLock { _ = $0.insert(id) }
+            return { [activeIDs] in
+                await work()
+                activeIDs.withLock { _ = $0.remove(id) }
+            }
         case .notification:
             notification(message)
             return nil
