@@ -2,7 +2,12 @@
 SWIFT ?= swift
 BUILD_FLAGS ?=
 
-.PHONY: all build venv test unit demo format lint clean
+SWIFTC ?= swiftc
+FUZZ_SECONDS ?= 60
+FUZZ_SOURCES = Sources/MuxgateCore/JSON/*.swift Sources/MuxgateCore/JSONRPC/*.swift \
+	Sources/MuxgateCore/Support/LineFramer.swift Fuzz/FuzzMessages.swift
+
+.PHONY: all build venv test unit demo fuzz format lint clean
 
 all: build
 
@@ -25,11 +30,20 @@ unit:
 demo: venv build
 	bash scripts/demo.sh
 
+# libFuzzer on the JSON layer, the JSON-RPC envelope, id rewriting and framing, for FUZZ_SECONDS.
+# New inputs go to .build/fuzz/corpus; the checked-in seeds in Fuzz/corpus are read too.
+fuzz:
+	mkdir -p .build/fuzz/corpus
+	$(SWIFTC) -sanitize=fuzzer,address -parse-as-library -O -package-name muxgate -module-name MuxgateFuzz \
+		$(FUZZ_SOURCES) -o .build/fuzz/fuzz-messages
+	.build/fuzz/fuzz-messages .build/fuzz/corpus Fuzz/corpus -dict=Fuzz/json.dict -max_len=4096 \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
+
 format:
-	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests
+	$(SWIFT) format --in-place --recursive --parallel Package.swift Sources Tests Fuzz
 
 lint:
-	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests
+	$(SWIFT) format lint --strict --recursive --parallel Package.swift Sources Tests Fuzz
 
 clean:
 	rm -rf .build .venv .venv-*

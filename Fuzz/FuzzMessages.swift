@@ -1,0 +1,93 @@
+// libFuzzer target for muxgate's byte layer: the JSON validator and slices, the JSON-RPC envelope,
+// the id rewrite every routed message goes through, splices and the line framer.
+//
+// Built by `make fuzz` with `swiftc -sanitize=fuzzer,address` from these sources and MuxgateCore's
+// JSON, JSONRPC and LineFramer files (no package dependencies). Every property below is checked
+// with `precondition`, so a violation is a crash libFuzzer reports with the input that caused it.
+
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
+    let bytes = Array(UnsafeBufferPointer(start: data, count: size))
+    checkFraming(bytes)
+    guard let root = try? JSONSlice.parse(bytes) else { return 0 }
+    checkValue(root)
+    checkMessage(bytes)
+    return 0
+}
+
+/// Whatever the input, framing yields lines without `\n`, none longer than the cap, and every
+/// byte is in a line, in a dropped oversized line, or a newline.
+func checkFraming(_ bytes: [UInt8]) {
+    let cap = 64
+    var framer = LineFramer(maximumLineBytes: cap)
+    var lines: [[UInt8]] = []
+    var dropped = 0
+    let emit: (LineFramer.Event) -> Void = { event in
+        switch event {
+        case .line(let line):
+            precondition(!line.contains(0x0A) && line.count <= cap, "framer: bad line")
+            lines.append(line)
+        case .oversized(let count):
+            precondition(count > cap, "framer: oversized below the cap")
+            dropped += 1
+        }
+    }
+    // Split the input into two chunks at a point the input chooses.
+    let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+    bytes[..<cut].withUnsafeBytes { framer.push($0, emit) }
+    bytes[cut...].withUnsafeBytes { framer.push($0, emit) }
+    framer.finish(emit)
+    if dropped == 0 {
+        let nonBlank = bytes.split(separator: 0x0A, omittingEmptySubsequences: true).map(Array.init).filter { line in
+            !line.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }
+        }
+        precondition(lines == nonBlank, "framer: lines differ from the input's non-blank lines")
+    }
+}
+
+/// A valid text re-encodes to a valid text that encodes to itself, and navigating it agrees with
+/// its kind.
+func checkValue(_ root: JSONSlice) {
+    let encoded = root.value.encoded
+    guard let again = try? JSONSlice.parse(encoded) else { preconditionFailure("re-encoded JSON is invalid") }
+    precondition(again.value.encoded == encoded, "encoding is not idempotent")
+    switch root.kind {
+    case .object:
+        for member in root.members {
+            precondition(root[member.key] != nil, "a member is not found by its key")
+        }
+    case .array:
+        precondition(root.elements.count == again.elements.count, "element counts differ")
+    default:
+        break
+    }
+}
+
+/// A parsed message rewritten with a new id is still valid JSON-RPC, carries the new id, and is
+/// byte-identical outside the id.
+func checkMessage(_ bytes: [UInt8]) {
+    guard let message = try? JSONRPCMessage.parse(bytes) else { return }
+    let newID = Array("4242".utf8)
+    let rewritten = message.rewritten(id: newID)
+    guard let id = message.id else {
+        precondition(rewritten == bytes, "a message without id changed")
+        return
+    }
+    guard let parsed = try? JSONRPCMessage.parse(rewritten) else {
+        preconditionFailure("a rewritten message is not valid JSON-RPC")
+    }
+    precondition(parsed.id?.int == 4242 && parsed.kind == message.kind, "the new id or kind is wrong")
+    precondition(Array(bytes[..<id.range.lowerBound]) == Array(rewritten[..<id.range.lowerBound]), "prefix changed")
+    precondition(
+        Array(bytes[id.range.upperBound...]) == Array(rewritten[(id.range.lowerBound + newID.count)...]),
+        "suffix changed"
+    )
+    // Setting a member of params (what shaping does) keeps the message valid.
+    if let params = message.params, params.kind == .object {
+        var splice = JSONSplice()
+        splice.setMember("arguments", to: Array(#"{"k":[1.0,"\u2028"]}"#.utf8), in: params)
+        let edited = message.rewritten(id: newID, splice)
+        guard let edited = try? JSONRPCMessage.parse(edited) else { preconditionFailure("setMember broke the message") }
+        precondition(edited.params?["arguments"]?["k"]?.elements.count == 2, "setMember lost the value")
+    }
+}
