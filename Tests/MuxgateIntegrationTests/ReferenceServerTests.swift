@@ -192,6 +192,54 @@ struct ReferenceServerTests {
         #expect(await harness.shutDown())
     }
 
+    @Test("two children with the same resource URI: distinct muxgate:// names, routed and reversed both ways")
+    func resourceCollision() async throws {
+        let directory = try TestPaths.temporaryDirectory("muxgate-db")
+        let config = ["one", "two"].map { name in
+            "  \(name):\n    command: \(TestPaths.root)/.venv-sqlite/bin/mcp-server-sqlite\n"
+                + "    args: [--db-path, \"\(directory)/\(name).db\"]\n"
+        }.joined()
+        let harness = try Harness.start("audit: { enabled: false }\nservers:\n" + config)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        let resources = try #require(await harness.muxgate.request(id: 1, method: "resources/list").response?.result)
+        let uris = resources["resources"]?.elements.compactMap { $0["uri"]?.string }
+        #expect(uris == ["muxgate://one/memo://insights", "muxgate://two/memo://insights"])
+        #expect(
+            resources["resources"]?.elements.first?["name"]?.string != nil,
+            "every other field of the definition is the child's"
+        )
+        _ = await harness.call("two_append_insight", #"{"insight":"only in two"}"#, id: 2)
+        let read = try #require(
+            await harness.muxgate.request(
+                id: 3,
+                method: "resources/read",
+                params: #"{"uri":"muxgate://two/memo://insights"}"#
+            ).response?.result
+        )
+        #expect(read["contents"]?.elements.first?["uri"]?.string == "muxgate://two/memo://insights")
+        #expect(read["contents"]?.text.contains("only in two") == true, "routed to two: \(read.text)")
+        let other = await harness.muxgate.request(
+            id: 4,
+            method: "resources/read",
+            params: #"{"uri":"muxgate://one/memo://insights"}"#
+        ).response
+        #expect(other?.result?["contents"]?.text.contains("only in two") == false, "one has its own memo")
+        let bare = await harness.muxgate.request(id: 5, method: "resources/read", params: #"{"uri":"memo://insights"}"#)
+        #expect(bare.response?.errorCode == -32002, "the bare URI is ambiguous, so it names no resource")
+        let (_, updates) = await harness.muxgate.request(
+            id: 6,
+            method: "tools/call",
+            params: #"{"name":"one_append_insight","arguments":{"insight":"in one"}}"#
+        )
+        var updated = updates.filter { $0.method == "notifications/resources/updated" }
+        while updated.isEmpty, let message = await harness.muxgate.nextMessage(timeout: .seconds(5)) {
+            if message.method == "notifications/resources/updated" { updated.append(message) }
+        }
+        #expect(updated.first?.params?["uri"]?.string == "muxgate://one/memo://insights")
+        #expect(await harness.shutDown())
+    }
+
     @Test("prompt and resource filters hide what they deny")
     func promptAndResourceFilters() async throws {
         let filtered = config.replacingOccurrences(

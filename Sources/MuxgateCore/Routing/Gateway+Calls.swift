@@ -119,11 +119,27 @@ extension Gateway {
             return nil
         }
         return { [self] in
-            guard let server = await resolveResourceOwner(uri), let child = childByName[server] else {
+            guard let (server, original) = await resolveResource(uri), let child = childByName[server] else {
                 sink.send(JSONRPC.error(id: id, JSONRPCError(code: -32002, message: "Resource not found: \(uri)")))
                 return
             }
-            await relay(message, id: id, to: child, edits: JSONSplice())
+            var edits = JSONSplice()
+            if original != uri, let slice = message.params?["uri"] {
+                edits.replace(slice.range, with: JSONValue.quoted(original))
+            }
+            let namespaced = namespacedURIs.withLock { $0[server] ?? [] }
+            await relay(message, id: id, to: child, edits: edits) { response in
+                // The contents name the URI the IDE asked for, not the child's own.
+                var answer = JSONSplice()
+                for item in response.result?["contents"]?.elements ?? [] {
+                    guard let slice = item["uri"], let text = slice.string, namespaced.contains(text) else { continue }
+                    answer.replace(
+                        slice.range,
+                        with: JSONValue.quoted(ResourceCatalogue.namespaced(text, server: server))
+                    )
+                }
+                return answer
+            }
         }
     }
 
@@ -145,7 +161,11 @@ extension Gateway {
                 }
                 server = entry?.server
             case "ref/resource":
-                server = await resolveResourceOwner(reference["uri"]?.string ?? "")
+                let route = await resolveResource(reference["uri"]?.string ?? "")
+                if let route, let slice = reference["uri"], slice.string != route.uri {
+                    splice.replace(slice.range, with: JSONValue.quoted(route.uri))
+                }
+                server = route?.server
             default:
                 server = nil
             }
@@ -176,7 +196,13 @@ extension Gateway {
     /// Sends the IDE's request to `child` under a fresh id (with `edits`), and its answer back
     /// under the IDE's id; a cancel from the IDE meanwhile reaches the child.
     @discardableResult
-    func relay(_ message: JSONRPCMessage, id: [UInt8], to child: ChildServer, edits: JSONSplice) async -> RelayOutcome {
+    func relay(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        to child: ChildServer,
+        edits: JSONSplice,
+        answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
+    ) async -> RelayOutcome {
         let method = message.method!
         let server = child.name
         inFlight.withLock { $0[id] = (server, nil) }
@@ -186,7 +212,7 @@ extension Gateway {
                 inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
                 return message.rewritten(id: childID, edits)
             }
-            sink.send(response.rewritten(id: id))
+            sink.send(response.rewritten(id: id, answerEdits?(response) ?? JSONSplice()))
             guard let result = response.result else {
                 return RelayOutcome(kind: .rpcError, error: response.error?["message"]?.string ?? response.error?.text)
             }

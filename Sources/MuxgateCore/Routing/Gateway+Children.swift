@@ -48,7 +48,12 @@ extension Gateway {
     /// the child wrote after it.
     ///
     /// - Returns: false when the gateway must handle the notification.
-    static func passThrough(_ message: JSONRPCMessage, from server: String, to sink: any MessageSink) -> Bool {
+    static func passThrough(
+        _ message: JSONRPCMessage,
+        from server: String,
+        to sink: any MessageSink,
+        namespacedURIs: Locked<[String: Set<String>]>
+    ) -> Bool {
         switch message.method {
         case "notifications/message":
             // The client sees whose log line it is: `logger` becomes `server` or `server/logger`.
@@ -61,7 +66,19 @@ extension Gateway {
             edits.setMember("logger", to: JSONValue.quoted(logger), in: params)
             sink.send(edits.apply(to: message.bytes))
             return true
-        case "notifications/progress", "notifications/resources/updated":
+        case "notifications/resources/updated":
+            // A URI another child lists too reaches the IDE under its `muxgate://SERVER/` name.
+            if let slice = message.params?["uri"], let uri = slice.string,
+                namespacedURIs.withLock({ $0[server]?.contains(uri) == true })
+            {
+                var edits = JSONSplice()
+                edits.replace(slice.range, with: JSONValue.quoted(ResourceCatalogue.namespaced(uri, server: server)))
+                sink.send(edits.apply(to: message.bytes))
+            } else {
+                sink.send(message.bytes)
+            }
+            return true
+        case "notifications/progress":
             sink.send(message.bytes)
             return true
         default:

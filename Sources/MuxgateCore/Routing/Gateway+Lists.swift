@@ -153,6 +153,7 @@ extension Gateway {
         reportDefinitionChanges()
         self.prompts = prompts
         self.resources = resources
+        namespacedURIs.withLock { $0 = resources.namespacedURIs }
         // Resources and templates share one notification.
         let notifications = Set(changed.filter(listed.contains).map(\.changedNotification))
         for method in notifications.sorted() {
@@ -190,8 +191,9 @@ extension Gateway {
         await resolve { $0.prompts[name] }
     }
 
-    func resolveResourceOwner(_ uri: String) async -> String? {
-        await resolve { $0.resources.owner(of: uri) }
+    /// The child that owns an exposed URI, and the URI as that child wrote it.
+    func resolveResource(_ uri: String) async -> (server: String, uri: String)? {
+        await resolve { $0.resources.route(uri) }
     }
 
     private func resolve<T>(_ lookup: (isolated Gateway) -> T?) async -> T? {

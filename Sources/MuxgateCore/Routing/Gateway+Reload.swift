@@ -41,7 +41,14 @@ extension Gateway {
 
     private func apply(_ new: MuxgateConfig) async {
         let old = current
-        let next = GatewaySetup(config: new, children: old.childByName, logger: logger, events: eventSink, sink: sink)
+        let next = GatewaySetup(
+            config: new,
+            children: old.childByName,
+            logger: logger,
+            events: eventSink,
+            sink: sink,
+            namespacedURIs: namespacedURIs
+        )
         let fresh = next.children.filter { old.childByName[$0.name] !== $0 }
         let retired = old.children.filter { next.childByName[$0.name] !== $0 }
         for child in fresh {

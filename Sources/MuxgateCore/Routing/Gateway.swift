@@ -50,6 +50,9 @@ package actor Gateway: Service {
     /// muxgate's own requests to the IDE (approvals), by id, awaiting an answer.
     let ownRequests = Locked<[Int: CheckedContinuation<JSONRPCMessage?, Never>]>([:])
     var nextOutgoingID = 0
+    /// Per server, the URIs made `muxgate://SERVER/…` because another child lists them too (read
+    /// by the children's stdout readers for `notifications/resources/updated`).
+    let namespacedURIs = Locked<[String: Set<String>]>([:])
     /// The ids of the IDE's requests whose answers are still being worked on.
     let activeIDs = Locked<Set<[UInt8]>>([])
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
@@ -64,7 +67,14 @@ package actor Gateway: Service {
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: ChildReport.self)
         (adoptions, adopted) = AsyncStream.makeStream(of: ChildServer.self)
-        let setup = GatewaySetup(config: config, children: [:], logger: logger, events: eventSink, sink: sink)
+        let setup = GatewaySetup(
+            config: config,
+            children: [:],
+            logger: logger,
+            events: eventSink,
+            sink: sink,
+            namespacedURIs: namespacedURIs
+        )
         self.setup = Mutex(setup)
         everyChild = setup.children
     }

@@ -18,7 +18,8 @@ package final class GatewaySetup: Sendable {
         children running: [String: ChildServer],
         logger: Logger,
         events: AsyncStream<ChildReport>.Continuation,
-        sink: any MessageSink
+        sink: any MessageSink,
+        namespacedURIs: Locked<[String: Set<String>]>
     ) {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
@@ -35,7 +36,9 @@ package final class GatewaySetup: Sendable {
                 restartLimit: (config.maxRestarts, config.restartWindow),
                 logger: logger,
                 events: events,
-                passThrough: { [sink] message in Gateway.passThrough(message, from: server.name, to: sink) },
+                passThrough: { [sink] message in
+                    Gateway.passThrough(message, from: server.name, to: sink, namespacedURIs: namespacedURIs)
+                },
                 keepTools: server.lazy ? Self.cache(server, config, logger) : nil
             )
             if server.lazy { child.seed(.tools, LazyToolCache.tools(for: server, in: config, logger: child.logger)) }

@@ -1,8 +1,11 @@
 /// The resources and resource templates the IDE sees, and which child owns a URI.
 ///
-/// URIs pass as the children wrote them. When two children list the same URI, the first server
-/// (by name) keeps it and the other's copy is left out with a warning: muxgate never rewrites a
-/// URI, because children put URIs in results and notifications that the IDE must recognise.
+/// A URI (or URI template) that only one child lists passes exactly as the child wrote it. When
+/// two or more children list the same one, every copy is made distinct and reversible:
+/// `muxgate://SERVER/` followed by the child's URI verbatim (`muxgate://git/file:///repo/README`).
+/// muxgate strips the prefix from `resources/read`, `subscribe`, `unsubscribe` and completion
+/// references before they reach the child, and adds it back to the URIs of that resource in
+/// `resources/read` results and `notifications/resources/updated`.
 package struct ResourceCatalogue: Sendable {
     package struct Source: Sendable {
         package let server: String
@@ -18,56 +21,111 @@ package struct ResourceCatalogue: Sendable {
         }
     }
 
-    package private(set) var resources: [(server: String, uri: String, definition: JSONSlice)] = []
-    package private(set) var templates: [(server: String, prefix: String, definition: JSONSlice)] = []
-    private var owners: [String: String] = [:]
+    /// The prefix that makes a URI several children claim distinct.
+    package static let scheme = "muxgate://"
+
+    /// `muxgate://SERVER/URI`.
+    package static func namespaced(_ uri: String, server: String) -> String { "\(scheme)\(server)/\(uri)" }
+
+    package private(set) var resources: [(server: String, uri: String, definition: JSONValue)] = []
+    package private(set) var templates: [(server: String, prefix: String, definition: JSONValue)] = []
+    /// Exposed URI → owning server and the child's own URI.
+    private var owners: [String: (server: String, uri: String)] = [:]
+    /// Per server, the child URIs (and templates) that are namespaced because another child claims them too.
+    package private(set) var namespacedURIs: [String: Set<String>] = [:]
+    private var servers: Set<String> = []
 
     package init() {}
 
-    /// Builds the catalogue; `skipped` hears of each item left out for a defect or a duplicate URI.
+    /// Builds the catalogue; `skipped` hears of each item left out for a defect.
     package init(sources: [Source], skipped: (String, String) -> Void = { _, _ in }) {
+        servers = Set(sources.map(\.server))
+        var claims: [String: Int] = [:]
+        var templateClaims: [String: Int] = [:]
+        var admitted: [(server: String, uri: String, definition: JSONSlice)] = []
+        var admittedTemplates: [(server: String, pattern: String, definition: JSONSlice)] = []
         for source in sources {
+            var seen: Set<String> = []
             for resource in source.resources {
                 guard let uri = resource["uri"]?.string else {
                     skipped(source.server, "a resource without a uri: \(resource.text.prefix(120))")
                     continue
                 }
-                guard source.filter.admits(uri) else { continue }
-                if let owner = owners[uri] {
-                    skipped(source.server, "resource \(uri): already listed by server '\(owner)'")
-                    continue
-                }
-                owners[uri] = source.server
-                resources.append((source.server, uri, resource))
+                guard source.filter.admits(uri), seen.insert(uri).inserted else { continue }
+                claims[uri, default: 0] += 1
+                admitted.append((source.server, uri, resource))
             }
+            var seenTemplates: Set<String> = []
             for template in source.templates {
                 guard let pattern = template["uriTemplate"]?.string else {
                     skipped(source.server, "a resource template without a uriTemplate: \(template.text.prefix(120))")
                     continue
                 }
-                guard source.filter.admits(pattern) else { continue }
-                let prefix = String(pattern.prefix { $0 != "{" })
-                templates.append((source.server, prefix, template))
+                guard source.filter.admits(pattern), seenTemplates.insert(pattern).inserted else { continue }
+                templateClaims[pattern, default: 0] += 1
+                admittedTemplates.append((source.server, pattern, template))
             }
+        }
+        for (server, uri, definition) in admitted {
+            var exposed = uri
+            var value = definition.value
+            if claims[uri]! > 1 {
+                exposed = Self.namespaced(uri, server: server)
+                namespacedURIs[server, default: []].insert(uri)
+                value = Self.setting("uri", to: exposed, in: definition)
+            }
+            owners[exposed] = (server, uri)
+            resources.append((server, exposed, value))
+        }
+        for (server, pattern, definition) in admittedTemplates {
+            var exposed = pattern
+            var value = definition.value
+            if templateClaims[pattern]! > 1 {
+                exposed = Self.namespaced(pattern, server: server)
+                namespacedURIs[server, default: []].insert(pattern)
+                value = Self.setting("uriTemplate", to: exposed, in: definition)
+            }
+            templates.append((server, String(exposed.prefix { $0 != "{" }), value))
         }
     }
 
-    /// The server that owns `uri`: a listed resource, else the template with the longest literal prefix.
-    package func owner(of uri: String) -> String? {
-        if let owner = owners[uri] { return owner }
-        return templates.filter { uri.hasPrefix($0.prefix) && !$0.prefix.isEmpty }
-            .max { $0.prefix.count < $1.prefix.count }?.server
+    /// `definition` with one string member replaced, every other byte as the child wrote it.
+    static func setting(_ key: String, to text: String, in definition: JSONSlice) -> JSONValue {
+        var splice = JSONSplice()
+        splice.setMember(key, to: JSONValue.quoted(text), in: definition)
+        return .raw(ArraySlice(splice.apply(to: definition.buffer, within: definition.range)))
     }
 
-    package var resourceItems: [JSONValue] { resources.map { $0.definition.value } }
+    /// The server that owns an exposed URI and the URI to send it: a listed resource, a
+    /// `muxgate://SERVER/` URI, else the template with the longest literal prefix.
+    package func route(_ uri: String) -> (server: String, uri: String)? {
+        if let owner = owners[uri] { return owner }
+        if uri.hasPrefix(Self.scheme) {
+            let rest = uri.dropFirst(Self.scheme.count)
+            if let slash = rest.firstIndex(of: "/"), servers.contains(String(rest[..<slash])) {
+                return (String(rest[..<slash]), String(rest[rest.index(after: slash)...]))
+            }
+        }
+        guard
+            let template = templates.filter({ uri.hasPrefix($0.prefix) && !$0.prefix.isEmpty })
+                .max(by: { $0.prefix.count < $1.prefix.count })
+        else { return nil }
+        let namespace = Self.namespaced("", server: template.server)
+        return (template.server, uri.hasPrefix(namespace) ? String(uri.dropFirst(namespace.count)) : uri)
+    }
 
-    package var templateItems: [JSONValue] { templates.map { $0.definition.value } }
+    /// The server that owns `uri`.
+    package func owner(of uri: String) -> String? { route(uri)?.server }
+
+    package var resourceItems: [JSONValue] { resources.map(\.definition) }
+
+    package var templateItems: [JSONValue] { templates.map(\.definition) }
 
     /// True when the IDE would see different resources or templates.
     package func differs(from other: ResourceCatalogue, in kind: ListKind) -> Bool {
         switch kind {
-        case .resources: resources.map { $0.definition.text } != other.resources.map { $0.definition.text }
-        default: templates.map { $0.definition.text } != other.templates.map { $0.definition.text }
+        case .resources: resources.map(\.definition.encoded) != other.resources.map(\.definition.encoded)
+        default: templates.map(\.definition.encoded) != other.templates.map(\.definition.encoded)
         }
     }
 }
