@@ -17,6 +17,7 @@ struct FixtureOptions: Sendable {
     var rawToolsAfterCallPath: String?
     var rawCallPath: String?
     var changeToolsAfterCall = false
+    var tasks = false
     var showHelp = false
 
     static let usage = """
@@ -35,6 +36,8 @@ struct FixtureOptions: Sendable {
           --raw-tools FILE            tools/list result = exact bytes of FILE
           --raw-call FILE             tools/call of "raw" result = exact bytes of FILE
           --change-tools-after-call   add tool added_later after the first tools/call
+          --tasks                     tasks capability; tool "task" (taskSupport optional) runs as a
+                                      task when called with params.task; tasks/get|result|list|cancel
                                       completes and send notifications/tools/list_changed
           --raw-tools-after-call FILE with --raw-tools: after the first tools/call, list FILE instead
                                       and send notifications/tools/list_changed
@@ -79,6 +82,7 @@ struct FixtureOptions: Sendable {
             case "--raw-tools-after-call": options.rawToolsAfterCallPath = try value(for: flag)
             case "--raw-call": options.rawCallPath = try value(for: flag)
             case "--change-tools-after-call": options.changeToolsAfterCall = true
+            case "--tasks": options.tasks = true
             case "-h", "--help": options.showHelp = true
             default:
                 throw ParseError(description: "unknown option: \(flag)")

@@ -28,7 +28,9 @@ final class FixtureServer: @unchecked Sendable {
     private let log: LineWriter?
     private let out = LineWriter.stdout
 
-    private let lock = NSLock()
+    let lock = NSLock()
+    /// Tasks started by the `task` tool, in order: id, status, result (guarded by `lock`).
+    var tasks: [(id: String, status: String, result: String)] = []
     /// JSON text of every received message that had a method (guarded by `lock`).
     private var received: [String] = []
     /// Set once the first tools/call has completed with --change-tools-after-call (guarded by `lock`).
@@ -81,7 +83,7 @@ final class FixtureServer: @unchecked Sendable {
         terminate(0)
     }
 
-    private func send(_ line: String) {
+    func send(_ line: String) {
         out.writeLine(line)
     }
 
@@ -129,6 +131,12 @@ final class FixtureServer: @unchecked Sendable {
             send(resultLine(id: id, result: "{}"))
         case "tools/list":
             listTools(id: id, cursor: params["cursor"])
+        case "tasks/get", "tasks/result", "tasks/list",
+            "tasks/cancel" where options.tasks:
+            handleTask(method, id: id, taskID: params["taskId"] as? String)
+        case "tools/call" where options.tasks && params["name"] as? String == "task" && params["task"] != nil:
+            let rawArguments = raw["params"].flatMap { RawJSON.members(of: $0)?["arguments"] } ?? "{}"
+            startTask(id: id, arguments: rawArguments)
         case "tools/call":
             guard let name = params["name"] as? String else {
                 send(errorLine(id: id, code: -32602, message: "Missing tool name"))
@@ -168,7 +176,9 @@ final class FixtureServer: @unchecked Sendable {
             ?? Self.latestProtocolVersion
         let result =
             "{\"protocolVersion\":\(jsonString(version)),"
-            + "\"capabilities\":{\"tools\":{\"listChanged\":true}},"
+            + "\"capabilities\":{\"tools\":{\"listChanged\":true}"
+            + (options.tasks ? ",\"tasks\":{\"list\":{},\"cancel\":{},\"requests\":{\"tools\":{\"call\":{}}}}" : "")
+            + "},"
             + "\"serverInfo\":{\"name\":\(jsonString(options.name)),\"version\":\"1.0.0\"}}"
         send(resultLine(id: id, result: result))
         if options.crashAfterInit {
@@ -296,7 +306,8 @@ final class FixtureServer: @unchecked Sendable {
             page = tools[start..<end]
             if end < tools.count { nextCursor = "page-\(pageIndex + 1)" }
         }
-        var result = "{\"tools\":[" + page.map(\.json).joined(separator: ",") + "]"
+        let extra = options.tasks && nextCursor == nil ? [Self.taskTool] : []
+        var result = "{\"tools\":[" + (page.map(\.json) + extra).joined(separator: ",") + "]"
         if let nextCursor { result += ",\"nextCursor\":\(jsonString(nextCursor))" }
         result += "}"
         send(resultLine(id: id, result: result))

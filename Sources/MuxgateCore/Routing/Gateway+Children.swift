@@ -39,7 +39,9 @@ extension Gateway {
             edits.replace(requestID.range, with: Array(String(ours).utf8))
             sink.send(edits.apply(to: message.bytes))
         default:
-            logger.debug("not forwarded: \(message.method!)", metadata: ["muxgate.server": .string(server)])
+            // Nothing muxgate must translate: the IDE gets it as the child wrote it.
+            logger.debug("forwarded: \(message.method!)", metadata: ["muxgate.server": .string(server)])
+            sink.send(message.bytes)
         }
     }
 
@@ -52,7 +54,8 @@ extension Gateway {
         _ message: JSONRPCMessage,
         from server: String,
         to sink: any MessageSink,
-        namespacedURIs: Locked<[String: Set<String>]>
+        namespacedURIs: Locked<[String: Set<String>]>,
+        tasks: TaskRegistry
     ) -> Bool {
         switch message.method {
         case "notifications/message":
@@ -81,6 +84,12 @@ extension Gateway {
         case "notifications/progress":
             sink.send(message.bytes)
             return true
+        case "notifications/tasks/status":
+            // May arrive before the response that created the task: the id is registered here too.
+            var edits = JSONSplice()
+            tasks.exposing(message.params?["taskId"], of: server, into: &edits)
+            sink.send(edits.apply(to: message.bytes))
+            return true
         default:
             return false
         }
@@ -93,6 +102,7 @@ extension Gateway {
             case "sampling/createMessage": "sampling"
             case "elicitation/create": "elicitation"
             case "roots/list": "roots"
+            case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel": "tasks"
             default: nil
             }
         guard let capability, clientCapabilities?[capability] != nil else {

@@ -47,7 +47,8 @@ extension Gateway {
             logger: logger,
             events: eventSink,
             sink: sink,
-            namespacedURIs: namespacedURIs
+            namespacedURIs: namespacedURIs,
+            tasks: tasks
         )
         let fresh = next.children.filter { old.childByName[$0.name] !== $0 }
         let retired = old.children.filter { next.childByName[$0.name] !== $0 }

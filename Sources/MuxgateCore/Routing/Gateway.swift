@@ -53,6 +53,8 @@ package actor Gateway: Service {
     /// Per server, the URIs made `muxgate://SERVER/…` because another child lists them too (read
     /// by the children's stdout readers for `notifications/resources/updated`).
     let namespacedURIs = Locked<[String: Set<String>]>([:])
+    /// Which child runs each task, by the id the IDE sees.
+    let tasks = TaskRegistry()
     /// The ids of the IDE's requests whose answers are still being worked on.
     let activeIDs = Locked<Set<[UInt8]>>([])
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
@@ -73,7 +75,8 @@ package actor Gateway: Service {
             logger: logger,
             events: eventSink,
             sink: sink,
-            namespacedURIs: namespacedURIs
+            namespacedURIs: namespacedURIs,
+            tasks: tasks
         )
         self.setup = Mutex(setup)
         everyChild = setup.children
@@ -227,6 +230,10 @@ package actor Gateway: Service {
             return routeByURI(message, id: id)
         case "completion/complete":
             return complete(message, id: id)
+        case "tasks/get", "tasks/result", "tasks/cancel":
+            return routeTask(message, id: id)
+        case "tasks/list":
+            return { [self] in await listTasks(message, id: id) }
         case "logging/setLevel":
             setLevel(message, id: id)
         default:
@@ -242,6 +249,13 @@ package actor Gateway: Service {
         ("resources", .object([("subscribe", .bool(true)), ("listChanged", .bool(true))])),
         ("logging", .object([])),
         ("completions", .object([])),
+        (
+            "tasks",
+            .object([
+                ("list", .object([])), ("cancel", .object([])),
+                ("requests", .object([("tools", .object([("call", .object([]))]))])),
+            ])
+        ),
     ])
 
     private func initialize(id: [UInt8], params: JSONSlice?) {

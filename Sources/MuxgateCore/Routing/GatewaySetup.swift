@@ -19,7 +19,8 @@ package final class GatewaySetup: Sendable {
         logger: Logger,
         events: AsyncStream<ChildReport>.Continuation,
         sink: any MessageSink,
-        namespacedURIs: Locked<[String: Set<String>]>
+        namespacedURIs: Locked<[String: Set<String>]>,
+        tasks: TaskRegistry
     ) {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
@@ -37,7 +38,13 @@ package final class GatewaySetup: Sendable {
                 logger: logger,
                 events: events,
                 passThrough: { [sink] message in
-                    Gateway.passThrough(message, from: server.name, to: sink, namespacedURIs: namespacedURIs)
+                    Gateway.passThrough(
+                        message,
+                        from: server.name,
+                        to: sink,
+                        namespacedURIs: namespacedURIs,
+                        tasks: tasks
+                    )
                 },
                 keepTools: server.lazy ? Self.cache(server, config, logger) : nil
             )
