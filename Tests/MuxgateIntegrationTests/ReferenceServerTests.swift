@@ -135,8 +135,8 @@ struct ReferenceServerTests {
         )
         let report = try JSONSlice.parse(output)
         #expect(
-            report["protocolVersion"]?.string == "2025-11-25",
-            "auto mode fell back from server/discover to initialize"
+            report["protocolVersion"]?.string == "2026-07-28",
+            "auto mode probes server/discover, which muxgate answers"
         )
         let names = report["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
         #expect(names.count == 20)

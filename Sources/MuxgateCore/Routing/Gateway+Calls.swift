@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// Requests routed to one child: tool calls, prompts, resources, completions, logging.
 extension Gateway {
@@ -79,12 +80,16 @@ extension Gateway {
                 return
             }
             let started = ContinuousClock.now
-            let outcome = await relay(message, id: id, to: child, edits: splice) { [tasks] response in
+            let exposeTask: @Sendable (JSONRPCMessage) -> JSONSplice = { [tasks] response in
                 // A task-augmented call answers with a CreateTaskResult: its id names the child.
                 var answer = JSONSplice()
                 tasks.exposing(response.result?["task"]?["taskId"], of: entry.server, into: &answer)
                 return answer
             }
+            let outcome =
+                modernClient.load(ordering: .relaxed)
+                ? await relayModern(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
+                : await relay(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
             auditor?.record(
                 .outcome(
                     requestID: requestID,
@@ -208,16 +213,63 @@ extension Gateway {
         edits: JSONSplice,
         answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
     ) async -> RelayOutcome {
-        let method = message.method!
+        let result = await relayedResult(message, to: child, edits: edits)
+        return deliver(result, id: id, method: message.method!, server: child.name, answerEdits: answerEdits)
+    }
+
+    /// `relayedResponse` as a `Result`.
+    nonisolated func relayedResult(_ message: JSONRPCMessage, to child: ChildServer, edits: JSONSplice) async
+        -> Result<JSONRPCMessage, any Error>
+    {
+        do {
+            return .success(try await relayedResponse(message, to: child, edits: edits))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The child's response to the IDE's request, sent under a fresh id; the IDE's cancel reaches it.
+    nonisolated func relayedResponse(_ message: JSONRPCMessage, to child: ChildServer, edits: JSONSplice) async throws
+        -> JSONRPCMessage
+    {
         let server = child.name
+        let id = Array(message.id!.bytes)
+        var edits = edits
+        if let meta = Self.envelope(message) {
+            // Children speak the initialize era: the 2026-07-28 envelope is muxgate's to read.
+            edits.editMembers(of: meta, removing: { Self.envelopeKeys.contains($0.key) })
+        }
         inFlight.withLock { $0[id] = (server, nil) }
         defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
+        return try await child.request(message.method!) { [inFlight, edits] childID in
+            inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
+            return message.rewritten(id: childID, edits)
+        }
+    }
+
+    /// The `_meta` keys of the 2026-07-28 per-request envelope.
+    static let envelopeKeys: Set<String> = [
+        versionKey, capabilitiesKey, clientInfoKey, "io.modelcontextprotocol/logLevel",
+    ]
+
+    /// Answers the IDE with the child's response (or the error that stood in for it).
+    nonisolated func deliver(
+        _ result: Result<JSONRPCMessage, any Error>,
+        id: [UInt8],
+        method: String,
+        server: String,
+        answerEdits: ((JSONRPCMessage) -> JSONSplice)?
+    ) -> RelayOutcome {
         do {
-            let response = try await child.request(method) { [inFlight] childID in
-                inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
-                return message.rewritten(id: childID, edits)
+            let response = try result.get()
+            var edits = answerEdits?(response) ?? JSONSplice()
+            if modernClient.load(ordering: .relaxed), let result = response.result, result.kind == .object,
+                result["resultType"] == nil
+            {
+                // A 2026-07-28 client expects resultType on every result; the child predates it.
+                edits.setMember("resultType", to: JSONValue.quoted("complete"), in: result)
             }
-            sink.send(response.rewritten(id: id, answerEdits?(response) ?? JSONSplice()))
+            sink.send(response.rewritten(id: id, edits))
             guard let result = response.result else {
                 return RelayOutcome(kind: .rpcError, error: response.error?["message"]?.string ?? response.error?.text)
             }

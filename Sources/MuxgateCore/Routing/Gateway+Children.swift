@@ -105,7 +105,12 @@ extension Gateway {
             case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel": "tasks"
             default: nil
             }
-        guard let capability, clientCapabilities?[capability] != nil else {
+        if modern, capability != nil, capability != "tasks", clientCapabilities?[capability!] != nil,
+            bridgeRequest(message, from: child)
+        {
+            return
+        }
+        guard let capability, !modern, clientCapabilities?[capability] != nil else {
             child.notify(JSONRPC.error(id: Array(message.id!.bytes), .methodNotFound(method)))
             return
         }

@@ -33,6 +33,10 @@ extension Gateway {
         if end < items.count {
             result.append(("nextCursor", .string(Self.cursor(for: kind, offset: end))))
         }
+        if modern {
+            // 2026-07-28: every result says its type, and list results how long they stay fresh.
+            result += [("resultType", .string("complete")), ("ttlMs", .int(0)), ("cacheScope", .string("private"))]
+        }
         sink.send(JSONRPC.result(id: id, .object(result)))
     }
 

@@ -38,6 +38,16 @@ package actor Gateway: Service {
     var pendingReload: MuxgateConfig?
 
     var clientHello: ClientHello?
+    /// The IDE speaks 2026-07-28 (per-request envelope, no `initialize`).
+    var modern: Bool {
+        get { modernClient.load(ordering: .relaxed) }
+        set { modernClient.store(newValue, ordering: .relaxed) }
+    }
+    let modernClient = Atomic<Bool>(false)
+    /// Modern calls in flight per child, waiting for the child's requests (MRTR bridging).
+    var bridges: [ObjectIdentifier: [InputBridge]] = [:]
+    /// Children's calls held open while the IDE gathers input, by `requestState`.
+    var parked: [String: ParkedCall] = [:]
     var clientCapabilities: JSONSlice?
     private var startedAt: ContinuousClock.Instant?
     var catalogue = NamedCatalogue()
@@ -206,9 +216,15 @@ package actor Gateway: Service {
 
     private func request(_ message: JSONRPCMessage) -> (@Sendable () async -> Void)? {
         let id = Array(message.id!.bytes)
+        if message.method != "server/discover", let meta = Self.envelope(message) {
+            if unsupportedVersion(meta, id: id) { return nil }
+            adoptModernClient(meta)
+        }
         switch message.method! {
         case "initialize":
             initialize(id: id, params: message.params)
+        case "server/discover":
+            discover(id: id, params: message.params)
         case "ping":
             sink.send(JSONRPC.result(id: id, .object([])))
         case "tools/list", "prompts/list", "resources/list", "resources/templates/list":

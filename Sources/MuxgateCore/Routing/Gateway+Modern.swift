@@ -1,0 +1,245 @@
+import Logging
+import Synchronization
+
+/// Protocol 2026-07-28 towards the IDE: `server/discover`, the per-request `_meta` envelope, and
+/// multi round-trip requests (MRTR) bridging the children's server-to-client requests.
+///
+/// Children keep speaking the `initialize` era (2025-11-25 at most) with muxgate. When a child
+/// sends `elicitation/create`, `sampling/createMessage` or `roots/list` during a `tools/call` of a
+/// 2026-07-28 IDE, muxgate answers that call with an `InputRequiredResult` carrying the request,
+/// keeps the child's call open, and when the IDE retries with `inputResponses` and muxgate's
+/// `requestState`, answers the child and goes on waiting for its result.
+extension Gateway {
+    static let modernVersion = "2026-07-28"
+    static let versionKey = "io.modelcontextprotocol/protocolVersion"
+    static let capabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
+    static let clientInfoKey = "io.modelcontextprotocol/clientInfo"
+
+    /// The per-request envelope of a request; nil for an `initialize`-era request.
+    static func envelope(_ message: JSONRPCMessage) -> JSONSlice? {
+        guard let meta = message.params?["_meta"], meta[versionKey] != nil else { return nil }
+        return meta
+    }
+
+    /// -32022 when a request names a version muxgate does not speak per request.
+    func unsupportedVersion(_ meta: JSONSlice, id: [UInt8]) -> Bool {
+        let requested = meta[Self.versionKey]?.string
+        guard requested != Self.modernVersion else { return false }
+        sink.send(
+            JSONRPC.error(
+                id: id,
+                JSONRPCError(
+                    code: -32022,
+                    message: "Unsupported protocol version",
+                    data: .object([
+                        ("supported", .array([.string(Self.modernVersion)])),
+                        ("requested", requested.map(JSONValue.string) ?? .null),
+                    ])
+                )
+            )
+        )
+        return true
+    }
+
+    /// The first modern request: the children start with what its envelope says of the IDE.
+    func adoptModernClient(_ meta: JSONSlice) {
+        guard !modern, clientHello == nil else { return }
+        modern = true
+        let capabilities = meta[Self.capabilitiesKey]
+        let forwarded: [(String, JSONValue)] = ["roots", "sampling", "elicitation"].compactMap { key in
+            capabilities?[key].map { (key, $0.value) }
+        }
+        let hello = ClientHello(
+            protocolVersion: ProtocolVersion.latest,
+            capabilities: .object(forwarded),
+            clientInfo: meta[Self.clientInfoKey]?.value ?? ClientHello.standalone.clientInfo
+        )
+        clientHello = hello
+        clientCapabilities = capabilities
+        auditor?.record(
+            .start(
+                version: MuxgateVersion.current,
+                configSHA256: config.sha256,
+                profile: config.policy.profileName,
+                client: meta[Self.clientInfoKey]?["name"]?.string.map {
+                    ($0, meta[Self.clientInfoKey]?["version"]?.string)
+                },
+                protocolVersion: Self.modernVersion
+            ),
+            durable: true
+        )
+        logger.info(
+            "client: \(meta[Self.clientInfoKey]?.text ?? "unknown"), protocol \(Self.modernVersion) (per-request envelope)"
+        )
+        startChildren(with: hello, lazyToo: false)
+    }
+
+    /// `server/discover`: the versions muxgate serves per request, what it offers, who it is.
+    func discover(id: [UInt8], params: JSONSlice?) {
+        if let meta = params?["_meta"], meta[Self.versionKey] != nil {
+            if unsupportedVersion(meta, id: id) { return }
+            adoptModernClient(meta)
+        }
+        sink.send(
+            JSONRPC.result(
+                id: id,
+                .object([
+                    ("resultType", .string("complete")),
+                    ("supportedVersions", .array([.string(Self.modernVersion)])),
+                    ("capabilities", Self.capabilities),
+                    (
+                        "_meta",
+                        .object([
+                            (
+                                "io.modelcontextprotocol/serverInfo",
+                                .object([("name", .string("muxgate")), ("version", .string(MuxgateVersion.current))])
+                            )
+                        ])
+                    ),
+                    ("ttlMs", .int(0)),
+                    ("cacheScope", .string("private")),
+                ])
+            )
+        )
+    }
+
+    // MARK: - Multi round-trip bridging
+
+    /// Where a child's request during a modern call goes: the call's relay waits on it.
+    final class InputBridge: Sendable {
+        enum Event: Sendable {
+            case response(Result<JSONRPCMessage, any Error>)
+            case input(JSONRPCMessage)
+        }
+
+        private let state = Mutex<(events: [Event], waiter: CheckedContinuation<Event, Never>?)>(([], nil))
+        let child: ChildServer
+
+        init(child: ChildServer) { self.child = child }
+
+        func post(_ event: Event) {
+            let waiter = state.withLock { state -> CheckedContinuation<Event, Never>? in
+                guard let waiter = state.waiter else {
+                    state.events.append(event)
+                    return nil
+                }
+                state.waiter = nil
+                return waiter
+            }
+            waiter?.resume(returning: event)
+        }
+
+        func next() async -> Event {
+            await withCheckedContinuation { continuation in
+                let ready = state.withLock { state -> Event? in
+                    guard state.events.isEmpty else { return state.events.removeFirst() }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        }
+    }
+
+    /// A child's call held open while the IDE gathers input.
+    struct ParkedCall: Sendable {
+        let bridge: InputBridge
+        /// `inputRequests` key → the child's own request id.
+        let requests: [String: [UInt8]]
+        let deadline: ContinuousClock.Instant
+    }
+
+    func openBridge(for child: ChildServer) -> InputBridge {
+        let bridge = InputBridge(child: child)
+        bridges[ObjectIdentifier(child), default: []].append(bridge)
+        return bridge
+    }
+
+    func closeBridge(_ bridge: InputBridge) {
+        bridges[ObjectIdentifier(bridge.child)]?.removeAll { $0 === bridge }
+    }
+
+    func park(_ call: ParkedCall) -> String {
+        let now = ContinuousClock.now
+        parked = parked.filter { $0.value.deadline > now }
+        let token = "mgrs1." + (0..<16).map { _ in UInt8.random(in: 0...255) }.hexString
+        parked[token] = call
+        return token
+    }
+
+    func unpark(_ token: String) -> ParkedCall? { parked.removeValue(forKey: token) }
+
+    /// A child's request to the IDE while the IDE speaks 2026-07-28: it joins the most recent
+    /// modern call in flight to that child (the `initialize` era does not say which call a request
+    /// belongs to; with one call in flight it is exact), else the child hears -32601.
+    func bridgeRequest(_ message: JSONRPCMessage, from child: ChildServer) -> Bool {
+        guard let bridge = bridges[ObjectIdentifier(child)]?.last else { return false }
+        bridge.post(.input(message))
+        return true
+    }
+
+    /// Relays a `tools/call` of a 2026-07-28 IDE, turning the child's requests into
+    /// `InputRequiredResult`s; a retry carrying muxgate's `requestState` resumes the parked call.
+    func relayModern(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        to child: ChildServer,
+        edits: JSONSplice,
+        answerEdits: @escaping @Sendable (JSONRPCMessage) -> JSONSplice
+    ) async -> RelayOutcome {
+        let bridge: InputBridge
+        if let token = message.params?["requestState"]?.string, token.hasPrefix("mgrs1.") {
+            guard let call = unpark(token) else {
+                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown or expired requestState; call the tool again")))
+                return RelayOutcome(kind: .rpcError, error: "unknown requestState")
+            }
+            bridge = call.bridge
+            bridges[ObjectIdentifier(child), default: []].append(bridge)
+            let responses = message.params?["inputResponses"]
+            for (key, childID) in call.requests {
+                let answer: [UInt8] =
+                    if let result = responses?[key] {
+                        Array(#"{"jsonrpc":"2.0","id":"#.utf8) + childID + Array(#","result":"#.utf8)
+                            + Array(result.bytes) + [0x7D]
+                    } else {
+                        JSONRPC.error(id: childID, .invalidParams("the client gave no input for \(key)"))
+                    }
+                call.bridge.child.notify(answer)
+            }
+        } else {
+            bridge = openBridge(for: child)
+            Task { [self] in
+                bridge.post(.response(await relayedResult(message, to: child, edits: edits)))
+            }
+        }
+        defer { closeBridge(bridge) }
+        switch await bridge.next() {
+        case .input(let request):
+            let key = "muxgate:" + (request.id?.text ?? "0")
+            let inputRequest = JSONValue.object([
+                ("method", .string(request.method ?? "")),
+                ("params", request.params?.value ?? .object([])),
+            ])
+            let token = park(
+                ParkedCall(
+                    bridge: bridge,
+                    requests: [key: Array(request.id?.bytes ?? [])],
+                    deadline: .now + child.callTimeout
+                )
+            )
+            sink.send(
+                JSONRPC.result(
+                    id: id,
+                    .object([
+                        ("resultType", .string("input_required")),
+                        ("inputRequests", .object([(key, inputRequest)])),
+                        ("requestState", .string(token)),
+                    ])
+                )
+            )
+            return RelayOutcome(kind: .ok)
+        case .response(let result):
+            return deliver(result, id: id, method: message.method!, server: child.name, answerEdits: answerEdits)
+        }
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import MuxgateCore
+import MuxgateTesting
+import Testing
+
+/// Protocol 2026-07-28 towards the IDE, with children of both eras behind one muxgate.
+@Suite("Protocol 2026-07-28: discovery, envelope, input-required bridging")
+struct ModernProtocolTests {
+    init() async throws {
+        try await TestEnvironment.shared.prepare()
+        try await TestEnvironment.shared.preparePython()
+    }
+
+    static let envelope =
+        #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{"elicitation":{}},"progressToken":"p1"}"#
+
+    var config: String {
+        "audit: { enabled: false }\nservers:\n" + Harness.fixture("fx")
+            + "  py:\n    command: \(TestPaths.python)\n    args: [\"\(TestPaths.root)/Tests/e2e/fastmcp_server.py\"]\n"
+            + "  time:\n    command: \(TestPaths.root)/.venv/bin/mcp-server-time\n"
+    }
+
+    @Test("server/discover, per-request envelope, -32022, resultType on results, envelope kept from the child")
+    func envelopeOnTheWire() async throws {
+        let harness = try Harness.start(config)
+        defer { harness.muxgate.terminate() }
+        let (bad, _) = await harness.muxgate.request(
+            id: 1,
+            method: "server/discover",
+            params:
+                #"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2099-01-01","io.modelcontextprotocol/clientCapabilities":{}}}"#
+        )
+        #expect(bad?.errorCode == -32022)
+        #expect(bad?.error?["data"]?["supported"]?.text == #"["2026-07-28"]"#)
+        let (discover, _) = await harness.muxgate.request(
+            id: 2,
+            method: "server/discover",
+            params: "{\(Self.envelope)}"
+        )
+        let result = try #require(discover?.result)
+        #expect(result["supportedVersions"]?.text == #"["2026-07-28"]"#)
+        #expect(result["resultType"]?.string == "complete" && result["capabilities"]?["tools"] != nil)
+        #expect(result["_meta"]?["io.modelcontextprotocol/serverInfo"]?["name"]?.string == "muxgate")
+
+        let (list, _) = await harness.muxgate.request(id: 3, method: "tools/list", params: "{\(Self.envelope)}")
+        let tools = try #require(list?.result)
+        #expect(tools["resultType"]?.string == "complete" && tools["ttlMs"]?.int == 0)
+        #expect(tools["cacheScope"]?.string == "private")
+        let names = tools["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
+        #expect(["fx_echo", "py_greet", "time_get_current_time"].allSatisfy(names.contains), "\(names)")
+
+        let (echo, _) = await harness.muxgate.request(
+            id: 4,
+            method: "tools/call",
+            params: #"{"name":"fx_requests","arguments":{},\#(Self.envelope)}"#
+        )
+        let call = try #require(echo?.result)
+        #expect(call["resultType"]?.string == "complete", "added for the modern client: \(call.text)")
+        let received = try JSONSlice.parse(try #require(echo?.firstText))
+        let forwarded = try #require(received.elements.last { $0["method"]?.string == "tools/call" })
+        #expect(
+            forwarded["params"]?["_meta"]?.text == #"{"progressToken":"p1"}"#,
+            "the envelope is muxgate's; the rest of _meta reaches the child: \(forwarded.text)"
+        )
+        let (wrong, _) = await harness.muxgate.request(
+            id: 5,
+            method: "tools/list",
+            params: #"{"_meta":{"io.modelcontextprotocol/protocolVersion":"2025-06-18"}}"#
+        )
+        #expect(wrong?.errorCode == -32022)
+        #expect(await harness.shutDown())
+    }
+
+    @Test(
+        "the official client, legacy and 2026-07-28: FastMCP, fixture and mcp-server-time children; elicitation bridged",
+        arguments: ["legacy", "discover"]
+    )
+    func officialClient(mode: String) async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let configPath = try TestPaths.write(config, to: directory, name: "muxgate.yaml")
+        let script = try TestPaths.write(
+            #"""
+            {"calls": [
+              {"tool": "py_greet", "arguments": {}},
+              {"tool": "py_greet_old", "arguments": {}},
+              {"tool": "py_count", "arguments": {"n": 3}},
+              {"tool": "fx_ask", "arguments": {"method": "elicitation/create", "params": {"mode": "form", "message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
+              {"tool": "time_get_current_time", "arguments": {"timezone": "UTC"}}
+            ]}
+            """#,
+            to: directory,
+            name: "script.json"
+        )
+        let output = try TestEnvironment.shared.run(
+            TestPaths.python,
+            [
+                TestPaths.clientScript, "--timeout", "90", "--mode", mode, "--elicitation", "accept",
+                "--elicitation-content", #"{"name":"Ada"}"#, "script", script, "--", TestPaths.muxgate, "serve",
+                "--config", configPath,
+            ]
+        )
+        let report = try JSONSlice.parse(output)
+        #expect(report["protocolVersion"]?.string == (mode == "legacy" ? "2025-11-25" : "2026-07-28"))
+        let results = report["results"]?.elements ?? []
+        try #require(results.count == 5, "\(report.text)")
+        for result in results {
+            #expect(result["error"]?.kind == .null && result["isError"]?.bool != true, "\(result.text)")
+        }
+        #expect(results[0]["content"]?.text.contains("Hello, Ada!") == true, "\(results[0].text)")
+        #expect(results[1]["content"]?.text.contains("Hello, Ada!") == true, "\(results[1].text)")
+        #expect(results[2]["content"]?.text.contains("counted to 3") == true)
+        #expect(results[3]["content"]?.text.contains(#"\"name\":\"Ada\""#) == true, "\(results[3].text)")
+        #expect(results[4]["structuredContent"]?["timezone"]?.string == "UTC")
+    }
+}
