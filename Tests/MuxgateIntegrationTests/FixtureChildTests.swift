@@ -301,7 +301,7 @@ struct FixtureChildTests {
             await harness.muxgate.nextMessage(timeout: .seconds(5))?.errorCode == -32700,
             "invalid UTF-8 is a parse error"
         )
-        #expect(await harness.muxgate.request(id: 10, method: "server/discover").response?.errorCode == -32601)
+        #expect(await harness.muxgate.request(id: 10, method: "no/such/method").response?.errorCode == -32601)
         #expect(await harness.muxgate.request(id: 11, method: "ping").response?.result != nil)
         #expect(await harness.shutDown())
     }
