@@ -18,6 +18,7 @@ struct FixtureOptions: Sendable {
     var rawCallPath: String?
     var changeToolsAfterCall = false
     var tasks = false
+    var extras = false
     var showHelp = false
 
     static let usage = """
@@ -36,6 +37,8 @@ struct FixtureOptions: Sendable {
           --raw-tools FILE            tools/list result = exact bytes of FILE
           --raw-call FILE             tools/call of "raw" result = exact bytes of FILE
           --change-tools-after-call   add tool added_later after the first tools/call
+          --extras                    logging, resources (fx://note, subscribable) and completions
+                                      capabilities, answered minimally
           --tasks                     tasks capability; tool "task" (taskSupport optional) runs as a
                                       task when called with params.task; tasks/get|result|list|cancel
                                       completes and send notifications/tools/list_changed
@@ -83,6 +86,7 @@ struct FixtureOptions: Sendable {
             case "--raw-call": options.rawCallPath = try value(for: flag)
             case "--change-tools-after-call": options.changeToolsAfterCall = true
             case "--tasks": options.tasks = true
+            case "--extras": options.extras = true
             case "-h", "--help": options.showHelp = true
             default:
                 throw ParseError(description: "unknown option: \(flag)")

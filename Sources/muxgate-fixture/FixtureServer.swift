@@ -131,6 +131,34 @@ final class FixtureServer: @unchecked Sendable {
             send(resultLine(id: id, result: "{}"))
         case "tools/list":
             listTools(id: id, cursor: params["cursor"])
+        case "logging/setLevel", "resources/subscribe",
+            "resources/unsubscribe" where options.extras:
+            send(resultLine(id: id, result: "{}"))
+        case "resources/list" where options.extras:
+            send(
+                resultLine(
+                    id: id,
+                    result: "{\"resources\":[{\"uri\":\"fx://note\",\"name\":\"note\",\"mimeType\":\"text/plain\"}]}"
+                )
+            )
+        case "resources/templates/list" where options.extras:
+            send(
+                resultLine(
+                    id: id,
+                    result: "{\"resourceTemplates\":[{\"uriTemplate\":\"fx://notes/{name}\",\"name\":\"notes\"}]}"
+                )
+            )
+        case "resources/read" where options.extras:
+            let uri = (params["uri"] as? String) ?? ""
+            send(
+                resultLine(
+                    id: id,
+                    result: "{\"contents\":[{\"uri\":\(jsonString(uri)),\"text\":\(jsonString("read " + uri))}]}"
+                )
+            )
+        case "completion/complete" where options.extras:
+            let value = ((params["argument"] as? [String: Any])?["value"] as? String) ?? ""
+            send(resultLine(id: id, result: "{\"completion\":{\"values\":[\(jsonString(value + "-done"))]}}"))
         case "tasks/get", "tasks/result", "tasks/list",
             "tasks/cancel" where options.tasks:
             handleTask(method, id: id, taskID: params["taskId"] as? String)
@@ -178,6 +206,8 @@ final class FixtureServer: @unchecked Sendable {
             "{\"protocolVersion\":\(jsonString(version)),"
             + "\"capabilities\":{\"tools\":{\"listChanged\":true}"
             + (options.tasks ? ",\"tasks\":{\"list\":{},\"cancel\":{},\"requests\":{\"tools\":{\"call\":{}}}}" : "")
+            + (options.extras
+                ? ",\"logging\":{},\"completions\":{},\"resources\":{\"subscribe\":true,\"listChanged\":true}" : "")
             + "},"
             + "\"serverInfo\":{\"name\":\(jsonString(options.name)),\"version\":\"1.0.0\"}}"
         send(resultLine(id: id, result: result))
