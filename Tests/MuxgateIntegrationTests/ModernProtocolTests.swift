@@ -71,6 +71,58 @@ struct ModernProtocolTests {
         #expect(await harness.shutDown())
     }
 
+    @Test("subscriptions/listen: only what was asked for, tagged with the stream; logs stay on stderr")
+    func subscriptions() async throws {
+        let harness = try Harness.start(
+            "audit: { enabled: false }\nservers:\n" + Harness.fixture("fx", ["--extras", "--change-tools-after-call"])
+        )
+        defer { harness.muxgate.terminate() }
+        _ = await harness.muxgate.request(id: 1, method: "server/discover", params: "{\(Self.envelope)}")
+        _ = await harness.muxgate.request(id: 2, method: "tools/list", params: "{\(Self.envelope)}")
+        _ = await harness.muxgate.request(id: 3, method: "resources/list", params: "{\(Self.envelope)}")
+        harness.muxgate.send(
+            #"{"jsonrpc":"2.0","id":5,"method":"subscriptions/listen","params":{\#(Self.envelope),"notifications":{"toolsListChanged":true,"resourceSubscriptions":["fx://note"]}}}"#
+        )
+        let ack = try #require(await harness.muxgate.nextMessage(timeout: .seconds(10)))
+        #expect(ack.method == "notifications/subscriptions/acknowledged")
+        #expect(ack.params?["_meta"]?["io.modelcontextprotocol/subscriptionId"]?.int == 5)
+        #expect(ack.params?["notifications"]?["toolsListChanged"]?.bool == true)
+        var seenDuringCalls: [JSONRPCMessage] = []
+        for (index, notification) in [
+            #"{"method":"notifications/message","params":{"level":"info","data":"child log line"}}"#,
+            #"{"method":"notifications/resources/updated","params":{"uri":"fx://note"}}"#,
+        ].enumerated() {
+            seenDuringCalls += await harness.muxgate.request(
+                id: 10 + index,
+                method: "tools/call",
+                params: #"{"name":"fx_notify","arguments":\#(notification),\#(Self.envelope)}"#
+            ).others
+        }
+        let (_, seen) = await harness.muxgate.request(id: 20, method: "ping")
+        var all = seenDuringCalls + seen
+        while !all.contains(where: { $0.method == "notifications/tools/list_changed" }),
+            let message = await harness.muxgate.nextMessage(timeout: .seconds(5))
+        {
+            all.append(message)
+            if message.method == "notifications/tools/list_changed" {
+                #expect(message.params?["_meta"]?["io.modelcontextprotocol/subscriptionId"]?.int == 5)
+            }
+        }
+        let methods = all.compactMap(\.method)
+        let updated = all.first { $0.method == "notifications/resources/updated" }
+        #expect(updated?.params?["uri"]?.string == "fx://note")
+        #expect(updated?.params?["_meta"]?["io.modelcontextprotocol/subscriptionId"]?.int == 5)
+        #expect(!methods.contains("notifications/message"), "no log lines the IDE did not ask for: \(methods)")
+        #expect(methods.contains("notifications/tools/list_changed"), "\(methods)")
+        #expect(harness.muxgate.stderr.contains("child log line"), "the child's log line went to stderr")
+        let received = try JSONSlice.parse(try #require(await harness.call("fx_requests", id: 30)?.firstText))
+        #expect(
+            received.elements.contains { $0["method"]?.string == "resources/subscribe" },
+            "the child was subscribed"
+        )
+        #expect(await harness.shutDown())
+    }
+
     @Test(
         "the official client, legacy and 2026-07-28: FastMCP, fixture and mcp-server-time children; elicitation bridged",
         arguments: ["legacy", "discover"]

@@ -87,7 +87,7 @@ extension Gateway {
                 return answer
             }
             let outcome =
-                modernClient.load(ordering: .relaxed)
+                modern
                 ? await relayModern(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
                 : await relay(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
             auditor?.record(
@@ -130,7 +130,9 @@ extension Gateway {
         }
         return { [self] in
             guard let (server, original) = await resolveResource(uri), let child = childByName[server] else {
-                sink.send(JSONRPC.error(id: id, JSONRPCError(code: -32002, message: "Resource not found: \(uri)")))
+                // 2026-07-28 moved "resource not found" from -32002 to -32602.
+                let code = modern ? -32602 : -32002
+                sink.send(JSONRPC.error(id: id, JSONRPCError(code: code, message: "Resource not found: \(uri)")))
                 return
             }
             var edits = JSONSplice()
@@ -263,7 +265,7 @@ extension Gateway {
         do {
             let response = try result.get()
             var edits = answerEdits?(response) ?? JSONSplice()
-            if modernClient.load(ordering: .relaxed), let result = response.result, result.kind == .object,
+            if modern, let result = response.result, result.kind == .object,
                 result["resultType"] == nil
             {
                 // A 2026-07-28 client expects resultType on every result; the child predates it.

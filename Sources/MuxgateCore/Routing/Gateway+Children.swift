@@ -27,6 +27,21 @@ extension Gateway {
 
     private func forwardNotification(_ message: JSONRPCMessage, from server: String, child: ChildServer) {
         switch message.method! {
+        case "notifications/resources/updated" where modern:
+            guard let uri = message.params?["uri"]?.string else { return }
+            let exposed =
+                namespacedURIs.withLock({ $0[server]?.contains(uri) == true })
+                ? ResourceCatalogue.namespaced(uri, server: server) : uri
+            notifySubscribers(message.method!, kind: nil, uri: exposed, params: [("uri", .string(exposed))])
+        case "notifications/message" where modern:
+            // 2026-07-28 sends logs only for requests that asked, and a child's log line names no
+            // request: it goes to muxgate's stderr (the spec's advice for stdio logging) instead.
+            logger.info(
+                "log from the server: \(message.params?["data"]?.text ?? "")",
+                metadata: [
+                    "muxgate.server": .string(server), "muxgate.level": .string(message.params?["level"]?.string ?? ""),
+                ]
+            )
         case "notifications/cancelled":
             // The child gave up on a request it sent the IDE: name it by muxgate's id.
             guard let requestID = message.params?["requestId"],
@@ -55,8 +70,15 @@ extension Gateway {
         from server: String,
         to sink: any MessageSink,
         namespacedURIs: Locked<[String: Set<String>]>,
-        tasks: TaskRegistry
+        tasks: TaskRegistry,
+        modern: SharedFlag
     ) -> Bool {
+        // A 2026-07-28 IDE gets logs and resource updates as that version says (the gateway decides).
+        if modern.isSet
+            && (message.method == "notifications/message" || message.method == "notifications/resources/updated")
+        {
+            return false
+        }
         switch message.method {
         case "notifications/message":
             // The client sees whose log line it is: `logger` becomes `server` or `server/logger`.

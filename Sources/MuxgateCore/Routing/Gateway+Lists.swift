@@ -161,7 +161,11 @@ extension Gateway {
         // Resources and templates share one notification.
         let notifications = Set(changed.filter(listed.contains).map(\.changedNotification))
         for method in notifications.sorted() {
-            sink.send(JSONRPC.notification(method: method, params: nil))
+            if modern {
+                notifySubscribers(method, kind: Self.subscriptionKind(method))
+            } else {
+                sink.send(JSONRPC.notification(method: method, params: nil))
+            }
         }
     }
 

@@ -44,7 +44,7 @@ extension Gateway {
     /// The first modern request: the children start with what its envelope says of the IDE.
     func adoptModernClient(_ meta: JSONSlice) {
         guard !modern, clientHello == nil else { return }
-        modern = true
+        modernClient.set()
         let capabilities = meta[Self.capabilitiesKey]
         let forwarded: [(String, JSONValue)] = ["roots", "sampling", "elicitation"].compactMap { key in
             capabilities?[key].map { (key, $0.value) }
@@ -240,6 +240,72 @@ extension Gateway {
             return RelayOutcome(kind: .ok)
         case .response(let result):
             return deliver(result, id: id, method: message.method!, server: child.name, answerEdits: answerEdits)
+        }
+    }
+}
+
+/// `subscriptions/listen` (2026-07-28): change notifications go only to the streams that asked
+/// for them, tagged with the stream's id; the request stays open until the IDE cancels it.
+extension Gateway {
+    struct Subscription: Sendable {
+        var kinds: Set<String>
+        var uris: Set<String>
+    }
+
+    static let subscriptionKey = "io.modelcontextprotocol/subscriptionId"
+
+    func listen(_ message: JSONRPCMessage, id: [UInt8]) {
+        let filter = message.params?["notifications"]
+        var kinds: Set<String> = []
+        for kind in ["toolsListChanged", "promptsListChanged", "resourcesListChanged"]
+        where filter?[kind]?.bool == true {
+            kinds.insert(kind)
+        }
+        let uris = Set(filter?["resourceSubscriptions"]?.elements.compactMap(\.string) ?? [])
+        listens[id] = Subscription(kinds: kinds, uris: uris)
+        // The children hear of the resources through the initialize era's subscribe.
+        for uri in uris {
+            guard let route = resources.route(uri), let child = childByName[route.server],
+                child.serverHello?.capabilities["resources"]?["subscribe"]?.bool == true
+            else { continue }
+            let params = try? JSONSlice.parse(JSONValue.object([("uri", .string(route.uri))]).encoded)
+            child.notifyRequest(method: "resources/subscribe", params: params)
+        }
+        var honoured: [(String, JSONValue)] = kinds.sorted().map { ($0, .bool(true)) }
+        if !uris.isEmpty { honoured.append(("resourceSubscriptions", .array(uris.sorted().map(JSONValue.string)))) }
+        sink.send(
+            JSONRPC.notification(
+                method: "notifications/subscriptions/acknowledged",
+                params: .object([
+                    ("_meta", .object([(Self.subscriptionKey, .raw(ArraySlice(id)))])),
+                    ("notifications", .object(honoured)),
+                ])
+            )
+        )
+    }
+
+    /// Sends a change notification to every stream that asked for `kind` (or, for a resource
+    /// update, subscribed to `uri`).
+    func notifySubscribers(_ method: String, kind: String?, uri: String? = nil, params: [(String, JSONValue)] = []) {
+        for (id, subscription) in listens.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            if let kind, !subscription.kinds.contains(kind) { continue }
+            if let uri, !subscription.uris.contains(uri) { continue }
+            sink.send(
+                JSONRPC.notification(
+                    method: method,
+                    params: .object(params + [("_meta", .object([(Self.subscriptionKey, .raw(ArraySlice(id)))]))])
+                )
+            )
+        }
+    }
+
+    /// The `subscriptions/listen` filter key for a list's `list_changed` notification.
+    static func subscriptionKind(_ method: String) -> String? {
+        switch method {
+        case "notifications/tools/list_changed": "toolsListChanged"
+        case "notifications/prompts/list_changed": "promptsListChanged"
+        case "notifications/resources/list_changed": "resourcesListChanged"
+        default: nil
         }
     }
 }

@@ -39,11 +39,10 @@ package actor Gateway: Service {
 
     var clientHello: ClientHello?
     /// The IDE speaks 2026-07-28 (per-request envelope, no `initialize`).
-    var modern: Bool {
-        get { modernClient.load(ordering: .relaxed) }
-        set { modernClient.store(newValue, ordering: .relaxed) }
-    }
-    let modernClient = Atomic<Bool>(false)
+    nonisolated var modern: Bool { modernClient.isSet }
+    let modernClient = SharedFlag()
+    /// The IDE's open `subscriptions/listen` requests (2026-07-28), by its raw id.
+    var listens: [[UInt8]: Subscription] = [:]
     /// Modern calls in flight per child, waiting for the child's requests (MRTR bridging).
     var bridges: [ObjectIdentifier: [InputBridge]] = [:]
     /// Children's calls held open while the IDE gathers input, by `requestState`.
@@ -86,7 +85,8 @@ package actor Gateway: Service {
             events: eventSink,
             sink: sink,
             namespacedURIs: namespacedURIs,
-            tasks: tasks
+            tasks: tasks,
+            modern: modernClient
         )
         self.setup = Mutex(setup)
         everyChild = setup.children
@@ -225,6 +225,8 @@ package actor Gateway: Service {
             initialize(id: id, params: message.params)
         case "server/discover":
             discover(id: id, params: message.params)
+        case "subscriptions/listen":
+            listen(message, id: id)
         case "ping":
             sink.send(JSONRPC.result(id: id, .object([])))
         case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
@@ -350,6 +352,10 @@ package actor Gateway: Service {
     private func notification(_ message: JSONRPCMessage) {
         switch message.method! {
         case "notifications/cancelled":
+            if let requestID = message.params?["requestId"], listens.removeValue(forKey: Array(requestID.bytes)) != nil
+            {
+                return  // the stream ends; no answer is due
+            }
             guard let requestID = message.params?["requestId"],
                 let target = inFlight.withLock({ $0[Array(requestID.bytes)] }),
                 let childID = target.id, let child = childByName[target.server]

@@ -20,7 +20,8 @@ package final class GatewaySetup: Sendable {
         events: AsyncStream<ChildReport>.Continuation,
         sink: any MessageSink,
         namespacedURIs: Locked<[String: Set<String>]>,
-        tasks: TaskRegistry
+        tasks: TaskRegistry,
+        modern: SharedFlag
     ) {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
@@ -43,7 +44,8 @@ package final class GatewaySetup: Sendable {
                         from: server.name,
                         to: sink,
                         namespacedURIs: namespacedURIs,
-                        tasks: tasks
+                        tasks: tasks,
+                        modern: modern
                     )
                 },
                 keepTools: server.lazy ? Self.cache(server, config, logger) : nil

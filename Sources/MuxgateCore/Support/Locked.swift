@@ -12,3 +12,14 @@ package final class Locked<Value: Sendable>: Sendable {
         try mutex.withLock(body)
     }
 }
+
+/// A boolean closures share, read without a lock (an `Atomic` cannot be captured either).
+package final class SharedFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    package init() {}
+
+    package var isSet: Bool { value.load(ordering: .relaxed) }
+
+    package func set() { value.store(true, ordering: .relaxed) }
+}
