@@ -19,6 +19,7 @@ struct FixtureOptions: Sendable {
     var changeToolsAfterCall = false
     var tasks = false
     var extras = false
+    var stopReading = false
     var showHelp = false
 
     static let usage = """
@@ -37,6 +38,7 @@ struct FixtureOptions: Sendable {
           --raw-tools FILE            tools/list result = exact bytes of FILE
           --raw-call FILE             tools/call of "raw" result = exact bytes of FILE
           --change-tools-after-call   add tool added_later after the first tools/call
+          --stop-reading-after-tools-list  never read stdin again after answering tools/list
           --extras                    logging, resources (fx://note, subscribable) and completions
                                       capabilities, answered minimally
           --tasks                     tasks capability; tool "task" (taskSupport optional) runs as a
@@ -87,6 +89,7 @@ struct FixtureOptions: Sendable {
             case "--change-tools-after-call": options.changeToolsAfterCall = true
             case "--tasks": options.tasks = true
             case "--extras": options.extras = true
+            case "--stop-reading-after-tools-list": options.stopReading = true
             case "-h", "--help": options.showHelp = true
             default:
                 throw ParseError(description: "unknown option: \(flag)")

@@ -131,6 +131,9 @@ final class FixtureServer: @unchecked Sendable {
             send(resultLine(id: id, result: "{}"))
         case "tools/list":
             listTools(id: id, cursor: params["cursor"])
+            if options.stopReading {
+                while true { Thread.sleep(forTimeInterval: 3600) }
+            }
         case "logging/setLevel", "resources/subscribe",
             "resources/unsubscribe" where options.extras:
             send(resultLine(id: id, result: "{}"))

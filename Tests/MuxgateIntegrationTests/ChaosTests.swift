@@ -177,3 +177,50 @@ struct ChaosTests {
         #expect(await harness.shutDown())
     }
 }
+
+@Suite("Backpressure: a child that stops reading its stdin")
+struct BackpressureTests {
+    init() async throws {
+        try await TestEnvironment.shared.prepare()
+    }
+
+    @Test("its queue is bounded: calls beyond it fail at once, the others time out, a healthy child keeps serving")
+    func stuckChild() async throws {
+        let harness = try Harness.start(
+            "audit: { enabled: false }\ncall_timeout: 3s\nmax_message_size: 256KiB\nservers:\n"
+                + Harness.fixture("deaf", ["--stop-reading-after-tools-list"]) + Harness.fixture("fine")
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        _ = try await harness.toolNames()
+        let padding = String(repeating: "x", count: 100_000)
+        for id in 100..<130 {
+            harness.muxgate.send(
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"deaf_echo","arguments":{"pad":"\#(padding)"}}}"#
+            )
+        }
+        let (healthy, early) = await harness.muxgate.request(
+            id: 5,
+            method: "tools/call",
+            params: #"{"name":"fine_echo","arguments":{"still":"here"}}"#
+        )
+        #expect(healthy?.firstText == #"{"still":"here"}"#, "a stuck child never stalls another")
+        var codes: [Int: Int] = [:]
+        var answered = 0
+        let count: (JSONRPCMessage) -> Void = { message in
+            guard message.kind == .response, let code = message.errorCode else { return }
+            answered += 1
+            codes[code, default: 0] += 1
+            if code == -32000 { #expect(message.errorMessage.contains("not reading its input")) }
+        }
+        early.forEach(count)
+        while answered < 30, let message = await harness.muxgate.nextMessage(timeout: .seconds(15)) {
+            count(message)
+        }
+        #expect(answered == 30, "every call answered: \(codes)")
+        #expect((codes[-32000] ?? 0) > 10, "calls beyond the 1 MiB queue fail at once: \(codes)")
+        #expect((codes[-32001] ?? 0) > 0, "queued calls time out: \(codes)")
+        #expect(await harness.shutDown(timeout: .seconds(20)))
+        #expect(harness.leftoverProcesses().isEmpty)
+    }
+}

@@ -25,6 +25,7 @@ extension ChildServer {
         state.withLock { state in
             state.stopLatch = stopLatch
             state.outbox = outboxContinuation
+            state.queuedBytes = 0
             state.refresh = refreshContinuation
             state.stderrTail = []
         }
@@ -172,6 +173,7 @@ extension ChildServer {
         for await line in outbox {
             do {
                 _ = try await writer.write(line)
+                written(line.count)
             } catch {
                 logger.warning("cannot write to its stdin: \(error)")
                 break

@@ -57,6 +57,8 @@ package final class ChildServer: Service, Sendable {
         /// Requests sent without waiting for the answer: their responses are dropped quietly.
         var unawaited: Set<Int> = []
         var outbox: AsyncStream<[UInt8]>.Continuation?
+        /// Bytes queued for the child's stdin and not written yet (bounded by `queueLimit`).
+        var queuedBytes = 0
         var refresh: AsyncStream<ListKind>.Continuation?
         var stopLatch: Latch?
         var nextWaiter = 0
@@ -263,9 +265,27 @@ package final class ChildServer: Service, Sendable {
         return try await exchange(method, timeout: timeout ?? callTimeout, build: build)
     }
 
-    /// Sends a notification if the child is running; dropped otherwise.
+    /// The most bytes muxgate queues for a child that is not reading its stdin: beyond it, requests
+    /// fail at once and notifications are dropped, so a stuck child cannot make muxgate grow.
+    var queueLimit: Int { max(maxMessageBytes, 1 << 20) }
+
+    /// Sends a notification if the child is running; dropped otherwise (or when its queue is full).
     package func notify(_ line: [UInt8]) {
-        state.withLock { $0.outbox }?.yield(line + [0x0A])
+        let framed = line + [0x0A]
+        let queued = state.withLock { state -> Bool in
+            guard let outbox = state.outbox, state.queuedBytes + framed.count <= queueLimit else { return false }
+            state.queuedBytes += framed.count
+            outbox.yield(framed)
+            return true
+        }
+        if !queued && phase == .ready {
+            logger.warning("dropped a message for the server: it is not reading its input (queue full)")
+        }
+    }
+
+    /// Called by the writer once `count` queued bytes reached the child.
+    func written(_ count: Int) {
+        state.withLock { $0.queuedBytes = max(0, $0.queuedBytes - count) }
     }
 
     /// Sends a request whose answer nobody awaits (e.g. `logging/setLevel` fanned out); the
@@ -328,6 +348,14 @@ package final class ChildServer: Service, Sendable {
                                     JSONRPCError.serverUnavailable("server '\(name)' exited before \(method) was sent")
                                 )
                             }
+                            guard state.queuedBytes + line.count <= queueLimit else {
+                                return .failure(
+                                    JSONRPCError.serverUnavailable(
+                                        "server '\(name)' is not reading its input (\(state.queuedBytes) bytes queued)"
+                                    )
+                                )
+                            }
+                            state.queuedBytes += line.count
                             state.pending[id] = continuation
                             return .success(outbox)
                         }
