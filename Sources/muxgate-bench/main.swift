@@ -2,15 +2,21 @@ import Foundation
 import MuxgateCore
 import MuxgateTesting
 
-// muxgate-bench: call latency through muxgate against a direct connection to the same child,
-// with the audit trail off and on, for read calls (group-committed) and write calls (fsync'd).
+// muxgate-bench: muxgate against a direct connection to the same child (the baseline).
 //
-//   swift run -c release muxgate-bench [--calls N]
+//   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large]
 //
-// Results go to stdout as a Markdown table for docs/performance.md.
+// 1. latency: sequential calls, p50/p99, audit off and on, read (group-committed) and write (fsync'd)
+// 2. throughput: pipelined calls at 1 and 16 in flight, audit off
+// 3. children: 10 x 50 and 100 x 100 tools: initialize answer, first complete tools/list, list
+//    latency, RSS
+// 4. large: 64 KiB and 4 MiB results
+// Results go to stdout as Markdown tables for docs/performance.md.
 
 let arguments = CommandLine.arguments
 let calls = arguments.firstIndex(of: "--calls").flatMap { Int(arguments[$0 + 1]) } ?? 2000
+let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
+func runs(_ scenario: String) -> Bool { only == nil || only == scenario }
 let binaries = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
 let fixture = binaries + "/muxgate-fixture"
 let muxgate = binaries + "/muxgate"
@@ -35,12 +41,18 @@ struct BenchError: Error, CustomStringConvertible {
 }
 
 /// Sequential call latencies in microseconds, after a warm-up.
-func measure(_ process: LineProcess, tool: String, count: Int) async throws -> [Double] {
+func measure(
+    _ process: LineProcess,
+    tool: String,
+    count: Int,
+    warmUp: Int = 200,
+    arguments: String = #"{"text":"hello"}"#
+) async throws -> [Double] {
     var samples: [Double] = []
     samples.reserveCapacity(count)
-    for index in 0..<(count + 200) {
+    for index in 0..<(count + warmUp) {
         let line =
-            #"{"jsonrpc":"2.0","id":\#(index + 10),"method":"tools/call","params":{"name":"\#(tool)","arguments":{"text":"hello"}}}"#
+            #"{"jsonrpc":"2.0","id":\#(index + 10),"method":"tools/call","params":{"name":"\#(tool)","arguments":\#(arguments)}}"#
         let started = ContinuousClock.now
         process.send(line)
         guard let answer = await process.next(timeout: .seconds(10)) else { throw BenchError("no answer for \(tool)") }
@@ -48,7 +60,7 @@ func measure(_ process: LineProcess, tool: String, count: Int) async throws -> [
         guard !String(decoding: answer.prefix(200), as: UTF8.self).contains("\"error\"") else {
             throw BenchError("\(tool) failed: \(String(decoding: answer.prefix(300), as: UTF8.self))")
         }
-        if index >= 200 { samples.append(elapsed.seconds * 1e6) }
+        if index >= warmUp { samples.append(elapsed.seconds * 1e6) }
     }
     return samples.sorted()
 }
@@ -89,46 +101,188 @@ func config(audit: Bool) throws -> String {
     return path
 }
 
-var rows: [String] = []
-let direct = try await connect(fixture, ["--name", "fx"])
-let baseline = try await measure(direct, tool: "echo", count: calls)
-direct.terminate()
-rows.append(
-    String(
-        format: "| direct to the child | read | %.0f | %.0f | — | — |",
-        percentile(baseline, 0.5),
-        percentile(baseline, 0.99)
-    )
-)
+func printTable(_ title: String, _ header: String, _ rows: [String]) {
+    print("\n\(title)\n")
+    print(header)
+    print("|" + String(repeating: "---|", count: header.filter { $0 == "|" }.count - 1))
+    for row in rows { print(row) }
+}
 
-for audit in [false, true] {
-    let proxy = try await connect(muxgate, ["serve", "--config", try config(audit: audit)])
-    for (tool, scope) in [("fx_echo", "read"), ("fx_tool_0", "write")] {
+/// Calls per second with `window` calls in flight (pipelined), after a warm-up.
+func throughput(_ process: LineProcess, tool: String, count: Int, window: Int) async throws -> Double {
+    _ = try await measure(process, tool: tool, count: 0, warmUp: 200)
+    var sent = 0
+    var answered = 0
+    let started = ContinuousClock.now
+    while answered < count {
+        while sent < count && sent - answered < window {
+            process.send(
+                #"{"jsonrpc":"2.0","id":\#(100_000 + sent),"method":"tools/call","params":{"name":"\#(tool)","arguments":{"text":"hello"}}}"#
+            )
+            sent += 1
+        }
+        guard await process.next(timeout: .seconds(10)) != nil else { throw BenchError("throughput stalled") }
+        answered += 1
+    }
+    return Double(count) / (ContinuousClock.now - started).seconds
+}
+
+if runs("latency") {
+    var rows: [String] = []
+    let direct = try await connect(fixture, ["--name", "fx"])
+    let baseline = try await measure(direct, tool: "echo", count: calls)
+    direct.terminate()
+    rows.append(
+        String(
+            format: "| direct to the child | read | %.0f | %.0f | — | — |",
+            percentile(baseline, 0.5),
+            percentile(baseline, 0.99)
+        )
+    )
+    for audit in [false, true] {
+        let proxy = try await connect(muxgate, ["serve", "--config", try config(audit: audit)])
+        for (tool, scope) in [("fx_echo", "read"), ("fx_tool_0", "write")] {
+            let cpuBefore = cpuMicroseconds(proxy.process.processIdentifier)
+            let samples = try await measure(proxy, tool: tool, count: calls)
+            let cpu = (cpuMicroseconds(proxy.process.processIdentifier) - cpuBefore) / Double(calls + 200)
+            let overhead = percentile(samples, 0.5) - percentile(baseline, 0.5)
+            rows.append(
+                String(
+                    format: "| muxgate, audit %@ | %@ | %.0f | %.0f | %+.0f (%+.0f%%) | %.0f |",
+                    audit ? "on" : "off",
+                    scope,
+                    percentile(samples, 0.5),
+                    percentile(samples, 0.99),
+                    overhead,
+                    overhead / percentile(baseline, 0.5) * 100,
+                    cpu
+                )
+            )
+        }
+        rows.append(
+            "<!-- RSS of muxgate with one child, audit \(audit ? "on" : "off"): \(rssKiB(proxy.process.processIdentifier)) KiB -->"
+        )
+        proxy.closeInput()
+        _ = await proxy.waitForExit()
+    }
+    printTable(
+        "1, 5. Sequential `tools/call` latency, \(calls) calls after 200 warm-up calls (µs):",
+        "| path | scope | p50 | p99 | p50 overhead vs direct | muxgate CPU per call |",
+        rows
+    )
+}
+
+if runs("throughput") {
+    var rows: [String] = []
+    for window in [1, 16] {
+        let direct = try await connect(fixture, ["--name", "fx"])
+        let baseline = try await throughput(direct, tool: "echo", count: calls, window: window)
+        direct.terminate()
+        let proxy = try await connect(muxgate, ["serve", "--config", try config(audit: false)])
         let cpuBefore = cpuMicroseconds(proxy.process.processIdentifier)
-        let samples = try await measure(proxy, tool: tool, count: calls)
+        let through = try await throughput(proxy, tool: "fx_echo", count: calls, window: window)
         let cpu = (cpuMicroseconds(proxy.process.processIdentifier) - cpuBefore) / Double(calls + 200)
-        let overhead = percentile(samples, 0.5) - percentile(baseline, 0.5)
+        proxy.closeInput()
+        _ = await proxy.waitForExit()
         rows.append(
             String(
-                format: "| muxgate, audit %@ | %@ | %.0f | %.0f | %+.0f | %.0f |",
-                audit ? "on" : "off",
-                scope,
-                percentile(samples, 0.5),
-                percentile(samples, 0.99),
-                overhead,
+                format: "| %d | %.0f | %.0f | %.0f%% | %.0f |",
+                window,
+                baseline,
+                through,
+                through / baseline * 100,
                 cpu
             )
         )
     }
-    rows.append(
-        "<!-- RSS of muxgate with one child, audit \(audit ? "on" : "off"): \(rssKiB(proxy.process.processIdentifier)) KiB -->"
+    printTable(
+        "2. Pipelined throughput, \(calls) calls, audit off (calls/s):",
+        "| in flight | direct | through muxgate | muxgate / direct | muxgate CPU per call µs |",
+        rows
     )
-    proxy.closeInput()
-    _ = await proxy.waitForExit()
 }
 
-print("Sequential `tools/call` latency, \(calls) calls after 200 warm-up calls (µs):\n")
-print("| path | scope | p50 | p99 | p50 overhead vs direct | muxgate CPU per call |")
-print("|---|---|---|---|---|---|")
-for row in rows { print(row) }
+if runs("children") {
+    var rows: [String] = []
+    for (count, tools) in [(10, 50), (100, 100)] {
+        let servers = (0..<count).map { index in
+            "  s\(index):\n    command: \(fixture)\n    args: [--name, s\(index), --tools, \"\(tools)\"]\n"
+        }.joined()
+        let path = work + "/children-\(count).yaml"
+        try ("audit: { enabled: false }\nservers:\n" + servers).write(toFile: path, atomically: true, encoding: .utf8)
+        let spawned = ContinuousClock.now
+        let proxy = try LineProcess(muxgate, ["serve", "--config", path], environment: ["MUXGATE_LOG_LEVEL": "error"])
+        let sent = ContinuousClock.now
+        let (hello, _) = await proxy.request(
+            id: 0,
+            method: "initialize",
+            params: #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}"#
+        )
+        let answered = ContinuousClock.now
+        guard hello?.result != nil else { throw BenchError("no initialize answer: \(proxy.stderr)") }
+        proxy.send(#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#)
+        let (first, _) = await proxy.request(id: 1, method: "tools/list", timeout: .seconds(120))
+        let listed = ContinuousClock.now
+        let listedCount = first?.result?["tools"]?.elements.count ?? 0
+        var latencies: [Double] = []
+        var cursorless = 0
+        for index in 0..<20 {
+            let started = ContinuousClock.now
+            let (page, _) = await proxy.request(id: 10 + index, method: "tools/list")
+            latencies.append((ContinuousClock.now - started).seconds * 1e6)
+            if page?.result?["nextCursor"] == nil { cursorless += 1 }
+        }
+        latencies.sort()
+        rows.append(
+            String(
+                format: "| %d × %d | %.1f | %.1f | %.0f | %d | %.0f | %.1f |",
+                count,
+                tools,
+                (answered - sent).seconds * 1e3,
+                (answered - spawned).seconds * 1e3,
+                (listed - sent).seconds * 1e3,
+                listedCount,
+                percentile(latencies, 0.5) / 1e3,
+                Double(rssKiB(proxy.process.processIdentifier)) / 1024
+            )
+        )
+        proxy.closeInput()
+        _ = await proxy.waitForExit(timeout: .seconds(60))
+    }
+    printTable(
+        "3. Many children (fixture children, audit off; lists are muxgate's first page of 500):",
+        "| children × tools | initialize answered ms (from request) | ms (from spawn) | first complete tools/list ms | tools in first page | tools/list p50 ms | RSS MB |",
+        rows
+    )
+}
+
+if runs("large") {
+    var rows: [String] = []
+    for (label, bytes, count) in [("64 KiB", 64 << 10, 300), ("4 MiB", 4 << 20, 20)] {
+        let arguments = #"{"blob":""# + String(repeating: "x", count: bytes) + #""}"#
+        let direct = try await connect(fixture, ["--name", "fx"])
+        let baseline = try await measure(direct, tool: "echo", count: count, warmUp: 5, arguments: arguments)
+        direct.terminate()
+        let proxy = try await connect(muxgate, ["serve", "--config", try config(audit: false)])
+        let samples = try await measure(proxy, tool: "fx_echo", count: count, warmUp: 5, arguments: arguments)
+        proxy.closeInput()
+        _ = await proxy.waitForExit()
+        let overhead = percentile(samples, 0.5) - percentile(baseline, 0.5)
+        rows.append(
+            String(
+                format: "| %@ | %.0f | %.0f | %+.0f (%+.0f%%) |",
+                label,
+                percentile(baseline, 0.5),
+                percentile(samples, 0.5),
+                overhead,
+                overhead / percentile(baseline, 0.5) * 100
+            )
+        )
+    }
+    printTable(
+        "4. Large arguments and results (echo: the result carries the argument back), audit off, p50 µs:",
+        "| size each way | direct | through muxgate | overhead |",
+        rows
+    )
+}
 try? FileManager.default.removeItem(atPath: work)
