@@ -17,15 +17,32 @@ extension ChildServer {
             return
         }
         let stopLatch = Latch()
-        let (outbox, outboxContinuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let stdin: (read: Int32, write: Int32)
+        let stdout: (read: Int32, write: Int32)
+        do throws(JSONRPCError) {
+            stdin = try makePipe()
+            do throws(JSONRPCError) {
+                stdout = try makePipe()
+            } catch {
+                _ = close(stdin.read)
+                _ = close(stdin.write)
+                throw error
+            }
+        } catch {
+            state.withLock { $0.consecutiveFailures += 1 }
+            fail(with: error.message)
+            return
+        }
+        let input = PipeWriter(descriptor: stdin.write) { [logger] error in
+            logger.warning("cannot write to its stdin: \(String(cString: strerror(error)))")
+        }
         let (refresh, refreshContinuation) = AsyncStream.makeStream(
             of: ListKind.self,
             bufferingPolicy: .bufferingNewest(8)
         )
         state.withLock { state in
             state.stopLatch = stopLatch
-            state.outbox = outboxContinuation
-            state.queuedBytes = 0
+            state.outbox = input
             state.refresh = refreshContinuation
             state.stderrTail = []
         }
@@ -42,7 +59,7 @@ extension ChildServer {
         var outcome: String
         do {
             let result = try await withThrowingTaskGroup(of: Void.self) { outer in
-                outer.addTask { await self.escalate(stopLatch, outbox: outboxContinuation) }
+                outer.addTask { await self.escalate(stopLatch, input: input) }
                 defer { outer.cancelAll() }
                 return try await Subprocess.run(
                     executable,
@@ -50,15 +67,12 @@ extension ChildServer {
                     environment: environment,
                     workingDirectory: cwd.map { FilePath($0) },
                     platformOptions: platformOptions,
-                    input: .inputWriter,
-                    output: .sequence,
+                    input: .fileDescriptor(FileDescriptor(rawValue: stdin.read), closeAfterSpawningProcess: true),
+                    output: .fileDescriptor(FileDescriptor(rawValue: stdout.write), closeAfterSpawningProcess: true),
                     error: .sequence
                 ) { execution in
                     state.withLock { $0.processGroup = execution.processIdentifier.value }
                     await withTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            await self.writeLoop(outbox, to: execution.standardInputWriter)
-                        }
                         group.addTask {
                             await self.readStderr(execution.standardError)
                         }
@@ -66,9 +80,9 @@ extension ChildServer {
                             await self.handshake(stopLatch: stopLatch)
                             for await kind in refresh { await self.refresh(kind) }
                         }
-                        await self.readStdout(execution.standardOutput)
+                        await self.readStdout(stdout.read)
                         stopLatch.fire()
-                        outboxContinuation.finish()
+                        input.finish()
                         refreshContinuation.finish()
                         group.cancelAll()
                     }
@@ -78,6 +92,8 @@ extension ChildServer {
         } catch {
             outcome = "could not be started: \(error) (is '\(command)' installed and on PATH?)"
         }
+        input.finish()
+        _ = close(stdout.read)
         // Grandchildren (uvx → python) may outlive the leader: end the whole group.
         if let group = state.withLock({ $0.processGroup }) {
             kill(-group, SIGKILL)
@@ -144,7 +160,7 @@ extension ChildServer {
     private func failPending(_ message: String) {
         let pending = state.withLock { state in
             defer { state.pending = [:] }
-            return Array(state.pending.values)
+            return state.pending.values.map(\.continuation)
         }
         for continuation in pending {
             continuation.resume(throwing: JSONRPCError.serverUnavailable(message))
@@ -152,9 +168,9 @@ extension ChildServer {
     }
 
     /// Once stopping is requested: close stdin, then SIGTERM, then SIGKILL the process group.
-    private func escalate(_ stop: Latch, outbox: AsyncStream<[UInt8]>.Continuation) async {
+    private func escalate(_ stop: Latch, input: PipeWriter) async {
         await stop.wait()
-        outbox.finish()
+        input.finish()
         for signal in [SIGTERM, SIGKILL] {
             do {
                 try await Task.sleep(for: Self.shutdownGrace)
@@ -167,19 +183,6 @@ extension ChildServer {
             )
             kill(-group, signal)
         }
-    }
-
-    private func writeLoop(_ outbox: AsyncStream<[UInt8]>, to writer: StandardInputWriter) async {
-        for await line in outbox {
-            do {
-                _ = try await writer.write(line)
-                written(line.count)
-            } catch {
-                logger.warning("cannot write to its stdin: \(error)")
-                break
-            }
-        }
-        try? await writer.finish()
     }
 
     private func readStderr(_ stream: SubprocessOutputSequence) async {
@@ -206,29 +209,16 @@ extension ChildServer {
         framer.finish(handle)
     }
 
-    private func readStdout(_ stream: SubprocessOutputSequence) async {
-        var framer = LineFramer(maximumLineBytes: maxMessageBytes)
-        var lines: [[UInt8]] = []
-        let collect: (LineFramer.Event) -> Void = { event in
+    private func readStdout(_ descriptor: Int32) async {
+        await readLines(from: descriptor, maximumLineBytes: maxMessageBytes, threadName: "muxgate.child") { event in
             switch event {
-            case .line(let bytes): lines.append(bytes)
+            case .line(let bytes): self.handleLine(bytes)
             case .oversized(let count):
                 self.logger.error(
                     "dropped a message of \(count) bytes from its stdout: over the \(self.maxMessageBytes)-byte cap"
                 )
             }
         }
-        do {
-            for try await chunk in stream {
-                chunk.withUnsafeBytes { framer.push($0, collect) }
-                for line in lines { handleLine(line) }
-                lines.removeAll(keepingCapacity: true)
-            }
-        } catch {
-            logger.debug("stdout ended: \(error)")
-        }
-        framer.finish(collect)
-        for line in lines { handleLine(line) }
     }
 
     /// Routes one line from the child's stdout.
@@ -243,7 +233,9 @@ extension ChildServer {
         }
         switch message.kind {
         case .response:
-            guard let id = message.id?.int, let waiter = state.withLock({ $0.pending.removeValue(forKey: id) }) else {
+            guard let id = message.id?.int,
+                let waiter = state.withLock({ $0.pending.removeValue(forKey: id)?.continuation })
+            else {
                 if let id = message.id?.int, state.withLock({ $0.unawaited.remove(id) }) != nil { return }
                 logger.warning("dropped a response to an unknown request id \(message.id?.text ?? "null")")
                 return

@@ -47,18 +47,25 @@ package final class ChildServer: Service, Sendable {
     static let shutdownGrace: Duration = .seconds(2)
     static let stderrTailLines = 20
 
+    /// A request awaiting its response, and when it times out.
+    struct Pending {
+        let continuation: CheckedContinuation<JSONRPCMessage, any Error>
+        let deadline: ContinuousClock.Instant
+        let timeout: Duration
+    }
+
     struct State {
         var phase: Phase = .idle
         var hello: ClientHello?
         var serverHello: ServerHello?
         var lists: [ListKind: [JSONSlice]] = [:]
         var nextID = 0
-        var pending: [Int: CheckedContinuation<JSONRPCMessage, any Error>] = [:]
+        var pending: [Int: Pending] = [:]
+        /// When the expiry timer next fires (the earliest deadline it was armed for), if armed.
+        var expiryTimer: ContinuousClock.Instant?
         /// Requests sent without waiting for the answer: their responses are dropped quietly.
         var unawaited: Set<Int> = []
-        var outbox: AsyncStream<[UInt8]>.Continuation?
-        /// Bytes queued for the child's stdin and not written yet (bounded by `queueLimit`).
-        var queuedBytes = 0
+        var outbox: PipeWriter?
         var refresh: AsyncStream<ListKind>.Continuation?
         var stopLatch: Latch?
         var nextWaiter = 0
@@ -271,21 +278,10 @@ package final class ChildServer: Service, Sendable {
 
     /// Sends a notification if the child is running; dropped otherwise (or when its queue is full).
     package func notify(_ line: [UInt8]) {
-        let framed = line + [0x0A]
-        let queued = state.withLock { state -> Bool in
-            guard let outbox = state.outbox, state.queuedBytes + framed.count <= queueLimit else { return false }
-            state.queuedBytes += framed.count
-            outbox.yield(framed)
-            return true
-        }
-        if !queued && phase == .ready {
+        guard let outbox = state.withLock({ $0.outbox }) else { return }
+        if !outbox.write(line + [0x0A], limit: queueLimit) {
             logger.warning("dropped a message for the server: it is not reading its input (queue full)")
         }
-    }
-
-    /// Called by the writer once `count` queued bytes reached the child.
-    func written(_ count: Int) {
-        state.withLock { $0.queuedBytes = max(0, $0.queuedBytes - count) }
     }
 
     /// Sends a request whose answer nobody awaits (e.g. `logging/setLevel` fanned out); the
@@ -301,7 +297,7 @@ package final class ChildServer: Service, Sendable {
 
     /// Cancels one of muxgate's in-flight requests to this child (the IDE cancelled it).
     package func cancel(id: Int, reason: String?) {
-        let waiter = state.withLock { $0.pending.removeValue(forKey: id) }
+        let waiter = state.withLock { $0.pending.removeValue(forKey: id)?.continuation }
         guard let waiter else { return }
         waiter.resume(throwing: CancelledByClient())
         sendCancelled(id: id, reason: reason)
@@ -335,43 +331,79 @@ package final class ChildServer: Service, Sendable {
             return state.nextID
         }
         let line = build(Array(String(id).utf8)) + [0x0A]
+        let deadline = ContinuousClock.now + timeout
         do {
-            return try await withTimeout(timeout) { [self] in
-                try await withTaskCancellationHandler {
-                    try await withCheckedThrowingContinuation { continuation in
-                        // Registered and queued for the process running now, under one lock: a
-                        // process that exits meanwhile fails the request (never a silent loss).
-                        let outbox = state.withLock { state -> Result<AsyncStream<[UInt8]>.Continuation, any Error> in
-                            guard !Task.isCancelled else { return .failure(CancellationError()) }
-                            guard let outbox = state.outbox else {
-                                return .failure(
-                                    JSONRPCError.serverUnavailable("server '\(name)' exited before \(method) was sent")
-                                )
-                            }
-                            guard state.queuedBytes + line.count <= queueLimit else {
-                                return .failure(
-                                    JSONRPCError.serverUnavailable(
-                                        "server '\(name)' is not reading its input (\(state.queuedBytes) bytes queued)"
-                                    )
-                                )
-                            }
-                            state.queuedBytes += line.count
-                            state.pending[id] = continuation
-                            return .success(outbox)
+            return try await withTaskCancellationHandler {
+                try await withCheckedThrowingContinuation { continuation in
+                    // Registered and written to the process running now, under one lock: a process
+                    // that exits meanwhile fails the request (never a silent loss). One timer per
+                    // child fails requests past their deadline (no task per call).
+                    let outcome = state.withLock { state -> Result<(PipeWriter, Bool), any Error> in
+                        guard !Task.isCancelled else { return .failure(CancellationError()) }
+                        guard let outbox = state.outbox else {
+                            return .failure(
+                                JSONRPCError.serverUnavailable("server '\(name)' exited before \(method) was sent")
+                            )
                         }
-                        switch outbox {
-                        case .success(let outbox): outbox.yield(line)
-                        case .failure(let error): continuation.resume(throwing: error)
+                        let queued = outbox.queuedBytes
+                        guard queued + line.count <= queueLimit else {
+                            return .failure(
+                                JSONRPCError.serverUnavailable(
+                                    "server '\(name)' is not reading its input (\(queued) bytes queued)"
+                                )
+                            )
                         }
+                        state.pending[id] = Pending(continuation: continuation, deadline: deadline, timeout: timeout)
+                        if let armed = state.expiryTimer, armed <= deadline { return .success((outbox, false)) }
+                        state.expiryTimer = deadline
+                        return .success((outbox, true))
                     }
-                } onCancel: {
-                    state.withLock { $0.pending.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+                    switch outcome {
+                    case .success(let (outbox, armTimer)):
+                        if armTimer { scheduleExpiry(at: deadline) }
+                        outbox.write(line)
+                    case .failure(let error):
+                        continuation.resume(throwing: error)
+                    }
                 }
+            } onCancel: {
+                state.withLock { $0.pending.removeValue(forKey: id) }?.continuation.resume(
+                    throwing: CancellationError()
+                )
             }
         } catch is TimeoutError {
             sendCancelled(id: id, reason: "timeout")
             throw JSONRPCError.timeout("server '\(name)' did not answer \(method) within \(timeout.seconds)s")
         }
+    }
+
+    /// Arms the one timer that fails requests past their deadline.
+    ///
+    /// One timer serves every request in flight: it is re-armed only for a deadline earlier than
+    /// the one it waits for, so a steady stream of calls with the same timeout arms it about once
+    /// per timeout, not once per call.
+    private func scheduleExpiry(at deadline: ContinuousClock.Instant) {
+        Task { [weak self] in
+            try? await Task.sleep(until: deadline, clock: .continuous)
+            self?.expireRequests(timer: deadline)
+        }
+    }
+
+    /// Fails the requests whose deadline has passed with `TimeoutError`, and re-arms the timer for
+    /// the earliest deadline left (unless a timer armed for an earlier deadline already did).
+    private func expireRequests(timer: ContinuousClock.Instant) {
+        let now = ContinuousClock.now
+        let (expired, next) = state.withLock { state -> ([Pending], ContinuousClock.Instant?) in
+            let expired = state.pending.values.filter { $0.deadline <= now }
+            if !expired.isEmpty { state.pending = state.pending.filter { $0.value.deadline > now } }
+            guard state.expiryTimer == timer else { return (expired, nil) }
+            state.expiryTimer = state.pending.values.map(\.deadline).min()
+            return (expired, state.expiryTimer)
+        }
+        for request in expired {
+            request.continuation.resume(throwing: TimeoutError(duration: request.timeout))
+        }
+        if let next { scheduleExpiry(at: next) }
     }
 
     private func sendCancelled(id: Int, reason: String?) {
