@@ -58,7 +58,11 @@ package final class ChildServer: Service, Sendable {
         var phase: Phase = .idle
         var hello: ClientHello?
         var serverHello: ServerHello?
-        var lists: [ListKind: [JSONSlice]] = [:]
+        var lists: [ListKind: [JSONSlice]] = [:] {
+            didSet { listsVersion += 1 }
+        }
+        /// Bumped on every change of `lists`: the gateway rebuilds its catalogues only after one.
+        var listsVersion = 0
         var nextID = 0
         var pending: [Int: Pending] = [:]
         /// When the expiry timer next fires (the earliest deadline it was armed for), if armed.
@@ -119,6 +123,8 @@ package final class ChildServer: Service, Sendable {
     /// The child's last known items of one list (kept across a crash, so a call can restart it).
     package func list(_ kind: ListKind) -> [JSONSlice] { state.withLock { $0.lists[kind] ?? [] } }
     package var serverHello: ServerHello? { state.withLock { $0.serverHello } }
+    /// Changes whenever the child's lists do.
+    package var listsVersion: Int { state.withLock { $0.listsVersion } }
     package var stderrTail: [String] { state.withLock { $0.stderrTail } }
 
     // MARK: - Lifecycle

@@ -13,7 +13,8 @@ extension Gateway {
                 sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
                 return
             }
-            if config.pinning == .enforce, let reason = quarantineReason(entry) {
+            let config = self.config  // one snapshot per call (a reload may swap it meanwhile)
+            if config.pinning == .enforce, let reason = quarantineReason(entry, config: config) {
                 let decision = PolicyDecision(
                     effect: .deny,
                     rule: "muxgate.lock",

@@ -5,6 +5,7 @@ extension Gateway {
     /// Answers a `…/list` request once every child is ready or failed (at most the start-up bound).
     func list(_ kind: ListKind, id: [UInt8], offset: Int = 0) async {
         await waitForChildren()
+        rebuildIfNeeded()
         if kind == .tools {
             for child in children where child.phase != .ready && child.hasRun {
                 let why: String
@@ -18,11 +19,11 @@ extension Gateway {
                 logger.warning("tools/list answered without server '\(child.name)': \(why)")
             }
         }
-        rebuildCatalogues()
         listed.insert(kind)
         let items: [JSONValue] =
             switch kind {
-            case .tools: catalogue.items(where: isListed)
+            case .tools:
+                catalogue.items { [setup = current] in isListed($0, config: setup.config) }
             case .prompts: prompts.items()
             case .resources: resources.resourceItems
             case .resourceTemplates: resources.templateItems
@@ -67,22 +68,32 @@ extension Gateway {
     /// Whether the IDE sees a tool: with `hide_denied`, tools the profile denies are left out;
     /// with `pinning: enforce`, so are tools quarantined by the lockfile.
     nonisolated func isListed(_ entry: NamedCatalogue.Entry) -> Bool {
-        if config.pinning == .enforce && quarantineReason(entry) != nil { return false }
+        isListed(entry, config: config)
+    }
+
+    /// `isListed` under one configuration snapshot (for loops over thousands of entries).
+    nonisolated func isListed(_ entry: NamedCatalogue.Entry, config: MuxgateConfig) -> Bool {
+        if config.pinning == .enforce && quarantineReason(entry, config: config) != nil { return false }
         return !config.policy.hideDenied
             || config.policy.listingEffect(tool: entry.exposedName, scope: entry.scope) != .deny
     }
 
     /// Why the lockfile holds a tool back, or nil (always nil with `pinning: off`).
     nonisolated func quarantineReason(_ entry: NamedCatalogue.Entry) -> String? {
+        quarantineReason(entry, config: config)
+    }
+
+    nonisolated func quarantineReason(_ entry: NamedCatalogue.Entry, config: MuxgateConfig) -> String? {
         guard config.pinning != .off else { return nil }
         return config.lock?.quarantineReason(server: entry.server, tool: entry.childDefinition, sha256: entry.pinSHA256)
     }
 
     /// Logs and audits, once per new definition, the tools that differ from their pins.
     func reportDefinitionChanges() {
+        let config = self.config
         guard config.pinning != .off, let lock = config.lock else { return }
         for entry in catalogue.entries {
-            guard let reason = quarantineReason(entry) else { continue }
+            guard let reason = quarantineReason(entry, config: config) else { continue }
             let now = entry.pinSHA256
             guard reportedDefinitions.insert("\(entry.server)/\(entry.originalName)/\(now)").inserted else { continue }
             let mode = config.pinning == .enforce ? "quarantined" : "pinning (warn)"
@@ -104,13 +115,21 @@ extension Gateway {
 
     /// The tool catalogue rebuilt from the children's lists as they are now.
     package func currentCatalogue() -> NamedCatalogue {
-        rebuildCatalogues()
+        rebuildIfNeeded()
         return catalogue
     }
 
     /// Rebuilds every catalogue; tells the IDE, once per list, about lists it has seen that changed.
+    /// Rebuilds the catalogues if a child's lists or the configuration changed since the last build.
+    func rebuildIfNeeded() {
+        let setup = current
+        let lists = setup.children.map(\.listsVersion)
+        if builtFrom?.setup != ObjectIdentifier(setup) || builtFrom?.lists != lists { rebuildCatalogues() }
+    }
+
     func rebuildCatalogues() {
         let setup = current
+        builtFrom = (ObjectIdentifier(setup), setup.children.map(\.listsVersion))
         let children = setup.children
         let naming = setup.naming
         let shapers = setup.shapers
@@ -148,7 +167,9 @@ extension Gateway {
             skipped: skipped
         )
         var changed: [ListKind] = []
-        if tools.differs(from: catalogue, visible: isListed) { changed.append(.tools) }
+        if tools.differs(from: catalogue, visible: { self.isListed($0, config: setup.config) }) {
+            changed.append(.tools)
+        }
         if prompts.differs(from: self.prompts) { changed.append(.prompts) }
         if resources.differs(from: self.resources, in: .resources) { changed.append(.resources) }
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
@@ -171,9 +192,10 @@ extension Gateway {
 
     /// Records which exposed tools appeared, disappeared or changed definition.
     private func auditToolChanges(from old: NamedCatalogue, to new: NamedCatalogue, _ auditor: Auditor) {
+        let config = self.config
         func hashes(_ catalogue: NamedCatalogue) -> [String: (server: String, sha256: String)] {
             Dictionary(
-                catalogue.entries.filter(isListed).map {
+                catalogue.entries.filter { isListed($0, config: config) }.map {
                     ($0.exposedName, ($0.server, $0.definitionSHA256))
                 },
                 uniquingKeysWith: { first, _ in first }
@@ -208,7 +230,7 @@ extension Gateway {
         if let found = lookup(self) { return found }
         guard children.contains(where: { $0.phase == .starting }) else { return nil }
         await waitForChildren()
-        rebuildCatalogues()
+        rebuildIfNeeded()
         return lookup(self)
     }
 

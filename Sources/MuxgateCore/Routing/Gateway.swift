@@ -50,6 +50,8 @@ package actor Gateway: Service {
     var clientCapabilities: JSONSlice?
     private var startedAt: ContinuousClock.Instant?
     var catalogue = NamedCatalogue()
+    /// The configuration and children's list versions the catalogues were built from.
+    var builtFrom: (setup: ObjectIdentifier, lists: [Int])?
     var prompts = NamedCatalogue()
     var resources = ResourceCatalogue()
     /// The lists the IDE has seen: only a change to one of those deserves `list_changed`.
