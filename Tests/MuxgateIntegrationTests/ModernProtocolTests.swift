@@ -164,4 +164,51 @@ struct ModernProtocolTests {
         #expect(results[3]["content"]?.text.contains(#"\"name\":\"Ada\""#) == true, "\(results[3].text)")
         #expect(results[4]["structuredContent"]?["timezone"]?.string == "UTC")
     }
+
+    @Test(
+        "a FastMCP child spoken to in 2026-07-28: its input-required results reach either kind of client",
+        arguments: ["legacy", "discover"]
+    )
+    func modernChild(mode: String) async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let configPath = try TestPaths.write(
+            "audit: { enabled: false }\nservers:\n"
+                + "  py:\n    command: \(TestPaths.python)\n    args: [\"\(TestPaths.root)/Tests/e2e/fastmcp_server.py\"]\n"
+                + "    protocol: \"2026-07-28\"\n"
+                + "  time:\n    command: \(TestPaths.root)/.venv/bin/mcp-server-time\n",
+            to: directory,
+            name: "muxgate.yaml"
+        )
+        let script = try TestPaths.write(
+            #"""
+            {"calls": [
+              {"tool": "py_greet", "arguments": {}},
+              {"tool": "py_count", "arguments": {"n": 2}},
+              {"tool": "time_get_current_time", "arguments": {"timezone": "UTC"}}
+            ]}
+            """#,
+            to: directory,
+            name: "script.json"
+        )
+        let output = try TestEnvironment.shared.run(
+            TestPaths.python,
+            [
+                TestPaths.clientScript, "--timeout", "90", "--mode", mode, "--elicitation", "accept",
+                "--elicitation-content", #"{"name":"Ada"}"#, "script", script, "--", TestPaths.muxgate, "serve",
+                "--config", configPath,
+            ]
+        )
+        let report = try JSONSlice.parse(output)
+        let results = report["results"]?.elements ?? []
+        try #require(results.count == 3, "\(report.text)")
+        for result in results {
+            #expect(result["error"]?.kind == .null && result["isError"]?.bool != true, "\(result.text)")
+        }
+        #expect(results[0]["content"]?.text.contains("Hello, Ada!") == true, "\(results[0].text)")
+        #expect(results[1]["content"]?.text.contains("counted to 2") == true)
+        #expect(results[2]["structuredContent"]?["timezone"]?.string == "UTC")
+        let check = try await Harness.run(["check", "--config", configPath])
+        let pyLine = check.output.split(separator: "\n").first { $0.contains("py") && $0.contains("protocol") }
+        #expect(pyLine?.contains("2026-07-28") == true, "the child was spoken to in 2026-07-28: \(check.output)")
+    }
 }

@@ -248,6 +248,8 @@ extension ChildServer {
                 report(.request(server: name, message))
             }
         case .notification:
+            // The acknowledgement of muxgate's own subscriptions/listen to a 2026-07-28 child.
+            if message.method == "notifications/subscriptions/acknowledged" { return }
             let kinds = ListKind.changed(by: message.method!)
             if !kinds.isEmpty {
                 let refresh = state.withLock { $0.refresh }
@@ -260,43 +262,24 @@ extension ChildServer {
 
     /// The MCP handshake: `initialize`, `notifications/initialized`, then the tool list.
     private func handshake(stopLatch: Latch) async {
-        let hello = state.withLock { $0.hello } ?? .standalone
-        let params = JSONValue.object([
-            ("protocolVersion", .string(hello.protocolVersion)),
-            ("capabilities", hello.capabilities),
-            ("clientInfo", hello.clientInfo),
-        ])
-        let response: JSONRPCMessage
-        do {
-            response = try await exchange("initialize", timeout: startupTimeout) { id in
-                JSONRPC.request(id: id, method: "initialize", params: params)
+        let serverHello: ServerHello
+        let version: String
+        if isModern {
+            do {
+                serverHello = try await discoverHello()
+            } catch {
+                if Task.isCancelled || stopLatch.isFired { return }
+                handshakeFailed("server/discover failed: \((error as? JSONRPCError)?.message ?? "\(error)")", stopLatch)
+                return
             }
-        } catch {
-            if Task.isCancelled || stopLatch.isFired { return }
-            let reason = (error as? JSONRPCError)?.message ?? "\(error)"
-            handshakeFailed("initialize failed: \(reason)", stopLatch)
-            return
+            version = serverHello.protocolVersion
+            state.withLock { $0.serverHello = serverHello }
+            listenForChanges(serverHello)
+        } else {
+            guard let hello = await initializeHello(stopLatch: stopLatch) else { return }
+            serverHello = hello
+            version = hello.protocolVersion
         }
-        guard let result = response.result else {
-            handshakeFailed("initialize was refused: \(response.error?.text ?? "")", stopLatch)
-            return
-        }
-        guard let version = result["protocolVersion"]?.string, ProtocolVersion.supported.contains(version) else {
-            handshakeFailed(
-                "it answered protocol version \(result["protocolVersion"]?.text ?? "none"), which muxgate does not speak "
-                    + "(it speaks \(ProtocolVersion.supported.joined(separator: ", ")))",
-                stopLatch
-            )
-            return
-        }
-        let serverHello = ServerHello(
-            protocolVersion: version,
-            capabilities: result["capabilities"] ?? (try! JSONSlice.parse("{}")),
-            serverInfo: result["serverInfo"],
-            instructions: result["instructions"]?.string
-        )
-        state.withLock { $0.serverHello = serverHello }
-        notify(JSONRPC.notification(method: "notifications/initialized", params: nil))
         let info = serverHello.serverInfo.map { "\($0["name"]?.string ?? "?") \($0["version"]?.string ?? "")" } ?? "?"
         var lists: [ListKind: [JSONSlice]] = [:]
         for kind in ListKind.allCases where serverHello.offers(kind) {
@@ -334,6 +317,48 @@ extension ChildServer {
         let tail = stderrTail.suffix(5).joined(separator: " | ")
         fail(with: reason + (tail.isEmpty ? "" : "; stderr: " + tail))
         stopLatch.fire()
+    }
+
+    /// The `initialize` handshake; nil when it failed (already reported).
+    private func initializeHello(stopLatch: Latch) async -> ServerHello? {
+        let hello = state.withLock { $0.hello } ?? .standalone
+        let params = JSONValue.object([
+            ("protocolVersion", .string(hello.protocolVersion)),
+            ("capabilities", hello.capabilities),
+            ("clientInfo", hello.clientInfo),
+        ])
+        let response: JSONRPCMessage
+        do {
+            response = try await exchange("initialize", timeout: startupTimeout) { id in
+                JSONRPC.request(id: id, method: "initialize", params: params)
+            }
+        } catch {
+            if Task.isCancelled || stopLatch.isFired { return nil }
+            let reason = (error as? JSONRPCError)?.message ?? "\(error)"
+            handshakeFailed("initialize failed: \(reason)", stopLatch)
+            return nil
+        }
+        guard let result = response.result else {
+            handshakeFailed("initialize was refused: \(response.error?.text ?? "")", stopLatch)
+            return nil
+        }
+        guard let version = result["protocolVersion"]?.string, ProtocolVersion.supported.contains(version) else {
+            handshakeFailed(
+                "it answered protocol version \(result["protocolVersion"]?.text ?? "none"), which muxgate does not speak "
+                    + "(it speaks \(ProtocolVersion.supported.joined(separator: ", ")))",
+                stopLatch
+            )
+            return nil
+        }
+        let serverHello = ServerHello(
+            protocolVersion: version,
+            capabilities: result["capabilities"] ?? (try! JSONSlice.parse("{}")),
+            serverInfo: result["serverInfo"],
+            instructions: result["instructions"]?.string
+        )
+        state.withLock { $0.serverHello = serverHello }
+        notify(JSONRPC.notification(method: "notifications/initialized", params: nil))
+        return serverHello
     }
 
     /// Re-reads one list after the child said it changed.

@@ -298,7 +298,8 @@ package final class ChildServer: Service, Sendable {
             state.unawaited.insert(state.nextID)
             return state.nextID
         }
-        notify(JSONRPC.request(id: Array(String(id).utf8), method: method, params: params?.value))
+        let line = JSONRPC.request(id: Array(String(id).utf8), method: method, params: params?.value)
+        notify(isModern ? enveloped(line) : line)
     }
 
     /// Cancels one of muxgate's in-flight requests to this child (the IDE cancelled it).
@@ -336,7 +337,8 @@ package final class ChildServer: Service, Sendable {
             state.nextID += 1
             return state.nextID
         }
-        let line = build(Array(String(id).utf8)) + [0x0A]
+        let built = build(Array(String(id).utf8))
+        let line = (isModern ? enveloped(built) : built) + [0x0A]
         let deadline = ContinuousClock.now + timeout
         do {
             return try await withTaskCancellationHandler {

@@ -14,6 +14,13 @@ package struct ServerConfig: Sendable, Decodable {
     /// Started on first use instead of at `initialize`; its tools are listed meanwhile from the
     /// lockfile or from the list it had last time (`lazy: true`).
     package var lazy: Bool
+    /// How muxgate speaks to the child: the `initialize` era (default), or 2026-07-28 (per-request
+    /// envelope, `server/discover`, input-required results).
+    package var protocolEra: ProtocolEra
+    package enum ProtocolEra: String, Sendable, Decodable, Equatable {
+        case initialize
+        case modern = "2026-07-28"
+    }
     /// Which tools to expose and how (`tools:`): filter, rename, describe, arguments.
     package var tools: ToolShapingConfig
     /// Which prompts (by name) and resources (by URI) to expose.
@@ -27,6 +34,7 @@ package struct ServerConfig: Sendable, Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case command, args, env, cwd, url, type, headers, disabled, lazy, tools, prompts, resources, scopes
         case trustAnnotations = "trust_annotations"
+        case protocolEra = "protocol"
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
     }
@@ -43,6 +51,7 @@ package struct ServerConfig: Sendable, Decodable {
         self.callTimeout = callTimeout
         self.disabled = false
         self.lazy = false
+        self.protocolEra = .initialize
         self.tools = ToolShapingConfig()
         self.prompts = ListFilterConfig()
         self.resources = ListFilterConfig()
@@ -61,6 +70,18 @@ package struct ServerConfig: Sendable, Decodable {
         callTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)
         disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
         lazy = try container.decodeIfPresent(Bool.self, forKey: .lazy) ?? false
+        if let era = try container.decodeIfPresent(String.self, forKey: .protocolEra) {
+            guard let parsed = ProtocolEra(rawValue: era) else {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: path + ["protocol"],
+                    message: "'\(era)' is not a protocol muxgate speaks to children (use initialize or 2026-07-28)"
+                )
+            }
+            protocolEra = parsed
+        } else {
+            protocolEra = .initialize
+        }
         tools = try container.decodeIfPresent(ToolShapingConfig.self, forKey: .tools) ?? ToolShapingConfig()
         prompts = try container.decodeIfPresent(ListFilterConfig.self, forKey: .prompts) ?? ListFilterConfig()
         resources = try container.decodeIfPresent(ListFilterConfig.self, forKey: .resources) ?? ListFilterConfig()

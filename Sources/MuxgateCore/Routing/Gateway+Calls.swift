@@ -87,10 +87,7 @@ extension Gateway {
                 tasks.exposing(response.result?["task"]?["taskId"], of: entry.server, into: &answer)
                 return answer
             }
-            let outcome =
-                modern
-                ? await relayModern(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
-                : await relay(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
+            let outcome = await relayAcrossEras(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
             auditor?.record(
                 .outcome(
                     requestID: requestID,
@@ -119,7 +116,7 @@ extension Gateway {
             }
             var splice = JSONSplice()
             splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-            await relay(message, id: id, to: child, edits: splice)
+            await relayAcrossEras(message, id: id, to: child, edits: splice)
         }
     }
 
@@ -141,7 +138,7 @@ extension Gateway {
                 edits.replace(slice.range, with: JSONValue.quoted(original))
             }
             let namespaced = namespacedURIs.withLock { $0[server] ?? [] }
-            await relay(message, id: id, to: child, edits: edits) { response in
+            await relayAcrossEras(message, id: id, to: child, edits: edits) { response in
                 // The contents name the URI the IDE asked for, not the child's own.
                 var answer = JSONSplice()
                 for item in response.result?["contents"]?.elements ?? [] {
@@ -192,7 +189,9 @@ extension Gateway {
 
     /// `logging/setLevel`: every ready child that offers logging gets it; muxgate answers at once.
     func setLevel(_ message: JSONRPCMessage, id: [UInt8]) {
-        for child in children where child.phase == .ready && child.serverHello?.capabilities["logging"] != nil {
+        // 2026-07-28 children take the level per request; muxgate does not ask them for logs.
+        for child in children
+        where child.phase == .ready && !child.isModern && child.serverHello?.capabilities["logging"] != nil {
             child.notifyRequest(method: "logging/setLevel", params: message.params)
         }
         sink.send(JSONRPC.result(id: id, .object([])))

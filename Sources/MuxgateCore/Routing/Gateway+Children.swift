@@ -10,14 +10,14 @@ extension Gateway {
         switch report.event {
         case .listsChanged(let server, _):
             guard isCurrent else { return }
-            rebuildCatalogues()
+            scheduleRebuild()
             reportShapingProblems(server)
         case .started(let server, let pid):
             auditor?.record(.child(server: server, state: .started, status: nil, pid: pid), durable: false)
         case .unavailable(let server, let reason, let failed):
             auditor?.record(.child(server: server, state: failed ? .failed : .exited, status: reason), durable: false)
             outgoing = outgoing.filter { $0.value.child !== child }
-            if isCurrent { rebuildCatalogues() }
+            if isCurrent { scheduleRebuild() }
         case .notification(let server, let message):
             forwardNotification(message, from: server, child: child)
         case .request(_, let message):

@@ -120,6 +120,19 @@ extension Gateway {
     }
 
     /// Rebuilds every catalogue; tells the IDE, once per list, about lists it has seen that changed.
+    /// Rebuilds the catalogues once the events already queued are handled: a hundred children
+    /// coming up together cost one rebuild, not a hundred (each is linear in all the tools).
+    func scheduleRebuild() {
+        guard !rebuildScheduled else { return }
+        rebuildScheduled = true
+        Task { self.runScheduledRebuild() }
+    }
+
+    private func runScheduledRebuild() {
+        rebuildScheduled = false
+        rebuildIfNeeded()
+    }
+
     /// Rebuilds the catalogues if a child's lists or the configuration changed since the last build.
     func rebuildIfNeeded() {
         let setup = current

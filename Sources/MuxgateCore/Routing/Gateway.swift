@@ -52,6 +52,8 @@ package actor Gateway: Service {
     var catalogue = NamedCatalogue()
     /// The configuration and children's list versions the catalogues were built from.
     var builtFrom: (setup: ObjectIdentifier, lists: [Int])?
+    /// A rebuild is queued behind the events in flight.
+    var rebuildScheduled = false
     var prompts = NamedCatalogue()
     var resources = ResourceCatalogue()
     /// The lists the IDE has seen: only a change to one of those deserves `list_changed`.

@@ -79,6 +79,7 @@ extension ChildServer {
     /// What a child's process depends on: a reload restarts the child when it differs.
     package struct Launch: Equatable, Sendable {
         let transport: ServerConfig.Transport
+        let protocolEra: ServerConfig.ProtocolEra
         let startupTimeout: Duration
         let callTimeout: Duration
         let maxMessageBytes: Int
@@ -87,6 +88,7 @@ extension ChildServer {
 
         init(_ server: ServerConfig, in config: MuxgateConfig) {
             transport = server.transport
+            protocolEra = server.protocolEra
             startupTimeout = config.startupTimeout(for: server)
             callTimeout = config.callTimeout(for: server)
             maxMessageBytes = config.maxMessageBytes
@@ -96,6 +98,7 @@ extension ChildServer {
 
         init(_ child: ChildServer) {
             transport = child.config.transport
+            protocolEra = child.config.protocolEra
             startupTimeout = child.startupTimeout
             callTimeout = child.callTimeout
             maxMessageBytes = child.maxMessageBytes

@@ -1,0 +1,184 @@
+import Logging
+import Synchronization
+
+/// A child spoken to in protocol 2026-07-28 (`protocol: 2026-07-28`): `server/discover` instead of
+/// `initialize`, the per-request envelope on every request, and a `subscriptions/listen` stream
+/// for its list changes.
+extension ChildServer {
+    static let modernVersion = "2026-07-28"
+    static let envelopeKeys = [
+        "io.modelcontextprotocol/protocolVersion", "io.modelcontextprotocol/clientCapabilities",
+        "io.modelcontextprotocol/clientInfo",
+    ]
+
+    package var isModern: Bool { config.protocolEra == .modern }
+
+    /// What the IDE said of itself, as the envelope every request to a 2026-07-28 child carries.
+    func envelope() -> [(String, JSONValue)] {
+        let hello = state.withLock { $0.hello } ?? .standalone
+        return zip(Self.envelopeKeys, [.string(Self.modernVersion), hello.capabilities, hello.clientInfo]).map {
+            ($0, $1)
+        }
+    }
+
+    /// A request line with the envelope in `params._meta` (what the IDE put there otherwise stays).
+    func enveloped(_ line: [UInt8]) -> [UInt8] {
+        guard let message = try? JSONRPCMessage.parse(line) else { return line }
+        let meta = envelope()
+        var splice = JSONSplice()
+        if let params = message.params, params.kind == .object {
+            if let existing = params["_meta"], existing.kind == .object {
+                splice.editMembers(
+                    of: existing,
+                    removing: { Self.envelopeKeys.contains($0.key) },
+                    appending: meta.map { ($0.0, $0.1.encoded) }
+                )
+            } else {
+                splice.setMember("_meta", to: JSONValue.object(meta).encoded, in: params)
+            }
+        } else if message.params == nil {
+            splice.editMembers(
+                of: message.root,
+                appending: [("params", JSONValue.object([("_meta", .object(meta))]).encoded)]
+            )
+        }
+        return splice.apply(to: line)
+    }
+
+    /// `server/discover`: the child's capabilities and identity, if it serves 2026-07-28.
+    func discoverHello() async throws -> ServerHello {
+        let response = try await exchange("server/discover", timeout: startupTimeout) { id in
+            JSONRPC.request(id: id, method: "server/discover", params: nil)
+        }
+        guard let result = response.result else {
+            throw JSONRPCError.serverUnavailable("server/discover was refused: \(response.error?.text ?? "")")
+        }
+        let versions = result["supportedVersions"]?.elements.compactMap(\.string) ?? []
+        guard versions.contains(Self.modernVersion) else {
+            throw JSONRPCError.serverUnavailable(
+                "it serves \(versions.joined(separator: ", ")), not 2026-07-28 (set protocol: initialize)"
+            )
+        }
+        return ServerHello(
+            protocolVersion: Self.modernVersion,
+            capabilities: result["capabilities"] ?? (try! JSONSlice.parse("{}")),
+            serverInfo: result["_meta"]?["io.modelcontextprotocol/serverInfo"],
+            instructions: result["instructions"]?.string
+        )
+    }
+
+    /// Opens the stream on which a 2026-07-28 child sends its list changes (never answered while open).
+    func listenForChanges(_ hello: ServerHello) {
+        let wanted = ListKind.allCases.filter { hello.capabilities[$0.capability]?["listChanged"]?.bool == true }
+        let filter: [(String, JSONValue)] = Set(wanted.map(\.subscriptionKey)).sorted().map { ($0, .bool(true)) }
+        guard !filter.isEmpty else { return }
+        notifyRequest(
+            method: "subscriptions/listen",
+            params: try? JSONSlice.parse(JSONValue.object([("notifications", .object(filter))]).encoded)
+        )
+    }
+}
+
+extension ListKind {
+    /// The `subscriptions/listen` filter key for this list's changes.
+    var subscriptionKey: String {
+        switch self {
+        case .tools: "toolsListChanged"
+        case .prompts: "promptsListChanged"
+        case .resources, .resourceTemplates: "resourcesListChanged"
+        }
+    }
+}
+
+/// A 2026-07-28 child's input-required results, for an IDE in the `initialize` era.
+extension Gateway {
+    /// Relays to a 2026-07-28 child; when it answers `input_required`, each of its `inputRequests`
+    /// becomes a request to the IDE (which must have declared the capability), and the call is
+    /// retried with the answers as `inputResponses` and the child's `requestState`.
+    func relayResolvingInput(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        to child: ChildServer,
+        edits: JSONSplice,
+        answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
+    ) async -> RelayOutcome {
+        var result = await relayedResult(message, to: child, edits: edits)
+        for _ in 0..<8 {
+            guard case .success(let response) = result, let interim = response.result,
+                interim["resultType"]?.string == "input_required"
+            else { break }
+            var responses: [(String, JSONValue)] = []
+            for request in interim["inputRequests"]?.members ?? [] {
+                let method = request.value["method"]?.string ?? ""
+                let capability = [
+                    "sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots",
+                ][method]
+                guard let capability, clientCapabilities?[capability] != nil else {
+                    result = .failure(
+                        JSONRPCError(
+                            code: -32601,
+                            message:
+                                "server '\(child.name)' needs \(method) from the client, which did not declare \(capability ?? "it")"
+                        )
+                    )
+                    return deliver(
+                        result,
+                        id: id,
+                        method: message.method!,
+                        server: child.name,
+                        answerEdits: answerEdits
+                    )
+                }
+                let answer = await askClient(
+                    method,
+                    params: request.value["params"]?.value ?? .object([]),
+                    timeout: child.callTimeout
+                )
+                guard let answer, let value = answer.result else {
+                    let why = answer?.error?["message"]?.string ?? "no answer in time"
+                    result = .failure(JSONRPCError.timeout("the client did not answer \(method): \(why)"))
+                    return deliver(
+                        result,
+                        id: id,
+                        method: message.method!,
+                        server: child.name,
+                        answerEdits: answerEdits
+                    )
+                }
+                responses.append((request.key, value.value))
+            }
+            var retry = edits
+            var appended: [(key: String, value: [UInt8])] = [("inputResponses", JSONValue.object(responses).encoded)]
+            if let state = interim["requestState"] { appended.append(("requestState", Array(state.bytes))) }
+            if let params = message.params {
+                retry.editMembers(of: params, appending: appended)
+            }
+            result = await relayedResult(message, to: child, edits: retry)
+        }
+        return deliver(result, id: id, method: message.method!, server: child.name, answerEdits: answerEdits)
+    }
+
+    /// Relays to `child` the way the IDE's and the child's protocol eras need.
+    @discardableResult
+    func relayAcrossEras(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        to child: ChildServer,
+        edits: JSONSplice,
+        answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)? = nil
+    ) async -> RelayOutcome {
+        if modern && message.method == "tools/call" {
+            return await relayModern(
+                message,
+                id: id,
+                to: child,
+                edits: edits,
+                answerEdits: answerEdits ?? { _ in JSONSplice() }
+            )
+        }
+        if child.isModern && !modern {
+            return await relayResolvingInput(message, id: id, to: child, edits: edits, answerEdits: answerEdits)
+        }
+        return await relay(message, id: id, to: child, edits: edits, answerEdits: answerEdits)
+    }
+}
