@@ -211,4 +211,46 @@ struct ModernProtocolTests {
         let pyLine = check.output.split(separator: "\n").first { $0.contains("py") && $0.contains("protocol") }
         #expect(pyLine?.contains("2026-07-28") == true, "the child was spoken to in 2026-07-28: \(check.output)")
     }
+
+    @Test(
+        "the official client's sampling and roots callbacks answer a child's requests, in both eras",
+        arguments: ["legacy", "discover"]
+    )
+    func samplingAndRoots(mode: String) async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let configPath = try TestPaths.write(
+            "audit: { enabled: false }\nservers:\n" + Harness.fixture("fx"),
+            to: directory,
+            name: "muxgate.yaml"
+        )
+        let script = try TestPaths.write(
+            #"""
+            {"calls": [
+              {"tool": "fx_ask", "arguments": {"method": "sampling/createMessage", "params": {"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 5}}},
+              {"tool": "fx_ask", "arguments": {"method": "roots/list", "params": {}}}
+            ]}
+            """#,
+            to: directory,
+            name: "script.json"
+        )
+        let output = try TestEnvironment.shared.run(
+            TestPaths.python,
+            [
+                TestPaths.clientScript, "--timeout", "60", "--mode", mode, "--sampling", "--sampling-text", "sampled!",
+                "--root", "file:///tmp/project", "script", script, "--", TestPaths.muxgate, "serve", "--config",
+                configPath,
+            ]
+        )
+        let report = try JSONSlice.parse(output)
+        let results = report["results"]?.elements ?? []
+        try #require(results.count == 2, "\(report.text)")
+        // The fixture's ask tool answers with the raw response line the client's answer became.
+        let sampled = try JSONSlice.parse(try #require(results[0]["content"]?.elements.first?["text"]?.string))
+        #expect(sampled["result"]?["content"]?["text"]?.string == "sampled!", "\(results[0].text)")
+        let roots = try JSONSlice.parse(try #require(results[1]["content"]?.elements.first?["text"]?.string))
+        #expect(
+            roots["result"]?["roots"]?.elements.first?["uri"]?.string == "file:///tmp/project",
+            "\(results[1].text)"
+        )
+    }
 }
