@@ -71,10 +71,9 @@ struct PolicyIntegrationTests {
         #expect(await harness.shutDown())
     }
 
+    // In the initialize era the approval is a request to the client; in 2026-07-28 an input-required round trip.
     @Test("developer: the official client's elicitation answer decides, accept runs the call, decline does not")
     func askWithElicitation() async throws {
-        try TestPaths.write("staged\n", to: repository, name: "staged.txt")
-        try git(["add", "staged.txt"])
         let directory = try TestPaths.temporaryDirectory()
         let config = try TestPaths.write(
             gitServer() + "policy: { profile: developer }\n",
@@ -86,31 +85,35 @@ struct PolicyIntegrationTests {
             to: directory,
             name: "script.json"
         )
-        func run(_ answer: String) throws -> JSONSlice {
-            let output = try TestEnvironment.shared.run(
-                TestPaths.python,
-                [
-                    TestPaths.clientScript, "--elicitation", answer, "--mode", "legacy", "script", script, "--",
-                    TestPaths.muxgate, "serve", "--config", config,
-                ]
-            )
-            return try #require(try JSONSlice.parse(output)["results"]?.elements.first)
+        for mode in ["legacy", "discover"] {
+            try TestPaths.write("staged\n", to: repository, name: "staged.txt")
+            try git(["add", "staged.txt"])
+            func run(_ answer: String) throws -> JSONSlice {
+                let output = try TestEnvironment.shared.run(
+                    TestPaths.python,
+                    [
+                        TestPaths.clientScript, "--elicitation", answer, "--mode", mode, "script", script, "--",
+                        TestPaths.muxgate, "serve", "--config", config,
+                    ]
+                )
+                return try #require(try JSONSlice.parse(output)["results"]?.elements.first)
+            }
+            let declined = try run("decline")
+            #expect(declined["isError"]?.bool == true, "\(mode)")
+            #expect(declined["content"]?.text.contains("decline") == true, "\(mode): \(declined.text)")
+            #expect(try git(["diff", "--cached", "--name-only"]).contains("staged.txt"), "declined: still staged")
+            let accepted = try run("accept")
+            #expect(accepted["isError"]?.bool != true, "\(mode): \(accepted.text)")
+            #expect(try git(["diff", "--cached", "--name-only"]).isEmpty, "\(mode) accepted: git_reset ran")
+            // Both sessions are in the audit trail: the ask, and each answer, with the rule.
+            let log = try #require(ProcessInfo.processInfo.environment["MUXGATE_TEST_STATE"]) + "/muxgate/audit.jsonl"
+            let approvals = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
+                .map { try JSONSlice.parse(String($0)) }
+                .filter { $0["event"]?.string == "approval" && $0["tool"]?.string == "git_reset" }
+            let answers = approvals.compactMap { $0["approval"]?.string }
+            #expect(answers.suffix(4) == ["asked", "declined", "asked", "accepted"], "\(mode): \(answers)")
+            #expect(approvals.last?["rule"]?.string?.contains("developer") == true)
         }
-        let declined = try run("decline")
-        #expect(declined["isError"]?.bool == true)
-        #expect(declined["content"]?.text.contains("decline") == true, "\(declined.text)")
-        #expect(try git(["diff", "--cached", "--name-only"]).contains("staged.txt"), "declined: still staged")
-        let accepted = try run("accept")
-        #expect(accepted["isError"]?.bool != true, "\(accepted.text)")
-        #expect(try git(["diff", "--cached", "--name-only"]).isEmpty, "accepted: git_reset ran")
-        // Both sessions are in the audit trail: the ask, and each answer, with the rule.
-        let log = try #require(ProcessInfo.processInfo.environment["MUXGATE_TEST_STATE"]) + "/muxgate/audit.jsonl"
-        let approvals = try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n")
-            .map { try JSONSlice.parse(String($0)) }
-            .filter { $0["event"]?.string == "approval" && $0["tool"]?.string == "git_reset" }
-        let answers = approvals.compactMap { $0["approval"]?.string }
-        #expect(answers.suffix(4) == ["asked", "declined", "asked", "accepted"], "\(answers)")
-        #expect(approvals.last?["rule"]?.string?.contains("developer") == true)
     }
 
     @Test("sqlite: unannotated tools are destructive, scopes: makes reads readable, sql: read_only is a real check")

@@ -21,7 +21,7 @@ extension Gateway {
                     reason: "quarantined: \(reason). A person must review it (`muxgate diff`) and approve it "
                         + "(`muxgate lock --update`); the model cannot"
                 )
-                sink.send(JSONRPC.result(id: id, Self.deniedResult(entry, decision)))
+                sendResult(id: id, Self.deniedResult(entry, decision))
                 return
             }
             var splice = JSONSplice()
@@ -69,16 +69,30 @@ extension Gateway {
                 )
                 if let failure { decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
             }
+            var approvedModern = false
             if decision.effect == .ask {
-                decision = await approve(entry, decision, arguments: arguments, requestID: requestID)
+                if modern {
+                    switch await approveModern(entry, decision, arguments: arguments, message: message, id: id) {
+                    case .asked: return
+                    case .decided(let settled):
+                        decision = settled
+                        approvedModern = true
+                    }
+                } else {
+                    decision = await approve(entry, decision, arguments: arguments, requestID: requestID)
+                }
             }
             guard decision.effect == .allow else {
                 logger.notice(
                     "denied \(name): \(decision.reason) [\(decision.rule)]",
                     metadata: ["muxgate.server": .string(entry.server)]
                 )
-                sink.send(JSONRPC.result(id: id, Self.deniedResult(entry, decision)))
+                sendResult(id: id, Self.deniedResult(entry, decision))
                 return
+            }
+            if approvedModern, let params = message.params {
+                // The approval round trip was muxgate's: the child sees the call as first made.
+                splice.editMembers(of: params, removing: { ["inputResponses", "requestState"].contains($0.key) })
             }
             let started = ContinuousClock.now
             let exposeTask: @Sendable (JSONRPCMessage) -> JSONSplice = { [tasks] response in
@@ -194,7 +208,7 @@ extension Gateway {
         where child.phase == .ready && !child.isModern && child.serverHello?.capabilities["logging"] != nil {
             child.notifyRequest(method: "logging/setLevel", params: message.params)
         }
-        sink.send(JSONRPC.result(id: id, .object([])))
+        sendResult(id: id, .object([]))
     }
 
     /// How a relayed request ended, for the audit trail.
@@ -354,6 +368,6 @@ extension Gateway {
                 items.append(.raw(ArraySlice(edits.apply(to: task.buffer, within: task.range))))
             }
         }
-        sink.send(JSONRPC.result(id: id, .object([("tasks", .array(items))])))
+        sendResult(id: id, .object([("tasks", .array(items))]))
     }
 }

@@ -309,3 +309,14 @@ extension Gateway {
         }
     }
 }
+
+extension Gateway {
+    /// Sends a result muxgate made itself; a 2026-07-28 IDE gets `resultType: "complete"` in it.
+    nonisolated func sendResult(id: [UInt8], _ result: JSONValue) {
+        guard modern, case .object(let members) = result, !members.contains(where: { $0.0 == "resultType" }) else {
+            sink.send(JSONRPC.result(id: id, result))
+            return
+        }
+        sink.send(JSONRPC.result(id: id, .object(members + [("resultType", .string("complete"))])))
+    }
+}

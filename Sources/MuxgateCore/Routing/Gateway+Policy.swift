@@ -34,21 +34,44 @@ extension Gateway {
                 "it needs the user's approval, and this client cannot ask (no elicitation support)"
             )
         }
+        record(.asked, decision.reason)
+        guard
+            let answer = await askClient(
+                "elicitation/create",
+                params: Self.approvalRequest(entry, decision, arguments: arguments),
+                timeout: callTimeout(for: entry)
+            )
+        else {
+            return deny(.timeout, "the user did not answer in time")
+        }
+        return settle(entry, decision, answer: answer.result, error: answer.error, record: record, deny: deny)
+    }
+
+    /// The elicitation that asks the user to approve a call.
+    static func approvalRequest(_ entry: NamedCatalogue.Entry, _ decision: PolicyDecision, arguments: JSONSlice?)
+        -> JSONValue
+    {
         let message = """
             muxgate: allow \(entry.server) tool '\(entry.originalName)' (\(entry.scope.rawValue))?
             Arguments: \(Self.summary(of: arguments))
             Why this asks: \(decision.reason)
             """
-        let params = JSONValue.object([
+        return .object([
             ("message", .string(message)),
             ("requestedSchema", .object([("type", .string("object")), ("properties", .object([]))])),
         ])
-        record(.asked, decision.reason)
-        guard let answer = await askClient("elicitation/create", params: params, timeout: callTimeout(for: entry))
-        else {
-            return deny(.timeout, "the user did not answer in time")
-        }
-        let action = answer.result?["action"]?.string ?? "error"
+    }
+
+    /// The decision an elicitation answer (`{"action": …}`) makes of an `ask`.
+    func settle(
+        _ entry: NamedCatalogue.Entry,
+        _ decision: PolicyDecision,
+        answer: JSONSlice?,
+        error: JSONSlice?,
+        record: (AuditEvent.Approval, String) -> Void,
+        deny: (AuditEvent.Approval, String) -> PolicyDecision
+    ) -> PolicyDecision {
+        let action = answer?["action"]?.string ?? "error"
         logger.info("approval for \(entry.exposedName): \(action)", metadata: ["muxgate.server": .string(entry.server)])
         switch action {
         case "accept":
@@ -63,9 +86,92 @@ extension Gateway {
         case "cancel":
             return deny(.cancelled, "the user chose cancel")
         default:
-            let what = answer.error.map { $0["message"]?.string ?? $0.text } ?? "no action in the answer"
+            let what = error.map { $0["message"]?.string ?? $0.text } ?? "no action in the answer"
             return deny(.unavailable, "the client failed to ask: \(what)")
         }
+    }
+
+    /// What approving a call of a 2026-07-28 IDE came to.
+    enum ModernApproval {
+        case decided(PolicyDecision)
+        /// The call was answered with an `InputRequiredResult` asking for the approval.
+        case asked
+    }
+
+    static let approvalKey = "muxgate:approval"
+
+    /// Settles an `ask` for a 2026-07-28 IDE through multi round-trip requests: the call is
+    /// answered with an `InputRequiredResult` carrying the approval elicitation; its retry, with
+    /// muxgate's `requestState` (single use, bound to the tool and the arguments) and the answer in
+    /// `inputResponses`, decides.
+    func approveModern(
+        _ entry: NamedCatalogue.Entry,
+        _ decision: PolicyDecision,
+        arguments: JSONSlice?,
+        message: JSONRPCMessage,
+        id: [UInt8]
+    ) -> ModernApproval {
+        let requestID = message.id
+        func record(_ approval: AuditEvent.Approval, _ reason: String) {
+            auditor?.record(
+                .approval(
+                    requestID: requestID,
+                    server: entry.server,
+                    tool: entry.exposedName,
+                    approval: approval,
+                    rule: decision.rule,
+                    reason: reason
+                ),
+                durable: true
+            )
+        }
+        func deny(_ approval: AuditEvent.Approval, _ why: String) -> PolicyDecision {
+            record(approval, why)
+            return PolicyDecision(effect: .deny, rule: decision.rule, reason: decision.reason + " — " + why)
+        }
+        let binding = entry.exposedName + "\n" + AuditCanonical.sha256(Array(arguments?.bytes ?? []))
+        let params = message.params
+        if let token = params?["requestState"]?.string, token.hasPrefix("mgap1."),
+            let answer = params?["inputResponses"]?[Self.approvalKey]
+        {
+            let now = ContinuousClock.now
+            approvals = approvals.filter { $0.value.deadline > now }
+            guard approvals.removeValue(forKey: token)?.binding == binding else {
+                return .decided(deny(.unavailable, "the approval does not belong to this call, or it expired"))
+            }
+            return .decided(settle(entry, decision, answer: answer, error: nil, record: record, deny: deny))
+        }
+        let capabilities = params?["_meta"]?[Self.capabilitiesKey] ?? clientCapabilities
+        guard capabilities?["elicitation"] != nil else {
+            return .decided(
+                deny(.unavailable, "it needs the user's approval, and this client cannot ask (no elicitation support)")
+            )
+        }
+        record(.asked, decision.reason)
+        let token = "mgap1." + (0..<16).map { _ in UInt8.random(in: 0...255) }.hexString
+        approvals[token] = (binding, .now + callTimeout(for: entry))
+        sink.send(
+            JSONRPC.result(
+                id: id,
+                .object([
+                    ("resultType", .string("input_required")),
+                    (
+                        "inputRequests",
+                        .object([
+                            (
+                                Self.approvalKey,
+                                .object([
+                                    ("method", .string("elicitation/create")),
+                                    ("params", Self.approvalRequest(entry, decision, arguments: arguments)),
+                                ])
+                            )
+                        ])
+                    ),
+                    ("requestState", .string(token)),
+                ])
+            )
+        )
+        return .asked
     }
 
     /// The tool result the IDE gets for a denied call: the child never sees it.

@@ -47,6 +47,8 @@ package actor Gateway: Service {
     var bridges: [ObjectIdentifier: [InputBridge]] = [:]
     /// Children's calls held open while the IDE gathers input, by `requestState`.
     var parked: [String: ParkedCall] = [:]
+    /// Approvals asked of a 2026-07-28 IDE, by `requestState`: what they approve, until when.
+    var approvals: [String: (binding: String, deadline: ContinuousClock.Instant)] = [:]
     var clientCapabilities: JSONSlice?
     private var startedAt: ContinuousClock.Instant?
     var catalogue = NamedCatalogue()
@@ -232,7 +234,7 @@ package actor Gateway: Service {
         case "subscriptions/listen":
             listen(message, id: id)
         case "ping":
-            sink.send(JSONRPC.result(id: id, .object([])))
+            sendResult(id: id, .object([]))
         case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
             let kind = ListKind.allCases.first { $0.method == message.method }!
             var offset = 0
