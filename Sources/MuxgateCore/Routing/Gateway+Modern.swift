@@ -194,7 +194,7 @@ extension Gateway {
                 return RelayOutcome(kind: .rpcError, error: "unknown requestState")
             }
             bridge = call.bridge
-            bridges[ObjectIdentifier(child), default: []].append(bridge)
+            bridges[ObjectIdentifier(bridge.child), default: []].append(bridge)
             let responses = message.params?["inputResponses"]
             for (key, childID) in call.requests {
                 let answer: [UInt8] =
