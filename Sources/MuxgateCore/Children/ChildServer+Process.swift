@@ -160,10 +160,10 @@ extension ChildServer {
     private func failPending(_ message: String) {
         let pending = state.withLock { state in
             defer { state.pending = [:] }
-            return state.pending.values.map(\.continuation)
+            return state.pending.values.map(\.resume)
         }
-        for continuation in pending {
-            continuation.resume(throwing: JSONRPCError.serverUnavailable(message))
+        for resume in pending {
+            resume(.failure(JSONRPCError.serverUnavailable(message)))
         }
     }
 
@@ -234,13 +234,13 @@ extension ChildServer {
         switch message.kind {
         case .response:
             guard let id = message.id?.int,
-                let waiter = state.withLock({ $0.pending.removeValue(forKey: id)?.continuation })
+                let waiter = state.withLock({ $0.pending.removeValue(forKey: id)?.resume })
             else {
                 if let id = message.id?.int, state.withLock({ $0.unawaited.remove(id) }) != nil { return }
                 logger.warning("dropped a response to an unknown request id \(message.id?.text ?? "null")")
                 return
             }
-            waiter.resume(returning: message)
+            waiter(.success(message))
         case .request:
             if message.method == "ping", let id = message.id {
                 notify(JSONRPC.result(id: Array(id.bytes), .object([])))

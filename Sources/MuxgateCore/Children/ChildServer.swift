@@ -49,7 +49,8 @@ package final class ChildServer: Service, Sendable {
 
     /// A request awaiting its response, and when it times out.
     struct Pending {
-        let continuation: CheckedContinuation<JSONRPCMessage, any Error>
+        /// Called once with the response or the error that ends the request (on the thread that ends it).
+        let resume: @Sendable (Result<JSONRPCMessage, any Error>) -> Void
         let deadline: ContinuousClock.Instant
         let timeout: Duration
     }
@@ -304,9 +305,9 @@ package final class ChildServer: Service, Sendable {
 
     /// Cancels one of muxgate's in-flight requests to this child (the IDE cancelled it).
     package func cancel(id: Int, reason: String?) {
-        let waiter = state.withLock { $0.pending.removeValue(forKey: id)?.continuation }
+        let waiter = state.withLock { $0.pending.removeValue(forKey: id)?.resume }
         guard let waiter else { return }
-        waiter.resume(throwing: CancelledByClient())
+        waiter(.failure(CancelledByClient()))
         sendCancelled(id: id, reason: reason)
     }
 
@@ -339,50 +340,90 @@ package final class ChildServer: Service, Sendable {
         }
         let built = build(Array(String(id).utf8))
         let line = (isModern ? enveloped(built) : built) + [0x0A]
-        let deadline = ContinuousClock.now + timeout
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
-                    // Registered and written to the process running now, under one lock: a process
-                    // that exits meanwhile fails the request (never a silent loss). One timer per
-                    // child fails requests past their deadline (no task per call).
-                    let outcome = state.withLock { state -> Result<(PipeWriter, Bool), any Error> in
-                        guard !Task.isCancelled else { return .failure(CancellationError()) }
-                        guard let outbox = state.outbox else {
-                            return .failure(
-                                JSONRPCError.serverUnavailable("server '\(name)' exited before \(method) was sent")
-                            )
-                        }
-                        let queued = outbox.queuedBytes
-                        guard queued + line.count <= queueLimit else {
-                            return .failure(
-                                JSONRPCError.serverUnavailable(
-                                    "server '\(name)' is not reading its input (\(queued) bytes queued)"
-                                )
-                            )
-                        }
-                        state.pending[id] = Pending(continuation: continuation, deadline: deadline, timeout: timeout)
-                        if let armed = state.expiryTimer, armed <= deadline { return .success((outbox, false)) }
-                        state.expiryTimer = deadline
-                        return .success((outbox, true))
-                    }
-                    switch outcome {
-                    case .success(let (outbox, armTimer)):
-                        if armTimer { scheduleExpiry(at: deadline) }
-                        outbox.write(line)
-                    case .failure(let error):
+                    if let error = enqueue(id, line, method: method, timeout: timeout, resume: { continuation.resume(with: $0) }) {
                         continuation.resume(throwing: error)
                     }
                 }
             } onCancel: {
-                state.withLock { $0.pending.removeValue(forKey: id) }?.continuation.resume(
-                    throwing: CancellationError()
-                )
+                state.withLock { $0.pending.removeValue(forKey: id) }?.resume(.failure(CancellationError()))
             }
         } catch is TimeoutError {
             sendCancelled(id: id, reason: "timeout")
             throw JSONRPCError.timeout("server '\(name)' did not answer \(method) within \(timeout.seconds)s")
         }
+    }
+
+    /// Registers request `id` and writes `line` to the process running now, under one lock: a
+    /// process that exits meanwhile fails the request (never a silent loss), a caller cancelled
+    /// meanwhile is told so, a full queue refuses it. One timer per child fails requests past their
+    /// deadline (no task per call).
+    ///
+    /// - Returns: The error that kept the request from being sent; nil once it is on its way.
+    private func enqueue(
+        _ id: Int,
+        _ line: [UInt8],
+        method: String,
+        timeout: Duration,
+        resume: @escaping @Sendable (Result<JSONRPCMessage, any Error>) -> Void
+    ) -> (any Error)? {
+        let deadline = ContinuousClock.now + timeout
+        let outcome = state.withLock { state -> Result<(PipeWriter, Bool), any Error> in
+            guard !Task.isCancelled else { return .failure(CancellationError()) }
+            guard let outbox = state.outbox else {
+                return .failure(JSONRPCError.serverUnavailable("server '\(name)' exited before \(method) was sent"))
+            }
+            let queued = outbox.queuedBytes
+            guard queued + line.count <= queueLimit else {
+                return .failure(
+                    JSONRPCError.serverUnavailable("server '\(name)' is not reading its input (\(queued) bytes queued)")
+                )
+            }
+            state.pending[id] = Pending(resume: resume, deadline: deadline, timeout: timeout)
+            if let armed = state.expiryTimer, armed <= deadline { return .success((outbox, false)) }
+            state.expiryTimer = deadline
+            return .success((outbox, true))
+        }
+        switch outcome {
+        case .success(let (outbox, armTimer)):
+            if armTimer { scheduleExpiry(at: deadline) }
+            outbox.write(line)
+            return nil
+        case .failure(let error):
+            return error
+        }
+    }
+
+    /// Sends a request to a ready child without a task: `completion` runs once, on whichever thread
+    /// ends the request (the child's stdout reader, the expiry timer, an exit, a cancel). On timeout
+    /// the child gets `notifications/cancelled` and `completion` a -32001 error.
+    ///
+    /// - Returns: false, calling nothing, when the child is not ready (use `request`, which starts it).
+    package func send(
+        _ method: String,
+        build: ([UInt8]) -> [UInt8],
+        completion: @escaping @Sendable (Result<JSONRPCMessage, any Error>) -> Void
+    ) -> Bool {
+        guard let id = state.withLock({ state -> Int? in
+            guard state.phase == .ready else { return nil }
+            state.nextID += 1
+            return state.nextID
+        }) else { return false }
+        let built = build(Array(String(id).utf8))
+        let line = (isModern ? enveloped(built) : built) + [0x0A]
+        let resume: @Sendable (Result<JSONRPCMessage, any Error>) -> Void = { [self] result in
+            guard case .failure(let error) = result, error is TimeoutError else { return completion(result) }
+            sendCancelled(id: id, reason: "timeout")
+            completion(
+                .failure(JSONRPCError.timeout("server '\(name)' did not answer \(method) within \(callTimeout.seconds)s"))
+            )
+        }
+        if let error = enqueue(id, line, method: method, timeout: callTimeout, resume: resume) {
+            completion(.failure(error))
+        }
+        return true
     }
 
     /// Arms the one timer that fails requests past their deadline.
@@ -409,7 +450,7 @@ package final class ChildServer: Service, Sendable {
             return (expired, state.expiryTimer)
         }
         for request in expired {
-            request.continuation.resume(throwing: TimeoutError(duration: request.timeout))
+            request.resume(.failure(TimeoutError(duration: request.timeout)))
         }
         if let next { scheduleExpiry(at: next) }
     }

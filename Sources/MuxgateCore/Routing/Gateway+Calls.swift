@@ -13,109 +13,170 @@ extension Gateway {
                 sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
                 return
             }
-            let config = self.config  // one snapshot per call (a reload may swap it meanwhile)
-            if config.pinning == .enforce, let reason = quarantineReason(entry, config: config) {
-                let decision = PolicyDecision(
-                    effect: .deny,
-                    rule: "muxgate.lock",
-                    reason: "quarantined: \(reason). A person must review it (`muxgate diff`) and approve it "
-                        + "(`muxgate lock --update`); the model cannot"
-                )
-                sendResult(id: id, Self.deniedResult(entry, decision))
-                return
+            switch plan(message, id: id, entry: entry, child: child) {
+            case .answered: return
+            case .ask(let call, let decision): await settleAndForward(call, decision, message: message, id: id)
+            case .forward(let call): await forward(call, message: message, id: id)
             }
-            var splice = JSONSplice()
-            if entry.originalName != name {
-                splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
+        }
+    }
+
+    /// A call muxgate decided to let through, with what it changes in the request.
+    struct PreparedCall: Sendable {
+        let entry: NamedCatalogue.Entry
+        let child: ChildServer
+        var splice: JSONSplice
+        /// The arguments the child receives (the IDE's, after shaping).
+        let arguments: JSONSlice?
+    }
+
+    /// What the synchronous half of a call came to.
+    enum CallPlan: Sendable {
+        /// Answered already (a refusal or a denial).
+        case answered
+        /// The policy wants a person's approval first.
+        case ask(PreparedCall, PolicyDecision)
+        case forward(PreparedCall)
+    }
+
+    /// The synchronous half of a call: pinning quarantine, shaping, the policy's decision and its
+    /// audit record (written before anything is forwarded).
+    nonisolated func plan(_ message: JSONRPCMessage, id: [UInt8], entry: NamedCatalogue.Entry, child: ChildServer)
+        -> CallPlan
+    {
+        let config = self.config  // one snapshot per call (a reload may swap it meanwhile)
+        if config.pinning == .enforce, let reason = quarantineReason(entry, config: config) {
+            let decision = PolicyDecision(
+                effect: .deny,
+                rule: "muxgate.lock",
+                reason: "quarantined: \(reason). A person must review it (`muxgate diff`) and approve it "
+                    + "(`muxgate lock --update`); the model cannot"
+            )
+            sendResult(id: id, Self.deniedResult(entry, decision))
+            return .answered
+        }
+        let params = message.params!
+        var splice = JSONSplice()
+        if entry.originalName != params["name"]?.string, let nameSlice = params["name"] {
+            splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
+        }
+        var arguments = params["arguments"]
+        do throws(ShapingError) {
+            if let shaped = try shapers[entry.server]!.prepareArguments(tool: entry.originalName, arguments: arguments) {
+                let bytes = shaped.encoded
+                splice.setMember("arguments", to: bytes, in: params)
+                arguments = try? JSONSlice.parse(bytes)
             }
-            let params = message.params!
-            var arguments = params["arguments"]
-            do throws(ShapingError) {
-                if let shaped = try shapers[entry.server]!.prepareArguments(
-                    tool: entry.originalName,
-                    arguments: arguments
-                ) {
-                    let bytes = shaped.encoded
-                    splice.setMember("arguments", to: bytes, in: params)
-                    arguments = try? JSONSlice.parse(bytes)
-                }
-            } catch {
-                logger.warning("tools/call \(name) refused: \(error.message)")
-                sink.send(JSONRPC.error(id: id, .invalidParams(error.message)))
-                return
-            }
-            // The policy judges the arguments the child would receive (operator values included).
-            var decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
-            let requestID = message.id
-            if let auditor {
-                let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
-                let failure = auditor.record(
-                    .decision(
-                        requestID: requestID,
-                        server: entry.server,
-                        tool: entry.exposedName,
-                        upstreamTool: entry.originalName,
-                        toolSHA256: entry.definitionSHA256,
-                        scope: entry.scope.rawValue,
-                        scopeSource: entry.scopeSource.rawValue,
-                        decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,
-                        rule: decision.rule,
-                        reason: decision.reason,
-                        args: redacted,
-                        argsSHA256: argsSHA256
-                    ),
-                    // Audit before acting: what can change something is on disk before it is forwarded.
-                    durable: entry.scope != .read || decision.effect != .allow
-                )
-                if let failure { decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
-            }
-            var approvedModern = false
-            if decision.effect == .ask {
-                if modern {
-                    switch await approveModern(entry, decision, arguments: arguments, message: message, id: id) {
-                    case .asked: return
-                    case .decided(let settled):
-                        decision = settled
-                        approvedModern = true
-                    }
-                } else {
-                    decision = await approve(entry, decision, arguments: arguments, requestID: requestID)
-                }
-            }
-            guard decision.effect == .allow else {
-                logger.notice(
-                    "denied \(name): \(decision.reason) [\(decision.rule)]",
-                    metadata: ["muxgate.server": .string(entry.server)]
-                )
-                sendResult(id: id, Self.deniedResult(entry, decision))
-                return
-            }
-            if approvedModern, let params = message.params {
-                // The approval round trip was muxgate's: the child sees the call as first made.
-                splice.editMembers(of: params, removing: { ["inputResponses", "requestState"].contains($0.key) })
-            }
-            let started = ContinuousClock.now
-            let exposeTask: @Sendable (JSONRPCMessage) -> JSONSplice = { [tasks] response in
-                // A task-augmented call answers with a CreateTaskResult: its id names the child.
-                var answer = JSONSplice()
-                tasks.exposing(response.result?["task"]?["taskId"], of: entry.server, into: &answer)
-                return answer
-            }
-            let outcome = await relayAcrossEras(message, id: id, to: child, edits: splice, answerEdits: exposeTask)
-            auditor?.record(
-                .outcome(
-                    requestID: requestID,
+        } catch {
+            logger.warning("tools/call \(entry.exposedName) refused: \(error.message)")
+            sink.send(JSONRPC.error(id: id, .invalidParams(error.message)))
+            return .answered
+        }
+        // The policy judges the arguments the child would receive (operator values included).
+        var decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        if let auditor {
+            let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
+            let failure = auditor.record(
+                .decision(
+                    requestID: message.id,
                     server: entry.server,
                     tool: entry.exposedName,
-                    outcome: outcome.kind,
-                    duration: ContinuousClock.now - started,
-                    resultBytes: outcome.resultBytes,
-                    resultSHA256: outcome.resultSHA256,
-                    error: outcome.error
+                    upstreamTool: entry.originalName,
+                    toolSHA256: entry.definitionSHA256,
+                    scope: entry.scope.rawValue,
+                    scopeSource: entry.scopeSource.rawValue,
+                    decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,
+                    rule: decision.rule,
+                    reason: decision.reason,
+                    args: redacted,
+                    argsSHA256: argsSHA256
                 ),
-                durable: false
+                // Audit before acting: what can change something is on disk before it is forwarded.
+                durable: entry.scope != .read || decision.effect != .allow
             )
+            if let failure { decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
         }
+        let call = PreparedCall(entry: entry, child: child, splice: splice, arguments: arguments)
+        switch decision.effect {
+        case .allow: return .forward(call)
+        case .ask: return .ask(call, decision)
+        case .deny:
+            deny(entry, decision, id: id)
+            return .answered
+        }
+    }
+
+    nonisolated func deny(_ entry: NamedCatalogue.Entry, _ decision: PolicyDecision, id: [UInt8]) {
+        logger.notice(
+            "denied \(entry.exposedName): \(decision.reason) [\(decision.rule)]",
+            metadata: ["muxgate.server": .string(entry.server)]
+        )
+        sendResult(id: id, Self.deniedResult(entry, decision))
+    }
+
+    /// Asks a person (elicitation, or an input-required round trip for a 2026-07-28 IDE), then
+    /// forwards or denies.
+    func settleAndForward(_ call: PreparedCall, _ decision: PolicyDecision, message: JSONRPCMessage, id: [UInt8]) async {
+        var call = call
+        var decision = decision
+        if modern {
+            switch approveModern(call.entry, decision, arguments: call.arguments, message: message, id: id) {
+            case .asked: return
+            case .decided(let settled):
+                decision = settled
+                if let params = message.params {
+                    // The approval round trip was muxgate's: the child sees the call as first made.
+                    call.splice.editMembers(of: params, removing: { ["inputResponses", "requestState"].contains($0.key) })
+                }
+            }
+        } else {
+            decision = await approve(call.entry, decision, arguments: call.arguments, requestID: message.id)
+        }
+        guard decision.effect == .allow else { return deny(call.entry, decision, id: id) }
+        await forward(call, message: message, id: id)
+    }
+
+    /// Relays an allowed call and audits how it ended.
+    func forward(_ call: PreparedCall, message: JSONRPCMessage, id: [UInt8]) async {
+        let started = ContinuousClock.now
+        let outcome = await relayAcrossEras(
+            message,
+            id: id,
+            to: call.child,
+            edits: call.splice,
+            answerEdits: exposeTask(of: call.entry.server)
+        )
+        recordOutcome(outcome, of: call.entry, requestID: message.id, since: started)
+    }
+
+    /// Renames a CreateTaskResult's task id (a task-augmented call) so it names the child.
+    nonisolated func exposeTask(of server: String) -> @Sendable (JSONRPCMessage) -> JSONSplice {
+        { [tasks] response in
+            var answer = JSONSplice()
+            tasks.exposing(response.result?["task"]?["taskId"], of: server, into: &answer)
+            return answer
+        }
+    }
+
+    nonisolated func recordOutcome(
+        _ outcome: RelayOutcome,
+        of entry: NamedCatalogue.Entry,
+        requestID: JSONSlice?,
+        since started: ContinuousClock.Instant
+    ) {
+        auditor?.record(
+            .outcome(
+                requestID: requestID,
+                server: entry.server,
+                tool: entry.exposedName,
+                outcome: outcome.kind,
+                duration: ContinuousClock.now - started,
+                resultBytes: outcome.resultBytes,
+                resultSHA256: outcome.resultSHA256,
+                error: outcome.error
+            ),
+            durable: false
+        )
     }
 
     func getPrompt(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
