@@ -343,7 +343,13 @@ package final class ChildServer: Service, Sendable {
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
-                    if let error = enqueue(id, line, method: method, timeout: timeout, resume: { continuation.resume(with: $0) }) {
+                    if let error = enqueue(
+                        id,
+                        line,
+                        method: method,
+                        timeout: timeout,
+                        resume: { continuation.resume(with: $0) }
+                    ) {
                         continuation.resume(throwing: error)
                     }
                 }
@@ -406,18 +412,22 @@ package final class ChildServer: Service, Sendable {
         build: ([UInt8]) -> [UInt8],
         completion: @escaping @Sendable (Result<JSONRPCMessage, any Error>) -> Void
     ) -> Bool {
-        guard let id = state.withLock({ state -> Int? in
-            guard state.phase == .ready else { return nil }
-            state.nextID += 1
-            return state.nextID
-        }) else { return false }
+        guard
+            let id = state.withLock({ state -> Int? in
+                guard state.phase == .ready else { return nil }
+                state.nextID += 1
+                return state.nextID
+            })
+        else { return false }
         let built = build(Array(String(id).utf8))
         let line = (isModern ? enveloped(built) : built) + [0x0A]
         let resume: @Sendable (Result<JSONRPCMessage, any Error>) -> Void = { [self] result in
             guard case .failure(let error) = result, error is TimeoutError else { return completion(result) }
             sendCancelled(id: id, reason: "timeout")
             completion(
-                .failure(JSONRPCError.timeout("server '\(name)' did not answer \(method) within \(callTimeout.seconds)s"))
+                .failure(
+                    JSONRPCError.timeout("server '\(name)' did not answer \(method) within \(callTimeout.seconds)s")
+                )
             )
         }
         if let error = enqueue(id, line, method: method, timeout: callTimeout, resume: resume) {

@@ -62,7 +62,8 @@ extension Gateway {
         }
         var arguments = params["arguments"]
         do throws(ShapingError) {
-            if let shaped = try shapers[entry.server]!.prepareArguments(tool: entry.originalName, arguments: arguments) {
+            if let shaped = try shapers[entry.server]!.prepareArguments(tool: entry.originalName, arguments: arguments)
+            {
                 let bytes = shaped.encoded
                 splice.setMember("arguments", to: bytes, in: params)
                 arguments = try? JSONSlice.parse(bytes)
@@ -116,7 +117,8 @@ extension Gateway {
 
     /// Asks a person (elicitation, or an input-required round trip for a 2026-07-28 IDE), then
     /// forwards or denies.
-    func settleAndForward(_ call: PreparedCall, _ decision: PolicyDecision, message: JSONRPCMessage, id: [UInt8]) async {
+    func settleAndForward(_ call: PreparedCall, _ decision: PolicyDecision, message: JSONRPCMessage, id: [UInt8]) async
+    {
         var call = call
         var decision = decision
         if modern {
@@ -126,7 +128,10 @@ extension Gateway {
                 decision = settled
                 if let params = message.params {
                     // The approval round trip was muxgate's: the child sees the call as first made.
-                    call.splice.editMembers(of: params, removing: { ["inputResponses", "requestState"].contains($0.key) })
+                    call.splice.editMembers(
+                        of: params,
+                        removing: { ["inputResponses", "requestState"].contains($0.key) }
+                    )
                 }
             }
         } else {

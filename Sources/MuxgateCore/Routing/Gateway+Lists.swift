@@ -188,6 +188,7 @@ extension Gateway {
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
         if let auditor, changed.contains(.tools) { auditToolChanges(from: catalogue, to: tools, auditor) }
         catalogue = tools
+        published.withLock { $0 = tools }
         reportDefinitionChanges()
         self.prompts = prompts
         self.resources = resources

@@ -70,6 +70,8 @@ package actor Gateway: Service {
     let namespacedURIs = Locked<[String: Set<String>]>([:])
     /// Which child runs each task, by the id the IDE sees.
     let tasks = TaskRegistry()
+    /// The tool catalogue as last built, for the stdin thread's fast path (no actor hop).
+    let published = Locked(NamedCatalogue())
     /// The ids of the IDE's requests whose answers are still being worked on.
     let activeIDs = Locked<Set<[UInt8]>>([])
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.

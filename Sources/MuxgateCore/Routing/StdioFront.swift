@@ -26,7 +26,7 @@ package struct StdioFront: Service {
 
     package func run() async throws {
         let (lines, continuation) = AsyncStream.makeStream(of: LineFramer.Event.self)
-        let reader = Thread { [descriptor, maxMessageBytes] in
+        let reader = Thread { [descriptor, maxMessageBytes, gateway] in
             var framer = LineFramer(maximumLineBytes: maxMessageBytes)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
             defer { buffer.deallocate() }
@@ -34,7 +34,11 @@ package struct StdioFront: Service {
                 let count = read(descriptor, buffer.baseAddress, buffer.count)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { break }
-                framer.push(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { continuation.yield($0) }
+                framer.push(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { event in
+                    // A plain tools/call is handled right here; everything else goes to the gateway.
+                    if case .line(let line) = event, gateway.fastPath(line) { return }
+                    continuation.yield(event)
+                }
             }
             framer.finish { continuation.yield($0) }
             continuation.finish()

@@ -1,0 +1,66 @@
+import Logging
+
+/// The common `tools/call` handled on the thread that read it, without a task.
+///
+/// Profiling put most of a call's cost in hand-offs between threads and tasks (stdin thread →
+/// front task → gateway actor → a task per call → the child's reader thread → that task again).
+/// A call to a known tool of a ready child, from an IDE in the `initialize` era, is planned
+/// (shaping, policy, decision audit) and written to the child right on the stdin thread, and
+/// answered and audited on the child's reader thread. Everything else — an `ask`, a child that is
+/// not ready, a name not yet known, a 2026-07-28 IDE or child — takes the general path.
+extension Gateway {
+    /// Handles `line` if it is such a call; false when the general path must.
+    package nonisolated func fastPath(_ line: [UInt8]) -> Bool {
+        guard !modern, let message = try? JSONRPCMessage.parse(line), message.kind == .request,
+            message.method == "tools/call", let name = message.params?["name"]?.string,
+            let entry = published.withLock({ $0[name] }), let child = childByName[entry.server],
+            !child.isModern, child.phase == .ready
+        else { return false }
+        let id = Array(message.id!.bytes)
+        // A duplicate of an id in flight goes the general way, which refuses it.
+        guard activeIDs.withLock({ $0.insert(id).inserted }) else { return false }
+        let done: @Sendable () -> Void = { [activeIDs] in activeIDs.withLock { _ = $0.remove(id) } }
+        switch plan(message, id: id, entry: entry, child: child) {
+        case .answered:
+            done()
+        case .ask(let call, let decision):
+            Task {
+                await self.settleAndForward(call, decision, message: message, id: id)
+                done()
+            }
+        case .forward(let call):
+            let started = ContinuousClock.now
+            let server = entry.server
+            let answerEdits = exposeTask(of: server)
+            inFlight.withLock { $0[id] = (server, nil) }
+            let sent = child.send(
+                "tools/call",
+                build: { [inFlight] childID in
+                    inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
+                    return message.rewritten(id: childID, call.splice)
+                },
+                completion: { [self] result in
+                    inFlight.withLock { _ = $0.removeValue(forKey: id) }
+                    let outcome = deliver(
+                        result,
+                        id: id,
+                        method: "tools/call",
+                        server: server,
+                        answerEdits: answerEdits
+                    )
+                    recordOutcome(outcome, of: entry, requestID: message.id, since: started)
+                    done()
+                }
+            )
+            if !sent {
+                // The child stopped being ready meanwhile: the general path restarts it.
+                inFlight.withLock { _ = $0.removeValue(forKey: id) }
+                Task {
+                    await self.forward(call, message: message, id: id)
+                    done()
+                }
+            }
+        }
+        return true
+    }
+}
