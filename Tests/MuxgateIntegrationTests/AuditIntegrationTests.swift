@@ -23,6 +23,7 @@ struct AuditIntegrationTests {
             """
             policy: { profile: readonly, hide_denied: false }
             audit: { redact: ["*password*"] }
+            startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
             servers:
             """ + "\n"
                 + Harness.fixture(

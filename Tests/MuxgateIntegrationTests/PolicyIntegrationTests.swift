@@ -15,6 +15,7 @@ struct PolicyIntegrationTests {
 
     func gitServer(_ extra: String = "") -> String {
         """
+        startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
         servers:
           git:
             command: \(TestPaths.root)/.venv/bin/mcp-server-git
@@ -120,6 +121,7 @@ struct PolicyIntegrationTests {
     func sqliteReadOnly() async throws {
         let database = try TestPaths.temporaryDirectory("muxgate-db") + "/policy.db"
         let config = """
+            startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
             servers:
               db:
                 command: \(TestPaths.root)/.venv-sqlite/bin/mcp-server-sqlite

@@ -15,6 +15,7 @@ struct ReferenceServerTests {
         repository = try TestEnvironment.shared.makeGitRepository()
         database = try TestPaths.temporaryDirectory("muxgate-db") + "/test.db"
         config = """
+            startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
             servers:
               git:
                 command: \(TestPaths.root)/.venv/bin/mcp-server-git

@@ -15,6 +15,7 @@ struct ShapingIntegrationTests {
 
     func gitConfig(_ tools: String) -> String {
         """
+        startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
         servers:
           git:
             command: \(TestPaths.root)/.venv/bin/mcp-server-git

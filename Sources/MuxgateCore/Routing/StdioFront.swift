@@ -26,6 +26,9 @@ package struct StdioFront: Service {
 
     package func run() async throws {
         let (lines, continuation) = AsyncStream.makeStream(of: LineFramer.Event.self)
+        // Lines handed to the gateway and not yet taken in: while any is, no line may overtake it
+        // on the fast path (a cancel, then a call, reach the child in that order).
+        let backlog = SharedCounter()
         let reader = Thread { [descriptor, maxMessageBytes, gateway] in
             var framer = LineFramer(maximumLineBytes: maxMessageBytes)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
@@ -36,7 +39,8 @@ package struct StdioFront: Service {
                 guard count > 0 else { break }
                 framer.push(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { event in
                     // A plain tools/call is handled right here; everything else goes to the gateway.
-                    if case .line(let line) = event, gateway.fastPath(line) { return }
+                    if backlog.current == 0, case .line(let line) = event, gateway.fastPath(line) { return }
+                    backlog.add(1)
                     continuation.yield(event)
                 }
             }
@@ -60,6 +64,7 @@ package struct StdioFront: Service {
                     case .oversized(let bytes):
                         await gateway.refuseOversized(bytes: bytes)
                     }
+                    backlog.add(-1)
                 }
             } onGracefulShutdown: {
                 shutdown.fire()

@@ -23,3 +23,14 @@ package final class SharedFlag: Sendable {
 
     package func set() { value.store(true, ordering: .relaxed) }
 }
+
+/// A counter closures share, without a lock.
+package final class SharedCounter: Sendable {
+    private let value = Atomic<Int>(0)
+
+    package init() {}
+
+    package var current: Int { value.load(ordering: .acquiring) }
+
+    package func add(_ delta: Int) { value.add(delta, ordering: .releasing) }
+}
