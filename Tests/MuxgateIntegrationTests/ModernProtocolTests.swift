@@ -20,6 +20,29 @@ struct ModernProtocolTests {
             + "  time:\n    command: \(TestPaths.root)/.venv/bin/mcp-server-time\n"
     }
 
+    /// Runs the official client's `script` mode on `calls` (JSON) against muxgate serving `config`.
+    ///
+    /// - Returns: The client's report and the config file's path.
+    static func runOfficialClient(
+        mode: String,
+        config: String,
+        calls: String,
+        options: [String] = [],
+        timeout: String = "90"
+    ) throws -> (report: JSONSlice, configPath: String) {
+        let directory = try TestPaths.temporaryDirectory()
+        let configPath = try TestPaths.write(config, to: directory, name: "muxgate.yaml")
+        let script = try TestPaths.write(#"{"calls": \#(calls)}"#, to: directory, name: "script.json")
+        let output = try TestEnvironment.shared.run(
+            TestPaths.python,
+            [TestPaths.clientScript, "--timeout", timeout, "--mode", mode] + options
+                + ["script", script, "--", TestPaths.muxgate, "serve", "--config", configPath]
+        )
+        return (try JSONSlice.parse(output), configPath)
+    }
+
+    static let acceptAda = ["--elicitation", "accept", "--elicitation-content", #"{"name":"Ada"}"#]
+
     @Test("server/discover, per-request envelope, -32022, resultType on results, envelope kept from the child")
     func envelopeOnTheWire() async throws {
         let harness = try Harness.start(config)
@@ -128,30 +151,20 @@ struct ModernProtocolTests {
         arguments: ["legacy", "discover"]
     )
     func officialClient(mode: String) async throws {
-        let directory = try TestPaths.temporaryDirectory()
-        let configPath = try TestPaths.write(config, to: directory, name: "muxgate.yaml")
-        let script = try TestPaths.write(
-            #"""
-            {"calls": [
-              {"tool": "py_greet", "arguments": {}},
-              {"tool": "py_greet_old", "arguments": {}},
-              {"tool": "py_count", "arguments": {"n": 3}},
-              {"tool": "fx_ask", "arguments": {"method": "elicitation/create", "params": {"mode": "form", "message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
-              {"tool": "time_get_current_time", "arguments": {"timezone": "UTC"}}
-            ]}
-            """#,
-            to: directory,
-            name: "script.json"
+        let (report, _) = try Self.runOfficialClient(
+            mode: mode,
+            config: config,
+            calls: #"""
+                [
+                  {"tool": "py_greet", "arguments": {}},
+                  {"tool": "py_greet_old", "arguments": {}},
+                  {"tool": "py_count", "arguments": {"n": 3}},
+                  {"tool": "fx_ask", "arguments": {"method": "elicitation/create", "params": {"mode": "form", "message": "Name?", "requestedSchema": {"type": "object", "properties": {"name": {"type": "string"}}}}}},
+                  {"tool": "time_get_current_time", "arguments": {"timezone": "UTC"}}
+                ]
+                """#,
+            options: Self.acceptAda
         )
-        let output = try TestEnvironment.shared.run(
-            TestPaths.python,
-            [
-                TestPaths.clientScript, "--timeout", "90", "--mode", mode, "--elicitation", "accept",
-                "--elicitation-content", #"{"name":"Ada"}"#, "script", script, "--", TestPaths.muxgate, "serve",
-                "--config", configPath,
-            ]
-        )
-        let report = try JSONSlice.parse(output)
         #expect(report["protocolVersion"]?.string == (mode == "legacy" ? "2025-11-25" : "2026-07-28"))
         let results = report["results"]?.elements ?? []
         try #require(results.count == 5, "\(report.text)")
@@ -170,35 +183,21 @@ struct ModernProtocolTests {
         arguments: ["legacy", "discover"]
     )
     func modernChild(mode: String) async throws {
-        let directory = try TestPaths.temporaryDirectory()
-        let configPath = try TestPaths.write(
-            "audit: { enabled: false }\nservers:\n"
+        let (report, configPath) = try Self.runOfficialClient(
+            mode: mode,
+            config: "audit: { enabled: false }\nservers:\n"
                 + "  py:\n    command: \(TestPaths.python)\n    args: [\"\(TestPaths.root)/Tests/e2e/fastmcp_server.py\"]\n"
                 + "    protocol: \"2026-07-28\"\n"
                 + "  time:\n    command: \(TestPaths.root)/.venv/bin/mcp-server-time\n",
-            to: directory,
-            name: "muxgate.yaml"
+            calls: #"""
+                [
+                  {"tool": "py_greet", "arguments": {}},
+                  {"tool": "py_count", "arguments": {"n": 2}},
+                  {"tool": "time_get_current_time", "arguments": {"timezone": "UTC"}}
+                ]
+                """#,
+            options: Self.acceptAda
         )
-        let script = try TestPaths.write(
-            #"""
-            {"calls": [
-              {"tool": "py_greet", "arguments": {}},
-              {"tool": "py_count", "arguments": {"n": 2}},
-              {"tool": "time_get_current_time", "arguments": {"timezone": "UTC"}}
-            ]}
-            """#,
-            to: directory,
-            name: "script.json"
-        )
-        let output = try TestEnvironment.shared.run(
-            TestPaths.python,
-            [
-                TestPaths.clientScript, "--timeout", "90", "--mode", mode, "--elicitation", "accept",
-                "--elicitation-content", #"{"name":"Ada"}"#, "script", script, "--", TestPaths.muxgate, "serve",
-                "--config", configPath,
-            ]
-        )
-        let report = try JSONSlice.parse(output)
         let results = report["results"]?.elements ?? []
         try #require(results.count == 3, "\(report.text)")
         for result in results {
@@ -217,31 +216,18 @@ struct ModernProtocolTests {
         arguments: ["legacy", "discover"]
     )
     func samplingAndRoots(mode: String) async throws {
-        let directory = try TestPaths.temporaryDirectory()
-        let configPath = try TestPaths.write(
-            "audit: { enabled: false }\nservers:\n" + Harness.fixture("fx"),
-            to: directory,
-            name: "muxgate.yaml"
+        let (report, _) = try Self.runOfficialClient(
+            mode: mode,
+            config: "audit: { enabled: false }\nservers:\n" + Harness.fixture("fx"),
+            calls: #"""
+                [
+                  {"tool": "fx_ask", "arguments": {"method": "sampling/createMessage", "params": {"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 5}}},
+                  {"tool": "fx_ask", "arguments": {"method": "roots/list", "params": {}}}
+                ]
+                """#,
+            options: ["--sampling", "--sampling-text", "sampled!", "--root", "file:///tmp/project"],
+            timeout: "60"
         )
-        let script = try TestPaths.write(
-            #"""
-            {"calls": [
-              {"tool": "fx_ask", "arguments": {"method": "sampling/createMessage", "params": {"messages": [{"role": "user", "content": {"type": "text", "text": "hi"}}], "maxTokens": 5}}},
-              {"tool": "fx_ask", "arguments": {"method": "roots/list", "params": {}}}
-            ]}
-            """#,
-            to: directory,
-            name: "script.json"
-        )
-        let output = try TestEnvironment.shared.run(
-            TestPaths.python,
-            [
-                TestPaths.clientScript, "--timeout", "60", "--mode", mode, "--sampling", "--sampling-text", "sampled!",
-                "--root", "file:///tmp/project", "script", script, "--", TestPaths.muxgate, "serve", "--config",
-                configPath,
-            ]
-        )
-        let report = try JSONSlice.parse(output)
         let results = report["results"]?.elements ?? []
         try #require(results.count == 2, "\(report.text)")
         // The fixture's ask tool answers with the raw response line the client's answer became.
