@@ -109,10 +109,14 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
 
     /// `$XDG_STATE_HOME/muxgate/audit.jsonl`, falling back to `~/.local/state/muxgate/audit.jsonl`.
     package static func defaultPath(environment: [String: String]) -> String {
-        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
-            return state + "/muxgate/audit.jsonl"
-        }
-        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/muxgate/audit.jsonl"
+        stateDirectory(environment: environment) + "/audit.jsonl"
+    }
+
+    /// muxgate's state directory: `$XDG_STATE_HOME/muxgate`, else `~/.local/state/muxgate` (also
+    /// when the variable is relative, as the XDG specification says to ignore it then).
+    package static func stateDirectory(environment: [String: String]) -> String {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/muxgate" }
+        return (environment["HOME"] ?? NSHomeDirectory()) + "/.local/state/muxgate"
     }
 
     /// The HMAC key: the UTF-8 bytes of `$key_env`; nil when the chain is not keyed.

@@ -5,20 +5,15 @@ import Synchronization
 /// `initialize`, the per-request envelope on every request, and a `subscriptions/listen` stream
 /// for its list changes.
 extension ChildServer {
-    static let modernVersion = "2026-07-28"
-    static let envelopeKeys = [
-        "io.modelcontextprotocol/protocolVersion", "io.modelcontextprotocol/clientCapabilities",
-        "io.modelcontextprotocol/clientInfo",
-    ]
-
     package var isModern: Bool { config.protocolEra == .modern }
 
     /// What the IDE said of itself, as the envelope every request to a 2026-07-28 child carries.
     func envelope() -> [(String, JSONValue)] {
         let hello = state.withLock { $0.hello } ?? .standalone
-        return zip(Self.envelopeKeys, [.string(Self.modernVersion), hello.capabilities, hello.clientInfo]).map {
-            ($0, $1)
-        }
+        return [
+            (RequestEnvelope.versionKey, .string(RequestEnvelope.version)),
+            (RequestEnvelope.capabilitiesKey, hello.capabilities), (RequestEnvelope.clientInfoKey, hello.clientInfo),
+        ]
     }
 
     /// A request line with the envelope in `params._meta` (what the IDE put there otherwise stays).
@@ -30,7 +25,7 @@ extension ChildServer {
             if let existing = params["_meta"], existing.kind == .object {
                 splice.editMembers(
                     of: existing,
-                    removing: { Self.envelopeKeys.contains($0.key) },
+                    removing: { RequestEnvelope.keys.contains($0.key) },
                     appending: meta.map { ($0.0, $0.1.encoded) }
                 )
             } else {
@@ -54,13 +49,13 @@ extension ChildServer {
             throw JSONRPCError.serverUnavailable("server/discover was refused: \(response.error?.text ?? "")")
         }
         let versions = result["supportedVersions"]?.elements.compactMap(\.string) ?? []
-        guard versions.contains(Self.modernVersion) else {
+        guard versions.contains(RequestEnvelope.version) else {
             throw JSONRPCError.serverUnavailable(
                 "it serves \(versions.joined(separator: ", ")), not 2026-07-28 (set protocol: initialize)"
             )
         }
         return ServerHello(
-            protocolVersion: Self.modernVersion,
+            protocolVersion: RequestEnvelope.version,
             capabilities: result["capabilities"] ?? (try! JSONSlice.parse("{}")),
             serverInfo: result["_meta"]?["io.modelcontextprotocol/serverInfo"],
             instructions: result["instructions"]?.string
@@ -76,17 +71,6 @@ extension ChildServer {
             method: "subscriptions/listen",
             params: try? JSONSlice.parse(JSONValue.object([("notifications", .object(filter))]).encoded)
         )
-    }
-}
-
-extension ListKind {
-    /// The `subscriptions/listen` filter key for this list's changes.
-    var subscriptionKey: String {
-        switch self {
-        case .tools: "toolsListChanged"
-        case .prompts: "promptsListChanged"
-        case .resources, .resourceTemplates: "resourcesListChanged"
-        }
     }
 }
 
@@ -110,9 +94,7 @@ extension Gateway {
             var responses: [(String, JSONValue)] = []
             for request in interim["inputRequests"]?.members ?? [] {
                 let method = request.value["method"]?.string ?? ""
-                let capability = [
-                    "sampling/createMessage": "sampling", "elicitation/create": "elicitation", "roots/list": "roots",
-                ][method]
+                let capability = RequestEnvelope.inputCapability(for: method)
                 guard let capability, clientCapabilities?[capability] != nil else {
                     result = .failure(
                         JSONRPCError(

@@ -49,11 +49,8 @@ package enum LazyToolCache {
 
     /// One file per configuration file, server and launch: a changed command never reuses a list.
     static func file(for server: ServerConfig, in config: MuxgateConfig) -> String {
-        let environment = ProcessInfo.processInfo.environment
-        let base =
-            environment["XDG_STATE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
-            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+        let base = AuditConfig.stateDirectory(environment: ProcessInfo.processInfo.environment)
         let key = AuditCanonical.sha256(Array((config.file + "\n" + ToolPin.launchSHA256(server)).utf8))
-        return "\(base)/muxgate/lists/\(server.name)-\(key.prefix(16)).json"
+        return "\(base)/lists/\(server.name)-\(key.prefix(16)).json"
     }
 }

@@ -29,6 +29,11 @@ package enum ListKind: String, Sendable, CaseIterable {
         "notifications/\(capability)/list_changed"
     }
 
+    /// The 2026-07-28 `subscriptions/listen` filter key for this list's changes (`toolsListChanged`).
+    package var subscriptionKey: String {
+        "\(capability)ListChanged"
+    }
+
     /// The lists a `…/list_changed` notification invalidates.
     package static func changed(by method: String) -> [ListKind] {
         allCases.filter { $0.changedNotification == method }

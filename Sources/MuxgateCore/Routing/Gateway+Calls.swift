@@ -319,20 +319,25 @@ extension Gateway {
         var edits = edits
         if let meta = Self.envelope(message) {
             // Children speak the initialize era: the 2026-07-28 envelope is muxgate's to read.
-            edits.editMembers(of: meta, removing: { Self.envelopeKeys.contains($0.key) })
+            edits.editMembers(of: meta, removing: { RequestEnvelope.keys.contains($0.key) })
         }
-        inFlight.withLock { $0[id] = (server, nil) }
         defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
-        return try await child.request(message.method!) { [inFlight, edits] childID in
+        return try await child.request(message.method!, build: trackedLine(message, to: server, edits: edits))
+    }
+
+    /// Marks the IDE's request as in flight to `server` and returns the builder of the child's
+    /// line, which records the id the child sees too (so a cancel from the IDE can be translated).
+    /// The caller removes the mark when the request ends.
+    nonisolated func trackedLine(_ message: JSONRPCMessage, to server: String, edits: JSONSplice)
+        -> @Sendable ([UInt8]) -> [UInt8]
+    {
+        let id = Array(message.id!.bytes)
+        inFlight.withLock { $0[id] = (server, nil) }
+        return { [inFlight] childID in
             inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
             return message.rewritten(id: childID, edits)
         }
     }
-
-    /// The `_meta` keys of the 2026-07-28 per-request envelope.
-    static let envelopeKeys: Set<String> = [
-        versionKey, capabilitiesKey, clientInfoKey, "io.modelcontextprotocol/logLevel",
-    ]
 
     /// Answers the IDE with the child's response (or the error that stood in for it).
     nonisolated func deliver(

@@ -119,19 +119,13 @@ extension Gateway {
 
     private func forwardRequest(_ message: JSONRPCMessage, from child: ChildServer) {
         let method = message.method!
-        let capability: String? =
-            switch method {
-            case "sampling/createMessage": "sampling"
-            case "elicitation/create": "elicitation"
-            case "roots/list": "roots"
-            case "tasks/get", "tasks/result", "tasks/list", "tasks/cancel": "tasks"
-            default: nil
-            }
-        if modern, capability != nil, capability != "tasks", clientCapabilities?[capability!] != nil,
+        // A 2026-07-28 IDE takes input only as an input-required round trip of a call in flight.
+        if modern, let input = RequestEnvelope.inputCapability(for: method), clientCapabilities?[input] != nil,
             bridgeRequest(message, from: child)
         {
             return
         }
+        let capability = RequestEnvelope.capability(for: method)
         guard let capability, !modern, clientCapabilities?[capability] != nil else {
             child.notify(JSONRPC.error(id: Array(message.id!.bytes), .methodNotFound(method)))
             return

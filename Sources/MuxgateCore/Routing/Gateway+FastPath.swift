@@ -9,9 +9,13 @@ import Logging
 /// answered and audited on the child's reader thread. Everything else — an `ask`, a child that is
 /// not ready, a name not yet known, a 2026-07-28 IDE or child — takes the general path.
 extension Gateway {
+    static let callMethod = Array("tools/call".utf8)
+
     /// Handles `line` if it is such a call; false when the general path must.
     package nonisolated func fastPath(_ line: [UInt8]) -> Bool {
-        guard !modern, let message = try? JSONRPCMessage.parse(line), message.kind == .request,
+        // A byte search first: every other line is validated once, by the gateway, not twice.
+        guard !modern, line.firstRange(of: Self.callMethod) != nil, let message = try? JSONRPCMessage.parse(line),
+            message.kind == .request,
             message.method == "tools/call", let name = message.params?["name"]?.string,
             let entry = published.withLock({ $0[name] }), let child = childByName[entry.server],
             !child.isModern, child.phase == .ready
@@ -32,13 +36,9 @@ extension Gateway {
             let started = ContinuousClock.now
             let server = entry.server
             let answerEdits = exposeTask(of: server)
-            inFlight.withLock { $0[id] = (server, nil) }
             let sent = child.send(
                 "tools/call",
-                build: { [inFlight] childID in
-                    inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
-                    return message.rewritten(id: childID, call.splice)
-                },
+                build: trackedLine(message, to: server, edits: call.splice),
                 completion: { [self] result in
                     inFlight.withLock { _ = $0.removeValue(forKey: id) }
                     let outcome = deliver(

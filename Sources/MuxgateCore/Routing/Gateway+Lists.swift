@@ -35,10 +35,10 @@ extension Gateway {
             result.append(("nextCursor", .string(Self.cursor(for: kind, offset: end))))
         }
         if modern {
-            // 2026-07-28: every result says its type, and list results how long they stay fresh.
-            result += [("resultType", .string("complete")), ("ttlMs", .int(0)), ("cacheScope", .string("private"))]
+            // 2026-07-28: list results say how long they stay fresh (sendResult adds resultType).
+            result += [("ttlMs", .int(0)), ("cacheScope", .string("private"))]
         }
-        sink.send(JSONRPC.result(id: id, .object(result)))
+        sendResult(id: id, .object(result))
     }
 
     /// An opaque cursor for the page of `kind` that starts at `offset`.
@@ -197,7 +197,7 @@ extension Gateway {
         let notifications = Set(changed.filter(listed.contains).map(\.changedNotification))
         for method in notifications.sorted() {
             if modern {
-                notifySubscribers(method, kind: Self.subscriptionKind(method))
+                notifySubscribers(method, kind: ListKind.changed(by: method).first?.subscriptionKey)
             } else {
                 sink.send(JSONRPC.notification(method: method, params: nil))
             }

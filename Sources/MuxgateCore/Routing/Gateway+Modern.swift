@@ -10,21 +10,17 @@ import Synchronization
 /// keeps the child's call open, and when the IDE retries with `inputResponses` and muxgate's
 /// `requestState`, answers the child and goes on waiting for its result.
 extension Gateway {
-    static let modernVersion = "2026-07-28"
-    static let versionKey = "io.modelcontextprotocol/protocolVersion"
-    static let capabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
-    static let clientInfoKey = "io.modelcontextprotocol/clientInfo"
 
     /// The per-request envelope of a request; nil for an `initialize`-era request.
     static func envelope(_ message: JSONRPCMessage) -> JSONSlice? {
-        guard let meta = message.params?["_meta"], meta[versionKey] != nil else { return nil }
+        guard let meta = message.params?["_meta"], meta[RequestEnvelope.versionKey] != nil else { return nil }
         return meta
     }
 
     /// -32022 when a request names a version muxgate does not speak per request.
     func unsupportedVersion(_ meta: JSONSlice, id: [UInt8]) -> Bool {
-        let requested = meta[Self.versionKey]?.string
-        guard requested != Self.modernVersion else { return false }
+        let requested = meta[RequestEnvelope.versionKey]?.string
+        guard requested != RequestEnvelope.version else { return false }
         sink.send(
             JSONRPC.error(
                 id: id,
@@ -32,7 +28,7 @@ extension Gateway {
                     code: -32022,
                     message: "Unsupported protocol version",
                     data: .object([
-                        ("supported", .array([.string(Self.modernVersion)])),
+                        ("supported", .array([.string(RequestEnvelope.version)])),
                         ("requested", requested.map(JSONValue.string) ?? .null),
                     ])
                 )
@@ -45,38 +41,18 @@ extension Gateway {
     func adoptModernClient(_ meta: JSONSlice) {
         guard !modern, clientHello == nil else { return }
         modernClient.set()
-        let capabilities = meta[Self.capabilitiesKey]
-        let forwarded: [(String, JSONValue)] = ["roots", "sampling", "elicitation"].compactMap { key in
-            capabilities?[key].map { (key, $0.value) }
-        }
-        let hello = ClientHello(
-            protocolVersion: ProtocolVersion.latest,
-            capabilities: .object(forwarded),
-            clientInfo: meta[Self.clientInfoKey]?.value ?? ClientHello.standalone.clientInfo
+        adoptClient(
+            capabilities: meta[RequestEnvelope.capabilitiesKey],
+            clientInfo: meta[RequestEnvelope.clientInfoKey],
+            childVersion: ProtocolVersion.latest,
+            protocolVersion: RequestEnvelope.version,
+            how: "per-request envelope"
         )
-        clientHello = hello
-        clientCapabilities = capabilities
-        auditor?.record(
-            .start(
-                version: MuxgateVersion.current,
-                configSHA256: config.sha256,
-                profile: config.policy.profileName,
-                client: meta[Self.clientInfoKey]?["name"]?.string.map {
-                    ($0, meta[Self.clientInfoKey]?["version"]?.string)
-                },
-                protocolVersion: Self.modernVersion
-            ),
-            durable: true
-        )
-        logger.info(
-            "client: \(meta[Self.clientInfoKey]?.text ?? "unknown"), protocol \(Self.modernVersion) (per-request envelope)"
-        )
-        startChildren(with: hello, lazyToo: false)
     }
 
     /// `server/discover`: the versions muxgate serves per request, what it offers, who it is.
     func discover(id: [UInt8], params: JSONSlice?) {
-        if let meta = params?["_meta"], meta[Self.versionKey] != nil {
+        if let meta = params?["_meta"], meta[RequestEnvelope.versionKey] != nil {
             if unsupportedVersion(meta, id: id) { return }
             adoptModernClient(meta)
         }
@@ -85,7 +61,7 @@ extension Gateway {
                 id: id,
                 .object([
                     ("resultType", .string("complete")),
-                    ("supportedVersions", .array([.string(Self.modernVersion)])),
+                    ("supportedVersions", .array([.string(RequestEnvelope.version)])),
                     ("capabilities", Self.capabilities),
                     (
                         "_meta",
@@ -162,7 +138,7 @@ extension Gateway {
     func park(_ call: ParkedCall) -> String {
         let now = ContinuousClock.now
         parked = parked.filter { $0.value.deadline > now }
-        let token = "mgrs1." + (0..<16).map { _ in UInt8.random(in: 0...255) }.hexString
+        let token = randomToken("mgrs1.")
         parked[token] = call
         return token
     }
@@ -299,15 +275,6 @@ extension Gateway {
         }
     }
 
-    /// The `subscriptions/listen` filter key for a list's `list_changed` notification.
-    static func subscriptionKind(_ method: String) -> String? {
-        switch method {
-        case "notifications/tools/list_changed": "toolsListChanged"
-        case "notifications/prompts/list_changed": "promptsListChanged"
-        case "notifications/resources/list_changed": "resourcesListChanged"
-        default: nil
-        }
-    }
 }
 
 extension Gateway {

@@ -11,6 +11,33 @@ extension Gateway {
         arguments: JSONSlice?,
         requestID: JSONSlice?
     ) async -> PolicyDecision {
+        let trail = ApprovalTrail(auditor: auditor, entry: entry, decision: decision, requestID: requestID)
+        guard clientCapabilities?["elicitation"] != nil else {
+            return trail.deny(
+                .unavailable,
+                "it needs the user's approval, and this client cannot ask (no elicitation support)"
+            )
+        }
+        trail.record(.asked, decision.reason)
+        guard
+            let answer = await askClient(
+                "elicitation/create",
+                params: Self.approvalRequest(entry, decision, arguments: arguments),
+                timeout: callTimeout(for: entry)
+            )
+        else {
+            return trail.deny(.timeout, "the user did not answer in time")
+        }
+        return settle(entry, answer: answer.result, error: answer.error, trail: trail)
+    }
+
+    /// Audits the steps of one approval and words its denial.
+    struct ApprovalTrail {
+        let auditor: Auditor?
+        let entry: NamedCatalogue.Entry
+        let decision: PolicyDecision
+        let requestID: JSONSlice?
+
         func record(_ approval: AuditEvent.Approval, _ reason: String) {
             auditor?.record(
                 .approval(
@@ -24,27 +51,12 @@ extension Gateway {
                 durable: true
             )
         }
+
+        /// Records `approval` and returns the denial the model reads.
         func deny(_ approval: AuditEvent.Approval, _ why: String) -> PolicyDecision {
             record(approval, why)
             return PolicyDecision(effect: .deny, rule: decision.rule, reason: decision.reason + " — " + why)
         }
-        guard clientCapabilities?["elicitation"] != nil else {
-            return deny(
-                .unavailable,
-                "it needs the user's approval, and this client cannot ask (no elicitation support)"
-            )
-        }
-        record(.asked, decision.reason)
-        guard
-            let answer = await askClient(
-                "elicitation/create",
-                params: Self.approvalRequest(entry, decision, arguments: arguments),
-                timeout: callTimeout(for: entry)
-            )
-        else {
-            return deny(.timeout, "the user did not answer in time")
-        }
-        return settle(entry, decision, answer: answer.result, error: answer.error, record: record, deny: deny)
     }
 
     /// The elicitation that asks the user to approve a call.
@@ -63,31 +75,27 @@ extension Gateway {
     }
 
     /// The decision an elicitation answer (`{"action": …}`) makes of an `ask`.
-    func settle(
-        _ entry: NamedCatalogue.Entry,
-        _ decision: PolicyDecision,
-        answer: JSONSlice?,
-        error: JSONSlice?,
-        record: (AuditEvent.Approval, String) -> Void,
-        deny: (AuditEvent.Approval, String) -> PolicyDecision
-    ) -> PolicyDecision {
+    func settle(_ entry: NamedCatalogue.Entry, answer: JSONSlice?, error: JSONSlice?, trail: ApprovalTrail)
+        -> PolicyDecision
+    {
+        let decision = trail.decision
         let action = answer?["action"]?.string ?? "error"
         logger.info("approval for \(entry.exposedName): \(action)", metadata: ["muxgate.server": .string(entry.server)])
         switch action {
         case "accept":
-            record(.accepted, "approved by the user")
+            trail.record(.accepted, "approved by the user")
             return PolicyDecision(
                 effect: .allow,
                 rule: decision.rule,
                 reason: decision.reason + " — approved by the user"
             )
         case "decline":
-            return deny(.declined, "the user chose decline")
+            return trail.deny(.declined, "the user chose decline")
         case "cancel":
-            return deny(.cancelled, "the user chose cancel")
+            return trail.deny(.cancelled, "the user chose cancel")
         default:
             let what = error.map { $0["message"]?.string ?? $0.text } ?? "no action in the answer"
-            return deny(.unavailable, "the client failed to ask: \(what)")
+            return trail.deny(.unavailable, "the client failed to ask: \(what)")
         }
     }
 
@@ -112,23 +120,7 @@ extension Gateway {
         id: [UInt8]
     ) -> ModernApproval {
         let requestID = message.id
-        func record(_ approval: AuditEvent.Approval, _ reason: String) {
-            auditor?.record(
-                .approval(
-                    requestID: requestID,
-                    server: entry.server,
-                    tool: entry.exposedName,
-                    approval: approval,
-                    rule: decision.rule,
-                    reason: reason
-                ),
-                durable: true
-            )
-        }
-        func deny(_ approval: AuditEvent.Approval, _ why: String) -> PolicyDecision {
-            record(approval, why)
-            return PolicyDecision(effect: .deny, rule: decision.rule, reason: decision.reason + " — " + why)
-        }
+        let trail = ApprovalTrail(auditor: auditor, entry: entry, decision: decision, requestID: requestID)
         let binding = entry.exposedName + "\n" + AuditCanonical.sha256(Array(arguments?.bytes ?? []))
         let params = message.params
         if let token = params?["requestState"]?.string, token.hasPrefix("mgap1."),
@@ -137,18 +129,21 @@ extension Gateway {
             let now = ContinuousClock.now
             approvals = approvals.filter { $0.value.deadline > now }
             guard approvals.removeValue(forKey: token)?.binding == binding else {
-                return .decided(deny(.unavailable, "the approval does not belong to this call, or it expired"))
+                return .decided(trail.deny(.unavailable, "the approval does not belong to this call, or it expired"))
             }
-            return .decided(settle(entry, decision, answer: answer, error: nil, record: record, deny: deny))
+            return .decided(settle(entry, answer: answer, error: nil, trail: trail))
         }
-        let capabilities = params?["_meta"]?[Self.capabilitiesKey] ?? clientCapabilities
+        let capabilities = params?["_meta"]?[RequestEnvelope.capabilitiesKey] ?? clientCapabilities
         guard capabilities?["elicitation"] != nil else {
             return .decided(
-                deny(.unavailable, "it needs the user's approval, and this client cannot ask (no elicitation support)")
+                trail.deny(
+                    .unavailable,
+                    "it needs the user's approval, and this client cannot ask (no elicitation support)"
+                )
             )
         }
-        record(.asked, decision.reason)
-        let token = "mgap1." + (0..<16).map { _ in UInt8.random(in: 0...255) }.hexString
+        trail.record(.asked, decision.reason)
+        let token = randomToken("mgap1.")
         approvals[token] = (binding, .now + callTimeout(for: entry))
         sink.send(
             JSONRPC.result(

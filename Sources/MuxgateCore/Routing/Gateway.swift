@@ -302,14 +302,35 @@ package actor Gateway: Service {
             )
         )
         guard clientHello == nil else { return }
-        // Pass down what muxgate can forward back up: roots, sampling, elicitation.
+        adoptClient(
+            capabilities: capabilities,
+            clientInfo: params?["clientInfo"],
+            childVersion: version,
+            protocolVersion: version,
+            how: "asked \(requested ?? "none")"
+        )
+    }
+
+    /// Takes in the IDE (once): its capabilities, who it is; audits the session's start and starts
+    /// the children with what muxgate can forward back up (roots, sampling, elicitation).
+    ///
+    /// - Parameters:
+    ///   - childVersion: The version the children are offered (the initialize era's).
+    ///   - protocolVersion: The version the IDE speaks, for the audit trail and the log.
+    func adoptClient(
+        capabilities: JSONSlice?,
+        clientInfo: JSONSlice?,
+        childVersion: String,
+        protocolVersion: String,
+        how: String
+    ) {
         let forwarded: [(String, JSONValue)] = ["roots", "sampling", "elicitation"].compactMap { key in
             capabilities?[key].map { (key, $0.value) }
         }
         let hello = ClientHello(
-            protocolVersion: version,
+            protocolVersion: childVersion,
             capabilities: .object(forwarded),
-            clientInfo: params?["clientInfo"]?.value ?? ClientHello.standalone.clientInfo
+            clientInfo: clientInfo?.value ?? ClientHello.standalone.clientInfo
         )
         clientHello = hello
         clientCapabilities = capabilities
@@ -318,14 +339,12 @@ package actor Gateway: Service {
                 version: MuxgateVersion.current,
                 configSHA256: config.sha256,
                 profile: config.policy.profileName,
-                client: params?["clientInfo"]?["name"]?.string.map { ($0, params?["clientInfo"]?["version"]?.string) },
-                protocolVersion: version
+                client: clientInfo?["name"]?.string.map { ($0, clientInfo?["version"]?.string) },
+                protocolVersion: protocolVersion
             ),
             durable: true
         )
-        logger.info(
-            "client: \(params?["clientInfo"]?.text ?? "unknown"), protocol \(version) (asked \(requested ?? "none"))"
-        )
+        logger.info("client: \(clientInfo?.text ?? "unknown"), protocol \(protocolVersion) (\(how))")
         startChildren(with: hello, lazyToo: false)
     }
 

@@ -14,3 +14,37 @@ package enum ProtocolVersion {
         return requested
     }
 }
+
+/// The per-request envelope of protocol 2026-07-28: `_meta` keys every request carries.
+package enum RequestEnvelope {
+    package static let version = "2026-07-28"
+    package static let versionKey = "io.modelcontextprotocol/protocolVersion"
+    package static let capabilitiesKey = "io.modelcontextprotocol/clientCapabilities"
+    package static let clientInfoKey = "io.modelcontextprotocol/clientInfo"
+    package static let logLevelKey = "io.modelcontextprotocol/logLevel"
+    /// Every envelope key: what muxgate removes before a request reaches an `initialize`-era child,
+    /// and replaces with its own for a 2026-07-28 child.
+    package static let keys: Set<String> = [versionKey, capabilitiesKey, clientInfoKey, logLevelKey]
+
+    /// The client's capability a server's request for input needs (`sampling/createMessage` →
+    /// `sampling`): the requests 2026-07-28 carries as `inputRequests`.
+    package static func inputCapability(for method: String) -> String? {
+        switch method {
+        case "sampling/createMessage": "sampling"
+        case "elicitation/create": "elicitation"
+        case "roots/list": "roots"
+        default: nil
+        }
+    }
+
+    /// The client's capability any server-to-client request muxgate forwards needs.
+    package static func capability(for method: String) -> String? {
+        inputCapability(for: method)
+            ?? (["tasks/get", "tasks/result", "tasks/list", "tasks/cancel"].contains(method) ? "tasks" : nil)
+    }
+}
+
+/// An opaque single-use token muxgate hands the IDE (`requestState`): `prefix` and 128 random bits.
+package func randomToken(_ prefix: String) -> String {
+    prefix + (0..<16).map { _ in UInt8.random(in: 0...255) }.hexString
+}
