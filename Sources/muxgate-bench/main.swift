@@ -4,10 +4,11 @@ import MuxgateTesting
 
 // muxgate-bench: muxgate against a direct connection to the same child (the baseline).
 //
-//   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large]
+//   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large] [--window N]
 //
 // 1. latency: sequential calls, p50/p99, audit off and on, read (group-committed) and write (fsync'd)
-// 2. throughput: pipelined calls at 1 and 16 in flight, audit off
+// 2. throughput: pipelined calls at 1 and 16 in flight, audit off, from a lean load generator
+//    (Pipelined.swift), with the CPU each process spends per call
 // 3. children: 10 x 50 and 100 x 100 tools: initialize answer, first complete tools/list, list
 //    latency, RSS
 // 4. large: 64 KiB and 4 MiB results
@@ -108,25 +109,6 @@ func printTable(_ title: String, _ header: String, _ rows: [String]) {
     for row in rows { print(row) }
 }
 
-/// Calls per second with `window` calls in flight (pipelined), after a warm-up.
-func throughput(_ process: LineProcess, tool: String, count: Int, window: Int) async throws -> Double {
-    _ = try await measure(process, tool: tool, count: 0, warmUp: 200)
-    var sent = 0
-    var answered = 0
-    let started = ContinuousClock.now
-    while answered < count {
-        while sent < count && sent - answered < window {
-            process.send(
-                #"{"jsonrpc":"2.0","id":\#(100_000 + sent),"method":"tools/call","params":{"name":"\#(tool)","arguments":{"text":"hello"}}}"#
-            )
-            sent += 1
-        }
-        guard await process.next(timeout: .seconds(10)) != nil else { throw BenchError("throughput stalled") }
-        answered += 1
-    }
-    return Double(count) / (ContinuousClock.now - started).seconds
-}
-
 if runs("latency") {
     var rows: [String] = []
     let direct = try await connect(fixture, ["--name", "fx"])
@@ -173,31 +155,46 @@ if runs("latency") {
 }
 
 if runs("throughput") {
+    // Pipelined runs need many more calls than latency samples to be steady: at ~40,000 calls/s
+    // the default 3,000 last 75 ms.
+    let total = max(calls * 10, 30_000)
     var rows: [String] = []
-    for window in [1, 16] {
-        let direct = try await connect(fixture, ["--name", "fx"])
-        let baseline = try await throughput(direct, tool: "echo", count: calls, window: window)
-        direct.terminate()
-        let proxy = try await connect(muxgate, ["serve", "--config", try config(audit: false)])
-        let cpuBefore = cpuMicroseconds(proxy.process.processIdentifier)
-        let through = try await throughput(proxy, tool: "fx_echo", count: calls, window: window)
-        let cpu = (cpuMicroseconds(proxy.process.processIdentifier) - cpuBefore) / Double(calls + 200)
-        proxy.closeInput()
-        _ = await proxy.waitForExit()
+    let windows = arguments.firstIndex(of: "--window").flatMap { Int(arguments[$0 + 1]) }.map { [$0] } ?? [1, 16]
+    for window in windows {
+        let direct = try RawPeer(fixture, ["--name", "fx"])
+        try warmUp(direct, tool: "echo")
+        let directChild = direct.process.processIdentifier
+        let directChildBefore = cpuMicroseconds(directChild)
+        let baseline = try pipelined(direct, tool: "echo", count: total, window: window)
+        let directChildCPU = (cpuMicroseconds(directChild) - directChildBefore) / Double(total)
+        direct.close()
+        let proxy = try RawPeer(muxgate, ["serve", "--config", try config(audit: false)])
+        try warmUp(proxy, tool: "fx_echo")
+        let muxgatePID = proxy.process.processIdentifier
+        let child = proxy.childPIDs.first ?? 0
+        let (muxgateBefore, childBefore) = (cpuMicroseconds(muxgatePID), cpuMicroseconds(child))
+        let through = try pipelined(proxy, tool: "fx_echo", count: total, window: window)
+        let muxgateCPU = (cpuMicroseconds(muxgatePID) - muxgateBefore) / Double(total)
+        let childCPU = (cpuMicroseconds(child) - childBefore) / Double(total)
+        proxy.close()
         rows.append(
             String(
-                format: "| %d | %.0f | %.0f | %.0f%% | %.0f |",
+                format: "| %d | %.0f | %.0f | %.0f%% | %.1f | %.1f / %.1f | %.1f / %.1f |",
                 window,
-                baseline,
-                through,
-                through / baseline * 100,
-                cpu
+                baseline.rate,
+                through.rate,
+                through.rate / baseline.rate * 100,
+                muxgateCPU,
+                directChildCPU,
+                childCPU,
+                baseline.clientCPU,
+                through.clientCPU
             )
         )
     }
     printTable(
-        "2. Pipelined throughput, \(calls) calls, audit off (calls/s):",
-        "| in flight | direct | through muxgate | muxgate / direct | muxgate CPU per call µs |",
+        "2. Pipelined throughput, \(total) calls, audit off (calls/s; CPU µs per call, direct / through muxgate):",
+        "| in flight | direct | through muxgate | muxgate / direct | muxgate CPU | child CPU | load generator CPU |",
         rows
     )
 }
