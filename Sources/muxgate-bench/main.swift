@@ -4,7 +4,7 @@ import MuxgateTesting
 
 // muxgate-bench: muxgate against a direct connection to the same child (the baseline).
 //
-//   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large] [--window N]
+//   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large|audit] [--window N]
 //
 // 1. latency: sequential calls, p50/p99, audit off and on, read (group-committed) and write (fsync'd)
 // 2. throughput: pipelined calls at 1 and 16 in flight, audit off, from a lean load generator
@@ -12,6 +12,7 @@ import MuxgateTesting
 // 3. children: 10 x 50 and 100 x 100 tools: initialize answer, first complete tools/list, list
 //    latency, RSS
 // 4. large: 64 KiB and 4 MiB results
+// 5b. audit: the audit trail's own cost per call, in process
 // Results go to stdout as Markdown tables for docs/performance.md.
 
 let arguments = CommandLine.arguments
@@ -282,4 +283,59 @@ if runs("large") {
         rows
     )
 }
+if runs("audit") {
+    // The audit trail's own cost per call, in process (no pipes, no child): redacting the
+    // arguments and appending the decision and outcome records of one call, fsyncs left to the
+    // group commit as in `serve`.
+    let log = try AuditLog(path: work + "/micro.jsonl", key: nil)
+    log.syncInBackground()
+    let redactor = Redactor(patterns: AuditConfig.defaultRedact)
+    let arguments = try JSONSlice.parse(Array(#"{"path":"/tmp/x","text":"hello","options":{"depth":2}}"#.utf8))
+    let requestID = try JSONSlice.parse(Array("42".utf8))
+    let count = calls * 10
+    let (toolDigest, resultDigest) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
+    let cpuBefore = ownCPUMicroseconds()
+    let started = ContinuousClock.now
+    for _ in 0..<count {
+        let (redacted, digest) = redactor.redact(tool: "fx_echo", arguments: arguments)
+        try log.append(
+            .decision(
+                requestID: requestID,
+                server: "fx",
+                tool: "fx_echo",
+                upstreamTool: "echo",
+                toolSHA256: toolDigest,
+                scope: "read",
+                scopeSource: "operator",
+                decision: .allow,
+                rule: "profile full: allow read",
+                reason: "tool 'fx_echo' (scope read) is allowed by profile 'full': its entry 'allow: read' matches",
+                args: redacted,
+                argsSHA256: digest
+            ),
+            durable: false
+        )
+        try log.append(
+            .outcome(
+                requestID: requestID,
+                server: "fx",
+                tool: "fx_echo",
+                outcome: .ok,
+                duration: .microseconds(45),
+                resultBytes: 120,
+                resultSHA256: resultDigest,
+                error: nil
+            ),
+            durable: false
+        )
+    }
+    let wall = (ContinuousClock.now - started).seconds * 1e6 / Double(count)
+    let cpu = (ownCPUMicroseconds() - cpuBefore) / Double(count)
+    printTable(
+        "5b. The audit trail's cost per call in process, \(count) calls (decision + outcome records, redaction):",
+        "| wall µs per call | CPU µs per call | bytes per call |",
+        [String(format: "| %.1f | %.1f | %.0f |", wall, cpu, Double(log.statistics.bytes) / Double(count))]
+    )
+}
+
 try? FileManager.default.removeItem(atPath: work)

@@ -120,6 +120,34 @@ struct AuditLogTests {
         #expect(throws: AuditError.self) { try log.append(AuditScratch.decision(3), durable: false) }
     }
 
+    @Test("with the group commit on a timer, appends leave fsyncs to it; a durable append still fsyncs at once")
+    func backgroundGroupCommit() throws {
+        let scratch = try AuditScratch()
+        // An interval of zero: without the timer, every append would fsync inline.
+        let log = try AuditLog(path: scratch.path, key: nil, groupCommit: .zero)
+        try log.append(AuditScratch.decision(0), durable: false)
+        #expect(log.statistics.syncs == 1)
+        log.syncInBackground()
+        try log.append(AuditScratch.decision(1), durable: false)
+        try log.append(AuditScratch.outcome(1), durable: false)
+        #expect(log.statistics.syncs == 1)
+        try log.append(AuditScratch.decision(2, decision: .deny), durable: true)
+        #expect(log.statistics.syncs == 2)
+        try log.sync()
+        #expect(log.statistics.syncs == 2, "nothing was written since the durable append's fsync")
+        try log.close(reason: "done")
+        #expect(scratch.verify().isIntact)
+    }
+
+    @Test("timestamps: RFC 3339 UTC, milliseconds rounded down, zero-padded")
+    func timestamps() {
+        #expect(AuditTimestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
+        #expect(AuditTimestamp.format(Date(timeIntervalSince1970: 1_750_239_000.1239)) == "2025-06-18T09:30:00.123Z")
+        #expect(AuditTimestamp.format(Date(timeIntervalSince1970: 946_684_799.999)) == "1999-12-31T23:59:59.999Z")
+        let now = Date()
+        #expect(AuditTimestamp.parse(AuditTimestamp.format(now)).map { abs($0.timeIntervalSince(now)) < 0.001 } == true)
+    }
+
     @Test("a full file is rotated to PATH.1, PATH.2 and the chain continues and verifies across files")
     func rotation() throws {
         let scratch = try AuditScratch()

@@ -60,6 +60,18 @@ struct PolicyEngineTests {
         #expect(decision.reason.contains("profile '\(profile)'"))
     }
 
+    @Test("a tool's profile decision is worked out once, per scope: the same tool under another scope decides anew")
+    func rememberedPerScope() throws {
+        let engine = try engine(nil, override: "readonly")
+        let read = engine.decide(tool: "git_log", scope: .read, arguments: nil)
+        #expect(read.effect == .allow)
+        #expect(engine.decide(tool: "git_log", scope: .read, arguments: nil) == read)
+        // A relist may rescope a tool (a changed annotation): the remembered read must not answer.
+        let write = engine.decide(tool: "git_log", scope: .write, arguments: nil)
+        #expect(write.effect == .deny)
+        #expect(write.reason.contains("(scope write)"))
+    }
+
     @Test("a default deny says which tool, which profile and why")
     func defaultDenyReason() throws {
         let decision = try engine("profile: readonly").decide(tool: "git_commit", scope: .write, arguments: nil)

@@ -70,13 +70,14 @@ extension AuditEvent {
     ) -> AuditEvent {
         AuditEvent(
             .decision,
+            // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
-                ("tool", .string(tool)), ("upstream_tool", upstreamTool.map(JSONValue.string)),
-                ("tool_sha256", toolSHA256.map(JSONValue.string)), ("scope", scope.map(JSONValue.string)),
-                ("scope_source", scopeSource.map(JSONValue.string)), ("decision", .string(decision.rawValue)),
-                ("rule", rule.map(JSONValue.string)), ("reason", reason.map(JSONValue.string)), ("args", args),
-                ("args_sha256", .string(argsSHA256)),
+                ("args", args), ("args_sha256", .string(argsSHA256)), ("decision", .string(decision.rawValue)),
+                ("reason", reason.map(JSONValue.string)), ("request_id", requestID.map(AuditCanonical.value)),
+                ("rule", rule.map(JSONValue.string)), ("scope", scope.map(JSONValue.string)),
+                ("scope_source", scopeSource.map(JSONValue.string)), ("server", .string(server)),
+                ("tool", .string(tool)), ("tool_sha256", toolSHA256.map(JSONValue.string)),
+                ("upstream_tool", upstreamTool.map(JSONValue.string)),
             ]
         )
     }
@@ -99,11 +100,12 @@ extension AuditEvent {
     ) -> AuditEvent {
         AuditEvent(
             .outcome,
+            // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
-                ("tool", .string(tool)), ("outcome", .string(outcome.rawValue)),
-                ("duration_ms", .number(milliseconds(duration))), ("result_bytes", resultBytes.map(JSONValue.int)),
-                ("result_sha256", resultSHA256.map(JSONValue.string)), ("error", error.map(JSONValue.string)),
+                ("duration_ms", .number(milliseconds(duration))), ("error", error.map(JSONValue.string)),
+                ("outcome", .string(outcome.rawValue)), ("request_id", requestID.map(AuditCanonical.value)),
+                ("result_bytes", resultBytes.map(JSONValue.int)), ("result_sha256", resultSHA256.map(JSONValue.string)),
+                ("server", .string(server)), ("tool", .string(tool)),
             ]
         )
     }

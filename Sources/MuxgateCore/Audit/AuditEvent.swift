@@ -59,7 +59,7 @@ package struct AuditEvent: Sendable {
     package init(_ kind: Kind, _ fields: [(String, JSONValue?)]) {
         self.kind = kind
         self.fields = fields.compactMap { key, value in
-            precondition(!Self.envelopeKeys.contains(key), "'\(key)' is an audit envelope key")
+            assert(!Self.envelopeKeys.contains(key), "'\(key)' is an audit envelope key")
             return value.map { (key, $0) }
         }
     }

@@ -46,6 +46,10 @@ package final class AuditLog: Sendable {
         var pendingNewline = false
         /// Written but not yet fsynced.
         var dirty = false
+        /// Records written so far (tells an fsync whether more came while it ran).
+        var writes: UInt64 = 0
+        /// `AuditService` runs the group commit.
+        var syncsInBackground = false
         var lastSync = ContinuousClock.now
         var scrubber: AuditScrubber
         var statistics = AuditStatistics()
@@ -119,21 +123,54 @@ package final class AuditLog: Sendable {
     ///
     /// The record is written with one `write` before this returns, so it survives a crash of
     /// muxgate. With `durable` it is also fsynced (and so is everything before it); otherwise the
-    /// fsync is group-committed: at the next durable append, `sync()`, `close`, or an append at
-    /// least `groupCommit` after the last fsync.
+    /// fsync is group-committed: at the next durable append, `sync()` (`AuditService`'s timer),
+    /// `close`, or — when no timer runs — an append at least `groupCommit` after the last fsync.
+    /// No fsync holds the lock: other appends go on while the disk works.
     ///
     /// - Throws: `AuditError` when the record could not be written (nothing of it counts) or
     ///   fsynced (it is written but may not be on disk).
     @discardableResult
     package func append(_ event: AuditEvent, durable: Bool) throws(AuditError) -> UInt64 {
-        try state.withLock { (state) throws(AuditError) -> UInt64 in
-            try self.append(event, durable: durable, &state)
+        let (seq, due) = try state.withLock { (state) throws(AuditError) -> (UInt64, Bool) in
+            let seq = try self.append(event, &state)
+            return (seq, !state.syncsInBackground && ContinuousClock.now - state.lastSync >= groupCommit)
+        }
+        if durable || due { try sync() }
+        return seq
+    }
+
+    /// Fsyncs records written since the last fsync (the group-commit tick, and every durable append).
+    ///
+    /// The disk is waited for outside the lock, on a duplicate of the descriptor (a rotation may
+    /// close the original meanwhile), so appends by other calls go on during an fsync.
+    package func sync() throws(AuditError) {
+        let pending = try state.withLock { (state) throws(AuditError) -> (AuditFile, UInt64)? in
+            guard state.dirty, let file = state.file else { return nil }
+            let copy = dup(file.descriptor)
+            guard copy >= 0 else {
+                throw AuditError(
+                    .syncFailed,
+                    path: path,
+                    "cannot duplicate the descriptor: \(AuditFile.describe(errno))"
+                )
+            }
+            return (AuditFile(descriptor: copy, path: path), state.writes)
+        }
+        guard let (file, writes) = pending else { return }
+        defer { file.release() }
+        try file.sync()
+        state.withLock { state in
+            // Only what was written before the fsync began is known to be on disk.
+            if state.writes == writes { state.dirty = false }
+            state.lastSync = .now
+            state.statistics.syncs += 1
         }
     }
 
-    /// Fsyncs records written since the last fsync (the group-commit tick).
-    package func sync() throws(AuditError) {
-        try state.withLock { (state) throws(AuditError) in try Self.sync(&state) }
+    /// From now on a timer (`AuditService`) calls `sync()`: appends of non-durable records leave
+    /// the fsync to it instead of doing it on the caller's thread once the interval has passed.
+    package func syncInBackground() {
+        state.withLock { $0.syncsInBackground = true }
     }
 
     /// Writes a `stop` record, fsyncs and closes the file; later appends throw `closed`.
@@ -145,7 +182,8 @@ package final class AuditLog: Sendable {
                 state.file = nil
                 state.closed = true
             }
-            _ = try append(.stop(reason: reason), durable: true, &state)
+            _ = try append(.stop(reason: reason), &state)
+            try Self.sync(&state)
         }
     }
 
@@ -159,18 +197,22 @@ package final class AuditLog: Sendable {
     /// The `seq` of the last record this log wrote or found.
     package var lastSeq: UInt64 { state.withLock { $0.lastSeq } }
 
-    private func append(_ event: AuditEvent, durable: Bool, _ state: inout State) throws(AuditError) -> UInt64 {
+    /// Writes one record (not fsynced) under the lock.
+    private func append(_ event: AuditEvent, _ state: inout State) throws(AuditError) -> UInt64 {
         guard !state.closed else {
             throw AuditError(.closed, path: path, "the audit log was closed; no record can be appended")
         }
         try Self.acquire(&state, path: path, hasher: hasher)
         defer { state.file?.unlock() }
-        var fields = event.fields
+        var event = event
         if event.kind == .start {
-            fields += [("chain", .string(hasher.algorithm)), ("pid", .int(Int(getpid())))]
+            event.add("chain", .string(hasher.algorithm))
+            event.add("pid", .int(Int(getpid())))
         }
         let scrubber = state.scrubber
-        let event = AuditEvent(event.kind, fields.map { ($0.0, scrubber.scrub($0.1)) })
+        if !scrubber.secrets.isEmpty {
+            event = AuditEvent(event.kind, event.fields.map { ($0.0, scrubber.scrub($0.1)) })
+        }
         var rotated = false
         while true {
             let seq = state.lastSeq + 1
@@ -209,11 +251,9 @@ package final class AuditLog: Sendable {
             state.lastSeq = seq
             state.lastHash = hash
             state.dirty = true
+            state.writes += 1
             state.statistics.records += 1
             state.statistics.bytes += written
-            if durable || ContinuousClock.now - state.lastSync >= groupCommit {
-                try Self.sync(&state)
-            }
             return seq
         }
     }

@@ -22,6 +22,7 @@ package struct AuditService: Service {
     }
 
     package func run() async throws {
+        log.syncInBackground()
         await cancelWhenGracefulShutdown { [log, interval, logger] in
             while !Task.isCancelled {
                 do {

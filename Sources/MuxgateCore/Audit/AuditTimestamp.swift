@@ -17,12 +17,37 @@ package enum AuditTimestamp {
         let fraction = Int(millis - Int64(seconds) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        // Written digit by digit: this runs twice per audited call.
+        return String(unsafeUninitializedCapacity: 24) { out in
+            var at = 0
+            func put(_ value: Int32, _ width: Int) {
+                var value = value
+                for offset in stride(from: width - 1, through: 0, by: -1) {
+                    out[at + offset] = UInt8(ascii: "0") + UInt8(value % 10)
+                    value /= 10
+                }
+                at += width
+            }
+            func put(_ character: Unicode.Scalar) {
+                out[at] = UInt8(ascii: character)
+                at += 1
+            }
+            put(parts.tm_year + 1900, 4)
+            put("-")
+            put(parts.tm_mon + 1, 2)
+            put("-")
+            put(parts.tm_mday, 2)
+            put("T")
+            put(parts.tm_hour, 2)
+            put(":")
+            put(parts.tm_min, 2)
+            put(":")
+            put(parts.tm_sec, 2)
+            put(".")
+            put(Int32(fraction), 3)
+            put("Z")
+            return at
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(fraction), 3))Z"
     }
 
     /// Parses an RFC 3339 date-time (fraction and offset optional) or a plain `YYYY-MM-DD` (UTC midnight).

@@ -44,7 +44,8 @@ package struct Redactor: Sendable {
     package func redact(tool: String, arguments: JSONSlice?) -> (redacted: JSONValue?, sha256: String) {
         guard let arguments else { return (nil, hasher.digest("{}".utf8)) }
         let original = AuditCanonical.value(arguments)
-        let globs = patterns.filter { $0.tool?.matches(tool.lowercased()) ?? true }.map(\.argument)
+        let tool = tool.lowercased()
+        let globs = patterns.filter { $0.tool?.matches(tool) ?? true }.map(\.argument)
         return (redact(original, globs), hasher.digest(original.encoded))
     }
 
@@ -54,7 +55,8 @@ package struct Redactor: Sendable {
         case .object(let members):
             return .object(
                 members.map { key, value in
-                    globs.contains { $0.matches(key.lowercased()) }
+                    let lowered = Array(key.lowercased().unicodeScalars)
+                    return globs.contains { $0.matches(scalars: lowered) }
                         ? (key, .string(Self.replacement)) : (key, redact(value, globs))
                 }
             )

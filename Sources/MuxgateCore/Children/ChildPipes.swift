@@ -145,10 +145,14 @@ final class PipeWriter: Sendable {
 /// Reads newline-framed messages from a descriptor to its end on a dedicated thread (a blocking
 /// read never occupies the concurrency pool), handing each to `handle` on that thread; returns at
 /// end of file (the descriptor stays open).
+///
+/// - Parameter batch: Wraps the handling of what one `read` brought (the IDE sink's `batch`, so
+///   the answers it produces go out in one write).
 func readLines(
     from descriptor: Int32,
     maximumLineBytes: Int,
     threadName: String,
+    batch: @escaping @Sendable (() -> Void) -> Void = { $0() },
     handle: @escaping @Sendable (LineFramer.Event) -> Void
 ) async {
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
@@ -160,7 +164,7 @@ func readLines(
                 let count = read(descriptor, buffer.baseAddress, buffer.count)
                 if count < 0 && errno == EINTR { continue }
                 guard count > 0 else { break }
-                framer.push(UnsafeRawBufferPointer(rebasing: buffer[..<count]), handle)
+                batch { framer.push(UnsafeRawBufferPointer(rebasing: buffer[..<count]), handle) }
             }
             framer.finish(handle)
             continuation.resume()

@@ -210,7 +210,12 @@ extension ChildServer {
     }
 
     private func readStdout(_ descriptor: Int32) async {
-        await readLines(from: descriptor, maximumLineBytes: maxMessageBytes, threadName: "muxgate.child") { event in
+        await readLines(
+            from: descriptor,
+            maximumLineBytes: maxMessageBytes,
+            threadName: "muxgate.child",
+            batch: batch
+        ) { event in
             switch event {
             case .line(let bytes): self.handleLine(bytes)
             case .oversized(let count):

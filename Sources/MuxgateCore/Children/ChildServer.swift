@@ -35,6 +35,9 @@ package final class ChildServer: Service, Sendable {
     /// Forwards a notification straight from the stdout reader, so it reaches the client before the
     /// response that follows it; false when the gateway must see it (as an event).
     let passThrough: @Sendable (JSONRPCMessage) -> Bool
+    /// Wraps the handling of what one read of the child's stdout brought (answers to the IDE go
+    /// out together).
+    let batch: @Sendable (() -> Void) -> Void
     /// Called with the tools whenever the child lists them (a lazy server's cache).
     let keepTools: (@Sendable ([JSONSlice]) -> Void)?
     private let wakeups: AsyncStream<Void>
@@ -94,9 +97,11 @@ package final class ChildServer: Service, Sendable {
         logger: Logger,
         events: AsyncStream<ChildReport>.Continuation,
         passThrough: @escaping @Sendable (JSONRPCMessage) -> Bool = { _ in false },
+        batch: @escaping @Sendable (() -> Void) -> Void = { $0() },
         keepTools: (@Sendable ([JSONSlice]) -> Void)? = nil
     ) {
         self.passThrough = passThrough
+        self.batch = batch
         self.keepTools = keepTools
         self.config = config
         self.startupTimeout = startupTimeout

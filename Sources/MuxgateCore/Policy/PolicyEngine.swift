@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Decides, for every call and every listed tool, whether the active profile and the argument
 /// rules allow it, ask the user first, or deny it.
 ///
@@ -14,6 +16,7 @@ package struct PolicyEngine: Sendable {
     package let hideDenied: Bool
     /// False when the config has no `policy:` section (muxgate runs as a plain aggregator).
     package let isConfigured: Bool
+    private let profileDecisions = ProfileDecisions()
 
     /// Picks the active profile.
     ///
@@ -68,39 +71,72 @@ package struct PolicyEngine: Sendable {
     ///   - scope: the tool's scope.
     ///   - arguments: the call's `arguments` object, if any.
     package func decide(tool: String, scope: Scope, arguments: JSONSlice?) -> PolicyDecision {
-        let (effect, entry) = profile.effect(tool: tool, scope: scope)
-        let label =
-            entry.map { "profile \(profileName): \(effect.rawValue) \($0)" } ?? "profile \(profileName): default deny"
-        let subject = "tool '\(tool)' (scope \(scope.rawValue))"
-        guard let entry, effect != .deny else {
-            let why =
-                entry.map { "its entry 'deny: \($0)' matches" }
-                ?? "nothing in it allows this tool, and whatever a profile does not allow is denied"
-            return PolicyDecision(
-                effect: .deny,
-                rule: label,
-                reason: "\(subject) is denied by profile '\(profileName)': \(why)"
-            )
-        }
+        let base = profileDecision(tool: tool, scope: scope)
+        guard base.effect != .deny, !rules.isEmpty else { return base }
         var firstAsk: PolicyDecision?
         for (index, rule) in rules.enumerated() where rule.tool.matches(tool) {
             guard let failure = rule.failure(in: arguments) else { continue }
             let name = "rules[\(index)]"
             let verb = rule.effect == .deny ? "is denied by" : "needs approval under"
-            var reason = "\(subject) \(verb) \(name) (tool '\(rule.tool)', \(rule.checkDescription)): \(failure)"
+            var reason =
+                "\(Self.subject(tool, scope)) \(verb) \(name) (tool '\(rule.tool)', \(rule.checkDescription)): \(failure)"
             if let text = rule.reason { reason += "; reason: \(text)" }
             let decision = PolicyDecision(effect: rule.effect, rule: name, reason: reason)
             if rule.effect == .deny { return decision }
             if firstAsk == nil { firstAsk = decision }
         }
-        if let firstAsk { return firstAsk }
-        let verb = effect == .ask ? "needs approval under" : "is allowed by"
-        return PolicyDecision(
-            effect: effect,
-            rule: label,
-            reason: "\(subject) \(verb) profile '\(profileName)': its entry '\(effect.rawValue): \(entry)' matches"
-        )
+        return firstAsk ?? base
     }
+
+    /// The profile's decision for a tool and scope, sentences included. It depends on nothing
+    /// else, so it is worked out once per tool (every call used to build four sentences).
+    private func profileDecision(tool: String, scope: Scope) -> PolicyDecision {
+        let key = ProfileDecisions.Key(tool: tool, scope: scope)
+        if let known = profileDecisions.cache.withLock({ $0[key] }) { return known }
+        let (effect, entry) = profile.effect(tool: tool, scope: scope)
+        let label =
+            entry.map { "profile \(profileName): \(effect.rawValue) \($0)" } ?? "profile \(profileName): default deny"
+        let decision: PolicyDecision
+        if let entry, effect != .deny {
+            let verb = effect == .ask ? "needs approval under" : "is allowed by"
+            decision = PolicyDecision(
+                effect: effect,
+                rule: label,
+                reason:
+                    "\(Self.subject(tool, scope)) \(verb) profile '\(profileName)': its entry '\(effect.rawValue): \(entry)' matches"
+            )
+        } else {
+            let why =
+                entry.map { "its entry 'deny: \($0)' matches" }
+                ?? "nothing in it allows this tool, and whatever a profile does not allow is denied"
+            decision = PolicyDecision(
+                effect: .deny,
+                rule: label,
+                reason: "\(Self.subject(tool, scope)) is denied by profile '\(profileName)': \(why)"
+            )
+        }
+        profileDecisions.cache.withLock { cache in
+            if cache.count >= ProfileDecisions.limit { cache.removeAll() }
+            cache[key] = decision
+        }
+        return decision
+    }
+
+    private static func subject(_ tool: String, _ scope: Scope) -> String {
+        "tool '\(tool)' (scope \(scope.rawValue))"
+    }
+}
+
+/// The profile's decisions worked out so far (tool names are bounded by the catalogue; the limit
+/// guards against a client calling endless unknown names).
+final class ProfileDecisions: Sendable {
+    struct Key: Hashable {
+        let tool: String
+        let scope: Scope
+    }
+
+    static let limit = 10_000
+    let cache = Mutex<[Key: PolicyDecision]>([:])
 }
 
 extension PolicyEngine {

@@ -48,6 +48,7 @@ package final class GatewaySetup: Sendable {
                         modern: modern
                     )
                 },
+                batch: { [sink] body in sink.batch(body) },
                 keepTools: server.lazy ? Self.cache(server, config, logger) : nil
             )
             if server.lazy { child.seed(.tools, LazyToolCache.tools(for: server, in: config, logger: child.logger)) }

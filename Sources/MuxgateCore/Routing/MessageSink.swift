@@ -8,19 +8,35 @@ import Synchronization
 /// Where muxgate's messages to the IDE go: one JSON-RPC message a call, framing added by the sink.
 package protocol MessageSink: Sendable {
     func send(_ message: [UInt8])
+    /// Runs `body`; what is sent meanwhile may be held and written together when it returns.
+    func batch(_ body: () -> Void)
 }
 
-/// Writes messages to a file descriptor (stdout), one `write` loop a message.
+extension MessageSink {
+    package func batch(_ body: () -> Void) { body() }
+}
+
+/// Writes messages to a file descriptor (stdout).
 ///
 /// A message is written on the sender's thread when that cannot block: nothing is queued, it is at
 /// most `PIPE_BUF` bytes, and `poll` reports room. Otherwise it goes to a serial queue, and later
 /// messages queue behind it, so order is kept and a slow reader blocks only that queue, never the
 /// Swift concurrency pool.
+///
+/// Inside `batch` (a reader thread handling what one `read` brought: with many calls in flight,
+/// several answers) messages collect in one buffer that the end of the batch writes with one
+/// `poll` and one `write`, instead of both per message. Messages other threads send meanwhile join
+/// that buffer behind what is in it; every batch's end writes all of it, so nothing waits for
+/// more than one batch.
 package final class FileDescriptorSink: MessageSink {
     private struct State {
         /// Messages handed to the queue and not yet written.
         var queued = 0
         var broken = false
+        /// Batches under way (on any thread).
+        var batches = 0
+        /// Framed messages held for the end of a batch, in order.
+        var held: [UInt8] = []
     }
 
     /// `PIPE_BUF` on Linux: a write up to this size to a pipe with room neither blocks nor splits.
@@ -35,21 +51,46 @@ package final class FileDescriptorSink: MessageSink {
     }
 
     package func send(_ message: [UInt8]) {
-        var framed = message
-        framed.append(0x0A)
-        let line = framed
-        let written = state.withLock { state -> Bool in
-            guard !state.broken else { return true }
-            guard state.queued == 0, line.count <= Self.inlineWriteBytes, hasRoom() else {
-                state.queued += 1
-                return false
+        state.withLock { state in
+            guard !state.broken else { return }
+            if state.batches > 0 || !state.held.isEmpty {
+                state.held.append(contentsOf: message)
+                state.held.append(0x0A)
+                return
             }
-            if writeAll(line, to: descriptor).error != nil { state.broken = true }
-            return true
+            var framed = message
+            framed.append(0x0A)
+            write(framed, &state)
         }
-        guard !written else { return }
+    }
+
+    package func batch(_ body: () -> Void) {
+        state.withLock { $0.batches += 1 }
+        body()
+        state.withLock { state in
+            state.batches -= 1
+            guard !state.held.isEmpty, !state.broken else { return }
+            let held = state.held
+            state.held = []
+            write(held, &state)
+        }
+    }
+
+    /// Writes `bytes` now when that cannot block, else hands them to the serial queue. Called with
+    /// the lock held, so writes keep their order.
+    private func write(_ bytes: [UInt8], _ state: inout State) {
+        guard state.queued == 0, bytes.count <= Self.inlineWriteBytes, hasRoom() else {
+            state.queued += 1
+            enqueue(bytes)
+            return
+        }
+        if writeAll(bytes, to: descriptor).error != nil { state.broken = true }
+    }
+
+    /// Writes `bytes` on the serial queue, behind what is queued already.
+    private func enqueue(_ bytes: [UInt8]) {
         queue.async { [self] in
-            let broken = state.withLock { $0.broken } || writeAll(line, to: descriptor).error != nil
+            let broken = state.withLock { $0.broken } || writeAll(bytes, to: descriptor).error != nil
             state.withLock { state in
                 state.queued -= 1
                 state.broken = state.broken || broken

@@ -40,13 +40,16 @@ package struct Glob: Sendable, Hashable, CustomStringConvertible {
         }
         self.pattern = pattern
         self.tokens = try Self.compile(Array(pattern.unicodeScalars), pattern)
+        self.literal = Self.literal(of: tokens)
     }
 
     /// True when the pattern has no wildcard or class, so it matches exactly one text.
     package var isLiteral: Bool { literal != nil }
 
     /// The one text a literal pattern matches (escapes removed); nil for other patterns.
-    package var literal: String? {
+    package let literal: String?
+
+    private static func literal(of tokens: [Token]) -> String? {
         var scalars = String.UnicodeScalarView()
         for token in tokens {
             guard case .scalar(let scalar) = token else { return nil }
@@ -77,7 +80,12 @@ package struct Glob: Sendable, Hashable, CustomStringConvertible {
     /// True when the pattern matches all of `text`.
     package func matches(_ text: String) -> Bool {
         if let literal { return literal.unicodeScalars.elementsEqual(text.unicodeScalars) }
-        let text = Array(text.unicodeScalars)
+        return matches(scalars: Array(text.unicodeScalars))
+    }
+
+    /// True when the pattern matches all of `text` (its scalars, for a text matched against many
+    /// patterns).
+    package func matches(scalars text: [Unicode.Scalar]) -> Bool {
         var p = 0
         var t = 0
         var star: (pattern: Int, text: Int)?
