@@ -104,6 +104,22 @@ final class RawPeer: @unchecked Sendable {
     }
 }
 
+/// CPU µs (user + system) each thread of `pid` has used, by thread name (threads of one name summed).
+func threadCPUMicroseconds(_ pid: Int32) -> [String: Double] {
+    let tasks = "/proc/\(pid)/task"
+    var totals: [String: Double] = [:]
+    for thread in (try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? [] {
+        guard let stat = try? String(contentsOfFile: "\(tasks)/\(thread)/stat", encoding: .utf8),
+            let open = stat.firstIndex(of: "("), let close = stat.lastIndex(of: ")")
+        else { continue }
+        let name = String(stat[stat.index(after: open)..<close])
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        totals[name, default: 0] += ticks / Double(sysconf(Int32(_SC_CLK_TCK))) * 1e6
+    }
+    return totals
+}
+
 /// What a pipelined run measured.
 struct PipelinedRun {
     /// Calls per second.

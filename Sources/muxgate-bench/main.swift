@@ -87,6 +87,14 @@ func rssKiB(_ pid: Int32) -> Int {
     return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
 }
 
+/// A total from `/proc/PID/smaps_rollup` (`Pss`: shared pages divided among the processes
+/// mapping them; `Anonymous`: the process's own heap and stacks), in KiB.
+func memoryKiB(_ pid: Int32, _ field: String) -> Int {
+    let rollup = (try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)) ?? ""
+    let line = rollup.split(separator: "\n").first { $0.hasPrefix(field + ":") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}
+
 let work = NSTemporaryDirectory() + "muxgate-bench-\(getpid())"
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
 func config(audit: Bool) throws -> String {
@@ -174,18 +182,25 @@ if runs("throughput") {
         let muxgatePID = proxy.process.processIdentifier
         let child = proxy.childPIDs.first ?? 0
         let (muxgateBefore, childBefore) = (cpuMicroseconds(muxgatePID), cpuMicroseconds(child))
+        let threadsBefore = threadCPUMicroseconds(muxgatePID)
         let through = try pipelined(proxy, tool: "fx_echo", count: total, window: window)
         let muxgateCPU = (cpuMicroseconds(muxgatePID) - muxgateBefore) / Double(total)
         let childCPU = (cpuMicroseconds(child) - childBefore) / Double(total)
+        let threads = threadCPUMicroseconds(muxgatePID)
+        func perCall(_ thread: String) -> Double {
+            ((threads[thread] ?? 0) - (threadsBefore[thread] ?? 0)) / Double(total)
+        }
         proxy.close()
         rows.append(
             String(
-                format: "| %d | %.0f | %.0f | %.0f%% | %.1f | %.1f / %.1f | %.1f / %.1f |",
+                format: "| %d | %.0f | %.0f | %.0f%% | %.1f (%.1f + %.1f) | %.1f / %.1f | %.1f / %.1f |",
                 window,
                 baseline.rate,
                 through.rate,
                 through.rate / baseline.rate * 100,
                 muxgateCPU,
+                perCall("muxgate.stdin"),
+                perCall("muxgate.child"),
                 directChildCPU,
                 childCPU,
                 baseline.clientCPU,
@@ -195,7 +210,7 @@ if runs("throughput") {
     }
     printTable(
         "2. Pipelined throughput, \(total) calls, audit off (calls/s; CPU µs per call, direct / through muxgate):",
-        "| in flight | direct | through muxgate | muxgate / direct | muxgate CPU | child CPU | load generator CPU |",
+        "| in flight | direct | through muxgate | muxgate / direct | muxgate CPU (stdin thread + child reader thread) | child CPU | load generator CPU |",
         rows
     )
 }
@@ -233,7 +248,7 @@ if runs("children") {
         latencies.sort()
         rows.append(
             String(
-                format: "| %d × %d | %.1f | %.1f | %.0f | %d | %.0f | %.1f |",
+                format: "| %d × %d | %.1f | %.1f | %.0f | %d | %.0f | %.1f | %.1f | %.1f |",
                 count,
                 tools,
                 (answered - sent).seconds * 1e3,
@@ -241,7 +256,9 @@ if runs("children") {
                 (listed - sent).seconds * 1e3,
                 listedCount,
                 percentile(latencies, 0.5) / 1e3,
-                Double(rssKiB(proxy.process.processIdentifier)) / 1024
+                Double(rssKiB(proxy.process.processIdentifier)) / 1024,
+                Double(memoryKiB(proxy.process.processIdentifier, "Pss")) / 1024,
+                Double(memoryKiB(proxy.process.processIdentifier, "Anonymous")) / 1024
             )
         )
         proxy.closeInput()
@@ -249,7 +266,7 @@ if runs("children") {
     }
     printTable(
         "3. Many children (fixture children, audit off; lists are muxgate's first page of 500):",
-        "| children × tools | initialize answered ms (from request) | ms (from spawn) | first complete tools/list ms | tools in first page | tools/list p50 ms | RSS MB |",
+        "| children × tools | initialize answered ms (from request) | ms (from spawn) | first complete tools/list ms | tools in first page | tools/list p50 ms | RSS MB | PSS MB | anonymous MB |",
         rows
     )
 }

@@ -76,8 +76,11 @@ final class PipeWriter: Sendable {
         }
         if let error { failed(error) }
         if startDrain {
-            let thread = Thread { [self] in drain() }
-            thread.name = "muxgate.stdin-drain"
+            let thread = Thread { [self] in
+                nameThisThread("muxgate.drain")
+                drain()
+            }
+            thread.name = "muxgate.drain"
             thread.start()
         }
         return !refused
@@ -157,6 +160,7 @@ func readLines(
 ) async {
     await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
         let thread = Thread {
+            nameThisThread(threadName)
             var framer = LineFramer(maximumLineBytes: maximumLineBytes)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
             defer { buffer.deallocate() }

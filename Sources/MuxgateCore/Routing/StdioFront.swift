@@ -30,6 +30,7 @@ package struct StdioFront: Service {
         // on the fast path (a cancel, then a call, reach the child in that order).
         let backlog = SharedCounter()
         let reader = Thread { [descriptor, maxMessageBytes, gateway] in
+            nameThisThread("muxgate.stdin")
             var framer = LineFramer(maximumLineBytes: maxMessageBytes)
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
             defer { buffer.deallocate() }
