@@ -7,12 +7,17 @@ FUZZ_SECONDS ?= 60
 FUZZ_SOURCES = Sources/MuxgateCore/JSON/*.swift Sources/MuxgateCore/JSONRPC/*.swift \
 	Sources/MuxgateCore/Support/LineFramer.swift Fuzz/FuzzMessages.swift
 
-.PHONY: all build venv test unit demo fuzz format lint clean
+.PHONY: all build release venv test unit demo fuzz format lint clean
 
 all: build
 
 build:
 	$(SWIFT) build $(BUILD_FLAGS)
+
+# The binary to install (and to benchmark): optimised, the Swift runtime and Foundation linked in,
+# so it starts without loading twenty shared libraries and runs where no Swift toolchain is.
+release:
+	$(SWIFT) build -c release --static-swift-stdlib $(BUILD_FLAGS)
 
 # Project-local Python environments with the reference servers and the official MCP client.
 venv:

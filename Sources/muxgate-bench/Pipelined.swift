@@ -168,3 +168,37 @@ func pipelined(_ peer: RawPeer, tool: String, count: Int, window: Int) throws ->
         clientCPU: (ownCPUMicroseconds() - cpuBefore) / Double(count)
     )
 }
+
+/// The least any stdio proxy does: a process between the client and the child that copies bytes
+/// both ways, one thread each way, without looking at them (`muxgate-bench relay COMMAND ARGS…`).
+///
+/// Through it, the pipelined runs measure what one more process in the path costs on this
+/// machine before any parsing, routing or policy; muxgate's gap to direct is read against it.
+func relay(_ command: [String]) throws -> Never {
+    let child = Process()
+    child.executableURL = URL(fileURLWithPath: command[0])
+    child.arguments = Array(command.dropFirst())
+    let stdin = Pipe()
+    let stdout = Pipe()
+    child.standardInput = stdin
+    child.standardOutput = stdout
+    try child.run()
+    @Sendable func copy(from source: Int32, to target: Int32) {
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(source, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return }
+            guard writeAll(Array(buffer[..<count]), to: target).error == nil else { return }
+        }
+    }
+    let toChild = stdin.fileHandleForWriting
+    let upstream = Thread {
+        copy(from: 0, to: toChild.fileDescriptor)
+        try? toChild.close()
+    }
+    upstream.start()
+    copy(from: stdout.fileHandleForReading.fileDescriptor, to: 1)
+    child.waitUntilExit()
+    exit(0)
+}

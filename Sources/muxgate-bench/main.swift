@@ -7,7 +7,8 @@ import MuxgateTesting
 //   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large|audit] [--window N]
 //
 // 1. latency: sequential calls, p50/p99, audit off and on, read (group-committed) and write (fsync'd)
-// 2. throughput: pipelined calls at 1 and 16 in flight, audit off, from a lean load generator
+// 2. throughput: pipelined calls at 1 and 16 in flight, audit off, from a lean load generator,
+//    direct, through a byte relay (the floor for any extra process) and through muxgate
 //    (Pipelined.swift), with the CPU each process spends per call
 // 3. children: 10 x 50 and 100 x 100 tools: initialize answer, first complete tools/list, list
 //    latency, RSS
@@ -16,6 +17,7 @@ import MuxgateTesting
 // Results go to stdout as Markdown tables for docs/performance.md.
 
 let arguments = CommandLine.arguments
+if arguments.count > 2, arguments[1] == "relay" { try relay(Array(arguments.dropFirst(2))) }
 let calls = arguments.firstIndex(of: "--calls").flatMap { Int(arguments[$0 + 1]) } ?? 2000
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 func runs(_ scenario: String) -> Bool { only == nil || only == scenario }
@@ -177,6 +179,10 @@ if runs("throughput") {
         let baseline = try pipelined(direct, tool: "echo", count: total, window: window)
         let directChildCPU = (cpuMicroseconds(directChild) - directChildBefore) / Double(total)
         direct.close()
+        let floor = try RawPeer(CommandLine.arguments[0], ["relay", fixture, "--name", "fx"])
+        try warmUp(floor, tool: "echo")
+        let relayed = try pipelined(floor, tool: "echo", count: total, window: window)
+        floor.close()
         let proxy = try RawPeer(muxgate, ["serve", "--config", try config(audit: false)])
         try warmUp(proxy, tool: "fx_echo")
         let muxgatePID = proxy.process.processIdentifier
@@ -193,9 +199,12 @@ if runs("throughput") {
         proxy.close()
         rows.append(
             String(
-                format: "| %d | %.0f | %.0f | %.0f%% | %.1f (%.1f + %.1f) | %.1f / %.1f | %.1f / %.1f |",
+                format:
+                    "| %d | %.0f | %.0f (%.0f%%) | %.0f | %.0f%% | %.1f (%.1f + %.1f) | %.1f / %.1f | %.1f / %.1f |",
                 window,
                 baseline.rate,
+                relayed.rate,
+                relayed.rate / baseline.rate * 100,
                 through.rate,
                 through.rate / baseline.rate * 100,
                 muxgateCPU,
@@ -210,7 +219,7 @@ if runs("throughput") {
     }
     printTable(
         "2. Pipelined throughput, \(total) calls, audit off (calls/s; CPU µs per call, direct / through muxgate):",
-        "| in flight | direct | through muxgate | muxgate / direct | muxgate CPU (stdin thread + child reader thread) | child CPU | load generator CPU |",
+        "| in flight | direct | through a byte relay (/ direct) | through muxgate | muxgate / direct | muxgate CPU (stdin thread + child reader thread) | child CPU | load generator CPU |",
         rows
     )
 }
