@@ -225,6 +225,36 @@ if runs("throughput") {
 }
 
 if runs("children") {
+    // One start is one sample of a noisy quantity: the median of 15 starts (one child).
+    var starts: [Double] = []
+    let oneChild = try config(audit: false)
+    for _ in 0..<15 {
+        let started = ContinuousClock.now
+        let proxy = try LineProcess(
+            muxgate,
+            ["serve", "--config", oneChild],
+            environment: ["MUXGATE_LOG_LEVEL": "error"]
+        )
+        let (hello, _) = await proxy.request(
+            id: 0,
+            method: "initialize",
+            params: #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}"#
+        )
+        guard hello?.result != nil else { throw BenchError("no initialize answer: \(proxy.stderr)") }
+        starts.append((ContinuousClock.now - started).seconds * 1e3)
+        proxy.closeInput()
+        _ = await proxy.waitForExit()
+    }
+    starts.sort()
+    print(
+        String(
+            format:
+                "\n3a. `initialize` answered after the process was started, one child, 15 starts: median %.1f ms, min %.1f, max %.1f",
+            percentile(starts, 0.5),
+            starts[0],
+            starts[starts.count - 1]
+        )
+    )
     var rows: [String] = []
     for (count, tools) in [(10, 50), (100, 100)] {
         let servers = (0..<count).map { index in
