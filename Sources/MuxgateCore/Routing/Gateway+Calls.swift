@@ -44,8 +44,10 @@ extension Gateway {
     nonisolated func plan(_ message: JSONRPCMessage, id: [UInt8], entry: NamedCatalogue.Entry, child: ChildServer)
         -> CallPlan
     {
-        let config = self.config  // one snapshot per call (a reload may swap it meanwhile)
-        if config.pinning == .enforce, let reason = quarantineReason(entry, config: config) {
+        // One snapshot per call (a reload may swap it meanwhile), read in place: copying the whole
+        // configuration retained every string and array in it, on every call.
+        let setup = current
+        if setup.config.pinning == .enforce, let reason = quarantineReason(entry, config: setup.config) {
             let decision = PolicyDecision(
                 effect: .deny,
                 rule: "muxgate.lock",
@@ -62,8 +64,10 @@ extension Gateway {
         }
         var arguments = params["arguments"]
         do throws(ShapingError) {
-            if let shaped = try shapers[entry.server]!.prepareArguments(tool: entry.originalName, arguments: arguments)
-            {
+            if let shaped = try setup.shapers[entry.server]!.prepareArguments(
+                tool: entry.originalName,
+                arguments: arguments
+            ) {
                 let bytes = shaped.encoded
                 splice.setMember("arguments", to: bytes, in: params)
                 arguments = try? JSONSlice.parse(bytes)
@@ -74,7 +78,7 @@ extension Gateway {
             return .answered
         }
         // The policy judges the arguments the child would receive (operator values included).
-        var decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        var decision = setup.config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
         if let auditor {
             let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
             let failure = auditor.record(

@@ -4,7 +4,9 @@
 /// renames and rewrites; `Naming` then namespaces. An exposed definition is the child's bytes with
 /// only those edits spliced in, so every other field passes unchanged.
 package struct NamedCatalogue: Sendable {
-    package struct Entry: Sendable {
+    /// A class: every call looks one up and carries it to its completion, and copying a struct
+    /// of this many strings and arrays retained each of them.
+    package final class Entry: Sendable {
         package let exposedName: String
         package let server: String
         /// The tool's name at the child: what a call is routed to.
@@ -22,6 +24,30 @@ package struct NamedCatalogue: Sendable {
         package let definitionSHA256: String
         /// SHA-256 of the pinned part of the definition (`muxgate.lock`).
         package let pinSHA256: String
+
+        init(
+            exposedName: String,
+            server: String,
+            originalName: String,
+            definition: [UInt8],
+            childDefinition: JSONSlice,
+            isShortened: Bool,
+            scope: Scope,
+            scopeSource: ScopeSource,
+            definitionSHA256: String,
+            pinSHA256: String
+        ) {
+            self.exposedName = exposedName
+            self.server = server
+            self.originalName = originalName
+            self.definition = definition
+            self.childDefinition = childDefinition
+            self.isShortened = isShortened
+            self.scope = scope
+            self.scopeSource = scopeSource
+            self.definitionSHA256 = definitionSHA256
+            self.pinSHA256 = pinSHA256
+        }
     }
 
     /// One server's input to the catalogue.
