@@ -344,7 +344,8 @@ package final class ChildServer: Service, Sendable {
             return state.nextID
         }
         let built = build(Array(String(id).utf8))
-        let line = (isModern ? enveloped(built) : built) + [0x0A]
+        var line = isModern ? enveloped(built) : built
+        line.append(0x0A)
         do {
             return try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { continuation in
@@ -425,7 +426,8 @@ package final class ChildServer: Service, Sendable {
             })
         else { return false }
         let built = build(Array(String(id).utf8))
-        let line = (isModern ? enveloped(built) : built) + [0x0A]
+        var line = isModern ? enveloped(built) : built
+        line.append(0x0A)
         let resume: @Sendable (Result<JSONRPCMessage, any Error>) -> Void = { [self] result in
             guard case .failure(let error) = result, error is TimeoutError else { return completion(result) }
             sendCancelled(id: id, reason: "timeout")

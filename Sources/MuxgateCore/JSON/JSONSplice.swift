@@ -32,7 +32,8 @@ package struct JSONSplice: Sendable {
             ($0.range.lowerBound, $0.range.upperBound) < ($1.range.lowerBound, $1.range.upperBound)
         }
         var out: [UInt8] = []
-        out.reserveCapacity(range.count + sorted.reduce(0) { $0 + $1.bytes.count })
+        // One more byte: most results get a newline appended next, in place.
+        out.reserveCapacity(range.count + sorted.reduce(0) { $0 + $1.bytes.count } + 1)
         var cursor = range.lowerBound
         for edit in sorted {
             precondition(
