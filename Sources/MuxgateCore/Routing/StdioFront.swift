@@ -1,10 +1,5 @@
-import Foundation
 package import Logging
 package import ServiceLifecycle
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// The IDE-facing side: reads messages from stdin and hands them to the gateway.
 ///
@@ -29,27 +24,16 @@ package struct StdioFront: Service {
         // Lines handed to the gateway and not yet taken in: while any is, no line may overtake it
         // on the fast path (a cancel, then a call, reach the child in that order).
         let backlog = SharedCounter()
-        let reader = Thread { [descriptor, maxMessageBytes, gateway] in
-            nameThisThread("muxgate.stdin")
-            var framer = LineFramer(maximumLineBytes: maxMessageBytes)
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
-            defer { buffer.deallocate() }
-            while true {
-                let count = read(descriptor, buffer.baseAddress, buffer.count)
-                if count < 0 && errno == EINTR { continue }
-                guard count > 0 else { break }
-                framer.push(UnsafeRawBufferPointer(rebasing: buffer[..<count])) { event in
-                    // A plain tools/call is handled right here; everything else goes to the gateway.
-                    if backlog.current == 0, case .line(let line) = event, gateway.fastPath(line) { return }
-                    backlog.add(1)
-                    continuation.yield(event)
-                }
+        // The reading thread (a blocking read never occupies the concurrency pool) ends with stdin.
+        Task { [descriptor, maxMessageBytes, gateway] in
+            await readLines(from: descriptor, maximumLineBytes: maxMessageBytes, threadName: "muxgate.stdin") { event in
+                // A plain tools/call is handled right here; everything else goes to the gateway.
+                if backlog.current == 0, case .line(let line) = event, gateway.fastPath(line) { return }
+                backlog.add(1)
+                continuation.yield(event)
             }
-            framer.finish { continuation.yield($0) }
             continuation.finish()
         }
-        reader.name = "muxgate.stdin"
-        reader.start()
         // On graceful shutdown, stop taking lines (what is buffered is dropped). This is what
         // `cancelOnGracefulShutdown()` does, without its merged sequence's extra task hop per line.
         let shutdown = Latch()
