@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Instructions muxgate executes per tools/call, counted by callgrind: deterministic, unlike time on
+# a shared machine. Usage: scripts/instructions-per-call.sh [audit-off|audit-on]  (after `make release`)
+#
+# valgrind 3.19 cannot read Swift 6.3's DWARF 5, so it runs a copy with the debug info stripped.
+# Two runs (500 and 1,500 sequential calls) cancel start-up out: (I(1500) - I(500)) / 1000.
+set -euo pipefail
+mode="${1:-audit-off}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgrind)" >&2; exit 1; }
+[ -x "$root/.build/release/muxgate" ] || { echo "run 'make release' first" >&2; exit 1; }
+cp "$root/.build/release/muxgate" "$work/muxgate"
+strip --strip-debug "$work/muxgate"
+audit="{ enabled: false }"
+[ "$mode" = audit-on ] && audit="{ enabled: true, path: $work/audit/audit.jsonl }"
+cat > "$work/muxgate.yaml" <<YAML
+servers:
+  fx:
+    command: $root/.build/release/muxgate-fixture
+    args: [--name, fx]
+    startup_timeout: 60s
+audit: $audit
+YAML
+python3 - "$work" <<'PY'
+import re, subprocess, sys
+work = sys.argv[1]
+def instructions(calls):
+    out = f"{work}/callgrind-{calls}.out"
+    p = subprocess.Popen(["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", f"{work}/muxgate",
+                          "serve", "--config", f"{work}/muxgate.yaml"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    def send(line):
+        p.stdin.write((line + "\n").encode())
+        p.stdin.flush()
+    send('{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-06-18",'
+         '"capabilities":{},"clientInfo":{"name":"callgrind","version":"1"}}}')
+    p.stdout.readline()
+    send('{"jsonrpc":"2.0","method":"notifications/initialized"}')
+    send('{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
+    p.stdout.readline()
+    for i in range(calls):
+        send('{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"fx_echo","arguments":{"text":"hello"}}}' % (100 + i))
+        answer = p.stdout.readline()
+        if b'"result"' not in answer:
+            sys.exit(f"call {i} failed: {answer[:200]!r}")
+    p.stdin.close()
+    p.wait()
+    summary = subprocess.run(["callgrind_annotate", out], capture_output=True, text=True).stdout
+    return int(re.search(r"([\d,]+) \(100\.0%\)\s+PROGRAM TOTALS", summary).group(1).replace(",", ""))
+low, high = instructions(500), instructions(1500)
+print(f"{(high - low) / 1000:,.0f} instructions per call (start-up and 500 calls: {low:,})")
+PY
