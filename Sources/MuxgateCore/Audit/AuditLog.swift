@@ -146,7 +146,8 @@ package final class AuditLog: Sendable {
     package func sync() throws(AuditError) {
         let pending = try state.withLock { (state) throws(AuditError) -> (AuditFile, UInt64)? in
             guard state.dirty, let file = state.file else { return nil }
-            let copy = dup(file.descriptor)
+            // Close-on-exec: a child started meanwhile must not inherit the audit log.
+            let copy = fcntl(file.descriptor, F_DUPFD_CLOEXEC, 0)
             guard copy >= 0 else {
                 throw AuditError(
                     .syncFailed,
