@@ -139,6 +139,20 @@ struct AuditLogTests {
         #expect(scratch.verify().isIntact)
     }
 
+    @Test("canonical key order is by UTF-8 bytes: a prefix first, non-ASCII after ASCII, equal keys stable")
+    func canonicalKeyOrder() {
+        #expect(AuditCanonical.utf8Precedes("a", "b"))
+        #expect(AuditCanonical.utf8Precedes("a", "ab"))
+        #expect(!AuditCanonical.utf8Precedes("ab", "a"))
+        #expect(AuditCanonical.utf8Precedes("", "a"))
+        #expect(!AuditCanonical.utf8Precedes("a", "a"))
+        #expect(AuditCanonical.utf8Precedes("Z", "a"))
+        #expect(AuditCanonical.utf8Precedes("z", "é"))  // 0x7A < 0xC3
+        let sorted = AuditCanonical.sorted([("é", .int(1)), ("b", .int(2)), ("a", .int(3)), ("b", .int(4))])
+        #expect(sorted.map(\.0) == ["a", "b", "b", "é"])
+        #expect(sorted.map { String(decoding: $0.1.encoded, as: UTF8.self) } == ["3", "2", "4", "1"])
+    }
+
     @Test("timestamps: RFC 3339 UTC, milliseconds rounded down, zero-padded")
     func timestamps() {
         #expect(AuditTimestamp.format(Date(timeIntervalSince1970: 0)) == "1970-01-01T00:00:00.000Z")
