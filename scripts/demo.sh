@@ -83,4 +83,5 @@ bold "4. The audit trail: muxgate audit summary, then verify"
 "$MUXGATE" audit verify "$WORK/audit.jsonl"
 
 bold "5. Add it to Claude Code"
-echo "  claude mcp add muxgate -- $MUXGATE serve --config /path/to/muxgate.yaml"
+echo "  make release   # the optimised, self-contained binary"
+echo "  claude mcp add muxgate -- $ROOT/.build/release/muxgate serve --config /path/to/muxgate.yaml"
