@@ -96,8 +96,8 @@ package struct JSONSlice: Sendable {
     package subscript(key: String) -> JSONSlice? {
         guard kind == .object else { return nil }
         var found: JSONSlice?
-        let keyBytes = Array(key.utf8)
-        forEachMember(rawKeyMatching: keyBytes) { member in
+        // The key's own UTF-8 view: copying it into an array cost an allocation per lookup.
+        forEachMember(matching: key.utf8) { member in
             found = member.value
             return true
         }
@@ -109,6 +109,10 @@ package struct JSONSlice: Sendable {
     /// With `rawKeyMatching`, only members whose key is that text are decoded and handed over;
     /// keys written with escapes are always decoded and compared.
     package func forEachMember(rawKeyMatching wanted: [UInt8]? = nil, _ body: (Member) -> Bool) {
+        forEachMember(matching: wanted, body)
+    }
+
+    private func forEachMember(matching wanted: (some Collection<UInt8>)?, _ body: (Member) -> Bool) {
         buffer.withUnsafeBufferPointer { pointer in
             let scanner = JSONScanner(pointer)
             var i = scanner.skipWhitespace(range.lowerBound + 1)

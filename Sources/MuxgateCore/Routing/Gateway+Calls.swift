@@ -59,7 +59,8 @@ extension Gateway {
         }
         let params = message.params!
         var splice = JSONSplice()
-        if entry.originalName != params["name"]?.string, let nameSlice = params["name"] {
+        // Each lookup walks the params object, so each member is looked up once.
+        if let nameSlice = params["name"], entry.originalName != nameSlice.string {
             splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
         }
         var arguments = params["arguments"]
