@@ -51,6 +51,7 @@ func checkValue(_ root: JSONSlice) {
     let encoded = root.value.encoded
     guard let again = try? JSONSlice.parse(encoded) else { preconditionFailure("re-encoded JSON is invalid") }
     precondition(again.value.encoded == encoded, "encoding is not idempotent")
+    checkStructure(root, depth: 0)
     switch root.kind {
     case .object:
         for member in root.members {
@@ -61,6 +62,26 @@ func checkValue(_ root: JSONSlice) {
     default:
         break
     }
+}
+
+/// Every member and element found by the structural skip (which trusts validated bytes) spans
+/// exactly what the validating scanner says it spans.
+func checkStructure(_ slice: JSONSlice, depth: Int) {
+    guard depth < 64 else { return }
+    let parts: [JSONSlice]
+    switch slice.kind {
+    case .object: parts = slice.members.map(\.value)
+    case .array: parts = slice.elements
+    default: return
+    }
+    slice.buffer.withUnsafeBufferPointer { pointer in
+        let scanner = JSONScanner(pointer)
+        for part in parts {
+            let end = try? scanner.skipValue(part.range.lowerBound)
+            precondition(end == part.range.upperBound, "the structural skip disagrees with the validator")
+        }
+    }
+    for part in parts { checkStructure(part, depth: depth + 1) }
 }
 
 /// A parsed message rewritten with a new id is still valid JSON-RPC, carries the new id, and is

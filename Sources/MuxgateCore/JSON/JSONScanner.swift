@@ -25,6 +25,57 @@ package struct JSONScanner {
         return i
     }
 
+    /// The end of the value at `index` in bytes already validated (inside a `JSONSlice`): brackets
+    /// are matched and strings skipped, nothing is checked again. Walking an object's members used
+    /// to validate every value a second time.
+    package func skipValidated(_ index: Int) -> Int {
+        var i = index
+        switch bytes[i] {
+        case UInt8(ascii: "\""):
+            return skipValidatedString(i)
+        case UInt8(ascii: "{"), UInt8(ascii: "["):
+            var depth = 0
+            while i < bytes.count {
+                switch bytes[i] {
+                case UInt8(ascii: "\""):
+                    i = skipValidatedString(i)
+                    continue
+                case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    depth += 1
+                case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                    depth -= 1
+                    if depth == 0 { return i + 1 }
+                default: break
+                }
+                i += 1
+            }
+            return i
+        default:
+            // A number or a literal: it ends where the next structural byte or whitespace begins.
+            while i < bytes.count {
+                switch bytes[i] {
+                case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09: return i
+                default: i += 1
+                }
+            }
+            return i
+        }
+    }
+
+    /// The end of the validated string that opens at `index` (an escape is a backslash and the byte
+    /// after it; `\uXXXX`'s digits are plain bytes).
+    package func skipValidatedString(_ index: Int) -> Int {
+        var i = index + 1
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\\"): i += 2
+            case UInt8(ascii: "\""): return i + 1
+            default: i += 1
+            }
+        }
+        return i
+    }
+
     /// Validates the value starting at `index` (no leading whitespace) and returns its end.
     package func skipValue(_ index: Int, depth: Int = 0) throws(JSONParseError) -> Int {
         guard index < bytes.count else { throw JSONParseError(.unexpectedEnd, at: index) }

@@ -81,7 +81,7 @@ package struct JSONSlice: Sendable {
             var result: [JSONSlice] = []
             var i = scanner.skipWhitespace(range.lowerBound + 1)
             while i < range.upperBound - 1 {
-                guard let end = try? scanner.skipValue(i) else { break }
+                let end = scanner.skipValidated(i)
                 result.append(JSONSlice(validated: buffer, range: i..<end))
                 i = scanner.skipWhitespace(end)
                 if i < range.upperBound - 1 && pointer[i] == UInt8(ascii: ",") {
@@ -117,10 +117,10 @@ package struct JSONSlice: Sendable {
             let scanner = JSONScanner(pointer)
             var i = scanner.skipWhitespace(range.lowerBound + 1)
             while i < range.upperBound - 1, pointer[i] == UInt8(ascii: "\"") {
-                guard let keyEnd = try? scanner.skipString(i) else { return }
+                let keyEnd = scanner.skipValidatedString(i)
                 let colon = scanner.skipWhitespace(keyEnd)
                 let valueStart = scanner.skipWhitespace(colon + 1)
-                guard let valueEnd = try? scanner.skipValue(valueStart) else { return }
+                let valueEnd = scanner.skipValidated(valueStart)
                 let keyRange = i..<keyEnd
                 var matches = true
                 var key: String?
