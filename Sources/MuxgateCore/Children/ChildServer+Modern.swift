@@ -87,7 +87,8 @@ extension Gateway {
         answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
     ) async -> RelayOutcome {
         var result = await relayedResult(message, to: child, edits: edits)
-        for _ in 0..<8 {
+        // A failure to get an input ends the retries; the IDE gets it as the call's answer.
+        retrying: for _ in 0..<8 {
             guard case .success(let response) = result, let interim = response.result,
                 interim["resultType"]?.string == "input_required"
             else { break }
@@ -103,13 +104,7 @@ extension Gateway {
                                 "server '\(child.name)' needs \(method) from the client, which did not declare \(capability ?? "it")"
                         )
                     )
-                    return deliver(
-                        result,
-                        id: id,
-                        method: message.method!,
-                        server: child.name,
-                        answerEdits: answerEdits
-                    )
+                    break retrying
                 }
                 let answer = await askClient(
                     method,
@@ -119,13 +114,7 @@ extension Gateway {
                 guard let answer, let value = answer.result else {
                     let why = answer?.error?["message"]?.string ?? "no answer in time"
                     result = .failure(JSONRPCError.timeout("the client did not answer \(method): \(why)"))
-                    return deliver(
-                        result,
-                        id: id,
-                        method: message.method!,
-                        server: child.name,
-                        answerEdits: answerEdits
-                    )
+                    break retrying
                 }
                 responses.append((request.key, value.value))
             }

@@ -67,26 +67,35 @@ package struct ResourceCatalogue: Sendable {
             }
         }
         for (server, uri, definition) in admitted {
-            var exposed = uri
-            var value = definition.value
-            if claims[uri]! > 1 {
-                exposed = Self.namespaced(uri, server: server)
-                namespacedURIs[server, default: []].insert(uri)
-                value = Self.setting("uri", to: exposed, in: definition)
-            }
+            let (exposed, value) = expose(uri, key: "uri", of: server, shared: claims[uri]! > 1, in: definition)
             owners[exposed] = (server, uri)
             resources.append((server, exposed, value))
         }
         for (server, pattern, definition) in admittedTemplates {
-            var exposed = pattern
-            var value = definition.value
-            if templateClaims[pattern]! > 1 {
-                exposed = Self.namespaced(pattern, server: server)
-                namespacedURIs[server, default: []].insert(pattern)
-                value = Self.setting("uriTemplate", to: exposed, in: definition)
-            }
+            let (exposed, value) = expose(
+                pattern,
+                key: "uriTemplate",
+                of: server,
+                shared: templateClaims[pattern]! > 1,
+                in: definition
+            )
             templates.append((server, String(exposed.prefix { $0 != "{" }), value))
         }
+    }
+
+    /// The URI (or template) the IDE sees and the definition carrying it in `key`: the child's own,
+    /// or `muxgate://SERVER/…` when several children list it (then remembered as namespaced).
+    private mutating func expose(
+        _ name: String,
+        key: String,
+        of server: String,
+        shared: Bool,
+        in definition: JSONSlice
+    ) -> (String, JSONValue) {
+        guard shared else { return (name, definition.value) }
+        let exposed = Self.namespaced(name, server: server)
+        namespacedURIs[server, default: []].insert(name)
+        return (exposed, Self.setting(key, to: exposed, in: definition))
     }
 
     /// `definition` with one string member replaced, every other byte as the child wrote it.
