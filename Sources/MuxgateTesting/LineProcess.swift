@@ -16,6 +16,8 @@ package final class LineProcess: Sendable {
         [:]
     )
     private let done = Latch()
+    /// Fired by Foundation when the process has been reaped.
+    private let exited = Latch()
 
     /// Starts `executable` with `arguments`.
     package init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil, cwd: String? = nil)
@@ -36,6 +38,8 @@ package final class LineProcess: Sendable {
         process.standardError = error
         stdin = input.fileHandleForWriting
         lines = Locked(([], nil, false))
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.fire() }
         try process.run()
         let lines = self.lines
         let done = self.done
@@ -193,10 +197,9 @@ package final class LineProcess: Sendable {
 
     /// Waits for the process to exit (after its stdout closes), at most `timeout`; true if it did.
     package func waitForExit(timeout: Duration = .seconds(15)) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        _ = try? await withTimeout(timeout) { [done] in await done.wait() }
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))  // no signal for reaping in Foundation.Process
+        _ = try? await withTimeout(timeout) { [done, exited] in
+            await done.wait()
+            await exited.wait()
         }
         return !process.isRunning
     }

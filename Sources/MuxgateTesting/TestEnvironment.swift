@@ -6,7 +6,7 @@ import MuxgateCore
 package actor TestEnvironment {
     package static let shared = TestEnvironment()
 
-    private var prepared: Result<Void, any Error>?
+    private var preparing: Task<Void, any Error>?
 
     package struct SetupError: Error, CustomStringConvertible {
         package let description: String
@@ -26,48 +26,61 @@ package actor TestEnvironment {
         }
     }
 
-    /// Also runs `scripts/setup-venv.sh` (idempotent, fast when done), once per test process.
-    package func preparePython() throws {
+    /// Also runs `scripts/setup-venv.sh` (idempotent, fast when done), once per test process; the
+    /// tests that ask meanwhile wait for that one run.
+    package func preparePython() async throws {
         try prepare()
-        if let prepared { return try prepared.get() }
-        let result = Result<Void, any Error> {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/bin/bash")
-            process.arguments = [TestPaths.root + "/scripts/setup-venv.sh"]
-            process.currentDirectoryURL = URL(fileURLWithPath: TestPaths.root)
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.standardError
-            try process.run()
-            let text = errors.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                throw SetupError(
-                    description: "setup-venv.sh failed: \(String(decoding: text, as: UTF8.self).suffix(2000))"
-                )
+        if preparing == nil {
+            preparing = Task {
+                do {
+                    try await run("/bin/bash", [TestPaths.root + "/scripts/setup-venv.sh"], cwd: TestPaths.root)
+                } catch {
+                    throw SetupError(description: "setup-venv.sh failed: \(error)")
+                }
             }
         }
-        prepared = result
-        try result.get()
+        try await preparing!.value
     }
 
     /// A temporary git repository with one commit, for mcp-server-git.
     package nonisolated func makeGitRepository() throws -> String {
         let directory = try TestPaths.temporaryDirectory("muxgate-repo")
-        try run("/usr/bin/git", ["init", "-q", "-b", "main", directory])
+        try runBlocking("/usr/bin/git", ["init", "-q", "-b", "main", directory])
         try TestPaths.write("hello\n", to: directory, name: "README.md")
         let git = ["-C", directory, "-c", "user.name=Test", "-c", "user.email=test@example.com"]
-        try run("/usr/bin/git", git + ["add", "README.md"])
-        try run("/usr/bin/git", git + ["commit", "-q", "-m", "initial commit"])
+        try runBlocking("/usr/bin/git", git + ["add", "README.md"])
+        try runBlocking("/usr/bin/git", git + ["commit", "-q", "-m", "initial commit"])
         return directory
     }
 
-    /// Runs a command to completion and returns its stdout.
+    /// Runs a command to completion and returns its stdout, on a thread of its own: a test that
+    /// waits for a client run of many seconds must not hold one of the few threads every other
+    /// test's `await` needs (two, on a 2-core machine).
     @discardableResult
-    package nonisolated func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> String {
+    package nonisolated func run(_ executable: String, _ arguments: [String], input: String? = nil, cwd: String? = nil)
+        async throws -> String
+    {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<String, any Error>) in
+            Thread {
+                continuation.resume(
+                    with: Result { try self.runBlocking(executable, arguments, input: input, cwd: cwd) }
+                )
+            }.start()
+        }
+    }
+
+    /// `run` on the calling thread: only for commands that take milliseconds (git in a fixture).
+    @discardableResult
+    package nonisolated func runBlocking(
+        _ executable: String,
+        _ arguments: [String],
+        input: String? = nil,
+        cwd: String? = nil
+    ) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         let output = Pipe()
         let errors = Pipe()
         let stdin = Pipe()
@@ -85,7 +98,7 @@ package actor TestEnvironment {
         guard process.terminationStatus == 0 else {
             throw SetupError(
                 description: "\(executable) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): "
-                    + String(decoding: errorData.withLock { $0 }, as: UTF8.self)
+                    + String(decoding: errorData.withLock { $0 }, as: UTF8.self).suffix(4000)
             )
         }
         return String(decoding: data, as: UTF8.self)

@@ -19,6 +19,12 @@ package enum TestPaths {
     package static var python: String { root + "/.venv/bin/python" }
     package static var clientScript: String { root + "/Tests/e2e/mcp_client.py" }
 
+    /// The start-up budget of every test config with Python children: the whole suite starts
+    /// dozens of Python processes at once on two cores, and a fresh venv compiles its bytecode on
+    /// first use, so a child can take far longer than muxgate's default 10 s. Tests wait on the
+    /// child's readiness (a signal); this only bounds how long a broken one may take to say so.
+    package static let loadedStartup = "startup_timeout: 60s"
+
     /// A fresh temporary directory.
     package static func temporaryDirectory(_ prefix: String = "muxgate-test") throws -> String {
         let path = NSTemporaryDirectory() + "\(prefix)-\(UUID().uuidString.prefix(8))"

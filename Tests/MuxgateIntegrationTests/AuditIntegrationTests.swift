@@ -23,7 +23,7 @@ struct AuditIntegrationTests {
             """
             policy: { profile: readonly, hide_denied: false }
             audit: { redact: ["*password*"] }
-            startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
+            \(TestPaths.loadedStartup)
             servers:
             """ + "\n"
                 + Harness.fixture(
@@ -141,20 +141,20 @@ struct AuditReportBrowserTests {
         _ = await harness.call("web_fail", id: 20)
         #expect(await harness.shutDown())
         let html = harness.directory + "/report.html"
-        try TestEnvironment.shared.run(TestPaths.muxgate, ["audit", "report", harness.auditPath, "--html", html])
-        func render(_ fragment: String) throws -> String {
-            try TestEnvironment.shared.run(
+        try await TestEnvironment.shared.run(TestPaths.muxgate, ["audit", "report", harness.auditPath, "--html", html])
+        func render(_ fragment: String) async throws -> String {
+            try await TestEnvironment.shared.run(
                 chromium,
                 ["--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", "file://\(html)\(fragment)"]
             )
         }
-        let all = try render("")
+        let all = try await render("")
         #expect(all.contains("Chain intact"), "chain status shown")
         #expect(all.contains("4 of 4 calls"))
         #expect(all.contains("class=\"card denied\""))
-        let denied = try render("#decision=deny")
+        let denied = try await render("#decision=deny")
         #expect(denied.contains("1 of 4 calls"), "the decision filter ran in the browser")
-        let searched = try render("#q=web_echo")
+        let searched = try await render("#q=web_echo")
         #expect(searched.contains("3 of 4 calls"), "the text filter ran in the browser")
     }
 }

@@ -15,7 +15,7 @@ struct ModernProtocolTests {
         #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"t","version":"1"},"io.modelcontextprotocol/clientCapabilities":{"elicitation":{}},"progressToken":"p1"}"#
 
     var config: String {
-        "audit: { enabled: false }\nservers:\n" + Harness.fixture("fx")
+        "audit: { enabled: false }\n\(TestPaths.loadedStartup)\nservers:\n" + Harness.fixture("fx")
             + "  py:\n    command: \(TestPaths.python)\n    args: [\"\(TestPaths.root)/Tests/e2e/fastmcp_server.py\"]\n"
             + "  time:\n    command: \(TestPaths.root)/.venv/bin/mcp-server-time\n"
     }
@@ -29,11 +29,11 @@ struct ModernProtocolTests {
         calls: String,
         options: [String] = [],
         timeout: String = "90"
-    ) throws -> (report: JSONSlice, configPath: String) {
+    ) async throws -> (report: JSONSlice, configPath: String) {
         let directory = try TestPaths.temporaryDirectory()
         let configPath = try TestPaths.write(config, to: directory, name: "muxgate.yaml")
         let script = try TestPaths.write(#"{"calls": \#(calls)}"#, to: directory, name: "script.json")
-        let output = try TestEnvironment.shared.run(
+        let output = try await TestEnvironment.shared.run(
             TestPaths.python,
             [TestPaths.clientScript, "--timeout", timeout, "--mode", mode] + options
                 + ["script", script, "--", TestPaths.muxgate, "serve", "--config", configPath]
@@ -151,7 +151,7 @@ struct ModernProtocolTests {
         arguments: ["legacy", "discover"]
     )
     func officialClient(mode: String) async throws {
-        let (report, _) = try Self.runOfficialClient(
+        let (report, _) = try await Self.runOfficialClient(
             mode: mode,
             config: config,
             calls: #"""
@@ -183,9 +183,9 @@ struct ModernProtocolTests {
         arguments: ["legacy", "discover"]
     )
     func modernChild(mode: String) async throws {
-        let (report, configPath) = try Self.runOfficialClient(
+        let (report, configPath) = try await Self.runOfficialClient(
             mode: mode,
-            config: "audit: { enabled: false }\nservers:\n"
+            config: "audit: { enabled: false }\n\(TestPaths.loadedStartup)\nservers:\n"
                 + "  py:\n    command: \(TestPaths.python)\n    args: [\"\(TestPaths.root)/Tests/e2e/fastmcp_server.py\"]\n"
                 + "    protocol: \"2026-07-28\"\n"
                 + "  time:\n    command: \(TestPaths.root)/.venv/bin/mcp-server-time\n",
@@ -216,7 +216,7 @@ struct ModernProtocolTests {
         arguments: ["legacy", "discover"]
     )
     func samplingAndRoots(mode: String) async throws {
-        let (report, _) = try Self.runOfficialClient(
+        let (report, _) = try await Self.runOfficialClient(
             mode: mode,
             config: "audit: { enabled: false }\nservers:\n" + Harness.fixture("fx"),
             calls: #"""

@@ -129,7 +129,7 @@ struct PinningIntegrationTests {
         let directory = try TestPaths.temporaryDirectory()
         let config = try TestPaths.write(
             """
-            startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
+            \(TestPaths.loadedStartup)
             servers:
               git:
                 command: \(TestPaths.root)/.venv/bin/mcp-server-git

@@ -15,7 +15,7 @@ struct PolicyIntegrationTests {
 
     func gitServer(_ extra: String = "") -> String {
         """
-        startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
+        \(TestPaths.loadedStartup)
         servers:
           git:
             command: \(TestPaths.root)/.venv/bin/mcp-server-git
@@ -25,7 +25,7 @@ struct PolicyIntegrationTests {
     }
 
     func git(_ arguments: [String]) throws -> String {
-        try TestEnvironment.shared.run("/usr/bin/git", ["-C", repository] + arguments)
+        try TestEnvironment.shared.runBlocking("/usr/bin/git", ["-C", repository] + arguments)
     }
 
     @Test("readonly: write tools are hidden and denied before the child; the repository is unchanged")
@@ -89,8 +89,8 @@ struct PolicyIntegrationTests {
         for mode in ["legacy", "discover"] {
             try TestPaths.write("staged\n", to: repository, name: "staged.txt")
             try git(["add", "staged.txt"])
-            func run(_ answer: String) throws -> JSONSlice {
-                let output = try TestEnvironment.shared.run(
+            func run(_ answer: String) async throws -> JSONSlice {
+                let output = try await TestEnvironment.shared.run(
                     TestPaths.python,
                     [
                         TestPaths.clientScript, "--elicitation", answer, "--mode", mode, "script", script, "--",
@@ -99,11 +99,11 @@ struct PolicyIntegrationTests {
                 )
                 return try #require(try JSONSlice.parse(output)["results"]?.elements.first)
             }
-            let declined = try run("decline")
+            let declined = try await run("decline")
             #expect(declined["isError"]?.bool == true, "\(mode)")
             #expect(declined["content"]?.text.contains("decline") == true, "\(mode): \(declined.text)")
             #expect(try git(["diff", "--cached", "--name-only"]).contains("staged.txt"), "declined: still staged")
-            let accepted = try run("accept")
+            let accepted = try await run("accept")
             #expect(accepted["isError"]?.bool != true, "\(mode): \(accepted.text)")
             #expect(try git(["diff", "--cached", "--name-only"]).isEmpty, "\(mode) accepted: git_reset ran")
             // Both sessions are in the audit trail: the ask, and each answer, with the rule.
@@ -121,7 +121,7 @@ struct PolicyIntegrationTests {
     func sqliteReadOnly() async throws {
         let database = try TestPaths.temporaryDirectory("muxgate-db") + "/policy.db"
         let config = """
-            startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
+            \(TestPaths.loadedStartup)
             servers:
               db:
                 command: \(TestPaths.root)/.venv-sqlite/bin/mcp-server-sqlite

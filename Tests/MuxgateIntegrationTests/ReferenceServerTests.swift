@@ -15,7 +15,7 @@ struct ReferenceServerTests {
         repository = try TestEnvironment.shared.makeGitRepository()
         database = try TestPaths.temporaryDirectory("muxgate-db") + "/test.db"
         config = """
-            startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
+            \(TestPaths.loadedStartup)
             servers:
               git:
                 command: \(TestPaths.root)/.venv/bin/mcp-server-git
@@ -127,7 +127,7 @@ struct ReferenceServerTests {
             to: directory,
             name: "script.json"
         )
-        let output = try TestEnvironment.shared.run(
+        let output = try await TestEnvironment.shared.run(
             TestPaths.python,
             [
                 TestPaths.clientScript, "--timeout", "90", "script", script, "--", TestPaths.muxgate, "serve",
@@ -200,7 +200,7 @@ struct ReferenceServerTests {
             "  \(name):\n    command: \(TestPaths.root)/.venv-sqlite/bin/mcp-server-sqlite\n"
                 + "    args: [--db-path, \"\(directory)/\(name).db\"]\n"
         }.joined()
-        let harness = try Harness.start("audit: { enabled: false }\nservers:\n" + config)
+        let harness = try Harness.start("audit: { enabled: false }\n\(TestPaths.loadedStartup)\nservers:\n" + config)
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         let resources = try #require(await harness.muxgate.request(id: 1, method: "resources/list").response?.result)

@@ -15,7 +15,7 @@ struct ShapingIntegrationTests {
 
     func gitConfig(_ tools: String) -> String {
         """
-        startup_timeout: 30s  # the first start of a fresh venv compiles bytecode, slowly under load
+        \(TestPaths.loadedStartup)
         servers:
           git:
             command: \(TestPaths.root)/.venv/bin/mcp-server-git
@@ -90,11 +90,11 @@ struct ShapingIntegrationTests {
         let status = await harness.call("git_status", "{}", id: 2)
         #expect(status?.firstText?.contains("On branch main") == true, "\(status?.root.text ?? "no answer")")
         try TestPaths.write("second\n", to: repository, name: "second.txt")
-        try TestEnvironment.shared.run(
+        try TestEnvironment.shared.runBlocking(
             "/usr/bin/git",
             ["-C", repository, "-c", "user.name=T", "-c", "user.email=t@example.com", "add", "second.txt"]
         )
-        try TestEnvironment.shared.run(
+        try TestEnvironment.shared.runBlocking(
             "/usr/bin/git",
             [
                 "-C", repository, "-c", "user.name=T", "-c", "user.email=t@example.com", "commit", "-q", "-m",
@@ -144,7 +144,12 @@ struct ShapingIntegrationTests {
         let config = try TestPaths.write(
             "startup_timeout: 2s\nservers:\n"
                 + Harness.fixture("odd", ["--raw-tools", toolsFile], extra: ["tools: { deny: [snekay] }"])
-                + "  broken:\n    command: /nonexistent/server\n",
+                + "  broken:\n    command: /nonexistent/server\n"
+                + Harness.fixture(
+                    "stuck",
+                    ["--never-initialize", "--stderr-lines", "2"],
+                    extra: ["startup_timeout: 1s"]
+                ),
             to: directory,
             name: "muxgate.yaml"
         )
@@ -154,5 +159,9 @@ struct ShapingIntegrationTests {
         #expect(output.contains("snekay"), "\(output)")
         #expect(output.lowercased().contains("<important>") && output.contains("U+200B"), "\(output)")
         #expect(output.contains("✗ broken: did not start"), "\(output)")
+        // A slow child: how long muxgate waited, what to raise, and what the child said meanwhile.
+        #expect(output.contains("✗ stuck: not ready within its startup_timeout (waited 1s"), "\(output)")
+        #expect(output.contains("servers.stuck.startup_timeout"), "\(output)")
+        #expect(output.contains("stderr: "), "the child's stderr so far: \(output)")
     }
 }

@@ -83,12 +83,22 @@ struct ServerReport: Sendable {
             problems += 1
             details += child.stderrTail.suffix(10).map { "stderr: \($0)" }
         default:
-            headline = "✗ \(child.name): not ready within its startup_timeout"
+            let waited = Self.seconds(child.startupTimeout)
+            headline =
+                "✗ \(child.name): not ready within its startup_timeout (waited \(waited), still starting; "
+                + "raise servers.\(child.name).startup_timeout if it is only slow)"
             problems += 1
-            details += child.stderrTail.suffix(10).map { "stderr: \($0)" }
+            let tail = child.stderrTail.suffix(10)
+            details += tail.isEmpty ? ["it printed nothing on stderr so far"] : tail.map { "stderr: \($0)" }
         }
         self.headline = headline
         self.details = details
         self.problems = problems
+    }
+
+    /// A duration as a user wrote it: `10s`, `2.5s`.
+    static func seconds(_ duration: Duration) -> String {
+        let seconds = duration.seconds
+        return seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
     }
 }

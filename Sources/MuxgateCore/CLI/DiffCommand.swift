@@ -21,7 +21,7 @@ struct DiffCommand: AsyncParsableCommand {
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
         let servers = try await gateway.withChildren { gateway in
             await gateway.startChildren()
-            await gateway.waitForChildren()
+            await gateway.waitForChildren(eachOwnBound: true)
             return gateway.children.map { ($0.name, $0.phase, $0.tools) }
         }
         var differences = 0

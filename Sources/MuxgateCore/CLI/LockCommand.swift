@@ -30,7 +30,7 @@ struct LockCommand: AsyncParsableCommand {
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
         let servers = try await gateway.withChildren { gateway in
             await gateway.startChildren()
-            await gateway.waitForChildren()
+            await gateway.waitForChildren(eachOwnBound: true)
             return gateway.children.map { ($0.config, $0.phase, $0.tools, $0.serverHello?.instructions) }
         }
         var lock = Lockfile()

@@ -21,7 +21,7 @@ struct ToolsCommand: AsyncParsableCommand {
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
         let (catalogue, phases) = try await gateway.withChildren { gateway in
             let catalogue = await gateway.settledCatalogue()
-            return (catalogue, gateway.children.map { ($0.name, $0.phase) })
+            return (catalogue, gateway.children.map { ($0.name, $0.phase, $0.startupTimeout, $0.stderrTail.suffix(3)) })
         }
         if json {
             print(catalogue.listResult(key: "tools").encodedString)
@@ -44,11 +44,17 @@ struct ToolsCommand: AsyncParsableCommand {
             Table(header: ["TOOL", "SERVER", "CHILD'S NAME", "SCOPE (SOURCE)", "DECISION", "DESCRIPTION"], rows: rows)
                 .rendered
         )
-        for (name, phase) in phases {
+        for (name, phase, bound, tail) in phases {
             switch phase {
             case .ready: continue
             case .failed(let reason), .exited(let reason): print("! \(name): \(reason)")
-            default: print("! \(name): not ready within the start-up bound (startup_timeout)")
+            default:
+                print(
+                    "! \(name): not ready within its startup_timeout (waited \(ServerReport.seconds(bound)))"
+                        + (tail.isEmpty
+                            ? "; it printed nothing on stderr so far"
+                            : "; last stderr: " + tail.joined(separator: " | "))
+                )
             }
         }
     }
@@ -74,7 +80,7 @@ extension Gateway {
     /// Starts the children, waits for them (at most the start-up bound) and returns the catalogue.
     package func settledCatalogue() async -> NamedCatalogue {
         startChildren()
-        await waitForChildren()
+        await waitForChildren(eachOwnBound: true)
         return currentCatalogue()
     }
 }

@@ -366,12 +366,18 @@ package actor Gateway: Service {
     }
 
     /// Waits until every child is ready or failed, at most the start-up bound.
-    package func waitForChildren() async {
+    ///
+    /// - Parameter eachOwnBound: Wait for each child as long as its own `startup_timeout` (the
+    ///   commands that report on servers); otherwise the global one bounds all (the IDE's lists,
+    ///   which answer with the ready children and announce the rest by `list_changed`).
+    package func waitForChildren(eachOwnBound: Bool = false) async {
         if startedAt == nil { startChildren() }
-        let deadline = startedAt! + config.startupTimeout
+        let started = startedAt!
+        let global = config.startupTimeout
         await withTaskGroup(of: Void.self) { group in
             for child in children {
-                group.addTask { await child.waitUntilSettled(until: deadline) }
+                let bound = eachOwnBound ? child.startupTimeout : global
+                group.addTask { await child.waitUntilSettled(until: started + bound) }
             }
         }
     }
