@@ -19,16 +19,30 @@ final class RawPeer: @unchecked Sendable {
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
     private var pending: [UInt8] = []
 
-    init(_ executable: String, _ arguments: [String]) throws {
+    /// - Parameters:
+    ///   - environment: Added to this process's (muxgate logs errors only unless it says otherwise).
+    ///   - stderr: A file for the process's stderr (default: discarded).
+    init(
+        _ executable: String,
+        _ arguments: [String],
+        environment: [String: String] = [:],
+        stderr: String? = nil
+    ) throws {
         process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(["MUXGATE_LOG_LEVEL": "error"]) { $1 }
+            .merging(environment) { $1 }
         let stdin = Pipe()
         let stdout = Pipe()
         process.standardInput = stdin
         process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
+        if let stderr {
+            FileManager.default.createFile(atPath: stderr, contents: nil)
+            process.standardError = FileHandle(forWritingAtPath: stderr)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         inputHandle = stdin.fileHandleForWriting
         input = inputHandle.fileDescriptor
@@ -146,6 +160,22 @@ func ownCPUMicroseconds() -> Double {
     getrusage(RUSAGE_SELF.rawValue, &usage)
     func micros(_ time: timeval) -> Double { Double(time.tv_sec) * 1e6 + Double(time.tv_usec) }
     return micros(usage.ru_utime) + micros(usage.ru_stime)
+}
+
+/// Sequential call latencies in µs (each sent once the previous answer is back), sorted.
+func sequential(_ peer: RawPeer, tool: String, count: Int) throws -> [Double] {
+    var samples: [Double] = []
+    samples.reserveCapacity(count)
+    for index in 0..<count {
+        let started = ContinuousClock.now
+        peer.send(callLine(3_000_000 + index, tool: tool))
+        guard let answer = peer.nextLine() else { throw BenchError("no answer for \(tool)") }
+        samples.append((ContinuousClock.now - started).seconds * 1e6)
+        guard !String(decoding: answer.prefix(200), as: UTF8.self).contains(#""error""#) else {
+            throw BenchError("\(tool) failed: \(String(decoding: answer.prefix(300), as: UTF8.self))")
+        }
+    }
+    return samples.sorted()
 }
 
 /// Calls per second with `window` calls in flight: a writer thread keeps the window full, the

@@ -120,21 +120,21 @@ struct AuditLogTests {
         #expect(throws: AuditError.self) { try log.append(AuditScratch.decision(3), durable: false) }
     }
 
-    @Test("with the group commit on a timer, appends leave fsyncs to it; a durable append still fsyncs at once")
+    @Test("with the group commit running, appends leave fsyncs to it; a blocking durable append still fsyncs at once")
     func backgroundGroupCommit() throws {
         let scratch = try AuditScratch()
-        // An interval of zero: without the timer, every append would fsync inline.
+        // An interval of zero: without the committer, every append would fsync inline.
         let log = try AuditLog(path: scratch.path, key: nil, groupCommit: .zero)
         try log.append(AuditScratch.decision(0), durable: false)
         #expect(log.statistics.syncs == 1)
-        log.syncInBackground()
-        try log.append(AuditScratch.decision(1), durable: false)
-        try log.append(AuditScratch.outcome(1), durable: false)
-        #expect(log.statistics.syncs == 1)
-        try log.append(AuditScratch.decision(2, decision: .deny), durable: true)
-        #expect(log.statistics.syncs == 2)
-        try log.sync()
-        #expect(log.statistics.syncs == 2, "nothing was written since the durable append's fsync")
+        let held = try AuditLog(path: scratch.directory + "/held.jsonl", key: nil, groupCommit: .seconds(60))
+        held.startGroupCommit()
+        try held.append(AuditScratch.decision(1), durable: false)
+        try held.append(AuditScratch.outcome(1), durable: false)
+        #expect(held.statistics.syncs == 0, "the committer's interval has not passed")
+        try held.append(AuditScratch.decision(2, decision: .deny), durable: true)
+        #expect(held.statistics.syncs == 1, "fsynced before append returned")
+        try held.close(reason: "done")
         try log.close(reason: "done")
         #expect(scratch.verify().isIntact)
     }

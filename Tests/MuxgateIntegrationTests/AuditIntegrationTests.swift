@@ -69,9 +69,12 @@ struct AuditIntegrationTests {
         #expect(verified.status == 0, "\(verified.output)")
     }
 
-    @Test("kill -9 in the middle of traffic leaves a log that verifies")
+    @Test("kill -9 amid 200 concurrent durable calls: a log that verifies, a decision for every call the child got")
     func killNine() async throws {
-        let harness = try Harness.start("servers:\n" + Harness.fixture("busy"))
+        // The default configuration: the fixture's tools carry no annotations, so every call is
+        // destructive and its decision must be on disk (group-committed) before it is forwarded.
+        let received = try TestPaths.temporaryDirectory() + "/received.jsonl"
+        let harness = try Harness.start("servers:\n" + Harness.fixture("busy", ["--log", received]))
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
         _ = try await harness.toolNames()
@@ -85,8 +88,21 @@ struct AuditIntegrationTests {
         kill(harness.muxgate.process.processIdentifier, SIGKILL)
         #expect(await harness.muxgate.waitForExit())
         let records = try harness.auditRecords()
-        #expect(records.filter { $0["event"]?.string == "decision" }.count >= 20)
+        let decisions = records.filter { $0["event"]?.string == "decision" }
+        #expect(decisions.count >= 20)
+        #expect(decisions.allSatisfy { $0["scope"]?.string == "destructive" }, "unannotated: the durable path")
         #expect(!records.contains { $0["event"]?.string == "stop" })
+        // Audit before acting: whatever reached the child has its decision in the log.
+        let decided = Set(decisions.compactMap { $0["args"]?["n"]?.int })
+        let forwarded = try String(contentsOfFile: received, encoding: .utf8).split(separator: "\n")
+            .compactMap { try? JSONSlice.parse(String($0)) }
+            .filter { $0["method"]?.string == "tools/call" }
+            .compactMap { $0["params"]?["arguments"]?["n"]?.int }
+        #expect(forwarded.count >= 20, "traffic reached the child")
+        #expect(
+            forwarded.allSatisfy(decided.contains),
+            "forwarded without a decision: \(Set(forwarded).subtracting(decided))"
+        )
         let verified = try await verify(harness.auditPath)
         #expect(verified.status == 0, "\(verified.output)")
         #expect(

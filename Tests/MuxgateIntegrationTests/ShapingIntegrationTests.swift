@@ -159,6 +159,9 @@ struct ShapingIntegrationTests {
         #expect(output.contains("snekay"), "\(output)")
         #expect(output.lowercased().contains("<important>") && output.contains("U+200B"), "\(output)")
         #expect(output.contains("✗ broken: did not start"), "\(output)")
+        // Unannotated tools: why their calls are on the durable path, and what to write instead.
+        #expect(output.contains("1 of its tools are destructive by default (sneaky)"), "\(output)")
+        #expect(output.contains("servers.odd.scopes:"), "\(output)")
         // A slow child: how long muxgate waited, what to raise, and what the child said meanwhile.
         #expect(output.contains("✗ stuck: not ready within its startup_timeout (waited 1s"), "\(output)")
         #expect(output.contains("servers.stuck.startup_timeout"), "\(output)")

@@ -1,3 +1,4 @@
+import Dispatch
 package import Foundation
 import Synchronization
 
@@ -33,7 +34,14 @@ package final class AuditLog: Sendable {
     private let rotateBytes: Int
     private let groupCommit: Duration
     private let now: @Sendable () -> Date
+    /// Runs on the group-commit thread before each of its fsyncs (tests hold it there).
+    private let beforeCommit: @Sendable () -> Void
     private let state: Mutex<State>
+    /// Strings that never reach the file (its own lock: records are scrubbed before the log's).
+    private let scrubber: Mutex<AuditScrubber>
+    /// Wakes the group-commit thread; signalled once it exits.
+    private let committerWakeup = DispatchSemaphore(value: 0)
+    private let committerExited = DispatchSemaphore(value: 0)
 
     struct State {
         var file: AuditFile?
@@ -51,7 +59,13 @@ package final class AuditLog: Sendable {
         /// `AuditService` runs the group commit.
         var syncsInBackground = false
         var lastSync = ContinuousClock.now
-        var scrubber: AuditScrubber
+        /// Work waiting for the group commit, in the order it was appended (see `append(_:durable:then:)`).
+        var waiters: [GroupCommitWaiter] = []
+        var waitersHead = 0
+        /// The group-commit thread runs (`startGroupCommit`); it sleeps while `committerIdle`.
+        var committerRunning = false
+        var committerIdle = false
+        var committerStopping = false
         var statistics = AuditStatistics()
     }
 
@@ -90,9 +104,11 @@ package final class AuditLog: Sendable {
         rotateBytes: Int = AuditConfig.defaultRotateBytes,
         secrets: [String] = [],
         groupCommit: Duration = .milliseconds(50),
-        now: @escaping @Sendable () -> Date = { Date() }
+        now: @escaping @Sendable () -> Date = { Date() },
+        beforeCommit: @escaping @Sendable () -> Void = {}
     ) throws(AuditError) {
         self.path = path
+        self.beforeCommit = beforeCommit
         self.session = UUID().uuidString.lowercased()
         self.hasher = AuditHasher(key: key)
         self.rotateBytes = rotateBytes
@@ -102,7 +118,7 @@ package final class AuditLog: Sendable {
         if let key { scrubber.add([String(decoding: key, as: UTF8.self)]) }
         var notes: [String] = []
         try AuditFile.prepareDirectory(Self.directory(of: path), notes: &notes)
-        var state = State(file: try AuditFile.openLog(path, notes: &notes), scrubber: scrubber)
+        var state = State(file: try AuditFile.openLog(path, notes: &notes))
         do {
             try AuditFile.syncDirectory(Self.directory(of: path))
             try Self.acquire(&state, path: path, hasher: hasher)
@@ -113,6 +129,7 @@ package final class AuditLog: Sendable {
         }
         self.notes = notes
         self.state = Mutex(state)
+        self.scrubber = Mutex(scrubber)
     }
 
     deinit {
@@ -131,12 +148,45 @@ package final class AuditLog: Sendable {
     ///   fsynced (it is written but may not be on disk).
     @discardableResult
     package func append(_ event: AuditEvent, durable: Bool) throws(AuditError) -> UInt64 {
-        let (seq, due) = try state.withLock { (state) throws(AuditError) -> (UInt64, Bool) in
-            let seq = try self.append(event, &state)
-            return (seq, !state.syncsInBackground && ContinuousClock.now - state.lastSync >= groupCommit)
+        let record = prepare(event)
+        let (seq, due, wake) = try state.withLock { (state) throws(AuditError) -> (UInt64, Bool, Bool) in
+            let wasClean = !state.dirty
+            let seq = try self.append(record, &state)
+            let due = !state.syncsInBackground && ContinuousClock.now - state.lastSync >= groupCommit
+            return (seq, due, !durable && wasClean && Self.wakeCommitter(&state))
         }
+        if wake { committerWakeup.signal() }
         if durable || due { try sync() }
         return seq
+    }
+
+    /// Appends one record that what it decides waits for: nil when that may go on now (the
+    /// record need not be on disk, or was fsynced right here, and nothing appended before it still
+    /// waits); otherwise a ticket that is resolved after the fsync covering it, on the
+    /// group-commit thread (`startGroupCommit`), in the order the records were appended.
+    ///
+    /// This is how a call's decision is made durable without an fsync per call: every record
+    /// appended while one fsync runs is covered by the next, so concurrent calls share it.
+    /// Without the group-commit thread, a durable record is fsynced on the caller's thread.
+    ///
+    /// - Throws: `AuditError` when the record could not be written, or (without the group-commit
+    ///   thread) fsynced.
+    package func appendAwaitable(_ event: AuditEvent, durable: Bool) throws(AuditError) -> AuditTicket? {
+        let record = prepare(event)
+        let (ticket, wake) = try state.withLock { (state) throws(AuditError) -> (AuditTicket?, Bool) in
+            let wasClean = !state.dirty
+            let seq = try self.append(record, &state)
+            guard state.committerRunning, durable || state.waitersHead < state.waiters.count else {
+                // Clean until now: the committer sleeps without a deadline and must start one.
+                return (nil, wasClean && Self.wakeCommitter(&state))
+            }
+            let ticket = AuditTicket()
+            state.waiters.append(GroupCommitWaiter(seq: seq, durable: durable, ticket: ticket))
+            return (ticket, Self.wakeCommitter(&state))
+        }
+        if wake { committerWakeup.signal() }
+        if ticket == nil && durable { try sync() }
+        return ticket
     }
 
     /// Fsyncs records written since the last fsync (the group-commit tick, and every durable append).
@@ -168,14 +218,147 @@ package final class AuditLog: Sendable {
         }
     }
 
-    /// From now on a timer (`AuditService`) calls `sync()`: appends of non-durable records leave
-    /// the fsync to it instead of doing it on the caller's thread once the interval has passed.
-    package func syncInBackground() {
-        state.withLock { $0.syncsInBackground = true }
+    /// Starts the group-commit thread (`muxgate.audit`): it fsyncs as soon as a durable record
+    /// waits (covering every record written meanwhile) and runs what waited for it, and otherwise
+    /// fsyncs non-durable records within `groupCommit`. From now on no append fsyncs on its
+    /// caller's thread unless it asks to (`append(_:durable:)` with `durable`). `close` stops it.
+    ///
+    /// - Parameter failed: Told of an fsync that failed while no record waited for it.
+    package func startGroupCommit(failed: @escaping @Sendable (AuditError) -> Void = { _ in }) {
+        let start = state.withLock { state -> Bool in
+            guard !state.committerRunning, !state.closed else { return false }
+            state.committerRunning = true
+            state.syncsInBackground = true
+            return true
+        }
+        guard start else { return }
+        let thread = Thread { [self] in
+            nameThisThread("muxgate.audit")
+            runGroupCommit(failed: failed)
+            committerExited.signal()
+        }
+        thread.name = "muxgate.audit"
+        thread.start()
     }
 
-    /// Writes a `stop` record, fsyncs and closes the file; later appends throw `closed`.
+    /// What the group-commit thread does next.
+    private enum CommitStep {
+        case sync(AuditFile, seq: UInt64, writes: UInt64)
+        case sleep(until: ContinuousClock.Instant?)
+        /// The fsync could not even begin: what waits gets the error.
+        case fail(AuditError)
+        case exit
+    }
+
+    private func runGroupCommit(failed: @Sendable (AuditError) -> Void) {
+        while true {
+            let step = state.withLock { state -> CommitStep in
+                // Awake (after a wakeup, a producer marked it so already; after a timeout, here).
+                state.committerIdle = false
+                let waiting = state.waitersHead < state.waiters.count
+                let due = state.dirty && (state.committerStopping || .now - state.lastSync >= groupCommit)
+                if waiting || due, let file = state.file {
+                    // A duplicate: a rotation may close the original while the disk works.
+                    let copy = fcntl(file.descriptor, F_DUPFD_CLOEXEC, 0)
+                    guard copy >= 0 else {
+                        return .fail(
+                            AuditError(
+                                .syncFailed,
+                                path: path,
+                                "cannot duplicate the descriptor: \(AuditFile.describe(errno))"
+                            )
+                        )
+                    }
+                    return .sync(AuditFile(descriptor: copy, path: path), seq: state.lastSeq, writes: state.writes)
+                }
+                if state.committerStopping && !waiting { return .exit }
+                state.committerIdle = true
+                return .sleep(until: state.dirty ? state.lastSync + groupCommit : nil)
+            }
+            switch step {
+            case .exit:
+                return
+            case .fail(let error):
+                let waiting = state.withLock { state -> [GroupCommitWaiter] in
+                    defer {
+                        state.waiters = []
+                        state.waitersHead = 0
+                    }
+                    return Array(state.waiters[state.waitersHead...])
+                }
+                if waiting.isEmpty { failed(error) }
+                for waiter in waiting { waiter.ticket.resolve(waiter.durable ? error : nil) }
+                // Not again at once: the next record, or the interval, tries again.
+                _ = committerWakeup.wait(timeout: .now() + .nanoseconds(Int(groupCommit.seconds * 1e9)))
+            case .sleep(let until):
+                if let until {
+                    let wait = max(.zero, until - .now)
+                    _ = committerWakeup.wait(timeout: .now() + .nanoseconds(Int(wait.seconds * 1e9)))
+                } else {
+                    committerWakeup.wait()
+                }
+            case .sync(let file, let seq, let writes):
+                beforeCommit()
+                var failure: AuditError?
+                do throws(AuditError) {
+                    try file.sync()
+                } catch {
+                    failure = error
+                }
+                file.release()
+                let ready = state.withLock { state -> [GroupCommitWaiter] in
+                    if failure == nil {
+                        if state.writes == writes { state.dirty = false }
+                        state.statistics.syncs += 1
+                    }
+                    state.lastSync = .now
+                    // Behind a durable record the fsync did not cover, everything waits.
+                    var ready: [GroupCommitWaiter] = []
+                    while state.waitersHead < state.waiters.count {
+                        let next = state.waiters[state.waitersHead]
+                        guard !next.durable || next.seq <= seq else { break }
+                        ready.append(next)
+                        state.waitersHead += 1
+                    }
+                    if state.waitersHead == state.waiters.count || state.waitersHead > 1024 {
+                        state.waiters.removeFirst(state.waitersHead)
+                        state.waitersHead = 0
+                    }
+                    return ready
+                }
+                if let failure, ready.isEmpty { failed(failure) }
+                for waiter in ready { waiter.ticket.resolve(waiter.durable ? failure : nil) }
+            }
+        }
+    }
+
+    /// Whether the group-commit thread sleeps and must be woken (it is then marked awake, so one
+    /// wakeup is signalled however many appends find it asleep).
+    private static func wakeCommitter(_ state: inout State) -> Bool {
+        guard state.committerRunning, state.committerIdle else { return false }
+        state.committerIdle = false
+        return true
+    }
+
+    /// Stops the group-commit thread once everything waiting for it has run.
+    private func stopGroupCommit() {
+        let running = state.withLock { state -> Bool in
+            guard state.committerRunning else { return false }
+            state.committerRunning = false
+            state.committerStopping = true
+            state.committerIdle = false
+            return true
+        }
+        guard running else { return }
+        committerWakeup.signal()
+        committerExited.wait()
+    }
+
+    /// Writes a `stop` record, fsyncs and closes the file; later appends throw `closed`. What
+    /// waits for the group commit runs first.
     package func close(reason: String) throws(AuditError) {
+        stopGroupCommit()
+        let stop = prepare(.stop(reason: reason))
         try state.withLock { (state) throws(AuditError) in
             guard !state.closed else { return }
             defer {
@@ -183,14 +366,14 @@ package final class AuditLog: Sendable {
                 state.file = nil
                 state.closed = true
             }
-            _ = try append(.stop(reason: reason), &state)
+            _ = try append(stop, &state)
             try Self.sync(&state)
         }
     }
 
     /// Adds strings that must never reach the file (e.g. a restarted child's new env values).
     package func addSecrets(_ secrets: [String]) {
-        state.withLock { $0.scrubber.add(secrets) }
+        scrubber.withLock { $0.add(secrets) }
     }
 
     package var statistics: AuditStatistics { state.withLock { $0.statistics } }
@@ -198,29 +381,40 @@ package final class AuditLog: Sendable {
     /// The `seq` of the last record this log wrote or found.
     package var lastSeq: UInt64 { state.withLock { $0.lastSeq } }
 
-    /// Writes one record (not fsynced) under the lock.
-    private func append(_ event: AuditEvent, _ state: inout State) throws(AuditError) -> UInt64 {
-        guard !state.closed else {
-            throw AuditError(.closed, path: path, "the audit log was closed; no record can be appended")
-        }
-        try Self.acquire(&state, path: path, hasher: hasher)
-        defer { state.file?.unlock() }
+    /// A record's event fields, scrubbed and encoded: what can be done before taking the lock.
+    private struct PreparedRecord {
+        let kind: AuditEvent.Kind
+        let fields: [UInt8]
+    }
+
+    private func prepare(_ event: AuditEvent) -> PreparedRecord {
         var event = event
         if event.kind == .start {
             event.add("chain", .string(hasher.algorithm))
             event.add("pid", .int(Int(getpid())))
         }
-        let scrubber = state.scrubber
+        let scrubber = self.scrubber.withLock { $0 }
         if !scrubber.secrets.isEmpty {
             event = AuditEvent(event.kind, event.fields.map { ($0.0, scrubber.scrub($0.1)) })
         }
+        return PreparedRecord(kind: event.kind, fields: AuditRecord.fields(of: event))
+    }
+
+    /// Writes one record (not fsynced) under the lock: its place in the chain, hash and `write`.
+    private func append(_ record: PreparedRecord, _ state: inout State) throws(AuditError) -> UInt64 {
+        guard !state.closed else {
+            throw AuditError(.closed, path: path, "the audit log was closed; no record can be appended")
+        }
+        try Self.acquire(&state, path: path, hasher: hasher)
+        defer { state.file?.unlock() }
         var rotated = false
         while true {
             let seq = state.lastSeq + 1
             let (line, hash) = AuditRecord.encode(
                 seq: seq,
                 ts: AuditTimestamp.format(now()),
-                event: event,
+                kind: record.kind,
+                fields: record.fields,
                 session: session,
                 prev: state.lastHash,
                 hasher: hasher
@@ -366,5 +560,49 @@ package final class AuditLog: Sendable {
     private static func directory(of path: String) -> String {
         let directory = (path as NSString).deletingLastPathComponent
         return directory.isEmpty ? "." : directory
+    }
+}
+
+/// A record waiting for the group commit, and what it resolves.
+struct GroupCommitWaiter: Sendable {
+    let seq: UInt64
+    let durable: Bool
+    let ticket: AuditTicket
+}
+
+/// What waits for a record's group commit (`AuditLog.appendAwaitable`): resolved once, after the
+/// fsync that covers the record (or one that failed).
+package final class AuditTicket: Sendable {
+    private enum State {
+        case waiting((@Sendable (AuditError?) -> Void)?)
+        case resolved(AuditError?)
+    }
+
+    private let state = Mutex(State.waiting(nil))
+
+    init() {}
+
+    /// Runs `body` once the ticket is resolved (at once, on this thread, if it is already), with
+    /// the error of the fsync that should have covered the record, if it failed.
+    package func whenResolved(_ body: @escaping @Sendable (AuditError?) -> Void) {
+        let resolved = state.withLock { state -> AuditError?? in
+            switch state {
+            case .waiting:
+                state = .waiting(body)
+                return nil
+            case .resolved(let error):
+                return .some(error)
+            }
+        }
+        if let resolved { body(resolved) }
+    }
+
+    func resolve(_ error: AuditError?) {
+        let body = state.withLock { state -> (@Sendable (AuditError?) -> Void)? in
+            guard case .waiting(let body) = state else { return nil }
+            state = .resolved(error)
+            return body
+        }
+        body?(error)
     }
 }

@@ -20,16 +20,46 @@ package enum AuditRecord {
         prev: String,
         hasher: AuditHasher
     ) -> (line: [UInt8], hash: String) {
+        encode(
+            seq: seq,
+            ts: ts,
+            kind: event.kind,
+            fields: fields(of: event),
+            session: session,
+            prev: prev,
+            hasher: hasher
+        )
+    }
+
+    /// The event's own members, in canonical order, each with its leading comma: the part of a
+    /// record that does not depend on its place in the chain (encoded before the log's lock).
+    package static func fields(of event: AuditEvent) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)
-        out.append(contentsOf: #"{"seq":"#.utf8)
-        out.append(contentsOf: String(seq).utf8)
-        member("ts", .string(ts), into: &out)
-        member("event", .string(event.kind.rawValue), into: &out)
-        member("session", .string(session), into: &out)
         for (key, value) in AuditCanonical.sorted(event.fields) {
             member(key, AuditCanonical.canonical(value), into: &out)
         }
+        return out
+    }
+
+    /// Encodes a record from its chain position and its pre-encoded `fields` (`fields(of:)`).
+    static func encode(
+        seq: UInt64,
+        ts: String,
+        kind: AuditEvent.Kind,
+        fields: [UInt8],
+        session: String,
+        prev: String,
+        hasher: AuditHasher
+    ) -> (line: [UInt8], hash: String) {
+        var out: [UInt8] = []
+        out.reserveCapacity(fields.count + 320)
+        out.append(contentsOf: #"{"seq":"#.utf8)
+        out.append(contentsOf: String(seq).utf8)
+        member("ts", .string(ts), into: &out)
+        member("event", .string(kind.rawValue), into: &out)
+        member("session", .string(session), into: &out)
+        out.append(contentsOf: fields)
         member("prev", .string(prev), into: &out)
         out.append(UInt8(ascii: "}"))
         let hash = hasher.digest(out)

@@ -1,44 +1,36 @@
 package import Logging
-package import ServiceLifecycle
+import ServiceLifecycle
 
 /// Runs an `AuditLog`'s group commit and closes it on graceful shutdown.
 ///
-/// Every `interval` it fsyncs the records written since the last fsync, so a non-durable record
-/// waits at most that long. On graceful shutdown (or cancellation) it writes `stop` and closes the
-/// log. Put it **first** in the `ServiceGroup`: services shut down in reverse order, so the log
-/// closes after the gateway has written its last outcomes.
+/// The group-commit thread fsyncs as soon as a durable record waits (every record written
+/// meanwhile shares that fsync) and otherwise within the log's `groupCommit` interval. On
+/// graceful shutdown (or cancellation) it writes `stop` and closes the log. Put it **first** in the
+/// `ServiceGroup`: services shut down in reverse order, so the log closes after the gateway has
+/// written its last outcomes.
 package struct AuditService: Service {
     package let log: AuditLog
-    let interval: Duration
     let stopReason: String
     let logger: Logger
 
-    package init(log: AuditLog, interval: Duration = .milliseconds(50), stopReason: String = "shutdown", logger: Logger)
-    {
+    package init(log: AuditLog, stopReason: String = "shutdown", logger: Logger) {
         self.log = log
-        self.interval = interval
         self.stopReason = stopReason
         self.logger = logger
     }
 
     package func run() async throws {
-        log.syncInBackground()
-        await cancelWhenGracefulShutdown { [log, interval, logger] in
-            while !Task.isCancelled {
-                do {
-                    try await Task.sleep(for: interval)
-                } catch {
-                    break  // cancelled: shutting down
-                }
-                do {
-                    try log.sync()
-                } catch {
-                    logger.error("audit: \(error)", metadata: ["muxgate.audit.path": "\(log.path)"])
-                }
-            }
+        log.startGroupCommit { [log, logger] error in
+            logger.error("audit: \(error)", metadata: ["muxgate.audit.path": "\(log.path)"])
         }
+        await cancelWhenGracefulShutdown { await waitUntilCancelled() }
         do {
             try log.close(reason: stopReason)
+            let statistics = log.statistics
+            logger.info(
+                "audit: closed after \(statistics.records) records and \(statistics.syncs) fsyncs",
+                metadata: ["muxgate.audit.path": "\(log.path)"]
+            )
         } catch {
             logger.error(
                 "audit: cannot write the stop record: \(error)",
@@ -46,5 +38,15 @@ package struct AuditService: Service {
             )
             throw error
         }
+    }
+}
+
+/// Returns when the calling task is cancelled.
+private func waitUntilCancelled() async {
+    let (stream, continuation) = AsyncStream.makeStream(of: Never.self)
+    await withTaskCancellationHandler {
+        for await _ in stream {}
+    } onCancel: {
+        continuation.finish()
     }
 }

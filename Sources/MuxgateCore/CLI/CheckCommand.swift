@@ -73,6 +73,17 @@ struct ServerReport: Sendable {
                     problems += 1
                 }
             }
+            let unannotated = exposed.filter { $0.scopeSource == .default }
+            if !unannotated.isEmpty {
+                let names = unannotated.prefix(8).map(\.originalName).joined(separator: ", ")
+                let more = unannotated.count > 8 ? " and \(unannotated.count - 8) more" : ""
+                details.append(
+                    "• \(unannotated.count) of its tools are destructive by default (\(names)\(more)): they carry no "
+                        + "readOnlyHint/destructiveHint annotations (or trust_annotations is false), so every call's "
+                        + "decision is fsynced before it is forwarded and profiles that ask for destructive tools ask. "
+                        + "Declare what they do: servers.\(child.name).scopes: { read: [...], write: [...] }"
+                )
+            }
             for entry in exposed where entry.isShortened {
                 details.append(
                     "• '\(entry.originalName)' is exposed as '\(entry.exposedName)' (shortened to fit the name budget)"

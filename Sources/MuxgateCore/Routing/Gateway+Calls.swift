@@ -13,8 +13,14 @@ extension Gateway {
                 sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
                 return
             }
-            switch plan(message, id: id, entry: entry, child: child) {
-            case .answered: return
+            var planned = plan(message, id: id, entry: entry, child: child)
+            if case .waiting(let pending) = planned {
+                planned = await withCheckedContinuation { continuation in
+                    pending.then { continuation.resume(returning: $0) }
+                }
+            }
+            switch planned {
+            case .answered, .waiting: return
             case .ask(let call, let decision): await settleAndForward(call, decision, message: message, id: id)
             case .forward(let call): await forward(call, message: message, id: id)
             }
@@ -30,20 +36,49 @@ extension Gateway {
         let arguments: JSONSlice?
     }
 
-    /// What the synchronous half of a call came to.
+    /// What the first half of a call came to.
     enum CallPlan: Sendable {
         /// Answered already (a refusal or a denial).
         case answered
         /// The policy wants a person's approval first.
         case ask(PreparedCall, PolicyDecision)
         case forward(PreparedCall)
+        /// The decision must be on disk first: the plan comes once the group commit has put it there.
+        case waiting(PendingPlan)
     }
 
-    /// The synchronous half of a call: pinning quarantine, shaping, the policy's decision and its
-    /// audit record (written before anything is forwarded).
-    nonisolated func plan(_ message: JSONRPCMessage, id: [UInt8], entry: NamedCatalogue.Entry, child: ChildServer)
-        -> CallPlan
-    {
+    /// A plan that waits for its decision's group commit; `then` gets it once, on whichever thread
+    /// comes second (the caller attaching, or the audit log's thread resolving).
+    final class PendingPlan: Sendable {
+        private let state = Mutex<(plan: CallPlan?, body: (@Sendable (CallPlan) -> Void)?)>((nil, nil))
+
+        func then(_ body: @escaping @Sendable (CallPlan) -> Void) {
+            let plan = state.withLock { state -> CallPlan? in
+                if state.plan == nil { state.body = body }
+                return state.plan
+            }
+            if let plan { body(plan) }
+        }
+
+        func resolve(_ plan: CallPlan) {
+            let body = state.withLock { state -> (@Sendable (CallPlan) -> Void)? in
+                state.plan = plan
+                return state.body
+            }
+            body?(plan)
+        }
+    }
+
+    /// The first half of a call: pinning quarantine, shaping, the policy's decision and its audit
+    /// record. A call that can change something, or is refused, is `waiting` until the group commit
+    /// has put its decision on disk (audit before acting); its plan then comes on the audit log's
+    /// thread. A read goes on at once (unless an earlier call still waits: order is kept).
+    nonisolated func plan(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        entry: NamedCatalogue.Entry,
+        child: ChildServer
+    ) -> CallPlan {
         // One snapshot per call (a reload may swap it meanwhile), read in place: copying the whole
         // configuration retained every string and array in it, on every call.
         let setup = current
@@ -79,35 +114,73 @@ extension Gateway {
             return .answered
         }
         // The policy judges the arguments the child would receive (operator values included).
-        var decision = setup.config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
-        if let auditor {
-            let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
-            let failure = auditor.record(
-                .decision(
-                    requestID: message.id,
-                    server: entry.server,
-                    tool: entry.exposedName,
-                    upstreamTool: entry.originalName,
-                    toolSHA256: entry.definitionSHA256,
-                    scope: entry.scope.rawValue,
-                    scopeSource: entry.scopeSource.rawValue,
-                    decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,
-                    rule: decision.rule,
-                    reason: decision.reason,
-                    args: redacted,
-                    argsSHA256: argsSHA256
-                ),
-                // Audit before acting: what can change something is on disk before it is forwarded.
-                durable: entry.scope != .read || decision.effect != .allow
-            )
-            if let failure { decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
-        }
+        let decision = setup.config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
         let call = PreparedCall(entry: entry, child: child, splice: splice, arguments: arguments)
+        guard let auditor else { return settle(call, decision, id: id) }
+        let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
+        let admission = auditor.admit(
+            .decision(
+                requestID: message.id,
+                server: entry.server,
+                tool: entry.exposedName,
+                upstreamTool: entry.originalName,
+                toolSHA256: entry.definitionSHA256,
+                scope: entry.scope.rawValue,
+                scopeSource: entry.scopeSource.rawValue,
+                decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,
+                rule: decision.rule,
+                reason: decision.reason,
+                args: redacted,
+                argsSHA256: argsSHA256
+            ),
+            // Audit before acting: what can change something is on disk before it is forwarded.
+            durable: entry.scope != .read || decision.effect != .allow
+        )
+        switch admission {
+        case .now(let failure):
+            return settle(call, decision, failure: failure, id: id)
+        case .later(let ticket):
+            // Known from here on, so a cancel while the decision becomes durable is not lost.
+            inFlight.withLock { $0[id] = InFlightCall(server: entry.server) }
+            let pending = PendingPlan()
+            ticket.whenResolved { [self] error in
+                let cancelled = inFlight.withLock { calls -> Bool in
+                    defer { calls[id] = nil }
+                    return calls[id]?.cancelled == true
+                }
+                guard !cancelled else {
+                    logger.info(
+                        "tools/call \(entry.exposedName) cancelled by the client before it was forwarded",
+                        metadata: ["muxgate.server": .string(entry.server)]
+                    )
+                    if decision.effect == .allow {
+                        recordOutcome(RelayOutcome(kind: .cancelled), of: entry, requestID: message.id, since: .now)
+                    }
+                    return pending.resolve(.answered)
+                }
+                pending.resolve(settle(call, decision, failure: auditor.failure(error), id: id))
+            }
+            return .waiting(pending)
+        }
+    }
+
+    /// What the policy's decision makes of a call once it may go on (a denial is answered here).
+    ///
+    /// - Parameter failure: Why the audit trail stops the call (`audit.on_failure: deny`).
+    private nonisolated func settle(
+        _ call: PreparedCall,
+        _ decision: PolicyDecision,
+        failure: String? = nil,
+        id: [UInt8]
+    )
+        -> CallPlan
+    {
+        let decision = failure.map { PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: $0) } ?? decision
         switch decision.effect {
         case .allow: return .forward(call)
         case .ask: return .ask(call, decision)
         case .deny:
-            deny(entry, decision, id: id)
+            deny(call.entry, decision, id: id)
             return .answered
         }
     }
@@ -174,19 +247,24 @@ extension Gateway {
         requestID: JSONSlice?,
         since started: ContinuousClock.Instant
     ) {
-        auditor?.record(
-            .outcome(
-                requestID: requestID,
-                server: entry.server,
-                tool: entry.exposedName,
-                outcome: outcome.kind,
-                duration: ContinuousClock.now - started,
-                resultBytes: outcome.resultBytes,
-                resultSHA256: outcome.resultSHA256,
-                error: outcome.error
-            ),
-            durable: false
-        )
+        guard let auditor else { return }
+        let duration = ContinuousClock.now - started
+        // After the answer has left: the outcome is not on the call's path (its digest neither).
+        sink.afterBatch {
+            auditor.record(
+                .outcome(
+                    requestID: requestID,
+                    server: entry.server,
+                    tool: entry.exposedName,
+                    outcome: outcome.kind,
+                    duration: duration,
+                    resultBytes: outcome.result?.range.count,
+                    resultSHA256: outcome.result.map { AuditCanonical.sha256($0.bytes) },
+                    error: outcome.error
+                ),
+                durable: false
+            )
+        }
     }
 
     func getPrompt(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
@@ -285,8 +363,8 @@ extension Gateway {
     /// How a relayed request ended, for the audit trail.
     struct RelayOutcome {
         var kind: AuditEvent.Outcome
-        var resultBytes: Int? = nil
-        var resultSHA256: String? = nil
+        /// The result the child answered (its size and digest are audited).
+        var result: JSONSlice? = nil
         var error: String? = nil
     }
 
@@ -337,9 +415,11 @@ extension Gateway {
         -> @Sendable ([UInt8]) -> [UInt8]
     {
         let id = Array(message.id!.bytes)
-        inFlight.withLock { $0[id] = (server, nil) }
+        inFlight.withLock { $0[id] = InFlightCall(server: server) }
         return { [inFlight] childID in
-            inFlight.withLock { $0[id] = (server, Int(String(decoding: childID, as: UTF8.self))) }
+            inFlight.withLock {
+                $0[id] = InFlightCall(server: server, id: Int(String(decoding: childID, as: UTF8.self)))
+            }
             return message.rewritten(id: childID, edits)
         }
     }
@@ -367,8 +447,7 @@ extension Gateway {
             }
             return RelayOutcome(
                 kind: result["isError"]?.bool == true ? .toolError : .ok,
-                resultBytes: result.range.count,
-                resultSHA256: auditor == nil ? nil : AuditCanonical.sha256(result.bytes)
+                result: result
             )
         } catch let error as JSONRPCError {
             logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])

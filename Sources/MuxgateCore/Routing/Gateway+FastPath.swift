@@ -43,10 +43,25 @@ extension Gateway {
         let id = Array(message.id!.bytes)
         // A duplicate of an id in flight goes the general way, which refuses it.
         guard activeIDs.withLock({ $0.insert(id).inserted }) else { return false }
+        proceed(with: plan(message, id: id, entry: entry, child: child), message, id: id, entry: entry, child: child)
+        return true
+    }
+
+    /// Carries out a fast-path call's plan: here for a read, on the audit log's thread once a
+    /// durable decision is on disk.
+    private nonisolated func proceed(
+        with planned: CallPlan,
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        entry: NamedCatalogue.Entry,
+        child: ChildServer
+    ) {
         let done: @Sendable () -> Void = { [activeIDs] in activeIDs.withLock { _ = $0.remove(id) } }
-        switch plan(message, id: id, entry: entry, child: child) {
+        switch planned {
         case .answered:
             done()
+        case .waiting(let pending):
+            pending.then { [self] in proceed(with: $0, message, id: id, entry: entry, child: child) }
         case .ask(let call, let decision):
             Task {
                 await self.settleAndForward(call, decision, message: message, id: id)
@@ -81,6 +96,5 @@ extension Gateway {
                 }
             }
         }
-        return true
     }
 }

@@ -75,7 +75,16 @@ package actor Gateway: Service {
     /// The ids of the IDE's requests whose answers are still being worked on.
     let activeIDs = Locked<Set<[UInt8]>>([])
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
-    let inFlight = Locked<[[UInt8]: (server: String, id: Int?)]>([:])
+    let inFlight = Locked<[[UInt8]: InFlightCall]>([:])
+
+    /// A request of the IDE's on its way to a child.
+    struct InFlightCall {
+        let server: String
+        /// The id muxgate gave it there; nil until it is sent.
+        var id: Int?
+        /// The IDE cancelled it before it was sent (while its decision was being made durable).
+        var cancelled = false
+    }
 
     /// The audit trail (nil: `audit.enabled: false`, or a command that makes no calls).
     let auditor: Auditor?
@@ -389,10 +398,14 @@ package actor Gateway: Service {
             {
                 return  // the stream ends; no answer is due
             }
-            guard let requestID = message.params?["requestId"],
-                let target = inFlight.withLock({ $0[Array(requestID.bytes)] }),
-                let childID = target.id, let child = childByName[target.server]
-            else { return }
+            guard let requestID = message.params?["requestId"] else { return }
+            let target = inFlight.withLock { calls -> InFlightCall? in
+                let key = Array(requestID.bytes)
+                if calls[key]?.id == nil { calls[key]?.cancelled = true }
+                return calls[key]
+            }
+            // Not sent yet: it will not be (`forwardingCancelled`).
+            guard let target, let childID = target.id, let child = childByName[target.server] else { return }
             child.cancel(id: childID, reason: message.params?["reason"]?.string)
         case "notifications/roots/list_changed":
             for child in children where child.phase == .ready { child.notify(message.bytes) }

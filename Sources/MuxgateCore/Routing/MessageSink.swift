@@ -10,10 +10,14 @@ package protocol MessageSink: Sendable {
     func send(_ message: [UInt8])
     /// Runs `body`; what is sent meanwhile may be held and written together when it returns.
     func batch(_ body: () -> Void)
+    /// Runs `work` once what was sent so far has been written (at the end of the batches under
+    /// way, or at once): bookkeeping that must not delay an answer held in a batch.
+    func afterBatch(_ work: @escaping @Sendable () -> Void)
 }
 
 extension MessageSink {
     package func batch(_ body: () -> Void) { body() }
+    package func afterBatch(_ work: @escaping @Sendable () -> Void) { work() }
 }
 
 /// Writes messages to a file descriptor (stdout).
@@ -37,6 +41,8 @@ package final class FileDescriptorSink: MessageSink {
         var batches = 0
         /// Framed messages held for the end of a batch, in order.
         var held: [UInt8] = []
+        /// Work for after the held messages are written (`afterBatch`).
+        var after: [@Sendable () -> Void] = []
     }
 
     /// `PIPE_BUF` on Linux: a write up to this size to a pipe with room neither blocks nor splits.
@@ -67,13 +73,26 @@ package final class FileDescriptorSink: MessageSink {
     package func batch(_ body: () -> Void) {
         state.withLock { $0.batches += 1 }
         body()
-        state.withLock { state in
+        let after = state.withLock { state -> [@Sendable () -> Void] in
             state.batches -= 1
-            guard !state.held.isEmpty, !state.broken else { return }
-            let held = state.held
-            state.held = []
-            write(held, &state)
+            if !state.held.isEmpty && !state.broken {
+                let held = state.held
+                state.held = []
+                write(held, &state)
+            }
+            defer { state.after = [] }
+            return state.after
         }
+        for work in after { work() }
+    }
+
+    package func afterBatch(_ work: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state -> Bool in
+            guard state.batches > 0 || !state.held.isEmpty else { return true }
+            state.after.append(work)
+            return false
+        }
+        if now { work() }
     }
 
     /// Writes `bytes` now when that cannot block, else hands them to the serial queue. Called with
@@ -112,13 +131,55 @@ package final class FileDescriptorSink: MessageSink {
 
 /// Collects messages in memory (tests, `muxgate tools`).
 package final class CollectingSink: MessageSink {
-    private let messages = Mutex<[[UInt8]]>([])
+    private struct Waiter {
+        let ready: @Sendable ([[UInt8]]) -> Bool
+        let continuation: CheckedContinuation<Void, Never>
+    }
+
+    private struct State {
+        var messages: [[UInt8]] = []
+        var waiters: [Int: Waiter] = [:]
+        var nextToken = 0
+    }
+
+    private let state = Mutex(State())
 
     package init() {}
 
     package func send(_ message: [UInt8]) {
-        messages.withLock { $0.append(message) }
+        let ready = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.messages.append(message)
+            let messages = state.messages
+            let ready = state.waiters.filter { $0.value.ready(messages) }
+            for token in ready.keys { state.waiters[token] = nil }
+            return ready.values.map(\.continuation)
+        }
+        for continuation in ready { continuation.resume() }
     }
 
-    package var collected: [[UInt8]] { messages.withLock { $0 } }
+    package var collected: [[UInt8]] { state.withLock { $0.messages } }
+
+    /// Waits until what was collected satisfies `ready` (checked on every message), at most
+    /// `timeout`; returns whether it does.
+    package func wait(until ready: @escaping @Sendable ([[UInt8]]) -> Bool, timeout: Duration) async -> Bool {
+        let token = state.withLock { state -> Int in
+            state.nextToken += 1
+            return state.nextToken
+        }
+        _ = try? await withTimeout(timeout) { [self] in
+            await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let now = state.withLock { state -> Bool in
+                        if ready(state.messages) || Task.isCancelled { return true }
+                        state.waiters[token] = Waiter(ready: ready, continuation: continuation)
+                        return false
+                    }
+                    if now { continuation.resume() }
+                }
+            } onCancel: {
+                state.withLock { $0.waiters.removeValue(forKey: token) }?.continuation.resume()
+            }
+        }
+        return ready(collected)
+    }
 }
