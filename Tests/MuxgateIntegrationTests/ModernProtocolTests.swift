@@ -94,6 +94,43 @@ struct ModernProtocolTests {
         #expect(await harness.shutDown())
     }
 
+    @Test("per-request _meta: capabilities count per request; progressToken and trace context reach the child")
+    func perRequestMeta() async throws {
+        let harness = try Harness.start("audit: { enabled: false }\nservers:\n" + Harness.fixture("fx"))
+        defer { harness.muxgate.terminate() }
+        // The first request declares elicitation (the children start with it)...
+        _ = await harness.muxgate.request(id: 1, method: "tools/list", params: "{\(Self.envelope)}")
+        let ask =
+            #"{"method":"elicitation/create","params":{"message":"Name?","requestedSchema":{"type":"object","properties":{}}}}"#
+        let (asked, _) = await harness.muxgate.request(
+            id: 2,
+            method: "tools/call",
+            params: #"{"name":"fx_ask","arguments":\#(ask),\#(Self.envelope)}"#
+        )
+        #expect(
+            asked?.result?["resultType"]?.string == "input_required",
+            "declared: bridged: \(asked?.root.text ?? "")"
+        )
+        // ...a later one declares nothing: the child's request in it is refused, not bridged.
+        let bare =
+            #""_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","progressToken":"p9"}"#
+        let (refused, _) = await harness.muxgate.request(
+            id: 3,
+            method: "tools/call",
+            params: #"{"name":"fx_ask","arguments":\#(ask),\#(bare)}"#
+        )
+        let text = refused?.firstText ?? ""
+        #expect(text.contains("-32601"), "this request declared no elicitation: \(refused?.root.text ?? "")")
+        let received = try JSONSlice.parse(try #require(await harness.call("fx_requests", id: 4)?.firstText))
+        let forwarded = try #require(received.elements.last { $0["params"]?["_meta"]?["traceparent"] != nil })
+        #expect(
+            forwarded["params"]?["_meta"]?.text
+                == #"{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01","progressToken":"p9"}"#,
+            "trace context and the progress token pass; the envelope stays muxgate's: \(forwarded.text)"
+        )
+        #expect(await harness.shutDown())
+    }
+
     @Test("subscriptions/listen: only what was asked for, tagged with the stream; logs stay on stderr")
     func subscriptions() async throws {
         let harness = try Harness.start(
@@ -148,7 +185,7 @@ struct ModernProtocolTests {
 
     @Test(
         "the official client, legacy and 2026-07-28: FastMCP, fixture and mcp-server-time children; elicitation bridged",
-        arguments: ["legacy", "discover"]
+        arguments: ["legacy", "auto", "discover"]
     )
     func officialClient(mode: String) async throws {
         let (report, _) = try await Self.runOfficialClient(
@@ -180,7 +217,7 @@ struct ModernProtocolTests {
 
     @Test(
         "a FastMCP child spoken to in 2026-07-28: its input-required results reach either kind of client",
-        arguments: ["legacy", "discover"]
+        arguments: ["legacy", "auto", "discover"]
     )
     func modernChild(mode: String) async throws {
         let (report, configPath) = try await Self.runOfficialClient(
@@ -213,7 +250,7 @@ struct ModernProtocolTests {
 
     @Test(
         "the official client's sampling and roots callbacks answer a child's requests, in both eras",
-        arguments: ["legacy", "discover"]
+        arguments: ["legacy", "auto", "discover"]
     )
     func samplingAndRoots(mode: String) async throws {
         let (report, _) = try await Self.runOfficialClient(

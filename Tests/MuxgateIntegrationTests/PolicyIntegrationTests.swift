@@ -86,7 +86,7 @@ struct PolicyIntegrationTests {
             to: directory,
             name: "script.json"
         )
-        for mode in ["legacy", "discover"] {
+        for mode in ["legacy", "auto", "discover"] {
             try TestPaths.write("staged\n", to: repository, name: "staged.txt")
             try git(["add", "staged.txt"])
             func run(_ answer: String) async throws -> JSONSlice {

@@ -8,6 +8,7 @@ Tools:
              in the initialize era)
   greet_old  asks through ctx.elicit() (a server-to-client request)
   count      counts to n, reporting progress
+  shout      logs "debug line", "info line" and "warning line" (ctx.debug/info/warning)
 """
 from typing import Annotated
 
@@ -47,6 +48,15 @@ async def count(n: int, ctx: Context) -> str:
         await ctx.report_progress(i, n, f"step {i}/{n}")
         await anyio.sleep(0.01)
     return f"counted to {n}"
+
+
+@server.tool()
+async def shout(ctx: Context) -> str:
+    """Log one line at debug, info and warning."""
+    await ctx.debug("debug line")
+    await ctx.info("info line")
+    await ctx.warning("warning line")
+    return "logged"
 
 
 if __name__ == "__main__":

@@ -39,6 +39,12 @@ Options (before or after the command name):
                             this process's whole environment unless --clean-env
   --clean-env               give the server only the SDK's default safe environment (+ --env)
   --cwd DIR                 working directory for the server
+  --log-level LEVEL         opt in to log messages at LEVEL and above (2026-07-28: stamped on every
+                            request; no effect in the initialize era, as in mcp.Client)
+  --set-level LEVEL         after the handshake, send logging/setLevel LEVEL (initialize era)
+
+`script` output also has "logs": every notifications/message the client received, in order
+({"level", "logger", "data"}).
 
 Exit status: 0 success (a tool result with isError=true is a success); 1 `call` got a JSON-RPC
 or client-side error (the JSON is still printed); 2 failure (bad usage, spawn failure,
@@ -114,6 +120,8 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
     p.add_argument("--env", action="append", default=d([]))
     p.add_argument("--clean-env", action="store_true", default=d(False))
     p.add_argument("--cwd", default=d(None))
+    p.add_argument("--log-level", default=d(None))
+    p.add_argument("--set-level", default=d(None))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -300,7 +308,11 @@ async def call_one(session: ClientSession, name: str, arguments: dict[str, Any])
 
 async def run(args: argparse.Namespace, server_cmd: list[str], calls: list[dict[str, Any]]) -> tuple[dict[str, Any], int]:
     notifications: list[dict[str, Any]] = []
+    logs: list[dict[str, Any]] = []
     server_requests: list[dict[str, Any]] = []
+
+    async def logging_callback(params: Any) -> None:
+        logs.append(dump(params))
     transport_errors: list[str] = []
 
     async def message_handler(message: Any) -> None:
@@ -323,12 +335,19 @@ async def run(args: argparse.Namespace, server_cmd: list[str], calls: list[dict[
             write_stream,
             message_handler=message_handler,
             client_info=types.Implementation(name="muxgate-e2e-client", version="1.0.0"),
+            logging_callback=logging_callback,
+            log_level=args.log_level,
             **make_callbacks(args, server_requests),
         ) as session:
             try:
                 await negotiate(session, args.mode)
             except MCPError as exc:
                 raise ClientFailure(f"handshake failed ({args.mode}): JSON-RPC error {exc.code}: {exc.message}") from exc
+            if args.set_level:
+                try:
+                    await session.set_logging_level(args.set_level)
+                except MCPError as exc:  # a server without logging: -32601, as the SDK's own MCPServer
+                    transport_errors.append(f"logging/setLevel: JSON-RPC error {exc.code}: {exc.message}")
             base = {
                 "serverInfo": dump(session.server_info),
                 "protocolVersion": session.protocol_version,
@@ -353,7 +372,7 @@ async def run(args: argparse.Namespace, server_cmd: list[str], calls: list[dict[
             for c in calls:
                 results.append(await call_one(session, c["tool"], c.get("arguments", {})))
             return {**base, "tools": tools_json, "results": results, "notifications": notifications,
-                    "serverRequests": server_requests, "transportErrors": transport_errors}, 0
+                    "logs": logs, "serverRequests": server_requests, "transportErrors": transport_errors}, 0
 
 
 def _flatten(exc: BaseException) -> BaseException:

@@ -7,27 +7,31 @@ import Synchronization
 extension ChildServer {
     package var isModern: Bool { config.protocolEra == .modern }
 
-    /// What the IDE said of itself, as the envelope every request to a 2026-07-28 child carries.
+    /// What the IDE said of itself, as the envelope every request to a 2026-07-28 child carries:
+    /// the version, the capabilities and `clientInfo` of its hello, and the log-level opt-in muxgate
+    /// stamps for an `initialize`-era IDE (`logStamp`).
     func envelope() -> [(String, JSONValue)] {
         let hello = state.withLock { $0.hello } ?? .standalone
-        return [
+        var envelope: [(String, JSONValue)] = [
             (RequestEnvelope.versionKey, .string(RequestEnvelope.version)),
             (RequestEnvelope.capabilitiesKey, hello.capabilities), (RequestEnvelope.clientInfoKey, hello.clientInfo),
         ]
+        if let level = logStamp() { envelope.append((RequestEnvelope.logLevelKey, .string(level))) }
+        return envelope
     }
 
-    /// A request line with the envelope in `params._meta` (what the IDE put there otherwise stays).
+    /// A request line with the envelope in `params._meta`. A key the line carries already stays as
+    /// it is (a 2026-07-28 IDE's own envelope reaches the child unchanged: its per-request
+    /// capabilities and log level); the rest of `_meta` stays too.
     func enveloped(_ line: [UInt8]) -> [UInt8] {
         guard let message = try? JSONRPCMessage.parse(line) else { return line }
         let meta = envelope()
         var splice = JSONSplice()
         if let params = message.params, params.kind == .object {
             if let existing = params["_meta"], existing.kind == .object {
-                splice.editMembers(
-                    of: existing,
-                    removing: { RequestEnvelope.keys.contains($0.key) },
-                    appending: meta.map { ($0.0, $0.1.encoded) }
-                )
+                let missing = meta.filter { existing[$0.0] == nil }
+                guard !missing.isEmpty else { return line }
+                splice.editMembers(of: existing, appending: missing.map { ($0.0, $0.1.encoded) })
             } else {
                 splice.setMember("_meta", to: JSONValue.object(meta).encoded, in: params)
             }

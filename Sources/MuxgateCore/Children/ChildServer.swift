@@ -40,6 +40,8 @@ package final class ChildServer: Service, Sendable {
     let batch: @Sendable (() -> Void) -> Void
     /// Called with the tools whenever the child lists them (a lazy server's cache).
     let keepTools: (@Sendable ([JSONSlice]) -> Void)?
+    /// The log-level opt-in for a request to a 2026-07-28 child that carries none of its own.
+    let logStamp: @Sendable () -> String?
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     let state: Mutex<State>
@@ -98,8 +100,10 @@ package final class ChildServer: Service, Sendable {
         events: AsyncStream<ChildReport>.Continuation,
         passThrough: @escaping @Sendable (JSONRPCMessage) -> Bool = { _ in false },
         batch: @escaping @Sendable (() -> Void) -> Void = { $0() },
+        logStamp: @escaping @Sendable () -> String? = { nil },
         keepTools: (@Sendable ([JSONSlice]) -> Void)? = nil
     ) {
+        self.logStamp = logStamp
         self.passThrough = passThrough
         self.batch = batch
         self.keepTools = keepTools

@@ -350,9 +350,21 @@ extension Gateway {
         }
     }
 
-    /// `logging/setLevel`: every ready child that offers logging gets it; muxgate answers at once.
+    /// `logging/setLevel`: every ready child that offers logging gets it; 2026-07-28 children get
+    /// it as the opt-in on every request from now on; muxgate answers at once.
     func setLevel(_ message: JSONRPCMessage, id: [UInt8]) {
-        // 2026-07-28 children take the level per request; muxgate does not ask them for logs.
+        guard let name = message.params?["level"]?.string, let level = LogLevel(rawValue: name) else {
+            sink.send(
+                JSONRPC.error(
+                    id: id,
+                    .invalidParams(
+                        "Invalid params: logging/setLevel needs a 'level', one of \(LogLevel.names); got \(message.params?["level"]?.text ?? "none")"
+                    )
+                )
+            )
+            return
+        }
+        logging.setRequested(level)
         for child in children
         where child.phase == .ready && !child.isModern && child.serverHello?.capabilities["logging"] != nil {
             child.notifyRequest(method: "logging/setLevel", params: message.params)
@@ -400,12 +412,34 @@ extension Gateway {
         let server = child.name
         let id = Array(message.id!.bytes)
         var edits = edits
+        var optedIn = false
         if let meta = Self.envelope(message) {
-            // Children speak the initialize era: the 2026-07-28 envelope is muxgate's to read.
-            edits.editMembers(of: meta, removing: { RequestEnvelope.keys.contains($0.key) })
+            // An initialize-era child refuses the 2026-07-28 envelope: it is muxgate's to read. A
+            // 2026-07-28 child gets it as the IDE sent it.
+            if !child.isModern { edits.editMembers(of: meta, removing: { RequestEnvelope.keys.contains($0.key) }) }
+            if let level = meta[RequestEnvelope.logLevelKey]?.string.flatMap(LogLevel.init(rawValue:)) {
+                optedIn = true
+                let lower = logging.optIn(server: server, id: id, level: level)
+                if let lower, !child.isModern { setChildLevel(lower, child) }
+            }
         }
-        defer { inFlight.withLock { _ = $0.removeValue(forKey: id) } }
+        defer {
+            inFlight.withLock { _ = $0.removeValue(forKey: id) }
+            if optedIn, let higher = logging.optOut(server: server, id: id), !child.isModern {
+                setChildLevel(higher, child)
+            }
+        }
         return try await child.request(message.method!, build: trackedLine(message, to: server, edits: edits))
+    }
+
+    /// Tells an `initialize`-era child that offers logging which level to send (the lowest any
+    /// opted-in request in flight to it asked for), before the request that needs it.
+    nonisolated func setChildLevel(_ level: LogLevel, _ child: ChildServer) {
+        guard child.serverHello?.capabilities["logging"] != nil else { return }
+        child.notifyRequest(
+            method: "logging/setLevel",
+            params: try? JSONSlice.parse(JSONValue.object([("level", .string(level.rawValue))]).encoded)
+        )
     }
 
     /// Marks the IDE's request as in flight to `server` and returns the builder of the child's

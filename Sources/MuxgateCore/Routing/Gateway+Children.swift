@@ -15,6 +15,8 @@ extension Gateway {
         case .started(let server, let pid):
             auditor?.record(.child(server: server, state: .started, status: nil, pid: pid), durable: false)
         case .unavailable(let server, let reason, let failed):
+            // Restarted, it has its own default log level again.
+            if isCurrent { logging.forget(server: server) }
             auditor?.record(.child(server: server, state: failed ? .failed : .exited, status: reason), durable: false)
             outgoing = outgoing.filter { $0.value.child !== child }
             if isCurrent { scheduleRebuild() }
@@ -34,8 +36,8 @@ extension Gateway {
                 ? ResourceCatalogue.namespaced(uri, server: server) : uri
             notifySubscribers(message.method!, kind: nil, uri: exposed, params: [("uri", .string(exposed))])
         case "notifications/message" where modern:
-            // 2026-07-28 sends logs only for requests that asked, and a child's log line names no
-            // request: it goes to muxgate's stderr (the spec's advice for stdio logging) instead.
+            // No request in flight to this child asked for it (at that level): muxgate's stderr
+            // has it (the spec's advice for stdio logging); `passThrough` forwarded the others.
             logger.info(
                 "log from the server: \(message.params?["data"]?.text ?? "")",
                 metadata: [
@@ -71,13 +73,18 @@ extension Gateway {
         to sink: any MessageSink,
         namespacedURIs: Locked<[String: Set<String>]>,
         tasks: TaskRegistry,
-        modern: SharedFlag
+        modern: SharedFlag,
+        logging: ClientLogging
     ) -> Bool {
-        // A 2026-07-28 IDE gets logs and resource updates as that version says (the gateway decides).
-        if modern.isSet
-            && (message.method == "notifications/message" || message.method == "notifications/resources/updated")
-        {
-            return false
+        // A 2026-07-28 IDE gets resource updates on its listen streams (the gateway's), and a log
+        // line only while a request to this child opted in at that level or lower: in flight,
+        // the line is request-scoped (stdio says no more of which request it is).
+        if modern.isSet {
+            if message.method == "notifications/resources/updated" { return false }
+            if message.method == "notifications/message" {
+                let level = message.params?["level"]?.string
+                guard logging.admits(level.flatMap(LogLevel.init(rawValue:)), from: server) else { return false }
+            }
         }
         switch message.method {
         case "notifications/message":
@@ -120,8 +127,8 @@ extension Gateway {
     private func forwardRequest(_ message: JSONRPCMessage, from child: ChildServer) {
         let method = message.method!
         // A 2026-07-28 IDE takes input only as an input-required round trip of a call in flight.
-        if modern, let input = RequestEnvelope.inputCapability(for: method), clientCapabilities?[input] != nil,
-            bridgeRequest(message, from: child)
+        if modern, let input = RequestEnvelope.inputCapability(for: method),
+            bridgeRequest(message, from: child, needs: input)
         {
             return
         }

@@ -37,6 +37,21 @@ extension Gateway {
         return true
     }
 
+    /// -32602 when a request opts in to a log level that is none (the spec: servers should reject it).
+    func invalidLogLevel(_ meta: JSONSlice, id: [UInt8]) -> Bool {
+        guard let level = meta[RequestEnvelope.logLevelKey], level.string.flatMap(LogLevel.init(rawValue:)) == nil
+        else { return false }
+        sink.send(
+            JSONRPC.error(
+                id: id,
+                .invalidParams(
+                    "Invalid params: _meta[\"\(RequestEnvelope.logLevelKey)\"] is \(level.text), not one of \(LogLevel.names)"
+                )
+            )
+        )
+        return true
+    }
+
     /// The first modern request: the children start with what its envelope says of the IDE.
     func adoptModernClient(_ meta: JSONSlice) {
         guard !modern, clientHello == nil else { return }
@@ -90,8 +105,13 @@ extension Gateway {
 
         private let state = Mutex<(events: [Event], waiter: CheckedContinuation<Event, Never>?)>(([], nil))
         let child: ChildServer
+        /// What the call's own request declared it can answer (2026-07-28: per request).
+        let capabilities: JSONSlice?
 
-        init(child: ChildServer) { self.child = child }
+        init(child: ChildServer, capabilities: JSONSlice?) {
+            self.child = child
+            self.capabilities = capabilities
+        }
 
         func post(_ event: Event) {
             let waiter = state.withLock { state -> CheckedContinuation<Event, Never>? in
@@ -125,8 +145,8 @@ extension Gateway {
         let deadline: ContinuousClock.Instant
     }
 
-    func openBridge(for child: ChildServer) -> InputBridge {
-        let bridge = InputBridge(child: child)
+    func openBridge(for child: ChildServer, capabilities: JSONSlice?) -> InputBridge {
+        let bridge = InputBridge(child: child, capabilities: capabilities)
         bridges[ObjectIdentifier(child), default: []].append(bridge)
         return bridge
     }
@@ -147,9 +167,12 @@ extension Gateway {
 
     /// A child's request to the IDE while the IDE speaks 2026-07-28: it joins the most recent
     /// modern call in flight to that child (the `initialize` era does not say which call a request
-    /// belongs to; with one call in flight it is exact), else the child hears -32601.
-    func bridgeRequest(_ message: JSONRPCMessage, from child: ChildServer) -> Bool {
-        guard let bridge = bridges[ObjectIdentifier(child)]?.last else { return false }
+    /// belongs to; with one call in flight it is exact) if that call's request declared the
+    /// capability it needs, else the child hears -32601.
+    func bridgeRequest(_ message: JSONRPCMessage, from child: ChildServer, needs capability: String) -> Bool {
+        guard let bridge = bridges[ObjectIdentifier(child)]?.last,
+            (bridge.capabilities ?? clientCapabilities)?[capability] != nil
+        else { return false }
         bridge.post(.input(message))
         return true
     }
@@ -183,7 +206,7 @@ extension Gateway {
                 call.bridge.child.notify(answer)
             }
         } else {
-            bridge = openBridge(for: child)
+            bridge = openBridge(for: child, capabilities: Self.envelope(message)?[RequestEnvelope.capabilitiesKey])
             Task { [self] in
                 bridge.post(.response(await relayedResult(message, to: child, edits: edits)))
             }

@@ -49,7 +49,8 @@ extension Gateway {
             sink: sink,
             namespacedURIs: namespacedURIs,
             tasks: tasks,
-            modern: modernClient
+            modern: modernClient,
+            logging: logging
         )
         let fresh = next.children.filter { old.childByName[$0.name] !== $0 }
         let retired = old.children.filter { next.childByName[$0.name] !== $0 }

@@ -70,6 +70,8 @@ package actor Gateway: Service {
     let namespacedURIs = Locked<[String: Set<String>]>([:])
     /// Which child runs each task, by the id the IDE sees.
     let tasks = TaskRegistry()
+    /// What the IDE asked to hear of the children's logs (either era).
+    let logging = ClientLogging()
     /// The tool catalogue as last built, for the stdin thread's fast path (no actor hop).
     let published = Locked(NamedCatalogue())
     /// The ids of the IDE's requests whose answers are still being worked on.
@@ -103,7 +105,8 @@ package actor Gateway: Service {
             sink: sink,
             namespacedURIs: namespacedURIs,
             tasks: tasks,
-            modern: modernClient
+            modern: modernClient,
+            logging: logging
         )
         self.setup = Mutex(setup)
         everyChild = setup.children
@@ -234,7 +237,7 @@ package actor Gateway: Service {
     private func request(_ message: JSONRPCMessage) -> (@Sendable () async -> Void)? {
         let id = Array(message.id!.bytes)
         if message.method != "server/discover", let meta = Self.envelope(message) {
-            if unsupportedVersion(meta, id: id) { return nil }
+            if unsupportedVersion(meta, id: id) || invalidLogLevel(meta, id: id) { return nil }
             adoptModernClient(meta)
         }
         switch message.method! {
@@ -343,6 +346,7 @@ package actor Gateway: Service {
         )
         clientHello = hello
         clientCapabilities = capabilities
+        if protocolVersion != RequestEnvelope.version { logging.adoptHandshakeClient() }
         auditor?.record(
             .start(
                 version: MuxgateVersion.current,

@@ -21,7 +21,8 @@ package final class GatewaySetup: Sendable {
         sink: any MessageSink,
         namespacedURIs: Locked<[String: Set<String>]>,
         tasks: TaskRegistry,
-        modern: SharedFlag
+        modern: SharedFlag,
+        logging: ClientLogging
     ) {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
@@ -45,10 +46,12 @@ package final class GatewaySetup: Sendable {
                         to: sink,
                         namespacedURIs: namespacedURIs,
                         tasks: tasks,
-                        modern: modern
+                        modern: modern,
+                        logging: logging
                     )
                 },
                 batch: { [sink] body in sink.batch(body) },
+                logStamp: { logging.stamp?.rawValue },
                 keepTools: server.lazy ? Self.cache(server, config, logger) : nil
             )
             if server.lazy { child.seed(.tools, LazyToolCache.tools(for: server, in: config, logger: child.logger)) }
