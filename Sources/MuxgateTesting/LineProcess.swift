@@ -177,11 +177,14 @@ package final class LineProcess: Sendable {
     }
 
     /// Sends a request and waits for the response with the same id, collecting what came before.
+    ///
+    /// - Parameter timeout: Longer by default than the tests' start-up budget
+    ///   (`TestPaths.loadedStartup`): a list or call may wait that long for children to start.
     package func request(
         id: Int,
         method: String,
         params: String? = nil,
-        timeout: Duration = .seconds(30)
+        timeout: Duration = .seconds(90)
     ) async -> (response: JSONRPCMessage?, others: [JSONRPCMessage]) {
         let paramsText = params.map { ",\"params\":\($0)" } ?? ""
         send("{\"jsonrpc\":\"2.0\",\"id\":\(id),\"method\":\"\(method)\"\(paramsText)}")

@@ -24,6 +24,8 @@ package final class ChildServer: Service, Sendable {
     }
 
     package let config: ServerConfig
+    /// How muxgate reaches it: a process, or a server over HTTP.
+    let transport: any ChildTransport
     package var name: String { config.name }
     package let startupTimeout: Duration
     package let callTimeout: Duration
@@ -48,8 +50,6 @@ package final class ChildServer: Service, Sendable {
     /// Fired once by `stop()`: ends waits that must not outlive the child.
     private let stopped = Latch()
 
-    /// How long a child has to exit after its stdin is closed, and again after SIGTERM.
-    static let shutdownGrace: Duration = .seconds(2)
     static let stderrTailLines = 20
 
     /// A request awaiting its response, and when it times out.
@@ -75,13 +75,16 @@ package final class ChildServer: Service, Sendable {
         var expiryTimer: ContinuousClock.Instant?
         /// Requests sent without waiting for the answer: their responses are dropped quietly.
         var unawaited: Set<Int> = []
-        var outbox: PipeWriter?
+        var outbox: (any ChildOutbox)?
         var refresh: AsyncStream<ListKind>.Continuation?
         var stopLatch: Latch?
         var nextWaiter = 0
         var settledWaiters: [Int: CheckedContinuation<Void, Never>] = [:]
         var stderrTail: [String] = []
-        var processGroup: pid_t?
+        /// The process running now (its group's leader), for the audit trail.
+        var pid: Int32?
+        /// How long the child asked muxgate to wait before the next connection (HTTP `Retry-After`).
+        var retryAfter: Duration?
         var consecutiveFailures = 0
         /// When the child exited or failed lately (within the restart window).
         var crashes: [ContinuousClock.Instant] = []
@@ -108,6 +111,7 @@ package final class ChildServer: Service, Sendable {
         self.batch = batch
         self.keepTools = keepTools
         self.config = config
+        self.transport = Self.transport(for: config)
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
         self.maxMessageBytes = maxMessageBytes
@@ -193,15 +197,22 @@ package final class ChildServer: Service, Sendable {
     private func runUntilStopped() async {
         await withGracefulShutdownHandler {
             for await _ in wakeups {
-                guard let delay = state.withLock({ $0.stopping ? nil : Self.backoff($0.consecutiveFailures) }) else {
-                    break
-                }
+                guard
+                    let delay = state.withLock({ state -> Duration? in
+                        guard !state.stopping else { return nil }
+                        let backoff = Self.backoff(state.consecutiveFailures)
+                        return max(
+                            backoff,
+                            state.retryAfter.flatMap { state.consecutiveFailures > 0 ? $0 : nil } ?? .zero
+                        )
+                    })
+                else { break }
                 if delay > .zero {
                     logger.info("restarting after \(delay)")
                     try? await Task.sleep(for: delay)
                 }
                 if Task.isCancelled || state.withLock({ $0.stopping }) { break }
-                await runProcess()
+                await runConnection()
                 await retryAfterOpenCircuit()
             }
         } onGracefulShutdown: {
@@ -386,7 +397,7 @@ package final class ChildServer: Service, Sendable {
         resume: @escaping @Sendable (Result<JSONRPCMessage, any Error>) -> Void
     ) -> (any Error)? {
         let deadline = ContinuousClock.now + timeout
-        let outcome = state.withLock { state -> Result<(PipeWriter, Bool), any Error> in
+        let outcome = state.withLock { state -> Result<(any ChildOutbox, Bool), any Error> in
             guard !Task.isCancelled else { return .failure(CancellationError()) }
             guard let outbox = state.outbox else {
                 return .failure(JSONRPCError.serverUnavailable("server '\(name)' exited before \(method) was sent"))

@@ -1,112 +1,67 @@
-import Foundation
 import Logging
-import Subprocess
 import Synchronization
-import SystemPackage
-
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 extension ChildServer {
-    /// Runs the child's process once, from spawn to reaped exit.
-    func runProcess() async {
-        guard case .stdio(let command, let args, let env, let cwd) = config.transport else {
-            state.withLock { $0.consecutiveFailures += 1 }
-            fail(with: "Streamable HTTP children are not supported by this version of muxgate yet (url servers)")
-            return
-        }
+    /// Runs one connection to the child (its transport's: a process from spawn to exit, an HTTP
+    /// session), from open to end, with the handshake and the list refreshes on top.
+    func runConnection() async {
         let stopLatch = Latch()
-        let stdin: (read: Int32, write: Int32)
-        let stdout: (read: Int32, write: Int32)
-        do throws(JSONRPCError) {
-            stdin = try makePipe()
-            do throws(JSONRPCError) {
-                stdout = try makePipe()
-            } catch {
-                _ = close(stdin.read)
-                _ = close(stdin.write)
-                throw error
-            }
-        } catch {
-            state.withLock { $0.consecutiveFailures += 1 }
-            fail(with: error.message)
-            return
-        }
-        let input = PipeWriter(descriptor: stdin.write) { [logger] error in
-            logger.warning("cannot write to its stdin: \(String(cString: strerror(error)))")
-        }
+        let attached = Latch()
         let (refresh, refreshContinuation) = AsyncStream.makeStream(
             of: ListKind.self,
             bufferingPolicy: .bufferingNewest(8)
         )
         state.withLock { state in
             state.stopLatch = stopLatch
-            state.outbox = input
             state.refresh = refreshContinuation
             state.stderrTail = []
         }
         if state.withLock({ $0.stopping }) { stopLatch.fire() }
-        logger.info("starting: \(([command] + args).joined(separator: " "))")
-
-        var platformOptions = PlatformOptions()
-        platformOptions.processGroupID = 0
-        let executable: Executable = command.contains("/") ? .path(FilePath(command)) : .name(command)
-        let environment = Environment.inherit.updating(
-            Dictionary(uniqueKeysWithValues: env.map { (Environment.Key(stringLiteral: $0.key), Optional($0.value)) })
+        logger.info("starting: \(transport.summary)")
+        let link = ChildLink(
+            server: name,
+            logger: logger,
+            maxMessageBytes: maxMessageBytes,
+            attach: { [self] outbox in
+                state.withLock { $0.outbox = outbox }
+                attached.fire()
+            },
+            receive: { [self] line in handleLine(line) },
+            oversized: { [self] count in
+                logger.error(
+                    "dropped a message of \(count) bytes from the server: over the \(maxMessageBytes)-byte cap"
+                )
+            },
+            diagnostic: { [self] text in keepDiagnostic(text) },
+            batch: batch,
+            started: { [self] pid in state.withLock { $0.pid = pid } }
         )
-
-        var outcome: String
-        do {
-            let result = try await withThrowingTaskGroup(of: Void.self) { outer in
-                outer.addTask { await self.escalate(stopLatch, input: input) }
-                defer { outer.cancelAll() }
-                return try await Subprocess.run(
-                    executable,
-                    arguments: Arguments(args),
-                    environment: environment,
-                    workingDirectory: cwd.map { FilePath($0) },
-                    platformOptions: platformOptions,
-                    input: .fileDescriptor(FileDescriptor(rawValue: stdin.read), closeAfterSpawningProcess: true),
-                    output: .fileDescriptor(FileDescriptor(rawValue: stdout.write), closeAfterSpawningProcess: true),
-                    error: .sequence
-                ) { execution in
-                    state.withLock { $0.processGroup = execution.processIdentifier.value }
-                    await withTaskGroup(of: Void.self) { group in
-                        group.addTask {
-                            await self.readStderr(execution.standardError)
-                        }
-                        group.addTask {
-                            await self.handshake(stopLatch: stopLatch)
-                            for await kind in refresh { await self.refresh(kind) }
-                        }
-                        await self.readStdout(stdout.read)
-                        stopLatch.fire()
-                        input.finish()
-                        refreshContinuation.finish()
-                        group.cancelAll()
-                    }
-                }
+        let end = await withTaskGroup(of: Void.self) { group -> ConnectionEnd in
+            group.addTask {
+                await attached.wait()
+                guard !stopLatch.isFired, !Task.isCancelled else { return }
+                await self.handshake(stopLatch: stopLatch)
+                for await kind in refresh { await self.refresh(kind) }
             }
-            outcome = Self.describe(result.terminationStatus)
-        } catch {
-            outcome = "could not be started: \(error) (is '\(command)' installed and on PATH?)"
+            let end = await transport.run(link, stopping: stopLatch)
+            stopLatch.fire()
+            attached.fire()
+            refreshContinuation.finish()
+            group.cancelAll()
+            return end
         }
-        input.finish()
-        _ = close(stdout.read)
-        // Grandchildren (uvx → python) may outlive the leader: end the whole group.
-        if let group = state.withLock({ $0.processGroup }) {
-            kill(-group, SIGKILL)
-        }
+        state.withLock { $0.outbox?.finish() }
+        let outcome = end.outcome
         // Phase first, then the in-flight failures: a caller that retries at once must see the
-        // child as exited (and restart it), never as ready without a process.
+        // child as exited (and restart it), never as ready without a connection.
         let tail = stderrTail.suffix(5).joined(separator: "\n  ")
         let (stopping, wasReady, circuit) = state.withLock { state -> (Bool, Bool, String?) in
             state.outbox = nil
             state.refresh = nil
             state.stopLatch = nil
-            state.processGroup = nil
+            state.pid = nil
             state.serverHello = nil
+            state.retryAfter = end.retryAfter
             let wasReady = state.phase == .ready
             if !wasReady { state.consecutiveFailures += 1 }
             guard !state.stopping else { return (true, wasReady, nil) }
@@ -144,14 +99,16 @@ extension ChildServer {
         report(.unavailable(server: name, reason: outcome, failed: !wasReady))
     }
 
-    private static func describe(_ status: TerminationStatus) -> String {
-        switch status {
-        case .exited(let code): "exit status \(code)"
-        case .signaled(let signal): "killed by signal \(signal)"
+    /// Keeps a diagnostic line (stderr) for errors and `check`, and logs it.
+    private func keepDiagnostic(_ text: String) {
+        logger.info("stderr: \(text)")
+        state.withLock { state in
+            state.stderrTail.append(text)
+            if state.stderrTail.count > Self.stderrTailLines { state.stderrTail.removeFirst() }
         }
     }
 
-    private func fail(with reason: String) {
+    func fail(with reason: String) {
         logger.error("\(reason)")
         setPhase(.failed(reason))
         report(.unavailable(server: name, reason: reason, failed: true))
@@ -164,65 +121,6 @@ extension ChildServer {
         }
         for resume in pending {
             resume(.failure(JSONRPCError.serverUnavailable(message)))
-        }
-    }
-
-    /// Once stopping is requested: close stdin, then SIGTERM, then SIGKILL the process group.
-    private func escalate(_ stop: Latch, input: PipeWriter) async {
-        await stop.wait()
-        input.finish()
-        for signal in [SIGTERM, SIGKILL] {
-            do {
-                try await Task.sleep(for: Self.shutdownGrace)
-            } catch {
-                return
-            }
-            guard let group = state.withLock({ $0.processGroup }) else { return }
-            logger.warning(
-                "did not exit in time; sending \(signal == SIGTERM ? "SIGTERM" : "SIGKILL") to its process group"
-            )
-            kill(-group, signal)
-        }
-    }
-
-    private func readStderr(_ stream: SubprocessOutputSequence) async {
-        var framer = LineFramer(maximumLineBytes: 64 << 10)
-        let handle: (LineFramer.Event) -> Void = { event in
-            let text: String
-            switch event {
-            case .line(let bytes): text = String(decoding: bytes, as: UTF8.self)
-            case .oversized(let count): text = "[\(count) bytes without a newline]"
-            }
-            self.logger.info("stderr: \(text)")
-            self.state.withLock { state in
-                state.stderrTail.append(text)
-                if state.stderrTail.count > Self.stderrTailLines { state.stderrTail.removeFirst() }
-            }
-        }
-        do {
-            for try await chunk in stream {
-                chunk.withUnsafeBytes { framer.push($0, handle) }
-            }
-        } catch {
-            // The process is gone; what was read is logged.
-        }
-        framer.finish(handle)
-    }
-
-    private func readStdout(_ descriptor: Int32) async {
-        await readLines(
-            from: descriptor,
-            maximumLineBytes: maxMessageBytes,
-            threadName: "muxgate.child",
-            batch: batch
-        ) { event in
-            switch event {
-            case .line(let bytes): self.handleLine(bytes)
-            case .oversized(let count):
-                self.logger.error(
-                    "dropped a message of \(count) bytes from its stdout: over the \(self.maxMessageBytes)-byte cap"
-                )
-            }
         }
     }
 
@@ -314,7 +212,7 @@ extension ChildServer {
         let counts = ListKind.allCases.compactMap { kind in lists[kind].map { "\($0.count) \(kind.rawValue)" } }
         logger.info("ready: \(info), protocol \(version), \(counts.joined(separator: ", "))")
         setPhase(.ready)
-        report(.started(server: name, pid: state.withLock { $0.processGroup }))
+        report(.started(server: name, pid: state.withLock { $0.pid }))
         report(.listsChanged(server: name, kinds: ListKind.allCases))
     }
 
