@@ -5,7 +5,8 @@ BUILD_FLAGS ?=
 SWIFTC ?= swiftc
 FUZZ_SECONDS ?= 60
 FUZZ_SOURCES = Sources/MuxgateCore/JSON/*.swift Sources/MuxgateCore/JSONRPC/*.swift \
-	Sources/MuxgateCore/Support/LineFramer.swift Fuzz/FuzzMessages.swift
+	Sources/MuxgateCore/Support/LineFramer.swift Sources/MuxgateCore/HTTP/SSEParser.swift \
+	Sources/MuxgateCore/HTTP/SingleLine.swift Fuzz/FuzzMessages.swift
 
 .PHONY: all build release venv test unit demo fuzz format lint clean
 
@@ -35,7 +36,7 @@ unit:
 demo: venv build
 	bash scripts/demo.sh
 
-# libFuzzer on the JSON layer, the JSON-RPC envelope, id rewriting and framing, for FUZZ_SECONDS.
+# libFuzzer on the JSON layer, the JSON-RPC envelope, id rewriting, framing and SSE, for FUZZ_SECONDS.
 # New inputs go to .build/fuzz/corpus; the checked-in seeds in Fuzz/corpus are read too.
 fuzz:
 	mkdir -p .build/fuzz/corpus

@@ -1,5 +1,6 @@
 // libFuzzer target for muxgate's byte layer: the JSON validator and slices, the JSON-RPC envelope,
-// the id rewrite every routed message goes through, splices and the line framer.
+// the id rewrite every routed message goes through, splices, the line framer, and the SSE parser
+// remote children's streams go through.
 //
 // Built by `make fuzz` with `swiftc -sanitize=fuzzer,address` from these sources and MuxgateCore's
 // JSON, JSONRPC and LineFramer files (no package dependencies). Every property below is checked
@@ -9,10 +10,36 @@
 public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     checkFraming(bytes)
+    checkEventStream(bytes)
     guard let root = try? JSONSlice.parse(bytes) else { return 0 }
     checkValue(root)
     checkMessage(bytes)
+    let line = singleLine(bytes)
+    precondition(!line.contains(0x0A) && !line.contains(0x0D), "singleLine left a line break")
+    guard let again = try? JSONSlice.parse(line) else { preconditionFailure("singleLine broke valid JSON") }
+    precondition(again.value.encoded == root.value.encoded, "singleLine changed the value")
     return 0
+}
+
+/// However a stream is cut into chunks, the SSE parser yields the same events, each within the
+/// cap, with data free of CR (lines are split on it), and ends on the same last event id.
+func checkEventStream(_ bytes: [UInt8]) {
+    let cap = 48
+    func run(_ chunks: [ArraySlice<UInt8>]) -> ([SSEParser.Output], String?) {
+        var parser = SSEParser(maximumEventBytes: cap)
+        var out: [SSEParser.Output] = []
+        for chunk in chunks { parser.push(chunk) { out.append($0) } }
+        parser.finish()
+        return (out, parser.lastEventID)
+    }
+    let whole = run([bytes[...]])
+    let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
+    precondition(run([bytes[..<cut], bytes[cut...]]) == whole, "SSE: a cut changed the events")
+    precondition(run(bytes.indices.map { bytes[$0...$0] }) == whole, "SSE: byte by byte changed the events")
+    for output in whole.0 {
+        guard case .event(let event) = output else { continue }
+        precondition(!event.data.contains(0x0D) && event.data.count <= cap, "SSE: bad event data")
+    }
 }
 
 /// Whatever the input, framing yields lines without `\n`, none longer than the cap, and every

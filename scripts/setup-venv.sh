@@ -6,6 +6,8 @@
 #   .venv/bin/mcp-server-git           reference server (needs mcp>=2.3,<3, so it shares .venv)
 #   .venv/bin/mcp-server-time          reference server (needs mcp>=2.3,<3, so it shares .venv)
 #   .venv-sqlite/bin/mcp-server-sqlite reference server (built on the mcp 1.x API; needs mcp<2)
+#   .venv-proxy/bin/mcp-proxy          a maintained stdio <-> HTTP bridge (mcp-proxy 0.13 needs mcp<2),
+#                                      to put a stdio server behind Streamable HTTP and SSE in tests
 #
 # Idempotent and fast when nothing changed: each venv holds a stamp file with the
 # exact requirement list (and interpreter version) it was built from; a venv is
@@ -29,6 +31,11 @@ MAIN_REQUIREMENTS=(
 SQLITE_REQUIREMENTS=(
     "mcp==1.30.0"
     "mcp-server-sqlite==2025.4.25"
+)
+# mcp-proxy 0.13.0 imports the mcp 1.x server API.
+PROXY_REQUIREMENTS=(
+    "mcp==1.30.0"
+    "mcp-proxy==0.13.0"
 )
 
 log() { printf 'setup-venv: %s\n' "$*" >&2; }
@@ -102,13 +109,16 @@ ensure_venv .venv python mcp-server-git mcp-server-time -- "${MAIN_REQUIREMENTS[
 main_pid=$!
 ensure_venv .venv-sqlite python mcp-server-sqlite -- "${SQLITE_REQUIREMENTS[@]}" &
 sqlite_pid=$!
+ensure_venv .venv-proxy python mcp-proxy -- "${PROXY_REQUIREMENTS[@]}" &
+proxy_pid=$!
 
 status=0
 wait "$main_pid" || status=1
 wait "$sqlite_pid" || status=1
+wait "$proxy_pid" || status=1
 if [[ $status != 0 ]]; then
     log "error: environment setup failed"
     exit 1
 fi
 
-echo "venv ready: $ROOT/.venv $ROOT/.venv-sqlite"
+echo "venv ready: $ROOT/.venv $ROOT/.venv-sqlite $ROOT/.venv-proxy"

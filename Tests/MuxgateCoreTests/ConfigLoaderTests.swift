@@ -54,7 +54,9 @@ struct ConfigLoaderTests {
         )
         #expect(
             config.servers[0].transport
-                == .http(url: "https://example.test/mcp", headers: ["Authorization": "Bearer s3cret"])
+                == .http(
+                    RemoteServerConfig(url: "https://example.test/mcp", headers: ["Authorization": "Bearer s3cret"])
+                )
         )
         #expect(config.callTimeout(for: config.servers[0]) == .seconds(5))
         #expect(config.callTimeout(for: config.servers[1]) == .seconds(60))

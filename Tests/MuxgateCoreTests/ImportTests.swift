@@ -14,7 +14,8 @@ struct ImportTests {
             {"mcpServers": {
               "git": {"type": "stdio", "command": "uvx", "args": ["mcp-server-git", "--repository", "/srv/app"], "env": {"A": "1", "T": "${TOKEN:-x}"}},
               "db.main": {"command": "python3", "args": ["-m", "mcp_server_sqlite", "--db-path", "/srv/a b/dev.db"]},
-              "remote": {"type": "http", "url": "https://example.test/mcp", "headers": {"Authorization": "Bearer ${TOKEN:-none}"}}
+              "remote": {"type": "http", "url": "https://example.test/mcp", "headers": {"Authorization": "Bearer ${TOKEN:-none}"}},
+              "old": {"type": "sse", "url": "https://example.test/sse"}
             }}
             """#,
             to: directory,
@@ -22,7 +23,11 @@ struct ImportTests {
         )
         let imported = try ImportedServers.read(path)
         let config = try ConfigLoader(environment: [:]).parse(imported.yaml(entry: "muxgate"), file: "imported.yaml")
-        #expect(config.servers.map(\.name) == ["db_main", "git", "remote"])
+        #expect(config.servers.map(\.name) == ["db_main", "git", "old", "remote"])
+        #expect(
+            imported.yaml(entry: "muxgate").contains(#"transport: "sse""#),
+            "Claude's type becomes muxgate's transport"
+        )
         #expect(
             config.servers[0].transport
                 == .stdio(
@@ -42,9 +47,16 @@ struct ImportTests {
                 )
         )
         #expect(
-            config.servers[2].transport
-                == .http(url: "https://example.test/mcp", headers: ["Authorization": "Bearer none"])
+            config.servers[3].transport
+                == .http(
+                    RemoteServerConfig(
+                        url: "https://example.test/mcp",
+                        headers: ["Authorization": "Bearer none"],
+                        kind: .streamableHTTP
+                    )
+                )
         )
+        #expect(config.servers[2].transport == .http(RemoteServerConfig(url: "https://example.test/sse", kind: .sse)))
     }
 
     @Test("~/.claude.json: top-level and per-project servers are merged, conflicts renamed with a warning")

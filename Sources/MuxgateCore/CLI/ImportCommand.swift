@@ -95,10 +95,16 @@ package struct ImportedServers: Sendable {
             }
             var fields: [(String, JSONSlice)] = []
             for member in entry.value.members {
-                if Self.knownKeys.contains(member.key) {
-                    if member.key != "type" || member.value.string != "stdio" {
-                        fields.append((member.key, member.value))
+                if member.key == "type" {
+                    // Claude Code's `type` is muxgate's `transport` (stdio is what a command is).
+                    switch member.value.string {
+                    case "stdio": break
+                    case "http", "streamable-http": fields.append(("transport", Self.quoted("streamable-http")))
+                    case "sse": fields.append(("transport", Self.quoted("sse")))
+                    default: fields.append((member.key, member.value))
                     }
+                } else if Self.knownKeys.contains(member.key) {
+                    fields.append((member.key, member.value))
                 } else {
                     warnings.append("\(source).\(entry.key).\(member.key) has no muxgate equivalent; dropped")
                 }
@@ -130,6 +136,10 @@ package struct ImportedServers: Sendable {
         }
         out += "client:\n  entry: \(entry)\n"
         return out
+    }
+
+    private static func quoted(_ text: String) -> JSONSlice {
+        try! JSONSlice.parse(JSONValue.quoted(text))
     }
 
     /// A JSON value re-encoded compactly: a valid YAML flow value.

@@ -111,7 +111,7 @@ package final class ChildServer: Service, Sendable {
         self.batch = batch
         self.keepTools = keepTools
         self.config = config
-        self.transport = Self.transport(for: config)
+        self.transport = Self.transport(for: config, callTimeout: callTimeout)
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
         self.maxMessageBytes = maxMessageBytes

@@ -79,12 +79,17 @@ package struct ConnectionEnd: Sendable {
 
 extension ChildServer {
     /// The transport a server's configuration asks for.
-    static func transport(for config: ServerConfig) -> any ChildTransport {
+    static func transport(for config: ServerConfig, callTimeout: Duration) -> any ChildTransport {
         switch config.transport {
         case .stdio(let command, let args, let env, let cwd):
             StdioTransport(command: command, args: args, env: env, cwd: cwd)
-        case .http(let url, _):
-            UnavailableTransport(summary: url, reason: "Streamable HTTP children are not supported by this build")
+        case .http(let remote):
+            HTTPTransport(
+                remote: remote,
+                modern: config.protocolEra == .modern,
+                requestTimeout: callTimeout,
+                credentials: nil
+            )
         }
     }
 }

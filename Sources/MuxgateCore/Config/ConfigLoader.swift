@@ -112,13 +112,17 @@ package struct ConfigLoader: Sendable {
                         env: try env.reduce(into: [:]) { $0[$1.key] = try expand($1.value, path + ["env", $1.key]) },
                         cwd: expandedCwd
                     )
-                case .http(let url, let headers):
-                    config.servers[index].transport = .http(
-                        url: try expand(url, path + ["url"]),
-                        headers: try headers.reduce(into: [:]) {
-                            $0[$1.key] = try expand($1.value, path + ["headers", $1.key])
-                        }
-                    )
+                case .http(var remote):
+                    remote.url = try expand(remote.url, path + ["url"])
+                    remote.headers = try remote.headers.reduce(into: [:]) {
+                        $0[$1.key] = try expand($1.value, path + ["headers", $1.key])
+                    }
+                    if let caFile = remote.caFile {
+                        let expanded = try expand(caFile, path + ["ca_file"])
+                        remote.caFile = expanded.hasPrefix("/") ? expanded : directory + "/" + expanded
+                    }
+                    try Self.validate(remote, at: path)
+                    config.servers[index].transport = .http(remote)
                 }
             } catch let issue as ConfigIssue {
                 throw locate(issue.code, issue.path, issue.message, in: node, file: file)
@@ -127,6 +131,32 @@ package struct ConfigLoader: Sendable {
             }
         }
         return config
+    }
+
+    /// A remote server's URL must be http(s) with a host; plain http only to a loopback address
+    /// (a token or header would cross the network in clear otherwise).
+    static func validate(_ remote: RemoteServerConfig, at path: [String]) throws(ConfigIssue) {
+        guard let url = URLParts(remote.url), ["http", "https"].contains(url.scheme), !url.host.isEmpty else {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: path + ["url"],
+                message: "'\(remote.url)' is not an http:// or https:// URL with a host"
+            )
+        }
+        if url.scheme == "http", !url.isLoopback {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: path + ["url"],
+                message: "plain http:// is allowed only to a loopback address (127.0.0.1, ::1, localhost); use https://"
+            )
+        }
+        for (name, value) in remote.headers where value.contains("\n") || value.contains("\r") || name.isEmpty {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: path + ["headers", name],
+                message: "a header name must not be empty, and a value must not contain a line break"
+            )
+        }
     }
 
     /// Expands `${VAR}` and `${VAR:-default}` as Claude Code does.

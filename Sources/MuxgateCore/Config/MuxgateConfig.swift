@@ -174,7 +174,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         servers.flatMap { server -> [String] in
             switch server.transport {
             case .stdio(_, _, let env, _): Array(env.values)
-            case .http(_, let headers): Array(headers.values)
+            case .http(let remote): Array(remote.headers.values)
             }
         }
     }

@@ -3,7 +3,7 @@ package struct ServerConfig: Sendable, Decodable {
     /// The transport a child speaks.
     package enum Transport: Sendable, Equatable {
         case stdio(command: String, args: [String], env: [String: String], cwd: String?)
-        case http(url: String, headers: [String: String])
+        case http(RemoteServerConfig)
     }
 
     package var name: String = ""
@@ -33,6 +33,9 @@ package struct ServerConfig: Sendable, Decodable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case command, args, env, cwd, url, type, headers, disabled, lazy, tools, prompts, resources, scopes
+        case transport, auth
+        case caFile = "ca_file"
+        case connectTimeout = "connect_timeout"
         case trustAnnotations = "trust_annotations"
         case protocolEra = "protocol"
         case startupTimeout = "startup_timeout"
@@ -91,9 +94,10 @@ package struct ServerConfig: Sendable, Decodable {
             throw ConfigIssue(
                 code: .invalidValue,
                 path: path + ["type"],
-                message: "'\(type)' is not a transport (use stdio or http)"
+                message: "'\(type)' is not a transport (use stdio, http or sse)"
             )
         }
+        let remoteKeys: [CodingKeys] = [.headers, .transport, .auth, .caFile, .connectTimeout]
         switch (command, url) {
         case (let command?, nil):
             guard !command.isEmpty else {
@@ -106,11 +110,11 @@ package struct ServerConfig: Sendable, Decodable {
                     message: "type '\(type)' needs a url, not a command"
                 )
             }
-            for key in [CodingKeys.headers] where container.contains(key) {
+            for key in remoteKeys where container.contains(key) {
                 throw ConfigIssue(
                     code: .invalidValue,
                     path: path + [key.stringValue],
-                    message: "headers apply to url servers only"
+                    message: "\(key.stringValue) applies to url servers only"
                 )
             }
             transport = .stdio(
@@ -127,9 +131,39 @@ package struct ServerConfig: Sendable, Decodable {
                     message: "\(key.stringValue) applies to command servers only"
                 )
             }
+            if type == "stdio" {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: path + ["type"],
+                    message: "type 'stdio' needs a command, not a url"
+                )
+            }
+            // `transport:` is muxgate's; `type:` is Claude Code's (http, sse) and says the same.
+            var kind: RemoteServerConfig.Kind =
+                switch type {
+                case "sse": .sse
+                case "http", "streamable-http": .streamableHTTP
+                default: .auto
+                }
+            if let name = try container.decodeIfPresent(String.self, forKey: .transport) {
+                guard let chosen = RemoteServerConfig.Kind(rawValue: name == "http" ? "streamable-http" : name) else {
+                    throw ConfigIssue(
+                        code: .invalidValue,
+                        path: path + ["transport"],
+                        message: "'\(name)' is not an HTTP transport (use auto, streamable-http or sse)"
+                    )
+                }
+                kind = chosen
+            }
             transport = .http(
-                url: url,
-                headers: try container.decodeIfPresent([String: String].self, forKey: .headers) ?? [:]
+                RemoteServerConfig(
+                    url: url,
+                    headers: try container.decodeIfPresent([String: String].self, forKey: .headers) ?? [:],
+                    kind: kind,
+                    auth: try container.decodeIfPresent(OAuthClientConfig.self, forKey: .auth).map { .oauth($0) },
+                    caFile: try container.decodeIfPresent(String.self, forKey: .caFile),
+                    connectTimeout: try container.decodeIfPresent(ConfigDuration.self, forKey: .connectTimeout)
+                )
             )
         case (.some, .some):
             throw ConfigIssue(code: .invalidValue, path: path, message: "a server has either command or url, not both")
@@ -137,7 +171,7 @@ package struct ServerConfig: Sendable, Decodable {
             throw ConfigIssue(
                 code: .missingKey,
                 path: path,
-                message: "a server needs 'command' (a stdio child) or 'url' (a Streamable HTTP child)"
+                message: "a server needs 'command' (a stdio child) or 'url' (a remote child: Streamable HTTP or SSE)"
             )
         }
     }

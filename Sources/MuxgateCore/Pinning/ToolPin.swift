@@ -30,8 +30,11 @@ package enum ToolPin {
                     ("cwd", cwd.map(JSONValue.string) ?? .null),
                     ("env", .array(env.keys.sorted().map(JSONValue.string))),
                 ])
-            case .http(let url, let headers):
-                .object([("headers", .array(headers.keys.sorted().map(JSONValue.string))), ("url", .string(url))])
+            case .http(let remote):
+                .object([
+                    ("headers", .array(remote.headers.keys.sorted().map(JSONValue.string))),
+                    ("url", .string(remote.url)),
+                ])
             }
         return AuditCanonical.sha256(launch.encoded)
     }

@@ -1,0 +1,666 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import Synchronization
+
+/// One connection of an `HTTPTransport`: an MCP session over HTTP, from the child's first message
+/// to its end. See `HTTPTransport` for what it does.
+final class HTTPSession: Sendable {
+    let transport: HTTPTransport
+    let client: HTTPClient
+    let link: ChildLink
+
+    private struct State {
+        var sessionID: String?
+        /// The version for `MCP-Protocol-Version`, once the handshake said it.
+        var protocolVersion: String?
+        /// HTTP+SSE: where messages are POSTed (the `endpoint` event).
+        var legacyEndpoint: URLParts?
+        /// The `initialize` request as sent, to open a new session after a 404.
+        var initialize: JSONRPCMessage?
+        var initialized = false
+        var getStreamOpen = false
+        /// A request's open stream, dropped when it is cancelled: request id → its cancel latch.
+        var streams: [[UInt8]: Latch] = [:]
+        var end: ConnectionEnd?
+        /// A re-initialization under way: those who find a 404 meanwhile wait for it.
+        var reinitializing: Latch?
+        var reinitializations = 0
+        /// The server's `retry:` (ms), for reconnecting a stream.
+        var retry: Duration = .seconds(1)
+        var stopping = false
+    }
+
+    private let state = Mutex(State())
+    /// Set once `run` made the outbox: ends the loop of messages.
+    private let outbox = Mutex<HTTPOutbox?>(nil)
+
+    init(transport: HTTPTransport, client: HTTPClient, link: ChildLink) {
+        self.transport = transport
+        self.client = client
+        self.link = link
+        if transport.modern { state.withLock { $0.protocolVersion = RequestEnvelope.version } }
+    }
+
+    // MARK: - The connection
+
+    func run(stopping: Latch) async -> ConnectionEnd {
+        let (messages, continuation) = AsyncStream.makeStream(of: [UInt8].self)
+        let outbox = HTTPOutbox(continuation)
+        self.outbox.withLock { $0 = outbox }
+        link.attach(outbox)
+        link.started(nil)
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await stopping.wait()
+                self.state.withLock { $0.stopping = true }
+                outbox.finish()
+            }
+            var first = true
+            for await line in messages {
+                outbox.took(line.count)
+                let body = line.last == 0x0A ? Array(line.dropLast()) : line
+                guard let message = try? JSONRPCMessage.parse(body) else {
+                    link.logger.error("dropped an invalid message muxgate meant for the server")
+                    continue
+                }
+                if first {
+                    // The first message finds out which transport the server speaks: nothing
+                    // else is sent before it is answered (the handshake waits for it anyway).
+                    first = false
+                    await open(with: message, group: &group)
+                    continue
+                }
+                group.addTask {
+                    await self.send(message)
+                    // The GET stream for server-initiated messages, once the session is up: run
+                    // by the task that sent `notifications/initialized`, inside the group.
+                    if message.method == "notifications/initialized" { await self.runGetStream() }
+                }
+            }
+            if state.withLock({ $0.stopping }) { await closeSession() }
+            group.cancelAll()
+        }
+        return state.withLock { $0.end } ?? ConnectionEnd("the session was closed")
+    }
+
+    /// Ends the connection: the server is gone (the first reason stands).
+    private func end(_ reason: String, retryAfter: Duration? = nil) {
+        let first = state.withLock { state -> Bool in
+            guard state.end == nil else { return false }
+            state.end = ConnectionEnd(reason, retryAfter: retryAfter)
+            return true
+        }
+        if first { outbox.withLock { $0 }?.finish() }
+    }
+
+    private var ended: Bool { state.withLock { $0.end != nil || $0.stopping } }
+
+    private func open(with message: JSONRPCMessage, group: inout DiscardingTaskGroup) async {
+        switch transport.remote.kind {
+        case .sse where !transport.modern:
+            guard await openLegacy(group: &group) else { return }
+            await send(message)
+        case .auto where !transport.modern:
+            let outcome = await send(message, detecting: true)
+            guard case .notStreamable(let status) = outcome else { return }
+            link.diagnostic("POST answered HTTP \(status): trying the 2024-11-05 HTTP+SSE transport (GET)")
+            guard await openLegacy(group: &group) else { return }
+            await send(message)
+        default:
+            await send(message)
+        }
+    }
+
+    /// What POSTing a message came to, for the first one (transport detection).
+    enum PostOutcome {
+        case done
+        /// 400, 404 or 405 without a JSON-RPC answer: the server may speak HTTP+SSE instead.
+        case notStreamable(UInt)
+    }
+
+    // MARK: - Sending
+
+    /// POSTs one message and delivers what comes back; a request's stream is dropped when it is
+    /// cancelled (`notifications/cancelled`, or muxgate stopping).
+    @discardableResult
+    private func send(_ message: JSONRPCMessage, detecting: Bool = false) async -> PostOutcome {
+        if ended { return .done }
+        noteOutgoing(message)
+        if message.method == "notifications/cancelled" {
+            cancelStream(of: message)
+            // 2026-07-28 cancels by closing the stream only; the notification is for stdio.
+            if transport.modern { return .done }
+        }
+        guard message.kind == .request, let id = message.id else { return await post(message, requestID: nil) }
+        let requestID = Array(id.bytes)
+        let cancel = Latch()
+        state.withLock { $0.streams[requestID] = cancel }
+        defer { state.withLock { _ = $0.streams.removeValue(forKey: requestID) } }
+        return await withTaskGroup(of: PostOutcome?.self) { group in
+            group.addTask { await self.post(message, requestID: requestID, detecting: detecting) }
+            group.addTask {
+                await cancel.wait()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first ?? .done
+        }
+    }
+
+    private func post(
+        _ message: JSONRPCMessage,
+        requestID: [UInt8]?,
+        detecting: Bool = false,
+        afterReinitialization: Bool = false
+    ) async -> PostOutcome {
+        let (target, sessionAtSend) = state.withLock { ($0.legacyEndpoint ?? transport.url, $0.sessionID) }
+        let response: HTTPClientResponse
+        do {
+            var request = HTTPClientRequest(url: target.text)
+            request.method = .POST
+            request.headers = try await headers(for: message, accept: "application/json, text/event-stream")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: message.bytes))
+            response = try await execute(request)
+        } catch is CancellationError {
+            return .done
+        } catch let error as HTTPTransportError {
+            answer(requestID, error.description)
+            end(error.description)
+            return .done
+        } catch {
+            let reason = "cannot reach \(transport.url.origin): \(Self.describe(error))"
+            answer(requestID, reason)
+            if !ended { end(reason) }
+            return .done
+        }
+        let status = response.status.code
+        let legacy = state.withLock { $0.legacyEndpoint != nil }
+        switch status {
+        case 200..<300:
+            if message.method == "initialize" {
+                adoptSession(from: response)
+            }
+            await deliver(response, for: requestID)
+            return .done
+        case 404 where sessionAtSend != nil && !legacy && !afterReinitialization:
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            link.diagnostic("the server no longer knows the session (HTTP 404): opening a new one")
+            guard await reinitialize(replacing: sessionAtSend) else {
+                answer(requestID, "server '\(link.server)' ended the session and a new one could not be opened")
+                return .done
+            }
+            return await post(message, requestID: requestID, afterReinitialization: true)
+        case 401, 403:
+            let challenge = response.headers["www-authenticate"].first
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            if status == 401, let credentials = transport.credentials, !afterReinitialization,
+                let sent = try? await credentials.authorization(), await credentials.refused(sent, challenge: challenge)
+            {
+                return await post(message, requestID: requestID, afterReinitialization: true)
+            }
+            let reason = authorizationFailure(status: status, challenge: challenge)
+            answer(requestID, reason)
+            if status == 401 || message.method == "initialize" { end(reason) }
+            return .done
+        default:
+            let body = (try? await response.body.collect(upTo: 64 << 10)).map { Array(buffer: $0) } ?? []
+            if detecting, [400, 404, 405].contains(status), !Self.isAnswer(body, to: requestID) {
+                return .notStreamable(status)
+            }
+            let retryAfter = Self.retryAfter(response.headers)
+            if Self.isAnswer(body, to: requestID) {
+                deliver(body)
+            } else {
+                let excerpt = String(decoding: body.prefix(200), as: UTF8.self)
+                answer(
+                    requestID,
+                    "server '\(link.server)' answered HTTP \(status) \(response.status.reasonPhrase)"
+                        + (excerpt.isEmpty ? "" : ": \(excerpt)")
+                )
+            }
+            if message.method == "initialize" || (transport.modern && message.method == "server/discover") {
+                end(
+                    "the server answered the handshake with HTTP \(status) \(response.status.reasonPhrase)",
+                    retryAfter: retryAfter
+                )
+            }
+            return .done
+        }
+    }
+
+    /// Executes `request` until its head arrives (at most the request timeout).
+    private func execute(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+        let deadline = NIODeadline.now() + .nanoseconds(Int64(transport.requestTimeout.seconds * 1e9))
+        return try await client.execute(request, deadline: deadline)
+    }
+
+    /// The headers of one request: the configured ones, credentials, session and version.
+    private func headers(for message: JSONRPCMessage?, accept: String) async throws -> HTTPHeaders {
+        var headers = HTTPHeaders()
+        headers.add(name: "Accept", value: accept)
+        headers.add(name: "User-Agent", value: "muxgate/\(MuxgateVersion.current)")
+        for (name, value) in transport.remote.headers.sorted(by: { $0.key < $1.key }) {
+            headers.replaceOrAdd(name: name, value: value)
+        }
+        if let credentials = transport.credentials {
+            headers.replaceOrAdd(name: "Authorization", value: try await credentials.authorization())
+        }
+        let (session, version) = state.withLock { ($0.sessionID, $0.protocolVersion) }
+        if let session { headers.add(name: "Mcp-Session-Id", value: session) }
+        if let version, message?.method != "initialize" { headers.add(name: "MCP-Protocol-Version", value: version) }
+        if transport.modern, let message, let method = message.method {
+            headers.add(name: "Mcp-Method", value: Self.headerValue(method))
+            let name: String? =
+                switch method {
+                case "tools/call", "prompts/get": message.params?["name"]?.string
+                case "resources/read": message.params?["uri"]?.string
+                default: nil
+                }
+            if let name { headers.add(name: "Mcp-Name", value: Self.headerValue(name)) }
+        }
+        return headers
+    }
+
+    /// A header value as 2026-07-28 says: as is when it is safe ASCII, else `=?base64?…?=`.
+    static func headerValue(_ text: String) -> String {
+        let safe = text.utf8.allSatisfy { (0x20...0x7E).contains($0) } && text.first != " " && text.last != " "
+        return safe ? text : "=?base64?\(Data(text.utf8).base64EncodedString())?="
+    }
+
+    // MARK: - What comes back
+
+    /// Delivers a 2xx answer: a JSON body, or the events of an SSE stream (resumed if it drops
+    /// before the request's answer, when the server gave event ids).
+    private func deliver(_ response: HTTPClientResponse, for requestID: [UInt8]?) async {
+        let type = response.headers["content-type"].first?.lowercased() ?? ""
+        if type.hasPrefix("text/event-stream") {
+            var stream = EventStream(requestID: requestID, maximum: link.maxMessageBytes)
+            do {
+                try await read(response.body, into: &stream)
+            } catch {
+                if Task.isCancelled { return }
+            }
+            guard let requestID, !stream.answered else { return }
+            await resume(&stream, requestID: requestID)
+            return
+        }
+        let limit = link.maxMessageBytes
+        do {
+            let body = try await response.body.collect(upTo: limit)
+            guard body.readableBytes > 0 else {
+                if let requestID {
+                    answer(requestID, "server '\(link.server)' answered the request with an empty body")
+                }
+                return
+            }
+            deliver(Array(buffer: body))
+        } catch is NIOTooManyBytesError {
+            link.oversized(limit)
+            answer(
+                requestID,
+                "server '\(link.server)' answered with more than the \(limit)-byte cap (max_message_size)"
+            )
+        } catch {
+            if Task.isCancelled { return }
+            answer(requestID, "server '\(link.server)' broke off its answer: \(Self.describe(error))")
+        }
+    }
+
+    /// An SSE stream being read: the parser, and whether the request it answers got its answer.
+    private struct EventStream {
+        let requestID: [UInt8]?
+        var parser: SSEParser
+        var answered = false
+        var droppedOversized = false
+
+        init(requestID: [UInt8]?, maximum: Int) {
+            self.requestID = requestID
+            parser = SSEParser(maximumEventBytes: maximum)
+        }
+    }
+
+    private func read(_ body: HTTPClientResponse.Body, into stream: inout EventStream) async throws {
+        for try await chunk in body {
+            var outputs: [SSEParser.Output] = []
+            chunk.withUnsafeReadableBytes { bytes in stream.parser.push(bytes) { outputs.append($0) } }
+            for output in outputs {
+                switch output {
+                case .event(let event):
+                    guard event.type == "message", !event.data.allSatisfy(Self.isWhitespace) else { continue }
+                    if let requestID = stream.requestID, Self.isAnswer(event.data, to: requestID) {
+                        stream.answered = true
+                    }
+                    deliver(event.data)
+                case .retry(let milliseconds):
+                    state.withLock { $0.retry = .milliseconds(min(max(milliseconds, 0), 60_000)) }
+                case .oversized(let bytes):
+                    stream.droppedOversized = true
+                    link.oversized(bytes)
+                }
+            }
+        }
+        stream.parser.finish()
+    }
+
+    /// A request's stream ended without its answer: resume it with `Last-Event-ID` (the spec's
+    /// GET), a few times, else answer the request with what happened.
+    private func resume(_ stream: inout EventStream, requestID: [UInt8]) async {
+        for _ in 0..<3 {
+            guard let last = stream.parser.lastEventID, !ended, !stream.droppedOversized else { break }
+            let delay = state.withLock { $0.retry }
+            try? await Task.sleep(for: delay)
+            if Task.isCancelled { return }
+            do {
+                var request = HTTPClientRequest(url: transport.url.text)
+                request.method = .GET
+                request.headers = try await headers(for: nil, accept: "text/event-stream")
+                request.headers.add(name: "Last-Event-ID", value: last)
+                let response = try await execute(request)
+                guard response.status.code == 200 else {
+                    _ = try? await response.body.collect(upTo: 64 << 10)
+                    break
+                }
+                link.diagnostic("resumed a dropped stream after event \(last)")
+                try await read(response.body, into: &stream)
+                if stream.answered { return }
+            } catch {
+                if Task.isCancelled { return }
+            }
+        }
+        answer(
+            requestID,
+            stream.droppedOversized
+                ? "server '\(link.server)' answered with more than the \(link.maxMessageBytes)-byte cap (max_message_size)"
+                : "server '\(link.server)' closed the stream before answering (the call may or may not have run)"
+        )
+    }
+
+    /// Hands one message to the child, on one line.
+    private func deliver(_ bytes: [UInt8]) {
+        let line = singleLine(bytes)
+        noteIncoming(line)
+        link.batch { link.receive(line) }
+    }
+
+    /// Answers a request the server will not answer, with what happened.
+    private func answer(_ requestID: [UInt8]?, _ message: String) {
+        guard let requestID else { return }
+        link.diagnostic(message)
+        deliver(JSONRPC.error(id: requestID, .serverUnavailable(message)))
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
+    /// Whether `bytes` are a JSON-RPC response to `requestID`.
+    static func isAnswer(_ bytes: [UInt8], to requestID: [UInt8]?) -> Bool {
+        guard let requestID, let message = try? JSONRPCMessage.parse(singleLine(bytes)) else { return false }
+        return message.kind == .response && message.id.map { Array($0.bytes) } == requestID
+    }
+
+    // MARK: - The session
+
+    /// Remembers what a re-initialization must replay.
+    private func noteOutgoing(_ message: JSONRPCMessage) {
+        switch message.method {
+        case "initialize": state.withLock { $0.initialize = message }
+        case "notifications/initialized": state.withLock { $0.initialized = true }
+        default: break
+        }
+    }
+
+    /// The answer to `initialize` says the version every later request names.
+    private func noteIncoming(_ line: [UInt8]) {
+        guard let version = Self.negotiatedVersion(line, initialize: state.withLock({ $0.initialize })) else { return }
+        state.withLock { $0.protocolVersion = version }
+    }
+
+    static func negotiatedVersion(_ line: [UInt8], initialize: JSONRPCMessage?) -> String? {
+        guard let initialize, let id = initialize.id,
+            line.count < 1 << 20,
+            let message = try? JSONRPCMessage.parse(line), message.kind == .response,
+            message.id.map({ Array($0.bytes) }) == Array(id.bytes)
+        else { return nil }
+        return message.result?["protocolVersion"]?.string
+    }
+
+    private func adoptSession(from response: HTTPClientResponse) {
+        guard let session = response.headers["mcp-session-id"].first else { return }
+        guard session.utf8.allSatisfy({ (0x21...0x7E).contains($0) }), session.utf8.count <= 1024 else {
+            link.diagnostic("ignored an Mcp-Session-Id that is not visible ASCII")
+            return
+        }
+        state.withLock { $0.sessionID = session }
+    }
+
+    /// Opens a new session after the server forgot the old one (404), replaying the handshake
+    /// under muxgate's own id; others finding the 404 meanwhile wait for it.
+    private func reinitialize(replacing old: String?) async -> Bool {
+        let (mine, latch) = state.withLock { state -> (Bool, Latch?) in
+            if state.sessionID != old { return (false, nil) }  // someone already did
+            if let running = state.reinitializing { return (false, running) }
+            let latch = Latch()
+            state.reinitializing = latch
+            return (true, latch)
+        }
+        guard mine else {
+            await latch?.wait()
+            return state.withLock { $0.sessionID != old }
+        }
+        defer {
+            state.withLock { $0.reinitializing = nil }
+            latch?.fire()
+        }
+        guard
+            let initialize = state.withLock({ state -> JSONRPCMessage? in
+                state.reinitializations += 1
+                state.sessionID = nil
+                return state.initialize
+            })
+        else { return false }
+        let number = state.withLock { $0.reinitializations }
+        let replay = initialize.rewritten(id: Array(#""muxgate-reinit-\#(number)""#.utf8))
+        do {
+            var request = HTTPClientRequest(url: transport.url.text)
+            request.method = .POST
+            request.headers = try await headers(for: initialize, accept: "application/json, text/event-stream")
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: replay))
+            let response = try await client.execute(
+                request,
+                deadline: .now() + .seconds(Int64(transport.requestTimeout.seconds))
+            )
+            // The answer is muxgate's own (the child keeps what it negotiated the first time).
+            _ = try? await response.body.collect(upTo: link.maxMessageBytes)
+            guard (200..<300).contains(response.status.code), response.headers["mcp-session-id"].first != nil else {
+                link.diagnostic("re-initializing failed: HTTP \(response.status.code)")
+                return false
+            }
+            adoptSession(from: response)
+            var initialized = HTTPClientRequest(url: transport.url.text)
+            initialized.method = .POST
+            initialized.headers = try await headers(for: nil, accept: "application/json, text/event-stream")
+            initialized.headers.add(name: "Content-Type", value: "application/json")
+            initialized.body = .bytes(
+                ByteBuffer(bytes: JSONRPC.notification(method: "notifications/initialized", params: nil))
+            )
+            let acknowledged = try await client.execute(initialized, deadline: .now() + .seconds(10))
+            _ = try? await acknowledged.body.collect(upTo: 64 << 10)
+            link.diagnostic("opened a new session (re-initialization \(number))")
+            return true
+        } catch {
+            link.diagnostic("re-initializing failed: \(Self.describe(error))")
+            return false
+        }
+    }
+
+    /// Drops the stream of the request a `notifications/cancelled` names.
+    private func cancelStream(of cancel: JSONRPCMessage) {
+        guard let id = cancel.params?["requestId"] else { return }
+        state.withLock { $0.streams[Array(id.bytes)] }?.fire()
+    }
+
+    /// Ends the session at the server (`DELETE`; a server may answer 405: it keeps none).
+    private func closeSession() async {
+        guard let session = state.withLock({ $0.legacyEndpoint == nil ? $0.sessionID : nil }) else { return }
+        do {
+            var request = HTTPClientRequest(url: transport.url.text)
+            request.method = .DELETE
+            request.headers = try await headers(for: nil, accept: "application/json, text/event-stream")
+            let response = try await client.execute(request, deadline: .now() + .seconds(2))
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            link.logger.debug("ended the session \(session.prefix(8))…: HTTP \(response.status.code)")
+        } catch {
+            link.logger.debug("could not end the session: \(Self.describe(error))")
+        }
+    }
+
+    // MARK: - Streams the server opens
+
+    /// The GET stream for what the server sends outside any request, once the session is up (not
+    /// for HTTP+SSE, whose one stream is already open, nor 2026-07-28, which has none); the
+    /// server may offer none (405) or have one open already (409).
+    private func runGetStream() async {
+        guard !transport.modern, state.withLock({ $0.legacyEndpoint == nil && !$0.getStreamOpen }) else { return }
+        state.withLock { $0.getStreamOpen = true }
+        var stream = EventStream(requestID: nil, maximum: link.maxMessageBytes)
+        var failures = 0
+        while !ended && !Task.isCancelled {
+            let sessionAtOpen = state.withLock { $0.sessionID }
+            do {
+                var request = HTTPClientRequest(url: transport.url.text)
+                request.method = .GET
+                request.headers = try await headers(for: nil, accept: "text/event-stream")
+                if let last = stream.parser.lastEventID { request.headers.add(name: "Last-Event-ID", value: last) }
+                let response = try await client.execute(request, deadline: .now() + .seconds(30))
+                switch response.status.code {
+                case 200:
+                    failures = 0
+                    try await read(response.body, into: &stream)
+                case 404 where sessionAtOpen != nil:
+                    _ = try? await response.body.collect(upTo: 64 << 10)
+                    if !(await reinitialize(replacing: sessionAtOpen)) { return }
+                    continue
+                default:
+                    // 405: the server offers no such stream; 409: it has one open already.
+                    _ = try? await response.body.collect(upTo: 64 << 10)
+                    link.logger.debug("no GET stream: HTTP \(response.status.code)")
+                    return
+                }
+            } catch {
+                if ended || Task.isCancelled { return }
+                failures += 1
+                if failures > 5 { return }
+            }
+            let delay = state.withLock { $0.retry }
+            try? await Task.sleep(for: delay * max(1, failures))
+        }
+    }
+
+    /// HTTP+SSE (2024-11-05): the GET stream whose first event names the endpoint to POST to;
+    /// everything the server sends arrives on it. False when it could not be opened (ended).
+    private func openLegacy(group: inout DiscardingTaskGroup) async -> Bool {
+        let found = Latch()
+        let failure = Locked<String?>(nil)
+        group.addTask {
+            await self.runLegacyStream(found: found, failure: failure)
+        }
+        let connect = transport.remote.connectTimeout?.duration ?? RemoteServerConfig.defaultConnectTimeout
+        _ = try? await withTimeout(connect + .seconds(5)) { await found.wait() }
+        if state.withLock({ $0.legacyEndpoint != nil }) { return true }
+        end(failure.withLock { $0 } ?? "the SSE stream named no endpoint within \(connect.seconds)s")
+        return false
+    }
+
+    private func runLegacyStream(found: Latch, failure: Locked<String?>) async {
+        defer { found.fire() }
+        do {
+            var request = HTTPClientRequest(url: transport.url.text)
+            request.method = .GET
+            request.headers = try await headers(for: nil, accept: "text/event-stream")
+            let response = try await client.execute(request, deadline: .now() + .seconds(30))
+            guard response.status.code == 200,
+                response.headers["content-type"].first?.lowercased().hasPrefix("text/event-stream") == true
+            else {
+                _ = try? await response.body.collect(upTo: 64 << 10)
+                failure.withLock {
+                    $0 = "neither Streamable HTTP nor HTTP+SSE: GET answered HTTP \(response.status.code)"
+                }
+                return
+            }
+            var parser = SSEParser(maximumEventBytes: link.maxMessageBytes)
+            for try await chunk in response.body {
+                var outputs: [SSEParser.Output] = []
+                chunk.withUnsafeReadableBytes { bytes in parser.push(bytes) { outputs.append($0) } }
+                for output in outputs {
+                    switch output {
+                    case .event(let event) where event.type == "endpoint":
+                        let reference = String(decoding: event.data, as: UTF8.self).trimmingCharacters(in: .whitespaces)
+                        guard let endpoint = transport.url.resolving(reference) else {
+                            failure.withLock {
+                                $0 = "the SSE endpoint '\(reference)' is not on \(transport.url.origin)"
+                            }
+                            return
+                        }
+                        state.withLock { $0.legacyEndpoint = endpoint }
+                        found.fire()
+                    case .event(let event) where event.type == "message":
+                        deliver(event.data)
+                    case .oversized(let bytes):
+                        link.oversized(bytes)
+                    default:
+                        break
+                    }
+                }
+            }
+            if !ended { end("the server closed its SSE stream") }
+        } catch {
+            if ended || Task.isCancelled { return }
+            let reason = "cannot reach \(transport.url.origin): \(Self.describe(error))"
+            failure.withLock { $0 = reason }
+            end(reason)
+        }
+    }
+
+    // MARK: - Words
+
+    private func authorizationFailure(status: UInt, challenge: String?) -> String {
+        let what = status == 401 ? "refused muxgate's credentials (HTTP 401)" : "denied the request (HTTP 403)"
+        let scope =
+            challenge.flatMap { $0.range(of: "insufficient_scope") != nil ? " (insufficient scope)" : nil } ?? ""
+        let fix: String
+        switch transport.remote.auth {
+        case .oauth: fix = "run `muxgate login \(link.server)`"
+        case nil: fix = "check servers.\(link.server).headers (the token may be missing or expired)"
+        }
+        return "server '\(link.server)' \(what)\(scope): \(fix)"
+    }
+
+    static func retryAfter(_ headers: HTTPHeaders) -> Duration? {
+        guard let value = headers["retry-after"].first, let seconds = Int(value.trimmingCharacters(in: .whitespaces)),
+            seconds >= 0
+        else { return nil }
+        return .seconds(min(seconds, 3600))
+    }
+
+    /// An error in words a user can act on (never a header value).
+    static func describe(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            switch error {
+            case .connectTimeout: return "connection timed out"
+            case .deadlineExceeded: return "no answer in time"
+            case .remoteConnectionClosed: return "the server closed the connection"
+            default: return "\(error)"
+            }
+        }
+        let text = "\(error)"
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "connection refused" }
+        return text
+    }
+}
