@@ -95,10 +95,10 @@ struct Harness {
     }
 
     /// Runs a muxgate command (not `serve`) to completion: its exit status, stdout and stderr.
-    static func run(_ arguments: [String], timeout: Duration = .seconds(60)) async throws -> (
-        status: Int32, output: String, stderr: String
-    ) {
-        let process = try LineProcess(TestPaths.muxgate, arguments)
+    static func run(_ arguments: [String], environment: [String: String]? = nil, timeout: Duration = .seconds(60))
+        async throws -> (status: Int32, output: String, stderr: String)
+    {
+        let process = try LineProcess(TestPaths.muxgate, arguments, environment: environment)
         var output = ""
         while let line = await process.next(timeout: timeout) { output += String(decoding: line, as: UTF8.self) + "\n" }
         #expect(await process.waitForExit())

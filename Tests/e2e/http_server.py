@@ -60,6 +60,7 @@ async def echo(text: str, ctx: Context) -> str:
 @server.tool()
 async def slow(ms: int) -> str:
     """Sleep ms milliseconds."""
+    print(f"slow {ms} started", file=sys.stderr, flush=True)
     await anyio.sleep(ms / 1000)
     return "slept"
 
@@ -139,6 +140,9 @@ class Observe:
             ]})
             await send({"type": "http.response.body", "body": b'{"error":"invalid_token"}'})
             return
+        if scope["method"] in ("DELETE", "GET"):
+            print(f"{scope['method']} {scope['path']} session={headers.get('mcp-session-id', '-')}"
+                  f" last-event-id={headers.get('last-event-id', '-')}", file=sys.stderr, flush=True)
         if scope["method"] == "POST":
             SEEN.clear()
             for name in ("mcp-session-id", "mcp-protocol-version", "mcp-method", "mcp-name", "accept", "user-agent"):

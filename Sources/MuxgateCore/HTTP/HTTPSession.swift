@@ -181,6 +181,11 @@ final class HTTPSession: Sendable {
         let status = response.status.code
         let legacy = state.withLock { $0.legacyEndpoint != nil }
         switch status {
+        case 202,
+            200..<300 where legacy:
+            // Accepted: an HTTP+SSE server answers on its stream; a notification has no answer.
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            return .done
         case 200..<300:
             if message.method == "initialize" {
                 adoptSession(from: response)
@@ -298,7 +303,15 @@ final class HTTPSession: Sendable {
                 }
                 return
             }
-            deliver(Array(buffer: body))
+            let bytes = Array(buffer: body)
+            deliver(bytes)
+            if let requestID, !Self.isAnswer(bytes, to: requestID) {
+                let excerpt = String(decoding: bytes.prefix(120), as: UTF8.self)
+                answer(
+                    requestID,
+                    "server '\(link.server)' answered with a body that is not the JSON-RPC answer: \(excerpt)"
+                )
+            }
         } catch is NIOTooManyBytesError {
             link.oversized(limit)
             answer(
@@ -443,8 +456,8 @@ final class HTTPSession: Sendable {
     /// under muxgate's own id; others finding the 404 meanwhile wait for it.
     private func reinitialize(replacing old: String?) async -> Bool {
         let (mine, latch) = state.withLock { state -> (Bool, Latch?) in
-            if state.sessionID != old { return (false, nil) }  // someone already did
             if let running = state.reinitializing { return (false, running) }
+            if state.sessionID != old { return (false, nil) }  // someone already did
             let latch = Latch()
             state.reinitializing = latch
             return (true, latch)
@@ -460,7 +473,6 @@ final class HTTPSession: Sendable {
         guard
             let initialize = state.withLock({ state -> JSONRPCMessage? in
                 state.reinitializations += 1
-                state.sessionID = nil
                 return state.initialize
             })
         else { return false }
@@ -470,6 +482,7 @@ final class HTTPSession: Sendable {
             var request = HTTPClientRequest(url: transport.url.text)
             request.method = .POST
             request.headers = try await headers(for: initialize, accept: "application/json, text/event-stream")
+            request.headers.remove(name: "Mcp-Session-Id")
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: replay))
             let response = try await client.execute(

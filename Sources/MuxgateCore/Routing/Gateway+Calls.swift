@@ -10,7 +10,7 @@ extension Gateway {
         }
         return { [self] in
             guard let entry = await resolveTool(name), let child = childByName[entry.server] else {
-                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)")))
+                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)" + unavailableHint(for: name))))
                 return
             }
             var planned = plan(message, id: id, entry: entry, child: child)
@@ -25,6 +25,19 @@ extension Gateway {
             case .forward(let call): await forward(call, message: message, id: id)
             }
         }
+    }
+
+    /// Why a tool that looks like a server's is unknown: that server did not start (its tools were
+    /// never listed, or withdrawn), so the model and the user learn what to fix.
+    nonisolated func unavailableHint(for name: String) -> String {
+        let separator = config.client.separator
+        for child in children where name.hasPrefix(child.name + separator) {
+            switch child.phase {
+            case .failed(let reason), .exited(let reason): return " (server '\(child.name)' is unavailable: \(reason))"
+            default: continue
+            }
+        }
+        return ""
     }
 
     /// A call muxgate decided to let through, with what it changes in the request.
