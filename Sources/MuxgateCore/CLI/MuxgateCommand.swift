@@ -17,7 +17,7 @@ package struct MuxgateCommand: AsyncParsableCommand {
         version: MuxgateVersion.current,
         subcommands: [
             ServeCommand.self, ToolsCommand.self, CheckCommand.self, ExplainCommand.self, ImportCommand.self,
-            AuditCommand.self, LockCommand.self, DiffCommand.self,
+            AuditCommand.self, LockCommand.self, DiffCommand.self, LoginCommand.self, LogoutCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

@@ -1,3 +1,4 @@
+import Foundation
 package import Logging
 
 /// How muxgate reaches one child: whole JSON-RPC messages out and in, nothing else.
@@ -88,7 +89,21 @@ extension ChildServer {
                 remote: remote,
                 modern: config.protocolEra == .modern,
                 requestTimeout: callTimeout,
-                credentials: nil
+                credentials: remote.auth.map { auth -> any HTTPCredentials in
+                    switch auth {
+                    case .oauth(let client):
+                        let environment = ProcessInfo.processInfo.environment
+                        return OAuthCredentials(
+                            flow: OAuthFlow(
+                                server: config.name,
+                                remote: remote,
+                                config: client,
+                                environment: environment
+                            ),
+                            store: OAuthTokenStore(environment: environment)
+                        )
+                    }
+                }
             )
         }
     }
