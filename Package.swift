@@ -53,7 +53,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "muxgate-bench",
-            dependencies: ["MuxgateCore", "MuxgateTesting"]
+            dependencies: [
+                "MuxgateCore", "MuxgateTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "MuxgateCoreTests",

@@ -14,6 +14,7 @@ import MuxgateTesting
 //    latency, RSS
 // 4. large: 64 KiB and 4 MiB results
 // 5b. audit: the audit trail's own cost per call, in process
+// 7. http: a remote child over Streamable HTTP, direct and through muxgate
 // 6. durable: the default configuration (audit on, no policy) with a child whose tools carry no
 //    annotations — destructive, so each decision is fsynced before the call is forwarded —
 //    against the read path and direct, with this disk's own fsync latency and fsyncs per call
@@ -501,6 +502,10 @@ if runs("durable") {
         "| path | sequential p50 | p99 | p50 overhead vs direct | fsyncs per call | muxgate CPU µs per call | 16 in flight: calls/s | / direct | / read path | fsyncs per call | muxgate CPU µs per call |",
         rows
     )
+}
+
+if runs("http") {
+    try await RemoteBench.run(calls: min(calls, 2000), work: work, muxgate: muxgate)
 }
 
 try? FileManager.default.removeItem(atPath: work)

@@ -108,6 +108,32 @@ struct RemoteChildTests {
         #expect(await harness.shutDown())
     }
 
+    @Test("a call cancelled by the IDE, or timed out, is cancelled at the server and gets no late answer")
+    func cancellation() async throws {
+        let server = try await Self.server("stateful")
+        defer { server.stop() }
+        let harness = try Harness.start(Self.config(server.url("/mcp"), extra: ["call_timeout: 4s"]))
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize(version: "2025-11-25")
+        _ = try await harness.toolNames()
+        harness.muxgate.send(
+            #"{"jsonrpc":"2.0","id":"c1","method":"tools/call","params":{"name":"web_slow","arguments":{"ms":30000}}}"#
+        )
+        #expect(await server.process.waitForStderr("slow 30000 started"))
+        harness.muxgate.send(
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":"c1","reason":"user"}}"#
+        )
+        #expect(await server.process.waitForStderr("slow 30000 cancelled"), "the cancel reached the server")
+        // A timeout does the same, and the IDE gets the timeout error.
+        let timedOut = await harness.call("web_slow", #"{"ms":31000}"#, id: 2)
+        #expect(timedOut?.errorCode == -32001, "\(timedOut?.root.text ?? "")")
+        #expect(await server.process.waitForStderr("slow 31000 cancelled"))
+        let (pong, others) = await harness.muxgate.request(id: 3, method: "ping")
+        #expect(pong?.result != nil)
+        #expect(!others.contains { $0.id?.string == "c1" }, "no answer to the cancelled call")
+        #expect(await harness.shutDown())
+    }
+
     @Test("a stream the server closes mid-call is resumed with Last-Event-ID and the call still gets its result")
     func resume() async throws {
         let server = try await Self.server("resumable")

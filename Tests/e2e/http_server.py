@@ -16,6 +16,7 @@ MODE
 The port is printed on stdout as `PORT <n>` once the server listens; logs go to stderr.
 Tools:
   echo(text)        logs "echoing <text>" (info), reports progress twice, returns text
+  quick(text)       returns text at once
   slow(ms)          sleeps ms milliseconds, then returns "slept"
   ask_name()        asks the client for a name (elicitation/create), returns "Hello, <name>!"
   headers()         the MCP headers of the request that called it, as JSON (names -> values),
@@ -58,10 +59,20 @@ async def echo(text: str, ctx: Context) -> str:
 
 
 @server.tool()
+async def quick(text: str) -> str:
+    """Return text at once (the benchmark's call)."""
+    return text
+
+
+@server.tool()
 async def slow(ms: int) -> str:
     """Sleep ms milliseconds."""
     print(f"slow {ms} started", file=sys.stderr, flush=True)
-    await anyio.sleep(ms / 1000)
+    try:
+        await anyio.sleep(ms / 1000)
+    except anyio.get_cancelled_exc_class():
+        print(f"slow {ms} cancelled", file=sys.stderr, flush=True)
+        raise
     return "slept"
 
 
@@ -170,6 +181,8 @@ def main() -> None:
         )
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Inherited by accepted connections: no Nagle delay between a response's head and body.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     sock.bind(("127.0.0.1", args.port))
     sock.listen(64)
     print(f"PORT {sock.getsockname()[1]}", flush=True)

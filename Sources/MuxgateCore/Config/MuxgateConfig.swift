@@ -174,7 +174,9 @@ package struct MuxgateConfig: Sendable, Decodable {
         servers.flatMap { server -> [String] in
             switch server.transport {
             case .stdio(_, _, let env, _): Array(env.values)
-            case .http(let remote): Array(remote.headers.values)
+            // A header's value and its words: "Bearer TOKEN" may be echoed as TOKEN alone.
+            case .http(let remote):
+                remote.headers.values.flatMap { value in [value] + value.split(separator: " ").map(String.init) }
             }
         }
     }

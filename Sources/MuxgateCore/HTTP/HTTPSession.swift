@@ -134,26 +134,21 @@ final class HTTPSession: Sendable {
             // 2026-07-28 cancels by closing the stream only; the notification is for stdio.
             if transport.modern { return .done }
         }
-        guard message.kind == .request, let id = message.id else { return await post(message, requestID: nil) }
+        guard message.kind == .request, let id = message.id else {
+            return await post(message, requestID: nil, cancel: nil)
+        }
         let requestID = Array(id.bytes)
         let cancel = Latch()
         state.withLock { $0.streams[requestID] = cancel }
         defer { state.withLock { _ = $0.streams.removeValue(forKey: requestID) } }
-        return await withTaskGroup(of: PostOutcome?.self) { group in
-            group.addTask { await self.post(message, requestID: requestID, detecting: detecting) }
-            group.addTask {
-                await cancel.wait()
-                return nil
-            }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .done
-        }
+        return await post(message, requestID: requestID, cancel: cancel, detecting: detecting)
     }
 
+    /// - Parameter cancel: Fired when the request is cancelled: its answer's stream is dropped.
     private func post(
         _ message: JSONRPCMessage,
         requestID: [UInt8]?,
+        cancel: Latch?,
         detecting: Bool = false,
         afterReinitialization: Bool = false
     ) async -> PostOutcome {
@@ -190,7 +185,11 @@ final class HTTPSession: Sendable {
             if message.method == "initialize" {
                 adoptSession(from: response)
             }
-            await deliver(response, for: requestID)
+            if cancel?.isFired == true {
+                _ = try? await response.body.collect(upTo: link.maxMessageBytes)
+                return .done
+            }
+            await deliver(response, for: requestID, cancel: cancel)
             return .done
         case 404 where sessionAtSend != nil && !legacy && !afterReinitialization:
             _ = try? await response.body.collect(upTo: 64 << 10)
@@ -199,14 +198,14 @@ final class HTTPSession: Sendable {
                 answer(requestID, "server '\(link.server)' ended the session and a new one could not be opened")
                 return .done
             }
-            return await post(message, requestID: requestID, afterReinitialization: true)
+            return await post(message, requestID: requestID, cancel: cancel, afterReinitialization: true)
         case 401, 403:
             let challenge = response.headers["www-authenticate"].first
             _ = try? await response.body.collect(upTo: 64 << 10)
             if status == 401, let credentials = transport.credentials, !afterReinitialization,
                 let sent = try? await credentials.authorization(), await credentials.refused(sent, challenge: challenge)
             {
-                return await post(message, requestID: requestID, afterReinitialization: true)
+                return await post(message, requestID: requestID, cancel: cancel, afterReinitialization: true)
             }
             let reason = authorizationFailure(status: status, challenge: challenge)
             answer(requestID, reason)
@@ -281,17 +280,17 @@ final class HTTPSession: Sendable {
 
     /// Delivers a 2xx answer: a JSON body, or the events of an SSE stream (resumed if it drops
     /// before the request's answer, when the server gave event ids).
-    private func deliver(_ response: HTTPClientResponse, for requestID: [UInt8]?) async {
+    private func deliver(_ response: HTTPClientResponse, for requestID: [UInt8]?, cancel: Latch?) async {
         let type = response.headers["content-type"].first?.lowercased() ?? ""
         if type.hasPrefix("text/event-stream") {
-            var stream = EventStream(requestID: requestID, maximum: link.maxMessageBytes)
-            do {
-                try await read(response.body, into: &stream)
-            } catch {
-                if Task.isCancelled { return }
+            guard let cancel else { return await stream(response, for: requestID) }
+            // A stream may last: a cancel of its request drops it (the connection is closed).
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask { await self.stream(response, for: requestID) }
+                group.addTask { await cancel.wait() }
+                await group.next()
+                group.cancelAll()
             }
-            guard let requestID, !stream.answered else { return }
-            await resume(&stream, requestID: requestID)
             return
         }
         let limit = link.maxMessageBytes
@@ -322,6 +321,18 @@ final class HTTPSession: Sendable {
             if Task.isCancelled { return }
             answer(requestID, "server '\(link.server)' broke off its answer: \(Self.describe(error))")
         }
+    }
+
+    /// Reads an SSE answer to its end, resuming it when it drops before the request's answer.
+    private func stream(_ response: HTTPClientResponse, for requestID: [UInt8]?) async {
+        var stream = EventStream(requestID: requestID, maximum: link.maxMessageBytes)
+        do {
+            try await read(response.body, into: &stream)
+        } catch {
+            if Task.isCancelled { return }
+        }
+        guard let requestID, !stream.answered else { return }
+        await resume(&stream, requestID: requestID)
     }
 
     /// An SSE stream being read: the parser, and whether the request it answers got its answer.
@@ -430,7 +441,10 @@ final class HTTPSession: Sendable {
 
     /// The answer to `initialize` says the version every later request names.
     private func noteIncoming(_ line: [UInt8]) {
-        guard let version = Self.negotiatedVersion(line, initialize: state.withLock({ $0.initialize })) else { return }
+        // Only the handshake's answer says it; after it, nothing to look for.
+        guard let pending = state.withLock({ $0.protocolVersion == nil ? $0.initialize : nil }),
+            let version = Self.negotiatedVersion(line, initialize: pending)
+        else { return }
         state.withLock { $0.protocolVersion = version }
     }
 
