@@ -26,7 +26,7 @@ package protocol ChildTransport: Sendable {
 }
 
 /// Where muxgate writes messages to a child on the connection running now.
-package protocol ChildOutbox: Sendable {
+package protocol ChildOutbox: AnyObject, Sendable {
     /// Sends one framed message (a JSON-RPC message and its `\n`), or queues it behind the ones
     /// still under way; order is kept.
     ///
