@@ -241,6 +241,43 @@ struct RemoteChildTests {
         }
     }
 
+    @Test("HTTPS: a server whose certificate a private CA signed is trusted with ca_file, refused without it")
+    func tls() async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        func openssl(_ arguments: [String]) async throws {
+            try await TestEnvironment.shared.run("/usr/bin/openssl", arguments)
+        }
+        try await openssl([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=muxgate test CA",
+            "-keyout", directory + "/ca.key", "-out", directory + "/ca.pem",
+        ])
+        try await openssl([
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", directory + "/server.key",
+            "-out", directory + "/server.csr",
+        ])
+        try TestPaths.write("subjectAltName=IP:127.0.0.1\n", to: directory, name: "san.ext")
+        try await openssl([
+            "x509", "-req", "-in", directory + "/server.csr", "-CA", directory + "/ca.pem", "-CAkey",
+            directory + "/ca.key", "-CAcreateserial", "-days", "2", "-extfile", directory + "/san.ext",
+            "-out", directory + "/server.pem",
+        ])
+        let server = try await Self.server("stateful", ["--tls", directory + "/server.pem", directory + "/server.key"])
+        defer { server.stop() }
+        let url = "https://127.0.0.1:\(server.port)/mcp"
+        let trusted = try Harness.start(Self.config(url, extra: ["ca_file: \(directory)/ca.pem"]))
+        defer { trusted.muxgate.terminate() }
+        try await trusted.initialize()
+        #expect(await trusted.call("web_echo", #"{"text":"over tls"}"#, id: 2)?.firstText == "over tls")
+        #expect(await trusted.shutDown())
+        let untrusted = try TestPaths.write(Self.config(url), to: directory, name: "untrusted.yaml")
+        let check = try await Harness.run(["check", "--config", untrusted])
+        #expect(check.status == 1, "\(check.output)")
+        #expect(
+            check.output.contains("CERTIFICATE_VERIFY_FAILED") || check.output.lowercased().contains("certificate"),
+            "\(check.output)"
+        )
+    }
+
     @Test(
         "a misbehaving server: garbage SSE or JSON, a dropped stream, HTTP 500, a hang — one clear answer per call",
         arguments: ["garbage-sse", "garbage-json", "drop", "status-500", "hang"]

@@ -12,6 +12,7 @@ MODE
 
 --port N     listen on 127.0.0.1:N (default 0: any free port)
 --token T    require `Authorization: Bearer T` (401 with WWW-Authenticate otherwise)
+--tls C K    serve HTTPS with certificate file C and key file K
 
 The port is printed on stdout as `PORT <n>` once the server listens; logs go to stderr.
 Tools:
@@ -168,6 +169,7 @@ def main() -> None:
     parser.add_argument("mode", choices=["stateful", "stateless", "json", "resumable", "sse"])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", default=None)
+    parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), default=None)
     args = parser.parse_args()
 
     if args.mode == "sse":
@@ -186,7 +188,8 @@ def main() -> None:
     sock.bind(("127.0.0.1", args.port))
     sock.listen(64)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
-    config = uvicorn.Config(Observe(app, args.token), log_level="warning", lifespan="on")
+    tls = {"ssl_certfile": args.tls[0], "ssl_keyfile": args.tls[1]} if args.tls else {}
+    config = uvicorn.Config(Observe(app, args.token), log_level="warning", lifespan="on", **tls)
     uvicorn.Server(config).run(sockets=[sock])
 
 
