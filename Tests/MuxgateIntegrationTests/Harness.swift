@@ -137,7 +137,7 @@ struct Harness {
     }
 
     /// Closes stdin and waits for muxgate to exit; returns true if it exited in time.
-    func shutDown(timeout: Duration = .seconds(15)) async -> Bool {
+    func shutDown(timeout: Duration = .seconds(60)) async -> Bool {
         muxgate.closeInput()
         return await muxgate.waitForExit(timeout: timeout)
     }

@@ -96,13 +96,15 @@ extension AuditEvent {
         duration: Duration,
         resultBytes: Int?,
         resultSHA256: String?,
-        error: String?
+        error: String?,
+        command: JSONValue? = nil
     ) -> AuditEvent {
         AuditEvent(
             .outcome,
             // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("duration_ms", .number(milliseconds(duration))), ("error", error.map(JSONValue.string)),
+                ("command", command), ("duration_ms", .number(milliseconds(duration))),
+                ("error", error.map(JSONValue.string)),
                 ("outcome", .string(outcome.rawValue)), ("request_id", requestID.map(AuditCanonical.value)),
                 ("result_bytes", resultBytes.map(JSONValue.int)), ("result_sha256", resultSHA256.map(JSONValue.string)),
                 ("server", .string(server)), ("tool", .string(tool)),

@@ -73,6 +73,11 @@ struct ServerReport: Sendable {
                     problems += 1
                 }
             }
+            if case .commands(let tools) = child.config.transport {
+                let (warnings, notes) = Self.commandRisks(tools)
+                details += warnings.map { "⚠ \($0)" } + notes.map { "• \($0)" }
+                problems += warnings.count
+            }
             let unannotated = exposed.filter { $0.scopeSource == .default }
             if !unannotated.isEmpty {
                 let names = unannotated.prefix(8).map(\.originalName).joined(separator: ", ")
@@ -105,6 +110,55 @@ struct ServerReport: Sendable {
         self.headline = headline
         self.details = details
         self.problems = problems
+    }
+
+    /// What is risky in command tools' templates: warnings (problems) and notes.
+    static func commandRisks(_ tools: [CommandToolConfig]) -> (warnings: [String], notes: [String]) {
+        var warnings: [String] = []
+        var notes: [String] = []
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for tool in tools {
+            if tool.shell {
+                warnings.append(
+                    "command '\(tool.name)' runs through /bin/sh (shell: true): its arguments reach the script as quoted "
+                        + "positional parameters (\"$1\"…), but a script that evals them, or passes them unquoted, can be "
+                        + "made to run anything; prefer run: [program, args…]"
+                )
+                continue
+            }
+            let program = tool.run[0]
+            let found =
+                program.contains("/")
+                ? FileManager.default.isExecutableFile(
+                    atPath: program.hasPrefix("/") ? program : (tool.cwd ?? ".") + "/" + program
+                )
+                : path.contains { FileManager.default.isExecutableFile(atPath: $0 + "/" + program) }
+            if !found {
+                warnings.append("command '\(tool.name)': the program '\(program)' is not found (PATH, or its cwd)")
+            }
+            for element in tool.run.dropFirst() {
+                for name in CommandToolConfig.placeholders(in: element) {
+                    guard let argument = tool.args[name], argument.type == .string || argument.type == .array else {
+                        continue
+                    }
+                    let constrained =
+                        argument.pattern != nil || argument.enumeration != nil
+                        || argument.items?.pattern != nil || argument.items?.enumeration != nil
+                    if !constrained {
+                        notes.append(
+                            "command '\(tool.name)': argument '\(name)' is any string; constrain it (pattern, enum) "
+                                + "to what the program should get"
+                        )
+                    }
+                    if argument.allowDash {
+                        notes.append(
+                            "command '\(tool.name)': argument '\(name)' may start with '-' (allow_dash): it can pass options"
+                        )
+                    }
+                }
+            }
+        }
+        return (warnings, notes)
     }
 
     /// A duration as a user wrote it: `10s`, `2.5s`.

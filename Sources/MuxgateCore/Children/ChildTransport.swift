@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+import Synchronization
 
 /// How muxgate reaches one child: whole JSON-RPC messages out and in, nothing else.
 ///
@@ -84,6 +85,8 @@ extension ChildServer {
         switch config.transport {
         case .stdio(let command, let args, let env, let cwd):
             StdioTransport(command: command, args: args, env: env, cwd: cwd)
+        case .commands(let tools):
+            CommandTransport(tools: tools, callTimeout: callTimeout)
         case .http(let remote):
             HTTPTransport(
                 remote: remote,
@@ -116,5 +119,38 @@ struct UnavailableTransport: ChildTransport {
 
     func run(_ link: ChildLink, stopping: Latch) async -> ConnectionEnd {
         ConnectionEnd(reason)
+    }
+}
+
+/// An outbox whose messages a transport takes from a stream (HTTP: one POST each; muxgate's own
+/// command server: one request each), so the writer never blocks.
+final class QueueOutbox: ChildOutbox {
+    private let continuation: AsyncStream<[UInt8]>.Continuation
+    private let queued = Atomic<Int>(0)
+    private let finished = Atomic<Bool>(false)
+
+    init(_ continuation: AsyncStream<[UInt8]>.Continuation) {
+        self.continuation = continuation
+    }
+
+    var queuedBytes: Int { queued.load(ordering: .relaxed) }
+
+    @discardableResult
+    func write(_ bytes: [UInt8], limit: Int) -> Bool {
+        guard !finished.load(ordering: .relaxed) else { return true }
+        guard queuedBytes + bytes.count <= limit else { return false }
+        queued.add(bytes.count, ordering: .relaxed)
+        continuation.yield(bytes)
+        return true
+    }
+
+    /// The transport took `count` bytes off the queue.
+    func took(_ count: Int) {
+        queued.subtract(count, ordering: .relaxed)
+    }
+
+    func finish() {
+        finished.store(true, ordering: .relaxed)
+        continuation.finish()
     }
 }

@@ -123,6 +123,21 @@ package struct ConfigLoader: Sendable {
                     }
                     try Self.validate(remote, at: path)
                     config.servers[index].transport = .http(remote)
+                case .commands(var tools):
+                    for (position, tool) in tools.enumerated() {
+                        let base = ["commands", tool.name]
+                        tools[position].run = try tool.run.enumerated().map {
+                            try expand($1, base + ["run", "[\($0)]"])
+                        }
+                        tools[position].env = try tool.env.reduce(into: [:]) {
+                            $0[$1.key] = try expand($1.value, base + ["env", $1.key])
+                        }
+                        if var cwd = try tool.cwd.map({ try expand($0, base + ["cwd"]) }) {
+                            if !cwd.hasPrefix("/") { cwd = directory + "/" + cwd }
+                            tools[position].cwd = cwd
+                        }
+                    }
+                    config.servers[index].transport = .commands(tools)
                 }
             } catch let issue as ConfigIssue {
                 throw locate(issue.code, issue.path, issue.message, in: node, file: file)

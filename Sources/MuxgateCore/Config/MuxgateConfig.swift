@@ -70,6 +70,8 @@ package struct MuxgateConfig: Sendable, Decodable {
         case pageSize = "page_size"
         case maxRestarts = "max_restarts"
         case restartWindow = "restart_window"
+        case commands
+        case commandsServer = "commands_server"
     }
 
     package init(
@@ -98,8 +100,13 @@ package struct MuxgateConfig: Sendable, Decodable {
                 message: "use either 'servers' or its alias 'mcpServers', not both"
             )
         }
-        guard let all = servers ?? aliased else {
-            throw ConfigIssue(code: .missingKey, path: [], message: "the config has no 'servers:' section")
+        let commands = try container.decodeIfPresent([String: CommandToolConfig].self, forKey: .commands)
+        guard let all = servers ?? aliased ?? (commands != nil ? [:] : nil) else {
+            throw ConfigIssue(
+                code: .missingKey,
+                path: [],
+                message: "the config has no 'servers:' (or 'commands:') section"
+            )
         }
         let key = servers != nil ? "servers" : "mcpServers"
         for name in all.keys where name.isEmpty || !name.allSatisfy(Naming.isAllowed) {
@@ -109,11 +116,42 @@ package struct MuxgateConfig: Sendable, Decodable {
                 message: "server name '\(name)' may only use letters, digits, '_' and '-'"
             )
         }
-        self.servers = all.map { name, server in
+        var children = all.map { name, server in
             var server = server
             server.name = name
             return server
-        }.sorted { $0.name < $1.name }
+        }
+        if let commands {
+            let name = try container.decodeIfPresent(String.self, forKey: .commandsServer) ?? "cmd"
+            guard !name.isEmpty, name.allSatisfy(Naming.isAllowed), all[name] == nil else {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: ["commands_server"],
+                    message:
+                        "the command tools' server is named '\(name)': pick a name (commands_server) no server uses"
+                )
+            }
+            for tool in commands.keys where tool.isEmpty || !tool.allSatisfy(Naming.isAllowed) {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: ["commands", tool],
+                    message: "command tool name '\(tool)' may only use letters, digits, '_' and '-'"
+                )
+            }
+            let tools = commands.map { name, tool in
+                var tool = tool
+                tool.name = name
+                return tool
+            }.sorted { $0.name < $1.name }
+            var server = ServerConfig(name: name, transport: .commands(tools))
+            // The operator's scope for each command, like servers.NAME.scopes.
+            func globs(_ scope: Scope) -> [Glob] {
+                tools.filter { $0.scope == scope }.compactMap { try? Glob($0.name) }
+            }
+            server.scopes = ScopesConfig(read: globs(.read), write: globs(.write), destructive: globs(.destructive))
+            children.append(server)
+        }
+        self.servers = children.sorted { $0.name < $1.name }
         client = try container.decodeIfPresent(Client.self, forKey: .client) ?? Client()
         startupTimeout =
             try container.decodeIfPresent(ConfigDuration.self, forKey: .startupTimeout)?.duration
@@ -177,6 +215,7 @@ package struct MuxgateConfig: Sendable, Decodable {
             // A header's value and its words: "Bearer TOKEN" may be echoed as TOKEN alone.
             case .http(let remote):
                 remote.headers.values.flatMap { value in [value] + value.split(separator: " ").map(String.init) }
+            case .commands(let tools): tools.flatMap { Array($0.env.values) }
             }
         }
     }

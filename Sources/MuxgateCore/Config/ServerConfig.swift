@@ -4,6 +4,8 @@ package struct ServerConfig: Sendable, Decodable {
     package enum Transport: Sendable, Equatable {
         case stdio(command: String, args: [String], env: [String: String], cwd: String?)
         case http(RemoteServerConfig)
+        /// muxgate's own server of command tools (`commands:`).
+        case commands([CommandToolConfig])
     }
 
     package var name: String = ""

@@ -35,7 +35,7 @@ final class HTTPSession: Sendable {
 
     private let state = Mutex(State())
     /// Set once `run` made the outbox: ends the loop of messages.
-    private let outbox = Mutex<HTTPOutbox?>(nil)
+    private let outbox = Mutex<QueueOutbox?>(nil)
 
     init(transport: HTTPTransport, client: HTTPClient, link: ChildLink) {
         self.transport = transport
@@ -48,7 +48,7 @@ final class HTTPSession: Sendable {
 
     func run(stopping: Latch) async -> ConnectionEnd {
         let (messages, continuation) = AsyncStream.makeStream(of: [UInt8].self)
-        let outbox = HTTPOutbox(continuation)
+        let outbox = QueueOutbox(continuation)
         self.outbox.withLock { $0 = outbox }
         link.attach(outbox)
         link.started(nil)

@@ -95,35 +95,3 @@ struct HTTPTransportError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
 }
-
-/// Hands the child's messages to the session, one POST each, without blocking the writer.
-final class HTTPOutbox: ChildOutbox {
-    private let continuation: AsyncStream<[UInt8]>.Continuation
-    private let queued = Atomic<Int>(0)
-    private let finished = Atomic<Bool>(false)
-
-    init(_ continuation: AsyncStream<[UInt8]>.Continuation) {
-        self.continuation = continuation
-    }
-
-    var queuedBytes: Int { queued.load(ordering: .relaxed) }
-
-    @discardableResult
-    func write(_ bytes: [UInt8], limit: Int) -> Bool {
-        guard !finished.load(ordering: .relaxed) else { return true }
-        guard queuedBytes + bytes.count <= limit else { return false }
-        queued.add(bytes.count, ordering: .relaxed)
-        continuation.yield(bytes)
-        return true
-    }
-
-    /// The session took `count` bytes off the queue.
-    func took(_ count: Int) {
-        queued.subtract(count, ordering: .relaxed)
-    }
-
-    func finish() {
-        finished.store(true, ordering: .relaxed)
-        continuation.finish()
-    }
-}

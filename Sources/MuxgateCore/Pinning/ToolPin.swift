@@ -35,6 +35,9 @@ package enum ToolPin {
                     ("headers", .array(remote.headers.keys.sorted().map(JSONValue.string))),
                     ("url", .string(remote.url)),
                 ])
+            // Each tool's run template is in its definition (a changed one is a changed definition).
+            case .commands(let tools):
+                .object([("commands", .array(tools.map { .string($0.name) }))])
             }
         return AuditCanonical.sha256(launch.encoded)
     }

@@ -262,6 +262,15 @@ extension Gateway {
     ) {
         guard let auditor else { return }
         let duration = ContinuousClock.now - started
+        // muxgate's own command tools say what ran: the argv, the status, the output's digest.
+        let command: JSONValue? =
+            if case .commands = childByName[entry.server]?.config.transport,
+                let ran = outcome.result?["_meta"]?["muxgate/command"]
+            {
+                AuditCanonical.value(ran)
+            } else {
+                nil
+            }
         // After the answer has left: the outcome is not on the call's path (its digest neither).
         sink.afterBatch {
             auditor.record(
@@ -273,7 +282,8 @@ extension Gateway {
                     duration: duration,
                     resultBytes: outcome.result?.range.count,
                     resultSHA256: outcome.result.map { AuditCanonical.sha256($0.bytes) },
-                    error: outcome.error
+                    error: outcome.error,
+                    command: command
                 ),
                 durable: false
             )

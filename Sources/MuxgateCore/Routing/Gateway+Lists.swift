@@ -242,6 +242,9 @@ extension Gateway {
 
     private func resolve<T>(_ lookup: (isolated Gateway) -> T?) async -> T? {
         if let found = lookup(self) { return found }
+        // A child that became ready a moment ago may not be in the catalogues yet.
+        rebuildIfNeeded()
+        if let found = lookup(self) { return found }
         guard children.contains(where: { $0.phase == .starting }) else { return nil }
         await waitForChildren()
         rebuildIfNeeded()
