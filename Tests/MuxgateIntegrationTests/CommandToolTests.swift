@@ -253,6 +253,47 @@ struct CommandToolTests {
         #expect(denied["isError"]?.bool == true && denied["content"]?.text.contains("denied") == true, "\(denied.text)")
         #expect(!FileManager.default.fileExists(atPath: marker + "-feature"), "readonly: it never ran")
     }
+
+    @Test("a changed run template is a changed definition (diff shows it, the tool is quarantined); SIGHUP applies it")
+    func pinningAndReload() async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        func commands(_ word: String) -> String {
+            Self.config(
+                "  greet:\n    run: [printf, \"\(word) %s\", \"{name}\"]\n    args:\n      name: { type: string }\n"
+                    + "    scope: read\n",
+                directory: directory
+            )
+        }
+        let path = try TestPaths.write(commands("hello"), to: directory, name: "muxgate.yaml")
+
+        // Hot reload: the new template runs without restarting muxgate, with one list_changed.
+        let harness = try Harness.start(configFile: path)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        #expect(Self.text(await harness.call("cmd_greet", #"{"name":"ada"}"#, id: 2)) == "hello ada")
+        #expect(await harness.muxgate.waitForStderr("SIGHUP reloads"))
+        _ = try TestPaths.write(commands("bye"), to: directory, name: "muxgate.yaml")
+        kill(harness.muxgate.process.processIdentifier, SIGHUP)
+        #expect(await harness.muxgate.waitForStderr("config reloaded: 0 added, 0 removed, 1 restarted, 0 kept"))
+        #expect(Self.text(await harness.call("cmd_greet", #"{"name":"ada"}"#, id: 3)) == "bye ada")
+        #expect(await harness.shutDown())
+
+        // Pinning: the lockfile holds the template; a changed one is quarantined until approved.
+        let locked = try await Harness.run(["lock", "--config", path])
+        #expect(locked.status == 0, "\(locked.output)\(locked.stderr)")
+        _ = try TestPaths.write(commands("pwned"), to: directory, name: "muxgate.yaml")
+        let diff = try await Harness.run(["diff", "--config", path])
+        #expect(diff.status == 1)
+        #expect(diff.output.contains("~ cmd/greet: changed") && diff.output.contains("pwned"), "\(diff.output)")
+        let pinned = try Harness.start(configFile: path)
+        defer { pinned.muxgate.terminate() }
+        try await pinned.initialize()
+        #expect(try await pinned.toolNames().isEmpty)
+        let refused = await pinned.call("cmd_greet", #"{"name":"ada"}"#, id: 2)
+        #expect(refused?.result?["isError"]?.bool == true)
+        #expect(refused?.firstText?.contains("muxgate lock --update") == true, "\(refused?.root.text ?? "")")
+        #expect(await pinned.shutDown())
+    }
 }
 
 extension Harness {
