@@ -25,9 +25,12 @@ venv:
 	bash scripts/setup-venv.sh
 
 # Every test: unit tests, then integration tests against real servers and the official client.
+# At most TEST_WIDTH tests at once (Swift Testing starts them all otherwise): each integration test
+# starts Python servers, and dozens at once on two cores starve one another past any start-up bound.
+TEST_WIDTH ?= 6
 test: venv
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
-	$(SWIFT) test --skip-build $(BUILD_FLAGS)
+	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 
 unit:
 	$(SWIFT) test $(BUILD_FLAGS) --filter MuxgateCoreTests

@@ -8,6 +8,9 @@
 #   .venv-sqlite/bin/mcp-server-sqlite reference server (built on the mcp 1.x API; needs mcp<2)
 #   .venv-proxy/bin/mcp-proxy          a maintained stdio <-> HTTP bridge (mcp-proxy 0.13 needs mcp<2),
 #                                      to put a stdio server behind Streamable HTTP and SSE in tests
+#   .venv-postgres/bin/postgres-mcp    a maintained PostgreSQL server (postgres-mcp 0.3 needs Python
+#                                      >= 3.12 and mcp<2); left out, with a note, when no Python >= 3.12
+#                                      is found (PG_PYTHON, python3.13, python3.12, pyenv's versions)
 #
 # Idempotent and fast when nothing changed: each venv holds a stamp file with the
 # exact requirement list (and interpreter version) it was built from; a venv is
@@ -37,6 +40,19 @@ PROXY_REQUIREMENTS=(
     "mcp==1.30.0"
     "mcp-proxy==0.13.0"
 )
+# postgres-mcp 0.3.0 imports the mcp 1.x server API and pins pglast==7.2.0, a version PyPI's index
+# here does not serve: its dependencies are installed as listed with pglast 7.22 (the same 7.x
+# parser), then postgres-mcp itself without dependency resolution ("nodeps:").
+POSTGRES_REQUIREMENTS=(
+    "mcp[cli]==1.30.0"
+    "attrs==26.1.0"
+    "humanize==4.17.0"
+    "instructor==1.17.0"
+    "pglast==7.22"
+    "psycopg[binary]==3.3.9"
+    "psycopg-pool==3.3.3"
+    "nodeps:postgres-mcp==0.3.0"
+)
 
 log() { printf 'setup-venv: %s\n' "$*" >&2; }
 
@@ -48,7 +64,6 @@ if ! "$PYTHON" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)
     log "error: $("$PYTHON" --version 2>&1) is too old; mcp needs Python >= 3.10"
     exit 1
 fi
-PY_VERSION="$("$PYTHON" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
 
 # Serialize concurrent runs (e.g. parallel test processes) on the same checkout.
 if command -v flock >/dev/null 2>&1; then
@@ -57,8 +72,11 @@ if command -v flock >/dev/null 2>&1; then
     flock 9
 fi
 
-# ensure_venv DIR EXECUTABLE... -- REQUIREMENT...
+# ensure_venv DIR EXECUTABLE... -- REQUIREMENT...   (VENV_PYTHON overrides PYTHON for this one)
 ensure_venv() {
+    local python="${VENV_PYTHON:-$PYTHON}"
+    local version
+    version="$("$python" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
     local dir="$ROOT/$1"
     shift
     local executables=()
@@ -69,7 +87,7 @@ ensure_venv() {
     shift
     local stamp="$dir/.muxgate-requirements"
     local wanted
-    wanted="$(printf 'python %s\n' "$PY_VERSION"; printf '%s\n' "$@")"
+    wanted="$(printf 'python %s\n' "$version"; printf '%s\n' "$@")"
 
     if [[ -f "$stamp" && "$(cat "$stamp")" == "$wanted" ]]; then
         local ok=1 exe
@@ -84,11 +102,19 @@ ensure_venv() {
 
     log "building ${dir#"$ROOT"/} ($*)"
     rm -rf "$dir"
-    if ! "$PYTHON" -m venv "$dir" >&2; then
-        log "error: '$PYTHON -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
+    if ! "$python" -m venv "$dir" >&2; then
+        log "error: '$python -m venv' failed (on Debian/Ubuntu: apt-get install python3-venv)"
         return 1
     fi
-    PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/python" -m pip install --quiet --no-input "$@" >&2
+    local resolved=() unresolved=() requirement
+    for requirement in "$@"; do
+        if [[ "$requirement" == nodeps:* ]]; then unresolved+=("${requirement#nodeps:}"); else resolved+=("$requirement"); fi
+    done
+    PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/python" -m pip install --quiet --no-input "${resolved[@]}" >&2
+    if [[ ${#unresolved[@]} -gt 0 ]]; then
+        PIP_DISABLE_PIP_VERSION_CHECK=1 "$dir/bin/python" -m pip install --quiet --no-input --no-deps \
+            "${unresolved[@]}" >&2
+    fi
     local exe
     for exe in "${executables[@]}"; do
         if [[ ! -x "$dir/bin/$exe" ]]; then
@@ -111,14 +137,31 @@ ensure_venv .venv-sqlite python mcp-server-sqlite -- "${SQLITE_REQUIREMENTS[@]}"
 sqlite_pid=$!
 ensure_venv .venv-proxy python mcp-proxy -- "${PROXY_REQUIREMENTS[@]}" &
 proxy_pid=$!
+# postgres-mcp needs Python >= 3.12: the first one found.
+postgres_python=""
+for candidate in "${PG_PYTHON:-}" python3.13 python3.12 "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3; do
+    [[ -n "$candidate" ]] && command -v "$candidate" >/dev/null 2>&1 || continue
+    if "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+        postgres_python="$candidate"
+        break
+    fi
+done
+postgres_pid=""
+if [[ -n "$postgres_python" ]]; then
+    VENV_PYTHON="$postgres_python" ensure_venv .venv-postgres python postgres-mcp -- "${POSTGRES_REQUIREMENTS[@]}" &
+    postgres_pid=$!
+else
+    log "note: no Python >= 3.12 (set PG_PYTHON): .venv-postgres with postgres-mcp is left out"
+fi
 
 status=0
 wait "$main_pid" || status=1
 wait "$sqlite_pid" || status=1
 wait "$proxy_pid" || status=1
+if [[ -n "$postgres_pid" ]]; then wait "$postgres_pid" || status=1; fi
 if [[ $status != 0 ]]; then
     log "error: environment setup failed"
     exit 1
 fi
 
-echo "venv ready: $ROOT/.venv $ROOT/.venv-sqlite $ROOT/.venv-proxy"
+echo "venv ready: $ROOT/.venv $ROOT/.venv-sqlite $ROOT/.venv-proxy${postgres_pid:+ $ROOT/.venv-postgres}"

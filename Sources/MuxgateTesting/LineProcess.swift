@@ -184,7 +184,7 @@ package final class LineProcess: Sendable {
         id: Int,
         method: String,
         params: String? = nil,
-        timeout: Duration = .seconds(90)
+        timeout: Duration = .seconds(150)
     ) async -> (response: JSONRPCMessage?, others: [JSONRPCMessage]) {
         let paramsText = params.map { ",\"params\":\($0)" } ?? ""
         send("{\"jsonrpc\":\"2.0\",\"id\":\(id),\"method\":\"\(method)\"\(paramsText)}")

@@ -23,7 +23,7 @@ package enum TestPaths {
     /// dozens of Python processes at once on two cores, and a fresh venv compiles its bytecode on
     /// first use, so a child can take far longer than muxgate's default 10 s. Tests wait on the
     /// child's readiness (a signal); this only bounds how long a broken one may take to say so.
-    package static let loadedStartup = "startup_timeout: 60s"
+    package static let loadedStartup = "startup_timeout: 120s"
 
     /// A fresh temporary directory.
     package static func temporaryDirectory(_ prefix: String = "muxgate-test") throws -> String {

@@ -83,7 +83,7 @@ struct Harness {
     }
 
     /// `tools/call` → the response.
-    func call(_ tool: String, _ arguments: String = "{}", id: Int, timeout: Duration = .seconds(90)) async
+    func call(_ tool: String, _ arguments: String = "{}", id: Int, timeout: Duration = .seconds(150)) async
         -> JSONRPCMessage?
     {
         await muxgate.request(

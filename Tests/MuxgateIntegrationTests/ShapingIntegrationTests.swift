@@ -167,4 +167,30 @@ struct ShapingIntegrationTests {
         #expect(output.contains("servers.stuck.startup_timeout"), "\(output)")
         #expect(output.contains("stderr: "), "the child's stderr so far: \(output)")
     }
+    @Test("check warns when the IDE would see more tools than client.tool_budget, and says what would fix it")
+    func toolBudget() async throws {
+        let directory = try TestPaths.temporaryDirectory()
+        let config = try TestPaths.write(
+            "client: { tool_budget: 20 }\nservers:\n"
+                + Harness.fixture("big", ["--tools", "30"], extra: [#"scopes: { read: ["tool_1*"] }"#])
+                + Harness.fixture("small", ["--tools", "5"]),
+            to: directory,
+            name: "muxgate.yaml"
+        )
+        let (status, output, _) = try await Harness.run(["check", "--config", config], timeout: .seconds(60))
+        #expect(status == 1, "\(output)")
+        #expect(output.contains("⚠ the IDE would see 49 tools, more than client.tool_budget (20)"), "\(output)")
+        #expect(output.contains("most come from: big (37), small (12)"), "\(output)")
+        #expect(output.contains("policy.profile: readonly would list 11 (within the budget)"), "\(output)")
+        #expect(output.contains("servers.big.tools: { allow: [...] } keeping 8 or fewer"), "\(output)")
+
+        // Within the budget (here by the profile), nothing is said.
+        let fitting = try TestPaths.write(
+            try String(contentsOfFile: config, encoding: .utf8) + "policy: { profile: readonly }\n",
+            to: directory,
+            name: "readonly.yaml"
+        )
+        let quiet = try await Harness.run(["check", "--config", fitting], timeout: .seconds(60))
+        #expect(!quiet.output.contains("tool_budget"), "\(quiet.output)")
+    }
 }

@@ -21,11 +21,12 @@ struct CheckCommand: AsyncParsableCommand {
         print("config \(config.file): valid, \(config.servers.count) servers")
         print(config.policySummary)
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
-        let report = try await gateway.withChildren { gateway in
+        let (report, budget) = try await gateway.withChildren { gateway in
             let catalogue = await gateway.settledCatalogue()
-            return gateway.children.map { child in
+            let servers = gateway.children.map { child in
                 ServerReport(child: child, shaper: gateway.shapers[child.name]!, catalogue: catalogue)
             }
+            return (servers, Self.budgetWarning(config, listed: catalogue.entries.filter(gateway.isListed)))
         }
         var problems = 0
         for server in report {
@@ -34,6 +35,11 @@ struct CheckCommand: AsyncParsableCommand {
             for line in server.details { print("    \(line)") }
             problems += server.problems
         }
+        if let budget {
+            print("")
+            for (index, line) in budget.enumerated() { print(index == 0 ? line : "    \(line)") }
+            problems += 1
+        }
         print("")
         if problems == 0 {
             print("no problems found")
@@ -41,6 +47,46 @@ struct CheckCommand: AsyncParsableCommand {
             print("\(problems) problem\(problems == 1 ? "" : "s") found")
             throw ExitCode(1)
         }
+    }
+}
+
+extension CheckCommand {
+    /// Whether the IDE would see more tools than `client.tool_budget`: the servers that contribute
+    /// most, and what would bring the count down (a profile, a filter on the biggest server).
+    static func budgetWarning(_ config: MuxgateConfig, listed: [NamedCatalogue.Entry]) -> [String]? {
+        let budget = config.client.toolBudget
+        guard listed.count > budget else { return nil }
+        var perServer: [String: Int] = [:]
+        for entry in listed { perServer[entry.server, default: 0] += 1 }
+        let ranked = perServer.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        var lines = [
+            "⚠ the IDE would see \(listed.count) tools, more than client.tool_budget (\(budget)): a model picks "
+                + "worse among many tools, and every tool's definition costs context on every turn",
+            "most come from: " + ranked.prefix(3).map { "\($0.key) (\($0.value))" }.joined(separator: ", "),
+        ]
+        // What each built-in profile would list, when it lists fewer and fits or comes closer.
+        for name in ["readonly", "developer"] where name != config.policy.profileName {
+            guard
+                let engine = try? PolicyEngine(
+                    config: config.policyConfig ?? PolicyConfig(profile: nil),
+                    profileOverride: name
+                )
+            else { continue }
+            let count = listed.filter { engine.listingEffect(tool: $0.exposedName, scope: $0.scope) != .deny }.count
+            guard count < listed.count else { continue }
+            lines.append(
+                "policy.profile: \(name) would list \(count)\(count <= budget ? " (within the budget)" : "")"
+            )
+        }
+        if let (server, count) = ranked.first {
+            let over = listed.count - budget
+            lines.append(
+                "or filter \(server)'s \(count) tools: servers.\(server).tools: { allow: [...] } keeping "
+                    + "\(max(0, count - over)) or fewer brings the total within \(budget)"
+            )
+        }
+        lines.append("(raise client.tool_budget if this many tools is what you want)")
+        return lines
     }
 }
 
@@ -94,6 +140,14 @@ struct ServerReport: Sendable {
                     "• '\(entry.originalName)' is exposed as '\(entry.exposedName)' (shortened to fit the name budget)"
                 )
             }
+        case .failed(let reason) where reason.contains("did not answer initialize within"):
+            // Its start-up bound ran out while it was starting: the same as still starting when check gave up.
+            headline =
+                "✗ \(child.name): not ready within its startup_timeout (waited \(Self.seconds(child.startupTimeout)), "
+                + "no answer to initialize; raise servers.\(child.name).startup_timeout if it is only slow)"
+            problems += 1
+            let tail = child.stderrTail.suffix(10)
+            details += tail.isEmpty ? ["it printed nothing on stderr so far"] : tail.map { "stderr: \($0)" }
         case .failed(let reason), .exited(let reason):
             headline = "✗ \(child.name): did not start: \(reason)"
             problems += 1

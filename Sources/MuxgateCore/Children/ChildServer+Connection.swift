@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Synchronization
 
@@ -17,7 +18,7 @@ extension ChildServer {
             state.stderrTail = []
         }
         if state.withLock({ $0.stopping }) { stopLatch.fire() }
-        logger.info("starting: \(transport.summary)")
+        logger.info("starting: \(scrubbed(transport.summary))")
         let link = ChildLink(
             server: name,
             logger: logger,
@@ -100,7 +101,18 @@ extension ChildServer {
     }
 
     /// Keeps a diagnostic line (stderr) for errors and `check`, and logs it.
-    private func keepDiagnostic(_ text: String) {
+    /// `text` with this child's secrets replaced by `[secret]`.
+    func scrubbed(_ text: String) -> String {
+        var text = text
+        for secret in secrets where text.contains(secret) {
+            text = text.replacingOccurrences(of: secret, with: "[secret]")
+        }
+        return text
+    }
+
+    private func keepDiagnostic(_ line: String) {
+        // What the child prints may echo what it was given (a connection string, a token).
+        let text = scrubbed(line)
         logger.info("stderr: \(text)")
         state.withLock { state in
             state.stderrTail.append(text)

@@ -24,6 +24,8 @@ package final class ChildServer: Service, Sendable {
     }
 
     package let config: ServerConfig
+    /// The values in its config that are never logged (see `ServerConfig.secrets`), longest first.
+    let secrets: [String]
     /// How muxgate reaches it: a process, or a server over HTTP.
     let transport: any ChildTransport
     package var name: String { config.name }
@@ -116,6 +118,7 @@ package final class ChildServer: Service, Sendable {
         self.callTimeout = callTimeout
         self.maxMessageBytes = maxMessageBytes
         self.restartLimit = restartLimit
+        secrets = config.secrets.filter { $0.utf8.count >= 6 }.sorted { $0.count > $1.count }
         var logger = logger
         logger[metadataKey: "muxgate.server"] = .string(config.name)
         self.logger = logger

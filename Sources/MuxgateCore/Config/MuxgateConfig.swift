@@ -6,8 +6,14 @@ package struct MuxgateConfig: Sendable, Decodable {
         package var entry: String = "muxgate"
         /// Put between a server's name and its tool's name.
         package var separator: String = "_"
+        /// How many tools the IDE should see at most: `check` warns above it (`tool_budget`, default
+        /// 40: models choose worse among many tools, and each costs context on every turn).
+        package var toolBudget: Int = 40
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case entry, separator }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case entry, separator
+            case toolBudget = "tool_budget"
+        }
 
         package init() {}
 
@@ -16,6 +22,15 @@ package struct MuxgateConfig: Sendable, Decodable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             entry = try container.decodeIfPresent(String.self, forKey: .entry) ?? entry
             separator = try container.decodeIfPresent(String.self, forKey: .separator) ?? separator
+            toolBudget = try container.decodeIfPresent(Int.self, forKey: .toolBudget) ?? toolBudget
+            guard toolBudget > 0 else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: decoder.codingPath,
+                    key: "tool_budget",
+                    message: "\(toolBudget) is not a tool budget (a positive number of tools)"
+                )
+            }
         }
     }
 
@@ -207,18 +222,8 @@ package struct MuxgateConfig: Sendable, Decodable {
         }
     }
 
-    /// Values muxgate hands to children (env, headers) that must never reach the audit log.
-    package var secrets: [String] {
-        servers.flatMap { server -> [String] in
-            switch server.transport {
-            case .stdio(_, _, let env, _): Array(env.values)
-            // A header's value and its words: "Bearer TOKEN" may be echoed as TOKEN alone.
-            case .http(let remote):
-                remote.headers.values.flatMap { value in [value] + value.split(separator: " ").map(String.init) }
-            case .commands(let tools): tools.flatMap { Array($0.env.values) }
-            }
-        }
-    }
+    /// Values muxgate hands to children that must never reach the audit log or muxgate's own log.
+    package var secrets: [String] { servers.flatMap(\.secrets) }
 
     package func startupTimeout(for server: ServerConfig) -> Duration {
         server.startupTimeout?.duration ?? startupTimeout

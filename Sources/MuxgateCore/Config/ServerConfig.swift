@@ -1,3 +1,5 @@
+import Foundation
+
 /// How to reach one child MCP server (`servers.NAME`).
 package struct ServerConfig: Sendable, Decodable {
     /// The transport a child speaks.
@@ -175,6 +177,48 @@ package struct ServerConfig: Sendable, Decodable {
                 path: path,
                 message: "a server needs 'command' (a stdio child) or 'url' (a remote child: Streamable HTTP or SSE)"
             )
+        }
+    }
+}
+
+extension ServerConfig {
+    /// What muxgate hands this child that must never be shown: environment values, header values
+    /// (and their words: "Bearer TOKEN" may be echoed as TOKEN alone), and passwords written in its
+    /// arguments — a URL's `user:password@` and a `password=` key (libpq, ODBC and URL query style).
+    package var secrets: [String] {
+        switch transport {
+        case .stdio(_, let args, let env, _): Array(env.values) + args.flatMap(Self.passwords(in:))
+        case .http(let remote):
+            remote.headers.values.flatMap { value in [value] + value.split(separator: " ").map(String.init) }
+                + Self.passwords(in: remote.url)
+        case .commands(let tools): tools.flatMap { Array($0.env.values) + $0.run.flatMap(Self.passwords(in:)) }
+        }
+    }
+
+    /// The passwords written in one argument, as written and percent-decoded.
+    static func passwords(in text: String) -> [String] {
+        var found: [String] = []
+        // scheme://user:password@host
+        if let scheme = text.range(of: "://") {
+            let rest = text[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            if let at = authority.lastIndex(of: "@"), let colon = authority[..<at].firstIndex(of: ":") {
+                found.append(String(authority[authority.index(after: colon)..<at]))
+            }
+        }
+        // password=VALUE (until whitespace, '&' or ';'), any case
+        var search = text[...]
+        while let key = search.range(of: "password=", options: .caseInsensitive) {
+            let after = search[key.upperBound...]
+            let value =
+                after.hasPrefix("'")
+                ? after.dropFirst().prefix { $0 != "'" }
+                : after.prefix { !$0.isWhitespace && $0 != "&" && $0 != ";" }
+            if !value.isEmpty { found.append(String(value)) }
+            search = search[key.upperBound...]
+        }
+        return found.flatMap { value in
+            [value] + [value.removingPercentEncoding].compactMap { $0 }.filter { $0 != value }
         }
     }
 }

@@ -6,8 +6,9 @@
 package struct PolicyRule: Sendable {
     /// What the rule verifies about the argument's value.
     package enum Check: Sendable {
-        /// `sql: read_only`: one SQLite query statement (see `SQLReadOnly`).
-        case sqlReadOnly
+        /// `sql: read_only`: one query statement in the dialect (`dialect:`, SQLite unless said;
+        /// see `SQLReadOnly`).
+        case sqlReadOnly(SQLDialect)
         /// `must_match`: the pattern matches somewhere in the value.
         case mustMatch(PolicyPattern)
         /// `must_not_match`: the pattern matches nowhere in the value.
@@ -37,7 +38,8 @@ package struct PolicyRule: Sendable {
     /// The check as written in the configuration, e.g. `must_match '^(lint|test)$'`.
     package var checkDescription: String {
         switch check {
-        case .sqlReadOnly: "sql: read_only"
+        case .sqlReadOnly(.sqlite): "sql: read_only"
+        case .sqlReadOnly(let dialect): "sql: read_only (\(dialect.rawValue))"
         case .mustMatch(let pattern): "must_match: '\(pattern)'"
         case .mustNotMatch(let pattern): "must_not_match: '\(pattern)'"
         case .under(let base): "under: \(base)"
@@ -59,8 +61,8 @@ package struct PolicyRule: Sendable {
         }
         let quoted = Self.quote(text)
         switch check {
-        case .sqlReadOnly:
-            if case .refused(let why) = SQLReadOnly.check(text) {
+        case .sqlReadOnly(let dialect):
+            if case .refused(let why) = SQLReadOnly.check(text, dialect: dialect) {
                 return "argument '\(argument)' is not a read-only SQL query: \(why)"
             }
             return nil
@@ -102,7 +104,7 @@ package struct PolicyRule: Sendable {
 
 extension PolicyRule: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case tool, argument, sql, under, effect, reason
+        case tool, argument, sql, dialect, under, effect, reason
         case mustMatch = "must_match"
         case mustNotMatch = "must_not_match"
     }
@@ -135,6 +137,9 @@ extension PolicyRule: Decodable {
                     : "a rule has exactly one check, this one has \(names); write one rule for each"
             )
         }
+        if key != .sql, container.contains(.dialect) {
+            throw ConfigIssue(.invalidValue, at: here, key: "dialect", message: "'dialect' goes with a sql check only")
+        }
         let text = try container.decode(String.self, forKey: key)
         switch key {
         case .sql:
@@ -146,7 +151,19 @@ extension PolicyRule: Decodable {
                     message: "'\(text)' is not a SQL check (use read_only)"
                 )
             }
-            check = .sqlReadOnly
+            var dialect = SQLDialect.sqlite
+            if let name = try container.decodeIfPresent(String.self, forKey: .dialect) {
+                guard let named = SQLDialect(rawValue: name == "postgresql" ? "postgres" : name) else {
+                    throw ConfigIssue(
+                        .invalidValue,
+                        at: here,
+                        key: "dialect",
+                        message: "'\(name)' is not a SQL dialect muxgate reads (use sqlite or postgres)"
+                    )
+                }
+                dialect = named
+            }
+            check = .sqlReadOnly(dialect)
         case .mustMatch, .mustNotMatch:
             let pattern: PolicyPattern
             do {

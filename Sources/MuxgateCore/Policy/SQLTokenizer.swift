@@ -1,11 +1,24 @@
-/// A lexer for SQLite's SQL that is just precise enough to judge statements safely.
+/// The SQL a `sql: read_only` rule reads: how its text is split into tokens differs.
+package enum SQLDialect: String, Sendable, CaseIterable {
+    case sqlite
+    case postgres
+}
+
+/// A lexer for SQLite's or PostgreSQL's SQL that is just precise enough to judge statements safely.
 ///
-/// It follows SQLite's tokenizer (`tokenize.c`): whitespace is `\t \n \v \f \r` and space;
-/// identifier characters are ASCII letters, digits, `_`, `$` and every byte ≥ 0x80. Comments
-/// (`-- …` to the end of the line, `/* … */`) are dropped. String literals `'…'` (with `''`),
-/// blobs `X'…'`, and quoted identifiers `"…"`, `` `…` `` and `[…]` become single tokens whose
-/// contents are never read as keywords. Anything ambiguous is an error, never a guess: unterminated
-/// literals, identifiers or block comments, and NUL bytes.
+/// SQLite (`tokenize.c`): whitespace is `\t \n \v \f \r` and space; identifier characters are
+/// ASCII letters, digits, `_`, `$` and every byte ≥ 0x80. Comments (`-- …` to the end of the line,
+/// `/* … */`) are dropped. String literals `'…'` (with `''`), blobs `X'…'`, and quoted identifiers
+/// `"…"`, `` `…` `` and `[…]` become single tokens whose contents are never read as keywords.
+///
+/// PostgreSQL (`scan.l`): the same identifiers and `"…"`; block comments nest; `E'…'` strings take
+/// backslash escapes; dollar-quoted strings `$tag$…$tag$`; `$1` is a parameter; `` ` ``, `[`, `]`,
+/// `:` and `@` are operator characters, so what follows them is read as code. A `\'` inside a plain
+/// `'…'` string is refused: whether it ends the string depends on the server's
+/// `standard_conforming_strings`.
+///
+/// Anything ambiguous is an error, never a guess: unterminated literals, identifiers or block
+/// comments, and NUL bytes.
 struct SQLTokenizer {
     struct Token: Equatable {
         enum Kind: Equatable {
@@ -31,11 +44,12 @@ struct SQLTokenizer {
     }
 
     private let bytes: [UInt8]
+    private let dialect: SQLDialect
     private var i = 0
 
     /// Tokenizes `sql`, dropping whitespace and comments.
-    static func tokenize(_ sql: String) -> Result<[Token], Problem> {
-        var lexer = SQLTokenizer(bytes: Array(sql.utf8))
+    static func tokenize(_ sql: String, dialect: SQLDialect = .sqlite) -> Result<[Token], Problem> {
+        var lexer = SQLTokenizer(bytes: Array(sql.utf8), dialect: dialect)
         var tokens: [Token] = []
         do {
             while let token = try lexer.next() { tokens.append(token) }
@@ -45,7 +59,10 @@ struct SQLTokenizer {
         return .success(tokens)
     }
 
-    private init(bytes: [UInt8]) { self.bytes = bytes }
+    private init(bytes: [UInt8], dialect: SQLDialect) {
+        self.bytes = bytes
+        self.dialect = dialect
+    }
 
     private static func isSpace(_ b: UInt8) -> Bool { b == 0x20 || (0x09...0x0D).contains(b) }
     private static func isDigit(_ b: UInt8) -> Bool { (0x30...0x39).contains(b) }
@@ -66,10 +83,7 @@ struct SQLTokenizer {
             } else if b == UInt8(ascii: "-"), byte(1) == UInt8(ascii: "-") {
                 while let c = byte(0), c != UInt8(ascii: "\n") { i += 1 }
             } else if b == UInt8(ascii: "/"), byte(1) == UInt8(ascii: "*") {
-                i += 2
-                while byte(0) != nil, !(byte(0) == UInt8(ascii: "*") && byte(1) == UInt8(ascii: "/")) { i += 1 }
-                guard byte(0) != nil else { throw Problem(message: "a /* comment is never closed") }
-                i += 2
+                try blockComment()
             } else {
                 return try token(b)
             }
@@ -77,7 +91,28 @@ struct SQLTokenizer {
         return nil
     }
 
+    /// Skips a `/* … */` comment; PostgreSQL's nest.
+    private mutating func blockComment() throws(Problem) {
+        i += 2
+        var depth = 1
+        while let c = byte(0) {
+            if c == 0 { throw Problem(message: "the text contains a NUL byte") }
+            if c == UInt8(ascii: "*"), byte(1) == UInt8(ascii: "/") {
+                i += 2
+                depth -= 1
+                if depth == 0 { return }
+            } else if dialect == .postgres, c == UInt8(ascii: "/"), byte(1) == UInt8(ascii: "*") {
+                i += 2
+                depth += 1
+            } else {
+                i += 1
+            }
+        }
+        throw Problem(message: "a /* comment is never closed")
+    }
+
     private mutating func token(_ b: UInt8) throws(Problem) -> Token {
+        if dialect == .postgres, let token = try postgresToken(b) { return token }
         let start = i
         if b == UInt8(ascii: "x") || b == UInt8(ascii: "X"), byte(1) == UInt8(ascii: "'") {
             i += 1
@@ -123,6 +158,111 @@ struct SQLTokenizer {
         }
         i += 1
         return Token(kind: .symbol, text: text(start..<i))
+    }
+
+    /// The tokens PostgreSQL reads differently from SQLite, or nil for the shared ones.
+    private mutating func postgresToken(_ b: UInt8) throws(Problem) -> Token? {
+        let quote = UInt8(ascii: "'")
+        switch b {
+        case UInt8(ascii: "e"), UInt8(ascii: "E"):
+            guard byte(1) == quote else { return nil }
+            i += 1
+            return Token(kind: .string, text: try escapeString())
+        case quote:
+            return Token(kind: .string, text: try plainString())
+        case UInt8(ascii: "$"):
+            return try dollar()
+        case UInt8(ascii: "`"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ":"), UInt8(ascii: "@"):
+            i += 1
+            return Token(kind: .symbol, text: String(decoding: [b], as: UTF8.self))
+        default:
+            return nil
+        }
+    }
+
+    /// A plain `'…'` string (`''` is a quote); a backslash before a quote is refused.
+    private mutating func plainString() throws(Problem) -> String {
+        let quote = UInt8(ascii: "'")
+        i += 1
+        var content: [UInt8] = []
+        while let c = byte(0) {
+            if c == 0 { throw Problem(message: "the text contains a NUL byte") }
+            if c == UInt8(ascii: "\\"), byte(1) == quote {
+                throw Problem(
+                    message: "a string literal has \\' in it, which ends the string or not depending on "
+                        + "standard_conforming_strings; write '' for a quote, or E'…' with \\'"
+                )
+            }
+            if c == quote {
+                if byte(1) == quote {
+                    content.append(c)
+                    i += 2
+                    continue
+                }
+                i += 1
+                return String(decoding: content, as: UTF8.self)
+            }
+            content.append(c)
+            i += 1
+        }
+        throw Problem(message: "a string literal is never closed")
+    }
+
+    /// An `E'…'` string: a backslash escapes the next byte, `''` is a quote.
+    private mutating func escapeString() throws(Problem) -> String {
+        i += 1
+        var content: [UInt8] = []
+        while let c = byte(0) {
+            if c == 0 { throw Problem(message: "the text contains a NUL byte") }
+            if c == UInt8(ascii: "\\") {
+                guard let escaped = byte(1) else { break }
+                content.append(escaped)
+                i += 2
+                continue
+            }
+            if c == UInt8(ascii: "'") {
+                if byte(1) == c {
+                    content.append(c)
+                    i += 2
+                    continue
+                }
+                i += 1
+                return String(decoding: content, as: UTF8.self)
+            }
+            content.append(c)
+            i += 1
+        }
+        throw Problem(message: "an E'…' string literal is never closed")
+    }
+
+    /// `$1` (a parameter) or a dollar-quoted string `$tag$…$tag$`.
+    private mutating func dollar() throws(Problem) -> Token {
+        let start = i
+        if let next = byte(1), Self.isDigit(next) {
+            i += 1
+            while let c = byte(0), Self.isDigit(c) { i += 1 }
+            return Token(kind: .parameter, text: text(start..<i))
+        }
+        var end = i + 1
+        if end < bytes.count, Self.isIdentifierStart(bytes[end]) {
+            while end < bytes.count, Self.isIdentifierStart(bytes[end]) || Self.isDigit(bytes[end]) { end += 1 }
+        }
+        guard end < bytes.count, bytes[end] == UInt8(ascii: "$") else {
+            throw Problem(message: "a '$' that starts neither a parameter ($1) nor a dollar-quoted string")
+        }
+        let tag = Array(bytes[start...end])
+        i = end + 1
+        let contentStart = i
+        while i + tag.count <= bytes.count {
+            if bytes[i] == 0 { throw Problem(message: "the text contains a NUL byte") }
+            if bytes[i] == UInt8(ascii: "$"), Array(bytes[i..<(i + tag.count)]) == tag {
+                let content = text(contentStart..<i)
+                i += tag.count
+                return Token(kind: .string, text: content)
+            }
+            i += 1
+        }
+        throw Problem(message: "a dollar-quoted string \(String(decoding: tag, as: UTF8.self)) is never closed")
     }
 
     /// Reads a literal opened by the byte at `i`; returns its content, quote doubling undone.

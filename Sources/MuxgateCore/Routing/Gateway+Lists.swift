@@ -228,11 +228,11 @@ extension Gateway {
     /// The tool for an exposed name; while children are still starting, waits for them (at most
     /// the start-up bound) before saying a name is unknown.
     func resolveTool(_ name: String) async -> NamedCatalogue.Entry? {
-        await resolve { $0.catalogue[name] }
+        await resolve(name) { $0.catalogue[name] }
     }
 
     func resolvePrompt(_ name: String) async -> NamedCatalogue.Entry? {
-        await resolve { $0.prompts[name] }
+        await resolve(name) { $0.prompts[name] }
     }
 
     /// The child that owns an exposed URI, and the URI as that child wrote it.
@@ -240,13 +240,22 @@ extension Gateway {
         await resolve { $0.resources.route(uri) }
     }
 
-    private func resolve<T>(_ lookup: (isolated Gateway) -> T?) async -> T? {
+    /// - Parameter name: An exposed name: when it looks like a still-starting server's after the
+    ///   global bound, that server gets its own `startup_timeout` (a call names what it waits for).
+    private func resolve<T>(_ name: String? = nil, _ lookup: (isolated Gateway) -> T?) async -> T? {
         if let found = lookup(self) { return found }
         // A child that became ready a moment ago may not be in the catalogues yet.
         rebuildIfNeeded()
         if let found = lookup(self) { return found }
         guard children.contains(where: { $0.phase == .starting }) else { return nil }
         await waitForChildren()
+        rebuildIfNeeded()
+        if let found = lookup(self) { return found }
+        let separator = config.client.separator
+        guard let name, let started = startedAt,
+            let owner = children.first(where: { $0.phase == .starting && name.hasPrefix($0.name + separator) })
+        else { return nil }
+        await owner.waitUntilSettled(until: started + owner.startupTimeout)
         rebuildIfNeeded()
         return lookup(self)
     }

@@ -50,7 +50,7 @@ package actor Gateway: Service {
     /// Approvals asked of a 2026-07-28 IDE, by `requestState`: what they approve, until when.
     var approvals: [String: (binding: String, deadline: ContinuousClock.Instant)] = [:]
     var clientCapabilities: JSONSlice?
-    private var startedAt: ContinuousClock.Instant?
+    private(set) var startedAt: ContinuousClock.Instant?
     var catalogue = NamedCatalogue()
     /// The configuration and children's list versions the catalogues were built from.
     var builtFrom: (setup: ObjectIdentifier, lists: [Int])?
