@@ -167,9 +167,9 @@ struct SQLTokenizer {
         case UInt8(ascii: "e"), UInt8(ascii: "E"):
             guard byte(1) == quote else { return nil }
             i += 1
-            return Token(kind: .string, text: try escapeString())
+            return Token(kind: .string, text: try postgresString(escapes: true))
         case quote:
-            return Token(kind: .string, text: try plainString())
+            return Token(kind: .string, text: try postgresString(escapes: false))
         case UInt8(ascii: "$"):
             return try dollar()
         case UInt8(ascii: "`"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ":"), UInt8(ascii: "@"):
@@ -180,13 +180,20 @@ struct SQLTokenizer {
         }
     }
 
-    /// A plain `'…'` string (`''` is a quote); a backslash before a quote is refused.
-    private mutating func plainString() throws(Problem) -> String {
+    /// A `'…'` string (`''` is a quote). In an `E'…'` string (`escapes`) a backslash escapes the
+    /// next byte; in a plain one a backslash before a quote is refused.
+    private mutating func postgresString(escapes: Bool) throws(Problem) -> String {
         let quote = UInt8(ascii: "'")
         i += 1
         var content: [UInt8] = []
         while let c = byte(0) {
             if c == 0 { throw Problem(message: "the text contains a NUL byte") }
+            if c == UInt8(ascii: "\\"), escapes {
+                guard let escaped = byte(1) else { break }
+                content.append(escaped)
+                i += 2
+                continue
+            }
             if c == UInt8(ascii: "\\"), byte(1) == quote {
                 throw Problem(
                     message: "a string literal has \\' in it, which ends the string or not depending on "
@@ -205,34 +212,7 @@ struct SQLTokenizer {
             content.append(c)
             i += 1
         }
-        throw Problem(message: "a string literal is never closed")
-    }
-
-    /// An `E'…'` string: a backslash escapes the next byte, `''` is a quote.
-    private mutating func escapeString() throws(Problem) -> String {
-        i += 1
-        var content: [UInt8] = []
-        while let c = byte(0) {
-            if c == 0 { throw Problem(message: "the text contains a NUL byte") }
-            if c == UInt8(ascii: "\\") {
-                guard let escaped = byte(1) else { break }
-                content.append(escaped)
-                i += 2
-                continue
-            }
-            if c == UInt8(ascii: "'") {
-                if byte(1) == c {
-                    content.append(c)
-                    i += 2
-                    continue
-                }
-                i += 1
-                return String(decoding: content, as: UTF8.self)
-            }
-            content.append(c)
-            i += 1
-        }
-        throw Problem(message: "an E'…' string literal is never closed")
+        throw Problem(message: escapes ? "an E'…' string literal is never closed" : "a string literal is never closed")
     }
 
     /// `$1` (a parameter) or a dollar-quoted string `$tag$…$tag$`.
