@@ -167,9 +167,16 @@ struct SQLTokenizer {
         case UInt8(ascii: "e"), UInt8(ascii: "E"):
             guard byte(1) == quote else { return nil }
             i += 1
-            return Token(kind: .string, text: try postgresString(escapes: true))
+            return Token(
+                kind: .string,
+                text: try quoted(close: quote, doubling: true, backslash: .escapes, what: "string literal E'…'")
+            )
         case quote:
-            return Token(kind: .string, text: try postgresString(escapes: false))
+            // Whether \' ends the string depends on the server's standard_conforming_strings.
+            return Token(
+                kind: .string,
+                text: try quoted(close: quote, doubling: true, backslash: .refusedBeforeClose, what: "string literal")
+            )
         case UInt8(ascii: "$"):
             return try dollar()
         case UInt8(ascii: "`"), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: ":"), UInt8(ascii: "@"):
@@ -178,41 +185,6 @@ struct SQLTokenizer {
         default:
             return nil
         }
-    }
-
-    /// A `'…'` string (`''` is a quote). In an `E'…'` string (`escapes`) a backslash escapes the
-    /// next byte; in a plain one a backslash before a quote is refused.
-    private mutating func postgresString(escapes: Bool) throws(Problem) -> String {
-        let quote = UInt8(ascii: "'")
-        i += 1
-        var content: [UInt8] = []
-        while let c = byte(0) {
-            if c == 0 { throw Problem(message: "the text contains a NUL byte") }
-            if c == UInt8(ascii: "\\"), escapes {
-                guard let escaped = byte(1) else { break }
-                content.append(escaped)
-                i += 2
-                continue
-            }
-            if c == UInt8(ascii: "\\"), byte(1) == quote {
-                throw Problem(
-                    message: "a string literal has \\' in it, which ends the string or not depending on "
-                        + "standard_conforming_strings; write '' for a quote, or E'…' with \\'"
-                )
-            }
-            if c == quote {
-                if byte(1) == quote {
-                    content.append(c)
-                    i += 2
-                    continue
-                }
-                i += 1
-                return String(decoding: content, as: UTF8.self)
-            }
-            content.append(c)
-            i += 1
-        }
-        throw Problem(message: escapes ? "an E'…' string literal is never closed" : "a string literal is never closed")
     }
 
     /// `$1` (a parameter) or a dollar-quoted string `$tag$…$tag$`.
@@ -245,12 +217,45 @@ struct SQLTokenizer {
         throw Problem(message: "a dollar-quoted string \(String(decoding: tag, as: UTF8.self)) is never closed")
     }
 
-    /// Reads a literal opened by the byte at `i`; returns its content, quote doubling undone.
-    private mutating func quoted(close: UInt8, doubling: Bool, what: String) throws(Problem) -> String {
+    /// What a backslash means inside a literal.
+    private enum Backslash {
+        /// Nothing: it is a character like any other (SQLite; PostgreSQL's identifiers).
+        case literal
+        /// It escapes the next byte (PostgreSQL's `E'…'`).
+        case escapes
+        /// Right before the closing quote it is refused: readers disagree on whether it escapes it.
+        case refusedBeforeClose
+    }
+
+    /// Reads a literal opened by the byte at `i`; returns its content, quote doubling and
+    /// backslash escapes undone.
+    private mutating func quoted(
+        close: UInt8,
+        doubling: Bool,
+        backslash: Backslash = .literal,
+        what: String
+    ) throws(Problem) -> String {
         i += 1
         var content: [UInt8] = []
         while let c = byte(0) {
             if c == 0 { throw Problem(message: "the text contains a NUL byte") }
+            if c == UInt8(ascii: "\\") {
+                switch backslash {
+                case .literal: break
+                case .escapes:
+                    guard let escaped = byte(1) else { throw Problem(message: "a \(what) is never closed") }
+                    content.append(escaped)
+                    i += 2
+                    continue
+                case .refusedBeforeClose:
+                    guard byte(1) != close else {
+                        throw Problem(
+                            message: "a string literal has \\' in it, which ends the string or not depending on "
+                                + "standard_conforming_strings; write '' for a quote, or E'…' with \\'"
+                        )
+                    }
+                }
+            }
             if c == close {
                 if doubling, byte(1) == close {
                     content.append(c)
