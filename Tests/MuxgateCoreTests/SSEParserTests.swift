@@ -71,4 +71,17 @@ struct SSEParserTests {
         parser.push(bytes) { events.append($0) }
         #expect(events == [Self.event("y")])
     }
+
+    @Test(
+        "data split over lines becomes one stdio line with the same value",
+        arguments: ["[\r]", "{\"a\" :\n[1,\r\n2]\n}", "[]"]
+    )
+    func singleLineKeepsTheValue(text: String) throws {
+        let line = singleLine(Array(text.utf8))
+        #expect(!line.contains(0x0A) && !line.contains(0x0D))
+        let before = try JSONSlice.parse(Array(text.utf8))
+        let after = try JSONSlice.parse(line)
+        #expect(after.elements.count == before.elements.count && after.members.count == before.members.count)
+        #expect(line.count == text.utf8.count, "a break becomes a space, nothing is dropped")
+    }
 }
