@@ -12,7 +12,7 @@ final class HTTPSession: Sendable {
     let client: HTTPClient
     let link: ChildLink
 
-    private struct State {
+    struct State {
         var sessionID: String?
         /// The version for `MCP-Protocol-Version`, once the handshake said it.
         var protocolVersion: String?
@@ -33,7 +33,7 @@ final class HTTPSession: Sendable {
         var stopping = false
     }
 
-    private let state = Mutex(State())
+    let state = Mutex(State())
     /// Set once `run` made the outbox: ends the loop of messages.
     private let outbox = Mutex<QueueOutbox?>(nil)
 
@@ -87,7 +87,7 @@ final class HTTPSession: Sendable {
     }
 
     /// Ends the connection: the server is gone (the first reason stands).
-    private func end(_ reason: String, retryAfter: Duration? = nil) {
+    func end(_ reason: String, retryAfter: Duration? = nil) {
         let first = state.withLock { state -> Bool in
             guard state.end == nil else { return false }
             state.end = ConnectionEnd(reason, retryAfter: retryAfter)
@@ -96,7 +96,7 @@ final class HTTPSession: Sendable {
         if first { outbox.withLock { $0 }?.finish() }
     }
 
-    private var ended: Bool { state.withLock { $0.end != nil || $0.stopping } }
+    var ended: Bool { state.withLock { $0.end != nil || $0.stopping } }
 
     private func open(with message: JSONRPCMessage, group: inout DiscardingTaskGroup) async {
         switch transport.remote.kind {
@@ -244,7 +244,7 @@ final class HTTPSession: Sendable {
     }
 
     /// The headers of one request: the configured ones, credentials, session and version.
-    private func headers(for message: JSONRPCMessage?, accept: String) async throws -> HTTPHeaders {
+    func headers(for message: JSONRPCMessage?, accept: String) async throws -> HTTPHeaders {
         var headers = HTTPHeaders()
         headers.add(name: "Accept", value: accept)
         headers.add(name: "User-Agent", value: "muxgate/\(MuxgateVersion.current)")
@@ -280,7 +280,7 @@ final class HTTPSession: Sendable {
 
     /// Delivers a 2xx answer: a JSON body, or the events of an SSE stream (resumed if it drops
     /// before the request's answer, when the server gave event ids).
-    private func deliver(_ response: HTTPClientResponse, for requestID: [UInt8]?, cancel: Latch?) async {
+    func deliver(_ response: HTTPClientResponse, for requestID: [UInt8]?, cancel: Latch?) async {
         let type = response.headers["content-type"].first?.lowercased() ?? ""
         if type.hasPrefix("text/event-stream") {
             guard let cancel else { return await stream(response, for: requestID) }
@@ -336,7 +336,7 @@ final class HTTPSession: Sendable {
     }
 
     /// An SSE stream being read: the parser, and whether the request it answers got its answer.
-    private struct EventStream {
+    struct EventStream {
         let requestID: [UInt8]?
         var parser: SSEParser
         var answered = false
@@ -348,7 +348,7 @@ final class HTTPSession: Sendable {
         }
     }
 
-    private func read(_ body: HTTPClientResponse.Body, into stream: inout EventStream) async throws {
+    func read(_ body: HTTPClientResponse.Body, into stream: inout EventStream) async throws {
         for try await chunk in body {
             var outputs: [SSEParser.Output] = []
             chunk.withUnsafeReadableBytes { bytes in stream.parser.push(bytes) { outputs.append($0) } }
@@ -405,7 +405,7 @@ final class HTTPSession: Sendable {
     }
 
     /// Hands one message to the child, on one line.
-    private func deliver(_ bytes: [UInt8]) {
+    func deliver(_ bytes: [UInt8]) {
         let line = singleLine(bytes)
         noteIncoming(line)
         link.batch { link.receive(line) }
@@ -426,233 +426,6 @@ final class HTTPSession: Sendable {
     static func isAnswer(_ bytes: [UInt8], to requestID: [UInt8]?) -> Bool {
         guard let requestID, let message = try? JSONRPCMessage.parse(singleLine(bytes)) else { return false }
         return message.kind == .response && message.id.map { Array($0.bytes) } == requestID
-    }
-
-    // MARK: - The session
-
-    /// Remembers what a re-initialization must replay.
-    private func noteOutgoing(_ message: JSONRPCMessage) {
-        switch message.method {
-        case "initialize": state.withLock { $0.initialize = message }
-        case "notifications/initialized": state.withLock { $0.initialized = true }
-        default: break
-        }
-    }
-
-    /// The answer to `initialize` says the version every later request names.
-    private func noteIncoming(_ line: [UInt8]) {
-        // Only the handshake's answer says it; after it, nothing to look for.
-        guard let pending = state.withLock({ $0.protocolVersion == nil ? $0.initialize : nil }),
-            let version = Self.negotiatedVersion(line, initialize: pending)
-        else { return }
-        state.withLock { $0.protocolVersion = version }
-    }
-
-    static func negotiatedVersion(_ line: [UInt8], initialize: JSONRPCMessage?) -> String? {
-        guard let initialize, let id = initialize.id,
-            line.count < 1 << 20,
-            let message = try? JSONRPCMessage.parse(line), message.kind == .response,
-            message.id.map({ Array($0.bytes) }) == Array(id.bytes)
-        else { return nil }
-        return message.result?["protocolVersion"]?.string
-    }
-
-    private func adoptSession(from response: HTTPClientResponse) {
-        guard let session = response.headers["mcp-session-id"].first else { return }
-        guard session.utf8.allSatisfy({ (0x21...0x7E).contains($0) }), session.utf8.count <= 1024 else {
-            link.diagnostic("ignored an Mcp-Session-Id that is not visible ASCII")
-            return
-        }
-        state.withLock { $0.sessionID = session }
-    }
-
-    /// Opens a new session after the server forgot the old one (404), replaying the handshake
-    /// under muxgate's own id; others finding the 404 meanwhile wait for it.
-    private func reinitialize(replacing old: String?) async -> Bool {
-        let (mine, latch) = state.withLock { state -> (Bool, Latch?) in
-            if let running = state.reinitializing { return (false, running) }
-            if state.sessionID != old { return (false, nil) }  // someone already did
-            let latch = Latch()
-            state.reinitializing = latch
-            return (true, latch)
-        }
-        guard mine else {
-            await latch?.wait()
-            return state.withLock { $0.sessionID != old }
-        }
-        defer {
-            state.withLock { $0.reinitializing = nil }
-            latch?.fire()
-        }
-        guard
-            let initialize = state.withLock({ state -> JSONRPCMessage? in
-                state.reinitializations += 1
-                return state.initialize
-            })
-        else { return false }
-        let number = state.withLock { $0.reinitializations }
-        let replay = initialize.rewritten(id: Array(#""muxgate-reinit-\#(number)""#.utf8))
-        do {
-            var request = HTTPClientRequest(url: transport.url.text)
-            request.method = .POST
-            request.headers = try await headers(for: initialize, accept: "application/json, text/event-stream")
-            request.headers.remove(name: "Mcp-Session-Id")
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: replay))
-            let response = try await client.execute(
-                request,
-                deadline: .now() + .seconds(Int64(transport.requestTimeout.seconds))
-            )
-            // The answer is muxgate's own (the child keeps what it negotiated the first time).
-            _ = try? await response.body.collect(upTo: link.maxMessageBytes)
-            guard (200..<300).contains(response.status.code), response.headers["mcp-session-id"].first != nil else {
-                link.diagnostic("re-initializing failed: HTTP \(response.status.code)")
-                return false
-            }
-            adoptSession(from: response)
-            var initialized = HTTPClientRequest(url: transport.url.text)
-            initialized.method = .POST
-            initialized.headers = try await headers(for: nil, accept: "application/json, text/event-stream")
-            initialized.headers.add(name: "Content-Type", value: "application/json")
-            initialized.body = .bytes(
-                ByteBuffer(bytes: JSONRPC.notification(method: "notifications/initialized", params: nil))
-            )
-            let acknowledged = try await client.execute(initialized, deadline: .now() + .seconds(10))
-            _ = try? await acknowledged.body.collect(upTo: 64 << 10)
-            link.diagnostic("opened a new session (re-initialization \(number))")
-            return true
-        } catch {
-            link.diagnostic("re-initializing failed: \(Self.describe(error))")
-            return false
-        }
-    }
-
-    /// Drops the stream of the request a `notifications/cancelled` names.
-    private func cancelStream(of cancel: JSONRPCMessage) {
-        guard let id = cancel.params?["requestId"] else { return }
-        state.withLock { $0.streams[Array(id.bytes)] }?.fire()
-    }
-
-    /// Ends the session at the server (`DELETE`; a server may answer 405: it keeps none).
-    private func closeSession() async {
-        guard let session = state.withLock({ $0.legacyEndpoint == nil ? $0.sessionID : nil }) else { return }
-        do {
-            var request = HTTPClientRequest(url: transport.url.text)
-            request.method = .DELETE
-            request.headers = try await headers(for: nil, accept: "application/json, text/event-stream")
-            let response = try await client.execute(request, deadline: .now() + .seconds(2))
-            _ = try? await response.body.collect(upTo: 64 << 10)
-            link.logger.debug("ended the session \(session.prefix(8))…: HTTP \(response.status.code)")
-        } catch {
-            link.logger.debug("could not end the session: \(Self.describe(error))")
-        }
-    }
-
-    // MARK: - Streams the server opens
-
-    /// The GET stream for what the server sends outside any request, once the session is up (not
-    /// for HTTP+SSE, whose one stream is already open, nor 2026-07-28, which has none); the
-    /// server may offer none (405) or have one open already (409).
-    private func runGetStream() async {
-        guard !transport.modern, state.withLock({ $0.legacyEndpoint == nil && !$0.getStreamOpen }) else { return }
-        state.withLock { $0.getStreamOpen = true }
-        var stream = EventStream(requestID: nil, maximum: link.maxMessageBytes)
-        var failures = 0
-        while !ended && !Task.isCancelled {
-            let sessionAtOpen = state.withLock { $0.sessionID }
-            do {
-                var request = HTTPClientRequest(url: transport.url.text)
-                request.method = .GET
-                request.headers = try await headers(for: nil, accept: "text/event-stream")
-                if let last = stream.parser.lastEventID { request.headers.add(name: "Last-Event-ID", value: last) }
-                let response = try await client.execute(request, deadline: .now() + .seconds(30))
-                switch response.status.code {
-                case 200:
-                    failures = 0
-                    try await read(response.body, into: &stream)
-                case 404 where sessionAtOpen != nil:
-                    _ = try? await response.body.collect(upTo: 64 << 10)
-                    if !(await reinitialize(replacing: sessionAtOpen)) { return }
-                    continue
-                default:
-                    // 405: the server offers no such stream; 409: it has one open already.
-                    _ = try? await response.body.collect(upTo: 64 << 10)
-                    link.logger.debug("no GET stream: HTTP \(response.status.code)")
-                    return
-                }
-            } catch {
-                if ended || Task.isCancelled { return }
-                failures += 1
-                if failures > 5 { return }
-            }
-            let delay = state.withLock { $0.retry }
-            try? await Task.sleep(for: delay * max(1, failures))
-        }
-    }
-
-    /// HTTP+SSE (2024-11-05): the GET stream whose first event names the endpoint to POST to;
-    /// everything the server sends arrives on it. False when it could not be opened (ended).
-    private func openLegacy(group: inout DiscardingTaskGroup) async -> Bool {
-        let found = Latch()
-        let failure = Locked<String?>(nil)
-        group.addTask {
-            await self.runLegacyStream(found: found, failure: failure)
-        }
-        let connect = transport.remote.connectTimeout?.duration ?? RemoteServerConfig.defaultConnectTimeout
-        _ = try? await withTimeout(connect + .seconds(5)) { await found.wait() }
-        if state.withLock({ $0.legacyEndpoint != nil }) { return true }
-        end(failure.withLock { $0 } ?? "the SSE stream named no endpoint within \(connect.seconds)s")
-        return false
-    }
-
-    private func runLegacyStream(found: Latch, failure: Locked<String?>) async {
-        defer { found.fire() }
-        do {
-            var request = HTTPClientRequest(url: transport.url.text)
-            request.method = .GET
-            request.headers = try await headers(for: nil, accept: "text/event-stream")
-            let response = try await client.execute(request, deadline: .now() + .seconds(30))
-            guard response.status.code == 200,
-                response.headers["content-type"].first?.lowercased().hasPrefix("text/event-stream") == true
-            else {
-                _ = try? await response.body.collect(upTo: 64 << 10)
-                failure.withLock {
-                    $0 = "neither Streamable HTTP nor HTTP+SSE: GET answered HTTP \(response.status.code)"
-                }
-                return
-            }
-            var parser = SSEParser(maximumEventBytes: link.maxMessageBytes)
-            for try await chunk in response.body {
-                var outputs: [SSEParser.Output] = []
-                chunk.withUnsafeReadableBytes { bytes in parser.push(bytes) { outputs.append($0) } }
-                for output in outputs {
-                    switch output {
-                    case .event(let event) where event.type == "endpoint":
-                        let reference = String(decoding: event.data, as: UTF8.self).trimmingCharacters(in: .whitespaces)
-                        guard let endpoint = transport.url.resolving(reference) else {
-                            failure.withLock {
-                                $0 = "the SSE endpoint '\(reference)' is not on \(transport.url.origin)"
-                            }
-                            return
-                        }
-                        state.withLock { $0.legacyEndpoint = endpoint }
-                        found.fire()
-                    case .event(let event) where event.type == "message":
-                        deliver(event.data)
-                    case .oversized(let bytes):
-                        link.oversized(bytes)
-                    default:
-                        break
-                    }
-                }
-            }
-            if !ended { end("the server closed its SSE stream") }
-        } catch {
-            if ended || Task.isCancelled { return }
-            let reason = "cannot reach \(transport.url.origin): \(Self.describe(error))"
-            failure.withLock { $0 = reason }
-            end(reason)
-        }
     }
 
     // MARK: - Words

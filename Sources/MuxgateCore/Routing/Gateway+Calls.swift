@@ -1,16 +1,20 @@
 import Logging
 import Synchronization
 
-/// Requests routed to one child: tool calls, prompts, resources, completions, logging.
+/// Tool calls: planned (shaping, policy, the decision record), forwarded, answered and audited; and
+/// relaying a request to one child, which every routed request shares.
 extension Gateway {
     func callTool(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
         guard let nameSlice = message.params?["name"], let name = nameSlice.string else {
-            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: tools/call needs a string 'name'")))
+            respond(to: id, JSONRPC.error(id: id, .invalidParams("Invalid params: tools/call needs a string 'name'")))
             return nil
         }
         return { [self] in
             guard let entry = await resolveTool(name), let child = childByName[entry.server] else {
-                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)" + unavailableHint(for: name))))
+                respond(
+                    to: id,
+                    JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)" + unavailableHint(for: name)))
+                )
                 return
             }
             var planned = plan(message, id: id, entry: entry, child: child)
@@ -63,7 +67,7 @@ extension Gateway {
     /// A plan that waits for its decision's group commit; `then` gets it once, on whichever thread
     /// comes second (the caller attaching, or the audit log's thread resolving).
     final class PendingPlan: Sendable {
-        private let state = Mutex<(plan: CallPlan?, body: (@Sendable (CallPlan) -> Void)?)>((nil, nil))
+        let state = Mutex<(plan: CallPlan?, body: (@Sendable (CallPlan) -> Void)?)>((nil, nil))
 
         func then(_ body: @escaping @Sendable (CallPlan) -> Void) {
             let plan = state.withLock { state -> CallPlan? in
@@ -123,7 +127,7 @@ extension Gateway {
             }
         } catch {
             logger.warning("tools/call \(entry.exposedName) refused: \(error.message)")
-            sink.send(JSONRPC.error(id: id, .invalidParams(error.message)))
+            respond(to: id, JSONRPC.error(id: id, .invalidParams(error.message)))
             return .answered
         }
         // The policy judges the arguments the child would receive (operator values included).
@@ -290,111 +294,6 @@ extension Gateway {
         }
     }
 
-    func getPrompt(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
-        guard let nameSlice = message.params?["name"], let name = nameSlice.string else {
-            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: prompts/get needs a string 'name'")))
-            return nil
-        }
-        return { [self] in
-            guard let entry = await resolvePrompt(name), let child = childByName[entry.server] else {
-                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown prompt: \(name)")))
-                return
-            }
-            var splice = JSONSplice()
-            splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-            await relayAcrossEras(message, id: id, to: child, edits: splice)
-        }
-    }
-
-    /// `resources/read`, `subscribe` and `unsubscribe`: to the child that owns the URI, unchanged.
-    func routeByURI(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
-        guard let uri = message.params?["uri"]?.string else {
-            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: \(message.method!) needs a string 'uri'")))
-            return nil
-        }
-        return { [self] in
-            guard let (server, original) = await resolveResource(uri), let child = childByName[server] else {
-                // 2026-07-28 moved "resource not found" from -32002 to -32602.
-                let code = modern ? -32602 : -32002
-                sink.send(JSONRPC.error(id: id, JSONRPCError(code: code, message: "Resource not found: \(uri)")))
-                return
-            }
-            var edits = JSONSplice()
-            if original != uri, let slice = message.params?["uri"] {
-                edits.replace(slice.range, with: JSONValue.quoted(original))
-            }
-            let namespaced = namespacedURIs.withLock { $0[server] ?? [] }
-            await relayAcrossEras(message, id: id, to: child, edits: edits) { response in
-                // The contents name the URI the IDE asked for, not the child's own.
-                var answer = JSONSplice()
-                for item in response.result?["contents"]?.elements ?? [] {
-                    guard let slice = item["uri"], let text = slice.string, namespaced.contains(text) else { continue }
-                    answer.replace(
-                        slice.range,
-                        with: JSONValue.quoted(ResourceCatalogue.namespaced(text, server: server))
-                    )
-                }
-                return answer
-            }
-        }
-    }
-
-    /// `completion/complete`: routed by its reference (a prompt's exposed name, or a resource URI).
-    func complete(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
-        guard let reference = message.params?["ref"], let type = reference["type"]?.string else {
-            sink.send(JSONRPC.error(id: id, .invalidParams("Invalid params: completion/complete needs a 'ref'")))
-            return nil
-        }
-        return { [self] in
-            var splice = JSONSplice()
-            let server: String?
-            switch type {
-            case "ref/prompt":
-                let nameSlice = reference["name"]
-                let entry = await resolvePrompt(nameSlice?.string ?? "")
-                if let entry, let nameSlice {
-                    splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-                }
-                server = entry?.server
-            case "ref/resource":
-                let route = await resolveResource(reference["uri"]?.string ?? "")
-                if let route, let slice = reference["uri"], slice.string != route.uri {
-                    splice.replace(slice.range, with: JSONValue.quoted(route.uri))
-                }
-                server = route?.server
-            default:
-                server = nil
-            }
-            guard let server, let child = childByName[server] else {
-                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown reference: \(reference.text)")))
-                return
-            }
-            await relay(message, id: id, to: child, edits: splice)
-        }
-    }
-
-    /// `logging/setLevel`: every ready child that offers logging gets it; 2026-07-28 children get
-    /// it as the opt-in on every request from now on; muxgate answers at once.
-    func setLevel(_ message: JSONRPCMessage, id: [UInt8]) {
-        guard let name = message.params?["level"]?.string, let level = LogLevel(rawValue: name) else {
-            sink.send(
-                JSONRPC.error(
-                    id: id,
-                    .invalidParams(
-                        "Invalid params: logging/setLevel needs a 'level', one of \(LogLevel.names); got \(message.params?["level"]?.text ?? "none")"
-                    )
-                )
-            )
-            return
-        }
-        logging.setRequested(level)
-        for child in children
-        where child.phase == .ready && !child.isModern && child.serverHello?.capabilities["logging"] != nil {
-            child.notifyRequest(method: "logging/setLevel", params: message.params)
-        }
-        sendResult(id: id, .object([]))
-    }
-
     /// How a relayed request ended, for the audit trail.
     struct RelayOutcome {
         var kind: AuditEvent.Outcome
@@ -498,7 +397,7 @@ extension Gateway {
                 // A 2026-07-28 client expects resultType on every result; the child predates it.
                 edits.setMember("resultType", to: JSONValue.quoted("complete"), in: result)
             }
-            sink.send(response.rewritten(id: id, edits))
+            respond(to: id, response.rewritten(id: id, edits))
             guard let result = response.result else {
                 return RelayOutcome(kind: .rpcError, error: response.error?["message"]?.string ?? response.error?.text)
             }
@@ -508,7 +407,7 @@ extension Gateway {
             )
         } catch let error as JSONRPCError {
             logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])
-            sink.send(JSONRPC.error(id: id, error))
+            respond(to: id, JSONRPC.error(id: id, error))
             let kind: AuditEvent.Outcome =
                 switch error.code {
                 case JSONRPCError.timeout("").code: .timeout
@@ -522,64 +421,8 @@ extension Gateway {
             // muxgate is shutting down (the client closed stdin): no one is left to answer.
             if Task.isCancelled { return RelayOutcome(kind: .cancelled) }
             logger.error("\(method) failed: \(error)", metadata: ["muxgate.server": .string(server)])
-            sink.send(JSONRPC.error(id: id, .internalError("muxgate could not complete \(method): \(error)")))
+            respond(to: id, JSONRPC.error(id: id, .internalError("muxgate could not complete \(method): \(error)")))
             return RelayOutcome(kind: .rpcError, error: "\(error)")
         }
-    }
-}
-
-/// Tasks (2025-11-25): `tasks/get`, `tasks/result` and `tasks/cancel` go to the child that runs
-/// the task; `tasks/list` gathers every child's.
-extension Gateway {
-    func routeTask(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
-        guard let slice = message.params?["taskId"], let exposed = slice.string else {
-            sink.send(
-                JSONRPC.error(id: id, .invalidParams("Invalid params: \(message.method!) needs a string 'taskId'"))
-            )
-            return nil
-        }
-        guard let (server, original) = tasks.route(exposed), let child = childByName[server] else {
-            sink.send(JSONRPC.error(id: id, .invalidParams("Unknown task: \(exposed)")))
-            return nil
-        }
-        var edits = JSONSplice()
-        if original != exposed { edits.replace(slice.range, with: JSONValue.quoted(original)) }
-        return { [self, tasks, edits] in
-            await relay(message, id: id, to: child, edits: edits) { response in
-                var answer = JSONSplice()
-                // tasks/get and tasks/cancel answer with the task; tasks/result names it in _meta.
-                tasks.exposing(response.result?["taskId"], of: server, into: &answer)
-                let related = response.result?["_meta"]?["io.modelcontextprotocol/related-task"]
-                tasks.exposing(related?["taskId"], of: server, into: &answer)
-                return answer
-            }
-        }
-    }
-
-    /// Every running child's tasks that offers `tasks.list`, in one page, ids as the IDE knows them.
-    func listTasks(_ message: JSONRPCMessage, id: [UInt8]) async {
-        let children = children.filter {
-            $0.phase == .ready && $0.serverHello?.capabilities["tasks"]?["list"] != nil
-        }
-        let lists = await withTaskGroup(of: (String, [JSONSlice]).self) { group in
-            for child in children {
-                group.addTask {
-                    let items = try? await child.listAll("tasks/list", key: "tasks")
-                    return (child.name, items ?? [])
-                }
-            }
-            var lists: [String: [JSONSlice]] = [:]
-            for await (server, items) in group { lists[server] = items }
-            return lists
-        }
-        var items: [JSONValue] = []
-        for server in lists.keys.sorted() {
-            for task in lists[server]! {
-                var edits = JSONSplice()
-                tasks.exposing(task["taskId"], of: server, into: &edits)
-                items.append(.raw(ArraySlice(edits.apply(to: task.buffer, within: task.range))))
-            }
-        }
-        sendResult(id: id, .object([("tasks", .array(items))]))
     }
 }

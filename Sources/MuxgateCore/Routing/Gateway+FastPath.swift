@@ -42,8 +42,15 @@ extension Gateway {
         else { return false }
         let id = Array(message.id!.bytes)
         // A duplicate of an id in flight goes the general way, which refuses it.
-        guard activeIDs.withLock({ $0.insert(id).inserted }) else { return false }
-        proceed(with: plan(message, id: id, entry: entry, child: child), message, id: id, entry: entry, child: child)
+        guard let claim = activeIDs.claim(id) else { return false }
+        proceed(
+            with: plan(message, id: id, entry: entry, child: child),
+            message,
+            id: id,
+            claim: claim,
+            entry: entry,
+            child: child
+        )
         return true
     }
 
@@ -53,15 +60,16 @@ extension Gateway {
         with planned: CallPlan,
         _ message: JSONRPCMessage,
         id: [UInt8],
+        claim: UInt64,
         entry: NamedCatalogue.Entry,
         child: ChildServer
     ) {
-        let done: @Sendable () -> Void = { [activeIDs] in activeIDs.withLock { _ = $0.remove(id) } }
+        let done: @Sendable () -> Void = { [activeIDs] in activeIDs.release(id, claim: claim) }
         switch planned {
         case .answered:
             done()
         case .waiting(let pending):
-            pending.then { [self] in proceed(with: $0, message, id: id, entry: entry, child: child) }
+            pending.then { [self] in proceed(with: $0, message, id: id, claim: claim, entry: entry, child: child) }
         case .ask(let call, let decision):
             Task {
                 await self.settleAndForward(call, decision, message: message, id: id)

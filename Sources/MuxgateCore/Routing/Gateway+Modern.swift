@@ -21,7 +21,8 @@ extension Gateway {
     func unsupportedVersion(_ meta: JSONSlice, id: [UInt8]) -> Bool {
         let requested = meta[RequestEnvelope.versionKey]?.string
         guard requested != RequestEnvelope.version else { return false }
-        sink.send(
+        respond(
+            to: id,
             JSONRPC.error(
                 id: id,
                 JSONRPCError(
@@ -41,7 +42,8 @@ extension Gateway {
     func invalidLogLevel(_ meta: JSONSlice, id: [UInt8]) -> Bool {
         guard let level = meta[RequestEnvelope.logLevelKey], level.string.flatMap(LogLevel.init(rawValue:)) == nil
         else { return false }
-        sink.send(
+        respond(
+            to: id,
             JSONRPC.error(
                 id: id,
                 .invalidParams(
@@ -71,7 +73,8 @@ extension Gateway {
             if unsupportedVersion(meta, id: id) { return }
             adoptModernClient(meta)
         }
-        sink.send(
+        respond(
+            to: id,
             JSONRPC.result(
                 id: id,
                 .object([
@@ -103,7 +106,7 @@ extension Gateway {
             case input(JSONRPCMessage)
         }
 
-        private let state = Mutex<(events: [Event], waiter: CheckedContinuation<Event, Never>?)>(([], nil))
+        let state = Mutex<(events: [Event], waiter: CheckedContinuation<Event, Never>?)>(([], nil))
         let child: ChildServer
         /// What the call's own request declared it can answer (2026-07-28: per request).
         let capabilities: JSONSlice?
@@ -189,7 +192,10 @@ extension Gateway {
         let bridge: InputBridge
         if let token = message.params?["requestState"]?.string, token.hasPrefix("mgrs1.") {
             guard let call = unpark(token) else {
-                sink.send(JSONRPC.error(id: id, .invalidParams("Unknown or expired requestState; call the tool again")))
+                respond(
+                    to: id,
+                    JSONRPC.error(id: id, .invalidParams("Unknown or expired requestState; call the tool again"))
+                )
                 return RelayOutcome(kind: .rpcError, error: "unknown requestState")
             }
             bridge = call.bridge
@@ -226,7 +232,8 @@ extension Gateway {
                     deadline: .now + child.callTimeout
                 )
             )
-            sink.send(
+            respond(
+                to: id,
                 JSONRPC.result(
                     id: id,
                     .object([
@@ -304,9 +311,9 @@ extension Gateway {
     /// Sends a result muxgate made itself; a 2026-07-28 IDE gets `resultType: "complete"` in it.
     nonisolated func sendResult(id: [UInt8], _ result: JSONValue) {
         guard modern, case .object(let members) = result, !members.contains(where: { $0.0 == "resultType" }) else {
-            sink.send(JSONRPC.result(id: id, result))
+            respond(to: id, JSONRPC.result(id: id, result))
             return
         }
-        sink.send(JSONRPC.result(id: id, .object(members + [("resultType", .string("complete"))])))
+        respond(to: id, JSONRPC.result(id: id, .object(members + [("resultType", .string("complete"))])))
     }
 }

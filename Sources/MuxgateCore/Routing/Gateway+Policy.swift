@@ -145,7 +145,8 @@ extension Gateway {
         trail.record(.asked, decision.reason)
         let token = randomToken("mgap1.")
         approvals[token] = (binding, .now + callTimeout(for: entry))
-        sink.send(
+        respond(
+            to: id,
             JSONRPC.result(
                 id: id,
                 .object([

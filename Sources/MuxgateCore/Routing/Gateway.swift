@@ -74,8 +74,8 @@ package actor Gateway: Service {
     let logging = ClientLogging()
     /// The tool catalogue as last built, for the stdin thread's fast path (no actor hop).
     let published = Locked(NamedCatalogue())
-    /// The ids of the IDE's requests whose answers are still being worked on.
-    let activeIDs = Locked<Set<[UInt8]>>([])
+    /// The ids of the IDE's requests in flight (free again once answered: `respond(to:_:)`).
+    nonisolated let activeIDs = RequestIDs()
     /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
     let inFlight = Locked<[[UInt8]: InFlightCall]>([:])
 
@@ -194,7 +194,7 @@ package actor Gateway: Service {
         case .request:
             // An id already in flight would make two answers indistinguishable: refused.
             let id = Array(message.id!.bytes)
-            guard activeIDs.withLock({ !$0.contains(id) }) else {
+            guard !activeIDs.contains(id) else {
                 logger.warning("refused a request reusing the in-flight id \(message.id!.text)")
                 sink.send(
                     JSONRPC.error(
@@ -207,10 +207,10 @@ package actor Gateway: Service {
                 return nil
             }
             guard let work = request(message) else { return nil }
-            activeIDs.withLock { _ = $0.insert(id) }
+            let claim = activeIDs.claim(id)
             return { [activeIDs] in
                 await work()
-                activeIDs.withLock { _ = $0.remove(id) }
+                if let claim { activeIDs.release(id, claim: claim) }
             }
         case .notification:
             notification(message)
@@ -219,6 +219,14 @@ package actor Gateway: Service {
             response(message)
             return nil
         }
+    }
+
+    /// Sends the answer to the IDE's request `id`; from here on the IDE may reuse the id (a reused
+    /// id is refused only while its request is unanswered). A refusal of a duplicate id answers a
+    /// request that never got an id of its own, and goes to the sink directly.
+    nonisolated func respond(to id: [UInt8], _ line: [UInt8]) {
+        activeIDs.answered(id)
+        sink.send(line)
     }
 
     /// Answers a line that was too long to read at all.
@@ -254,7 +262,7 @@ package actor Gateway: Service {
             var offset = 0
             if let cursor = message.params?["cursor"], cursor.kind != .null {
                 guard let parsed = cursor.string.flatMap({ Self.offset(inCursor: $0, for: kind) }) else {
-                    sink.send(JSONRPC.error(id: id, .invalidParams("Invalid cursor: \(cursor.text)")))
+                    respond(to: id, JSONRPC.error(id: id, .invalidParams("Invalid cursor: \(cursor.text)")))
                     return nil
                 }
                 offset = parsed
@@ -275,7 +283,7 @@ package actor Gateway: Service {
         case "logging/setLevel":
             setLevel(message, id: id)
         default:
-            sink.send(JSONRPC.error(id: id, .methodNotFound(message.method!)))
+            respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
         }
         return nil
     }
@@ -296,11 +304,12 @@ package actor Gateway: Service {
         ),
     ])
 
-    private func initialize(id: [UInt8], params: JSONSlice?) {
+    func initialize(id: [UInt8], params: JSONSlice?) {
         let requested = params?["protocolVersion"]?.string
         let version = ProtocolVersion.negotiate(requested)
         let capabilities = params?["capabilities"]
-        sink.send(
+        respond(
+            to: id,
             JSONRPC.result(
                 id: id,
                 .object([
