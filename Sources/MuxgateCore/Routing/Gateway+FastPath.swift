@@ -92,7 +92,9 @@ extension Gateway {
                         answerEdits: answerEdits
                     )
                     recordOutcome(outcome, of: entry, requestID: message.id, since: started)
-                    done()
+                    // An answer freed the id already (`respond`); only a call that ended without
+                    // one (cancelled by the IDE) still holds it.
+                    if outcome.kind == .cancelled { done() }
                 }
             )
             if !sent {
