@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# `make demo`: muxgate in front of three real MCP servers from PyPI (git, time, sqlite),
+# `make demo`: muxgate in front of real MCP servers from PyPI (git, time, sqlite, and postgres-mcp
+# on a throwaway PostgreSQL cluster when PostgreSQL and Python >= 3.12 are installed),
 # driven by the official MCP Python client, exactly as an IDE would drive it.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,8 +21,32 @@ echo "print('hello')" > "$WORK/app/main.py"
 git -C "$WORK/app" -c user.name=Demo -c user.email=demo@example.com add main.py
 git -C "$WORK/app" -c user.name=Demo -c user.email=demo@example.com commit -q -m "Add main.py"
 
+# PostgreSQL, when Debian's postgresql binaries and .venv-postgres (Python >= 3.12) are here: a
+# throwaway cluster on a Unix socket (no TCP port, no system service), stopped when the demo ends.
+PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+PG_MCP="$ROOT/.venv-postgres/bin/postgres-mcp"
+PG=""
+if [[ -n "$PG_BIN" && -x "$PG_BIN/initdb" && -x "$PG_MCP" ]]; then
+    PG="$(mktemp -d "${TMPDIR:-/tmp}/muxgate-demo-pg.XXXXXX")"
+    mkdir -p "$PG/socket"
+    export PGPASSWORD="demo-$RANDOM$RANDOM$RANDOM"
+    echo "$PGPASSWORD" > "$PG/pwfile"
+    as=()
+    if [[ "$(id -u)" == 0 ]]; then chown -R postgres "$PG"; as=(/usr/sbin/runuser -u postgres --); fi
+    PG_PORT=$((40000 + RANDOM % 20000))
+    trap '"${as[@]}" "$PG_BIN/pg_ctl" -D "$PG/data" -m immediate -w stop >/dev/null 2>&1 || true; rm -rf "$WORK" "$PG"' EXIT
+    "${as[@]}" "$PG_BIN/initdb" -D "$PG/data" -U demo --pwfile "$PG/pwfile" -A scram-sha-256 -E UTF8 \
+        --no-sync --no-instructions > "$PG/initdb.log"
+    "${as[@]}" "$PG_BIN/pg_ctl" -D "$PG/data" -l "$PG/server.log" -w -t 60 \
+        -o "-c listen_addresses='' -k $PG/socket -p $PG_PORT -c fsync=off" start > /dev/null
+    psql() { "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG/socket" -p "$PG_PORT" -U demo "$@"; }
+    psql -d postgres -c "CREATE DATABASE app"
+    psql -d app -c "CREATE TABLE accounts (id serial PRIMARY KEY, name text NOT NULL, balance numeric NOT NULL);
+        INSERT INTO accounts (name, balance) VALUES ('ada', 100), ('grace', 250), ('linus', 75)"
+fi
+
 cat > "$WORK/muxgate.yaml" <<YAML
-# The demo's configuration: three stdio children behind one muxgate entry.
+# The demo's configuration: stdio children behind one muxgate entry.
 servers:
   git:
     command: $ROOT/.venv/bin/mcp-server-git
@@ -35,10 +60,28 @@ servers:
     scopes:                   # this server has no annotations: say what its tools do
       read: [read_query, list_tables, describe_table]
       write: [write_query, create_table, append_insight]
+YAML
+if [[ -n "$PG" ]]; then
+    cat >> "$WORK/muxgate.yaml" <<YAML
+  pg:                         # postgres-mcp; the password comes from the environment
+    command: $PG_MCP
+    args: [--access-mode, unrestricted, "postgresql://demo:\${PGPASSWORD}@/app?host=$PG/socket&port=$PG_PORT"]
+    scopes: { read: [execute_sql, explain_query, list_*, get_object_details] }
+YAML
+fi
+cat >> "$WORK/muxgate.yaml" <<YAML
 client:
   entry: muxgate
 policy:
   profile: developer          # reads and writes run; destructive tools would ask the user
+YAML
+if [[ -n "$PG" ]]; then
+    cat >> "$WORK/muxgate.yaml" <<YAML
+  rules:                      # whatever the profile: this tool runs read-only SQL only
+    - { tool: pg_execute_sql, argument: sql, sql: read_only, dialect: postgres }
+YAML
+fi
+cat >> "$WORK/muxgate.yaml" <<YAML
 audit:
   path: $WORK/audit.jsonl     # hash-chained record of every call and decision
 YAML
@@ -60,6 +103,15 @@ cat > "$WORK/script.json" <<JSON
   {"tool": "sqlite_write_query", "arguments": {"query": "INSERT INTO notes (body) VALUES ('routed through muxgate')"}},
   {"tool": "sqlite_read_query", "arguments": {"query": "SELECT * FROM notes"}},
   {"tool": "git_reset", "arguments": {"repo_path": "$WORK/app"}},
+JSON
+if [[ -n "$PG" ]]; then
+    cat >> "$WORK/script.json" <<'JSON'
+  {"tool": "pg_execute_sql", "arguments": {"sql": "SELECT name, balance FROM accounts ORDER BY balance DESC"}},
+  {"tool": "pg_execute_sql", "arguments": {"sql": "UPDATE accounts SET balance = 0"}},
+  {"tool": "pg_execute_sql", "arguments": {"sql": "SELECT 1; /* $$ */ DROP TABLE accounts"}},
+JSON
+fi
+cat >> "$WORK/script.json" <<'JSON'
   {"tool": "git_does_not_exist", "arguments": {}}
 ]}
 JSON
@@ -77,6 +129,12 @@ for result in report["results"]:
         outcome = ("tool error: " if result.get("isError") else "") + " ".join(text.split())[:110]
     print(f"  {result['tool']:<22} -> {outcome}")
 PY
+
+if [[ -n "$PG" ]]; then
+    echo "  (PostgreSQL: the refused statements never reached the server: $(psql -d app -A -t -c "SELECT count(*) || ' accounts, total ' || sum(balance) FROM accounts"))"
+else
+    echo "  (PostgreSQL left out: it needs Debian's postgresql package and .venv-postgres, which needs Python >= 3.12)"
+fi
 
 bold "4. The audit trail: muxgate audit summary, then verify"
 "$MUXGATE" audit summary "$WORK/audit.jsonl" | sed -n '1,12p'
