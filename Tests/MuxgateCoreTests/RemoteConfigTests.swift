@@ -105,9 +105,61 @@ struct RemoteConfigTests {
 
     @Test("2026-07-28 header values: safe ASCII as is, anything else base64-wrapped")
     func headerValues() {
-        #expect(HTTPSession.headerValue("tools/call") == "tools/call")
-        #expect(HTTPSession.headerValue("héllo") == "=?base64?aMOpbGxv?=")
-        #expect(HTTPSession.headerValue(" padded") == "=?base64?IHBhZGRlZA==?=")
+        #expect(ParamHeaders.headerValue("tools/call") == "tools/call")
+        #expect(ParamHeaders.headerValue("héllo") == "=?base64?aMOpbGxv?=")
+        #expect(ParamHeaders.headerValue(" padded") == "=?base64?IHBhZGRlZA==?=")
+    }
+
+    @Test("x-mcp-header: declarations through properties only, typed, unique; Mcp-Param values from the arguments")
+    func paramHeaders() throws {
+        func schema(_ text: String) throws -> JSONSlice { try JSONSlice.parse(Array(text.utf8)) }
+        let valid = try schema(
+            #"{"type":"object","properties":{"region":{"type":"string","x-mcp-header":"Region"},"#
+                + #""spec":{"type":"object","properties":{"count":{"type":"integer","x-mcp-header":"Count"}}},"#
+                + #""dry":{"type":"boolean","x-mcp-header":"Dry-Run"},"note":{"type":"string"}}}"#
+        )
+        let declared = try ParamHeaders.declarations(in: valid)
+        #expect(
+            declared == [
+                .init(path: ["region"], token: "Region"), .init(path: ["spec", "count"], token: "Count"),
+                .init(path: ["dry"], token: "Dry-Run"),
+            ]
+        )
+        let arguments = try schema(#"{"region":"eu-west","spec":{"count":3},"dry":false,"note":"x"}"#)
+        #expect(
+            ParamHeaders.headers(declared, arguments: arguments).map { "\($0): \($1)" } == [
+                "Mcp-Param-Region: eu-west", "Mcp-Param-Count: 3", "Mcp-Param-Dry-Run: false",
+            ]
+        )
+        // Absent or null: no header. Unsafe text: base64, a value that looks like the wrapper too.
+        let odd = try schema(#"{"region":"=?base64?eA==?=","spec":null}"#)
+        #expect(
+            ParamHeaders.headers(declared, arguments: odd).map { "\($0): \($1)" } == [
+                "Mcp-Param-Region: =?base64?PT9iYXNlNjQ/ZUE9PT89?="
+            ]
+        )
+        #expect(ParamHeaders.headers(declared, arguments: try schema(#"{"region":"é"}"#)).first?.1 == "=?base64?w6k=?=")
+
+        let invalid: [(String, String)] = [
+            (#"{"properties":{"a":{"type":"array","items":{"type":"string","x-mcp-header":"A"}}}}"#, "no argument"),
+            (#"{"properties":{"a":{"type":"number","x-mcp-header":"A"}}}"#, "string, integer and boolean"),
+            (
+                #"{"properties":{"a":{"type":"string","x-mcp-header":"A"},"b":{"type":"string","x-mcp-header":"a"}}}"#,
+                "already used by 'a'"
+            ),
+            (#"{"properties":{"a":{"type":"string","x-mcp-header":"Bad Name"}}}"#, "RFC 9110"),
+            (#"{"anyOf":[{"properties":{"a":{"type":"string","x-mcp-header":"A"}}}]}"#, "no argument"),
+            (#"{"properties":{"a":{"type":"string","x-mcp-header":7}}}"#, "must be a string"),
+        ]
+        for (text, reason) in invalid {
+            let parsed = try schema(text)
+            do {
+                let found = try ParamHeaders.declarations(in: parsed)
+                Issue.record("\(text) is invalid, yet declared \(found)")
+            } catch {
+                #expect(error.description.contains(reason), "\(text): \(error)")
+            }
+        }
     }
 
     @Test("PKCE: a verifier of the allowed characters and length, its S256 challenge unpadded base64url")

@@ -303,6 +303,73 @@ struct RemoteChildTests {
         #expect(await harness.shutDown())
     }
 
+    @Test("a 2026-07-28 remote child: x-mcp-header arguments go out as Mcp-Param headers, a pinned one as pinned")
+    func paramHeaders() async throws {
+        let server = try await Self.server("stateless", ["--param-headers"])
+        defer { server.stop() }
+        let harness = try Harness.start(
+            Self.config(
+                server.url("/mcp"),
+                extra: [
+                    "protocol: 2026-07-28", "tools: { arguments: { deploy: { replicas: { value: 3, hide: true } } } }",
+                ]
+            )
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        #expect(try await harness.toolNames().contains("web_deploy"))
+        // The SDK's server refuses a call whose Mcp-Param headers disagree with its arguments (-32020).
+        let reply = try #require(await harness.call("web_deploy", #"{"region":"eu-west"}"#, id: 2))
+        let text = try #require(reply.firstText, "\(reply.root.text)")
+        let seen = try JSONSlice.parse(Array(text.utf8))
+        #expect(seen["mcp-param-region"]?.string == "eu-west", "\(text)")
+        #expect(seen["mcp-param-replicas"]?.string == "3", "the pinned value, as sent to the child: \(text)")
+        let unicode = try #require(await harness.call("web_deploy", #"{"region":"zürich"}"#, id: 3)?.firstText)
+        #expect(try JSONSlice.parse(Array(unicode.utf8))["mcp-param-region"]?.string == "=?base64?esO8cmljaA==?=")
+        #expect(await harness.shutDown())
+    }
+
+    @Test("a server busy at the handshake (HTTP 503, Retry-After: 2): muxgate waits as asked, then its tools arrive")
+    func retryAfterHonoured() async throws {
+        let server = try await TestServer(
+            TestPaths.python,
+            [TestPaths.root + "/Tests/e2e/bad_http_server.py", "busy-503"]
+        )
+        defer { server.stop() }
+        let harness = try Harness.start(
+            Self.config(server.url("/mcp"), extra: ["transport: http"])
+                + "  calm:\n    command: \(TestPaths.fixture)\n    args: [--name, calm]\n"
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        // The other child serves while the busy one waits; the busy one's tools are not listed yet.
+        #expect(await harness.call("calm_echo", #"{"n":1}"#, id: 2)?.firstText == #"{"n":1}"#)
+        #expect(await server.process.waitForStderr("initialize refused at"))
+        // (On a machine slow enough to list only after the retry, the list already has them.)
+        let listedEarly = try await harness.toolNames().contains("web_bad")
+        #expect(await server.process.waitForStderr("initialize answered at", timeout: .seconds(30)))
+        // The server's own clock: how long muxgate waited before trying again (no backoff after
+        // one failure, so only Retry-After explains a wait).
+        func serverTime(_ event: String) -> Double? {
+            server.process.stderr.split(separator: "\n").first { $0.hasPrefix("initialize \(event) at ") }
+                .flatMap { Double($0.split(separator: " ").last ?? "") }
+        }
+        let refused = try #require(serverTime("refused"), "\(server.process.stderr)")
+        let answered = try #require(serverTime("answered"), "\(server.process.stderr)")
+        #expect(answered - refused >= 1.9 && answered - refused < 15, "waited \(answered - refused) s")
+        // Its tools arrive with a list_changed.
+        var changed = listedEarly
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !changed, ContinuousClock.now < deadline,
+            let message = await harness.muxgate.nextMessage(timeout: .seconds(30))
+        {
+            changed = message.method == "notifications/tools/list_changed"
+        }
+        #expect(changed, "the IDE was told the tools changed")
+        #expect(try await harness.toolNames().contains("web_bad"))
+        #expect(await harness.shutDown())
+    }
+
     @Test("the remote server killed mid-call: a prompt error naming it; started again, the next call goes through")
     func killedMidCall() async throws {
         let port = try TestServer.freePort()

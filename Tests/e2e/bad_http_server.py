@@ -10,13 +10,18 @@ comes up; then every `tools/call` misbehaves as MODE says:
   drop          an SSE stream cut in the middle of an event
   hang          no answer at all (the connection stays open)
   status-500    HTTP 500 with a plain-text body
+  busy-503      the first `initialize` gets HTTP 503 with `Retry-After: 2` (the next ones are
+                answered); stderr says `initialize refused at T` / `initialize answered at T`
+                (T: this process's monotonic clock, seconds)
 """
 import asyncio
 import json
 import sys
+import time
 
 MODE = sys.argv[1]
 SESSION = "bad-session-1"
+refused = False
 
 
 def response(status: str, content_type: str, body: bytes, extra: str = "") -> bytes:
@@ -26,6 +31,7 @@ def response(status: str, content_type: str, body: bytes, extra: str = "") -> by
 
 
 async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    global refused
     try:
         while True:
             request_line = await reader.readline()
@@ -47,7 +53,13 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             message = json.loads(body)
             if "id" not in message:
                 writer.write(response("202 Accepted", "application/json", b""))
+            elif message["method"] == "initialize" and MODE == "busy-503" and not refused:
+                refused = True
+                print(f"initialize refused at {time.monotonic():.3f}", file=sys.stderr, flush=True)
+                writer.write(response("503 Service Unavailable", "text/plain", b"busy", "Retry-After: 2\r\n"))
             elif message["method"] == "initialize":
+                if MODE == "busy-503":
+                    print(f"initialize answered at {time.monotonic():.3f}", file=sys.stderr, flush=True)
                 result = {"protocolVersion": message["params"]["protocolVersion"], "capabilities": {"tools": {}},
                           "serverInfo": {"name": "bad", "version": "1"}}
                 writer.write(response("200 OK", "application/json",

@@ -13,6 +13,7 @@ MODE
 --port N     listen on 127.0.0.1:N (default 0: any free port)
 --token T    require `Authorization: Bearer T` (401 with WWW-Authenticate otherwise)
 --tls C K    serve HTTPS with certificate file C and key file K
+--param-headers  also list deploy(region, replicas), whose arguments carry `x-mcp-header`
 
 The port is printed on stdout as `PORT <n>` once the server listens; logs go to stderr.
 Tools:
@@ -23,6 +24,8 @@ Tools:
   headers()         the MCP headers of the request that called it, as JSON (names -> values),
                     Authorization shown only as present or not
   grow()            adds the tool "added_later" and tells the client its tools changed
+  deploy(region, replicas)  (--param-headers) returns the Mcp-Param-* headers of its request as
+                    JSON; the SDK refuses a 2026-07-28 call whose headers do not match (-32020)
   drop_stream()     (resumable) closes its SSE stream after a progress event; resumed with
                     Last-Event-ID, the client still gets the result
 """
@@ -36,7 +39,9 @@ import sys
 
 import anyio
 import uvicorn
-from pydantic import BaseModel
+from typing import Annotated
+
+from pydantic import BaseModel, Field
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.streamable_http import EventMessage, EventStore
@@ -161,6 +166,7 @@ class Observe:
                 if name in headers:
                     SEEN[name] = headers[name]
             SEEN["authorization"] = "present" if "authorization" in headers else "absent"
+            SEEN.update({k: v for k, v in headers.items() if k.startswith("mcp-param-")})
         return await self.app(scope, receive, send)
 
 
@@ -170,7 +176,16 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--token", default=None)
     parser.add_argument("--tls", nargs=2, metavar=("CERT", "KEY"), default=None)
+    parser.add_argument("--param-headers", action="store_true")
     args = parser.parse_args()
+    if args.param_headers:
+        @server.tool()
+        async def deploy(
+            region: Annotated[str, Field(json_schema_extra={"x-mcp-header": "Region"})],
+            replicas: Annotated[int, Field(json_schema_extra={"x-mcp-header": "Replicas"})] = 1,
+        ) -> str:
+            """Mirrored into Mcp-Param-Region and Mcp-Param-Replicas; returns the Mcp-Param headers seen."""
+            return json.dumps({k: v for k, v in SEEN.items() if k.startswith("mcp-param-")}, sort_keys=True)
 
     if args.mode == "sse":
         app = server.sse_app()

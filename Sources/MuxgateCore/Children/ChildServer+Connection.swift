@@ -308,12 +308,30 @@ extension ChildServer {
                     "server '\(name)' answered \(method) without a '\(key)' list: \(response.error?.text ?? response.root.text.prefix(200).description)"
                 )
             }
-            items.append(contentsOf: page.elements)
+            items.append(contentsOf: method == "tools/list" ? usableTools(page.elements) : page.elements)
             cursor = result["nextCursor"]?.string
             if let next = cursor, !seen.insert(next).inserted {
                 throw JSONRPCError.internalError("server '\(name)' repeated the cursor '\(next)' in \(method)")
             }
         } while cursor != nil
         return items
+    }
+
+    /// The tools a client may call: over 2026-07-28 HTTP, a tool whose `x-mcp-header` annotations
+    /// break the rules must be dropped (its calls could not carry the headers a server checks).
+    private func usableTools(_ tools: [JSONSlice]) -> [JSONSlice] {
+        guard isModern, case .http = config.transport else { return tools }
+        return tools.filter { tool in
+            guard let schema = tool["inputSchema"] else { return true }
+            do {
+                _ = try ParamHeaders.declarations(in: schema)
+                return true
+            } catch {
+                logger.warning(
+                    "tool '\(tool["name"]?.string ?? "?")' is left out: \(error) (2026-07-28 x-mcp-header rules)"
+                )
+                return false
+            }
+        }
     }
 }

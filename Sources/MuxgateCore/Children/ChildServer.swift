@@ -216,12 +216,33 @@ package final class ChildServer: Service, Sendable {
                 }
                 if Task.isCancelled || state.withLock({ $0.stopping }) { break }
                 await runConnection()
+                retryWhenAsked()
                 await retryAfterOpenCircuit()
             }
         } onGracefulShutdown: {
             self.stop()
         }
         stop()
+    }
+
+    /// A server that said when to come back (HTTP `Retry-After` on its handshake) is tried again
+    /// then, whether or not a call needs it meanwhile; its tools arrive with a list_changed. Until
+    /// then it stays failed, with the server's reason.
+    private func retryWhenAsked() {
+        guard
+            let delay = state.withLock({ state -> Duration? in
+                guard !state.stopping, state.circuitOpenUntil == nil, case .failed = state.phase else { return nil }
+                return state.retryAfter
+            })
+        else { return }
+        logger.info("the server asked to be tried again in \(delay): muxgate will")
+        Task { [weak self, stopped] in
+            _ = try? await withTimeout(delay) { await stopped.wait() }
+            guard let self, !stopped.isFired else { return }
+            // Waited as asked: the restart need not wait again.
+            self.state.withLock { $0.retryAfter = nil }
+            self.requestStart()
+        }
     }
 
     /// Stops the child for good: stdin closed, then SIGTERM, then SIGKILL to its process group.

@@ -31,6 +31,10 @@ final class HTTPSession: Sendable {
         /// The server's `retry:` (ms), for reconnecting a stream.
         var retry: Duration = .seconds(1)
         var stopping = false
+        /// 2026-07-28: each listed tool's `x-mcp-header` declarations, from the child's `tools/list`.
+        var paramHeaders: [String: [ParamHeaders.Declaration]] = [:]
+        /// `tools/list` requests in flight (id → whether it asked for a later page).
+        var toolLists: [[UInt8]: Bool] = [:]
     }
 
     let state = Mutex(State())
@@ -258,22 +262,21 @@ final class HTTPSession: Sendable {
         if let session { headers.add(name: "Mcp-Session-Id", value: session) }
         if let version, message?.method != "initialize" { headers.add(name: "MCP-Protocol-Version", value: version) }
         if transport.modern, let message, let method = message.method {
-            headers.add(name: "Mcp-Method", value: Self.headerValue(method))
+            headers.add(name: "Mcp-Method", value: ParamHeaders.headerValue(method))
             let name: String? =
                 switch method {
                 case "tools/call", "prompts/get": message.params?["name"]?.string
                 case "resources/read": message.params?["uri"]?.string
                 default: nil
                 }
-            if let name { headers.add(name: "Mcp-Name", value: Self.headerValue(name)) }
+            if let name { headers.add(name: "Mcp-Name", value: ParamHeaders.headerValue(name)) }
+            if method == "tools/call", let name, let declared = state.withLock({ $0.paramHeaders[name] }) {
+                for (header, value) in ParamHeaders.headers(declared, arguments: message.params?["arguments"]) {
+                    headers.add(name: header, value: value)
+                }
+            }
         }
         return headers
-    }
-
-    /// A header value as 2026-07-28 says: as is when it is safe ASCII, else `=?base64?…?=`.
-    static func headerValue(_ text: String) -> String {
-        let safe = text.utf8.allSatisfy { (0x20...0x7E).contains($0) } && text.first != " " && text.last != " "
-        return safe ? text : "=?base64?\(Data(text.utf8).base64EncodedString())?="
     }
 
     // MARK: - What comes back
