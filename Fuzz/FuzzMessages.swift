@@ -1,6 +1,6 @@
 // libFuzzer target for muxgate's byte layer: the JSON validator and slices, the JSON-RPC envelope,
 // the id rewrite every routed message goes through, splices, the line framer, and the SSE parser
-// remote children's streams go through.
+// remote children's streams go through, and the x-mcp-header walk over a child's tool schemas.
 //
 // Built by `make fuzz` with `swiftc -sanitize=fuzzer,address` from these sources and MuxgateCore's
 // JSON, JSONRPC and LineFramer files (no package dependencies). Every property below is checked
@@ -14,11 +14,23 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     guard let root = try? JSONSlice.parse(bytes) else { return 0 }
     checkValue(root)
     checkMessage(bytes)
+    checkParamHeaders(root)
     let line = singleLine(bytes)
     precondition(!line.contains(0x0A) && !line.contains(0x0D), "singleLine left a line break")
     guard let again = try? JSONSlice.parse(line) else { preconditionFailure("singleLine broke valid JSON") }
     precondition(sameValue(again, root), "singleLine changed the value")
     return 0
+}
+
+/// Any schema: the x-mcp-header walk ends; each declaration has a path and a token, and every
+/// header it makes from any arguments is an `Mcp-Param-` name with a printable ASCII value.
+func checkParamHeaders(_ root: JSONSlice) {
+    guard let declared = try? ParamHeaders.declarations(in: root) else { return }
+    precondition(declared.allSatisfy { !$0.path.isEmpty && !$0.token.isEmpty }, "x-mcp-header: empty declaration")
+    for (name, value) in ParamHeaders.headers(declared, arguments: root) {
+        precondition(name.hasPrefix("Mcp-Param-"), "x-mcp-header: bad name")
+        precondition(value.utf8.allSatisfy { (0x20...0x7E).contains($0) }, "x-mcp-header: unsafe value")
+    }
 }
 
 /// The same JSON value whatever the whitespace between tokens (a slice's bytes keep it).
