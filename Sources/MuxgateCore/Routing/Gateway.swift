@@ -194,7 +194,7 @@ package actor Gateway: Service {
         case .request:
             // An id already in flight would make two answers indistinguishable: refused.
             let id = Array(message.id!.bytes)
-            guard !activeIDs.contains(id) else {
+            guard let claim = activeIDs.claim(id) else {
                 logger.warning("refused a request reusing the in-flight id \(message.id!.text)")
                 sink.send(
                     JSONRPC.error(
@@ -206,11 +206,14 @@ package actor Gateway: Service {
                 )
                 return nil
             }
-            guard let work = request(message) else { return nil }
-            let claim = activeIDs.claim(id)
+            // Claimed before any work starts, so an answer sent at once frees it (`respond`).
+            guard let work = request(message) else {
+                activeIDs.release(id, claim: claim)
+                return nil
+            }
             return { [activeIDs] in
                 await work()
-                if let claim { activeIDs.release(id, claim: claim) }
+                activeIDs.release(id, claim: claim)
             }
         case .notification:
             notification(message)
