@@ -35,7 +35,8 @@ extension ChildServer {
             },
             diagnostic: { [self] text in keepDiagnostic(text) },
             batch: batch,
-            started: { [self] pid in state.withLock { $0.pid = pid } }
+            started: { [self] pid in state.withLock { $0.pid = pid } },
+            tool: { [self] name in list(.tools).first { $0["name"]?.string == name } }
         )
         let end = await withTaskGroup(of: Void.self) { group -> ConnectionEnd in
             group.addTask {

@@ -64,6 +64,9 @@ package struct ChildLink: Sendable {
     package let batch: @Sendable (() -> Void) -> Void
     /// The connection is up: the process id, for the audit trail (nil for a remote child).
     package let started: @Sendable (Int32?) -> Void
+    /// The child's listed tool of this name (a 2026-07-28 HTTP call's `Mcp-Param-*` headers come
+    /// from its `inputSchema`).
+    package let tool: @Sendable (String) -> JSONSlice?
 }
 
 /// How a connection ended.

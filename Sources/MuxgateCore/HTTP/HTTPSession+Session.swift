@@ -13,19 +13,12 @@ extension HTTPSession {
         switch message.method {
         case "initialize": state.withLock { $0.initialize = message }
         case "notifications/initialized": state.withLock { $0.initialized = true }
-        case "tools/list" where transport.modern:
-            if let id = message.id {
-                let later = message.params?["cursor"] != nil
-                state.withLock { $0.toolLists[Array(id.bytes)] = later }
-            }
         default: break
         }
     }
 
-    /// The answer to `initialize` says the version every later request names; an answer to
-    /// `tools/list` says which arguments a 2026-07-28 call mirrors into headers.
+    /// The answer to `initialize` says the version every later request names.
     func noteIncoming(_ line: [UInt8]) {
-        if transport.modern, state.withLock({ !$0.toolLists.isEmpty }) { noteToolList(line) }
         // Only the handshake's answer says it; after it, nothing to look for.
         guard let pending = state.withLock({ $0.protocolVersion == nil ? $0.initialize : nil }),
             let version = Self.negotiatedVersion(line, initialize: pending)
@@ -130,26 +123,6 @@ extension HTTPSession {
             link.logger.debug("ended the session \(session.prefix(8))…: HTTP \(response.status.code)")
         } catch {
             link.logger.debug("could not end the session: \(Self.describe(error))")
-        }
-    }
-
-    /// Records the `x-mcp-header` declarations of the tools in an answer to `tools/list` (a first
-    /// page starts over).
-    private func noteToolList(_ line: [UInt8]) {
-        guard let message = try? JSONRPCMessage.parse(singleLine(line)), message.kind == .response,
-            let id = message.id.map({ Array($0.bytes) }),
-            let later = state.withLock({ $0.toolLists.removeValue(forKey: id) }),
-            let tools = message.result?["tools"]
-        else { return }
-        var found: [String: [ParamHeaders.Declaration]] = [:]
-        for tool in tools.elements {
-            guard let name = tool["name"]?.string, let schema = tool["inputSchema"] else { continue }
-            // Invalid annotations: the child's supervisor leaves that tool out (and says why).
-            if let declared = try? ParamHeaders.declarations(in: schema), !declared.isEmpty { found[name] = declared }
-        }
-        state.withLock { state in
-            if !later { state.paramHeaders = [:] }
-            state.paramHeaders.merge(found) { $1 }
         }
     }
 }

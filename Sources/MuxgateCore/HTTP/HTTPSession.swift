@@ -31,10 +31,6 @@ final class HTTPSession: Sendable {
         /// The server's `retry:` (ms), for reconnecting a stream.
         var retry: Duration = .seconds(1)
         var stopping = false
-        /// 2026-07-28: each listed tool's `x-mcp-header` declarations, from the child's `tools/list`.
-        var paramHeaders: [String: [ParamHeaders.Declaration]] = [:]
-        /// `tools/list` requests in flight (id → whether it asked for a later page).
-        var toolLists: [[UInt8]: Bool] = [:]
     }
 
     let state = Mutex(State())
@@ -270,7 +266,9 @@ final class HTTPSession: Sendable {
                 default: nil
                 }
             if let name { headers.add(name: "Mcp-Name", value: ParamHeaders.headerValue(name)) }
-            if method == "tools/call", let name, let declared = state.withLock({ $0.paramHeaders[name] }) {
+            if method == "tools/call", let name, let schema = link.tool(name)?["inputSchema"],
+                let declared = try? ParamHeaders.declarations(in: schema)
+            {
                 for (header, value) in ParamHeaders.headers(declared, arguments: message.params?["arguments"]) {
                     headers.add(name: header, value: value)
                 }
