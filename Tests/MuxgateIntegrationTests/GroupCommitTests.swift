@@ -73,8 +73,8 @@ struct GroupCommitTests {
                         .utf8
                 )
             }
-            #expect(gateway.fastPath(call("kept")))
-            #expect(gateway.fastPath(call("dropped")))
+            #expect(gateway.fastPath(call("kept"), from: gateway.primary!))
+            #expect(gateway.fastPath(call("dropped"), from: gateway.primary!))
             await gate.awaitHeld()
             // Both decisions are written, neither is on disk: nothing has reached the child.
             let logged = { (try? String(contentsOfFile: received, encoding: .utf8)) ?? "" }

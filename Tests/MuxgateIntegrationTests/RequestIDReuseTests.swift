@@ -23,7 +23,7 @@ struct RequestIDReuseTests {
 
         func send(_ message: [UInt8]) {
             if let parsed = try? JSONRPCMessage.parse(message), parsed.kind == .response, let id = parsed.id,
-                gateway.withLock({ $0 })?.activeIDs.contains(Array(id.bytes)) == true
+                gateway.withLock({ $0 })?.primary!.activeIDs.contains(Array(id.bytes)) == true
             {
                 held.withLock { $0.append(String(decoding: message, as: UTF8.self)) }
             }
@@ -66,7 +66,9 @@ struct RequestIDReuseTests {
             ]
             for (round, line) in lines.enumerated() {
                 let bytes = Array(line.utf8)
-                if !gateway.fastPath(bytes), let work = await gateway.receive(bytes) { await work() }
+                if !gateway.fastPath(bytes, from: gateway.primary!), let work = await gateway.receive(bytes) {
+                    await work()
+                }
                 let answered = await sink.inner.wait(until: { $0.count > round }, timeout: .seconds(30))
                 #expect(answered, "no answer to \(line)")
             }
@@ -77,7 +79,7 @@ struct RequestIDReuseTests {
             #expect(refused.isEmpty, "\(refused)")
         }
         #expect(sink.held.withLock { $0 }.isEmpty, "answered while its id was held: \(sink.held.withLock { $0 })")
-        #expect(!gateway.activeIDs.contains(Array("1".utf8)))
+        #expect(!gateway.primary!.activeIDs.contains(Array("1".utf8)))
         try log.close(reason: "test")
     }
 

@@ -28,6 +28,34 @@ extension AuditEvent {
         )
     }
 
+    /// A team-mode IDE session opened (after its `initialize`) or closed.
+    ///
+    /// - Parameters:
+    ///   - session: muxgate's label for the session (`s1`, …), which its calls' records carry.
+    ///   - client: The client's name in the configuration (`clients.NAME`); `subject` its OIDC `sub`.
+    ///   - clientInfo: What the IDE said it is (`clientInfo` name and version).
+    package static func client(
+        session: String,
+        state: ClientState,
+        client: String?,
+        subject: String?,
+        profile: String?,
+        clientInfo: (name: String, version: String?)?,
+        protocolVersion: String?,
+        reason: String? = nil
+    ) -> AuditEvent {
+        AuditEvent(
+            .client,
+            [
+                ("client", client.map(JSONValue.string)), ("client_name", clientInfo.map { .string($0.name) }),
+                ("client_session", .string(session)), ("client_version", clientInfo?.version.map(JSONValue.string)),
+                ("profile", profile.map(JSONValue.string)), ("protocol_version", protocolVersion.map(JSONValue.string)),
+                ("reason", reason.map(JSONValue.string)), ("state", .string(state.rawValue)),
+                ("subject", subject.map(JSONValue.string)),
+            ]
+        )
+    }
+
     /// The exposed tool set changed: tools that appeared (with definition hashes) and names that went.
     package static func tools(added: [Tool], removed: [String]) -> AuditEvent {
         let added: [JSONValue] = added.map { tool in
@@ -66,13 +94,15 @@ extension AuditEvent {
         rule: String?,
         reason: String?,
         args: JSONValue?,
-        argsSHA256: String
+        argsSHA256: String,
+        caller: ClientSession? = nil
     ) -> AuditEvent {
         AuditEvent(
             .decision,
             // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("args", args), ("args_sha256", .string(argsSHA256)), ("decision", .string(decision.rawValue)),
+                ("args", args), ("args_sha256", .string(argsSHA256)), ("client", caller?.auditName),
+                ("client_session", caller?.auditSession), ("decision", .string(decision.rawValue)),
                 ("reason", reason.map(JSONValue.string)), ("request_id", requestID.map(AuditCanonical.value)),
                 ("rule", rule.map(JSONValue.string)), ("scope", scope.map(JSONValue.string)),
                 ("scope_source", scopeSource.map(JSONValue.string)), ("server", .string(server)),
@@ -97,13 +127,15 @@ extension AuditEvent {
         resultBytes: Int?,
         resultSHA256: String?,
         error: String?,
-        command: JSONValue? = nil
+        command: JSONValue? = nil,
+        caller: ClientSession? = nil
     ) -> AuditEvent {
         AuditEvent(
             .outcome,
             // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("command", command), ("duration_ms", .number(milliseconds(duration))),
+                ("client", caller?.auditName), ("client_session", caller?.auditSession), ("command", command),
+                ("duration_ms", .number(milliseconds(duration))),
                 ("error", error.map(JSONValue.string)),
                 ("outcome", .string(outcome.rawValue)), ("request_id", requestID.map(AuditCanonical.value)),
                 ("result_bytes", resultBytes.map(JSONValue.int)), ("result_sha256", resultSHA256.map(JSONValue.string)),
@@ -119,11 +151,13 @@ extension AuditEvent {
         tool: String,
         approval: Approval,
         rule: String?,
-        reason: String?
+        reason: String?,
+        caller: ClientSession? = nil
     ) -> AuditEvent {
         AuditEvent(
             .approval,
             [
+                ("client", caller?.auditName), ("client_session", caller?.auditSession),
                 ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
                 ("tool", .string(tool)), ("approval", .string(approval.rawValue)), ("rule", rule.map(JSONValue.string)),
                 ("reason", reason.map(JSONValue.string)),

@@ -6,6 +6,8 @@ package struct AuditEvent: Sendable {
     /// The `event` value of a record.
     package enum Kind: String, Sendable, CaseIterable {
         case start, tools, decision, outcome, approval, child, reload, stop
+        /// A team-mode IDE session opened or closed.
+        case client
         case defChange = "def_change"
     }
 
@@ -28,6 +30,11 @@ package struct AuditEvent: Sendable {
         case asked, accepted, declined, cancelled, timeout
         /// The client cannot elicit, so the call could not be approved.
         case unavailable
+    }
+
+    /// What happened to a team-mode session.
+    package enum ClientState: String, Sendable, CaseIterable {
+        case opened, closed
     }
 
     /// What happened to a child server.

@@ -28,6 +28,7 @@ package struct AuditShowTable: Sendable {
         case .approval: entry.text("approval") ?? ""
         case .child: entry.text("state") ?? ""
         case .start: entry.text("version").map { "muxgate \($0)" } ?? ""
+        case .client: entry.text("state") ?? ""
         case .tools: "+\(entry["added"]?.elements.count ?? 0) -\(entry["removed"]?.elements.count ?? 0)"
         case .defChange: "changed"
         case .reload: entry.text("result") ?? ""
@@ -67,6 +68,12 @@ package struct AuditShowTable: Sendable {
             }
             return ([entry.text("error") ?? ""] + changes).filter { !$0.isEmpty }.joined(separator: "; ")
         case .stop: return entry.text("reason") ?? ""
+        case .client:
+            let parts = [
+                entry.text("client") ?? "", entry.text("client_session") ?? "",
+                entry.text("profile").map { "profile \($0)" } ?? "", entry.text("reason") ?? "",
+            ]
+            return parts.filter { !$0.isEmpty }.joined(separator: ", ")
         case nil: return ""
         }
     }

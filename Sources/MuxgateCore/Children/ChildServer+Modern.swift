@@ -86,11 +86,12 @@ extension Gateway {
     func relayResolvingInput(
         _ message: JSONRPCMessage,
         id: [UInt8],
+        session: ClientSession,
         to child: ChildServer,
         edits: JSONSplice,
         answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
     ) async -> RelayOutcome {
-        var result = await relayedResult(message, to: child, edits: edits)
+        var result = await relayedResult(message, session: session, to: child, edits: edits)
         // A failure to get an input ends the retries; the IDE gets it as the call's answer.
         retrying: for _ in 0..<8 {
             guard case .success(let response) = result, let interim = response.result,
@@ -100,7 +101,7 @@ extension Gateway {
             for request in interim["inputRequests"]?.members ?? [] {
                 let method = request.value["method"]?.string ?? ""
                 let capability = RequestEnvelope.inputCapability(for: method)
-                guard let capability, clientCapabilities?[capability] != nil else {
+                guard let capability, session.hello?.capabilities?[capability] != nil else {
                     result = .failure(
                         JSONRPCError(
                             code: -32601,
@@ -113,6 +114,8 @@ extension Gateway {
                 let answer = await askClient(
                     method,
                     params: request.value["params"]?.value ?? .object([]),
+                    session: session,
+                    relatedTo: id,
                     timeout: child.callTimeout
                 )
                 guard let answer, let value = answer.result else {
@@ -128,9 +131,16 @@ extension Gateway {
             if let params = message.params {
                 retry.editMembers(of: params, appending: appended)
             }
-            result = await relayedResult(message, to: child, edits: retry)
+            result = await relayedResult(message, session: session, to: child, edits: retry)
         }
-        return deliver(result, id: id, method: message.method!, server: child.name, answerEdits: answerEdits)
+        return deliver(
+            result,
+            id: id,
+            session: session,
+            method: message.method!,
+            server: child.name,
+            answerEdits: answerEdits
+        )
     }
 
     /// Relays to `child` the way the IDE's and the child's protocol eras need.
@@ -138,6 +148,7 @@ extension Gateway {
     func relayAcrossEras(
         _ message: JSONRPCMessage,
         id: [UInt8],
+        session: ClientSession,
         to child: ChildServer,
         edits: JSONSplice,
         answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)? = nil
@@ -146,14 +157,22 @@ extension Gateway {
             return await relayModern(
                 message,
                 id: id,
+                session: session,
                 to: child,
                 edits: edits,
                 answerEdits: answerEdits ?? { _ in JSONSplice() }
             )
         }
         if child.isModern && !modern {
-            return await relayResolvingInput(message, id: id, to: child, edits: edits, answerEdits: answerEdits)
+            return await relayResolvingInput(
+                message,
+                id: id,
+                session: session,
+                to: child,
+                edits: edits,
+                answerEdits: answerEdits
+            )
         }
-        return await relay(message, id: id, to: child, edits: edits, answerEdits: answerEdits)
+        return await relay(message, id: id, session: session, to: child, edits: edits, answerEdits: answerEdits)
     }
 }

@@ -94,6 +94,14 @@ package struct ConfigLoader: Sendable {
         } catch {
             throw locate(error.code, error.path, error.message, in: node, file: file)
         }
+        for client in config.clients {
+            guard let profile = client.profile, config.clientPolicies[profile] == nil else { continue }
+            do {
+                config.clientPolicies[profile] = try PolicyEngine(config: config.policyConfig, profileOverride: profile)
+            } catch {
+                throw locate(error.code, ["clients", client.name, "profile"], error.message, in: node, file: file)
+            }
+        }
         let directory = (file as NSString).deletingLastPathComponent
         let serversKey = node["servers"] != nil ? "servers" : "mcpServers"
         for index in config.servers.indices {

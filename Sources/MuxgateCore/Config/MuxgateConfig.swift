@@ -55,6 +55,12 @@ package struct MuxgateConfig: Sendable, Decodable {
     /// The policy in force: the section with the active profile picked (the loader applies
     /// `--profile` / `MUXGATE_PROFILE`).
     package var policy: PolicyEngine = .full
+    /// The `http:` section (team mode's listener), if any.
+    package var http: HTTPFrontConfig?
+    /// The `clients:` section: team mode's identities, sorted by name.
+    package var clients: [ClientConfig] = []
+    /// The policy of each profile a client runs under (the loader builds them).
+    package var clientPolicies: [String: PolicyEngine] = [:]
     /// The `audit:` section (on by default).
     package var audit = AuditConfig()
     /// What a lockfile does to tools whose definition differs from their pin.
@@ -87,6 +93,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case restartWindow = "restart_window"
         case commands
         case commandsServer = "commands_server"
+        case http, clients
     }
 
     package init(
@@ -185,6 +192,22 @@ package struct MuxgateConfig: Sendable, Decodable {
             )
         }
         policyConfig = try container.decodeIfPresent(PolicyConfig.self, forKey: .policy)
+        http = try container.decodeIfPresent(HTTPFrontConfig.self, forKey: .http)
+        let clients = try container.decodeIfPresent([String: ClientConfig].self, forKey: .clients) ?? [:]
+        self.clients = clients.map { name, client in
+            var client = client
+            client.name = name
+            return client
+        }.sorted { $0.name < $1.name }
+        for (index, client) in self.clients.enumerated() {
+            if let other = self.clients[..<index].first(where: { $0.tokenSHA256 == client.tokenSHA256 }) {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: ["clients", client.name, "token_sha256"],
+                    message: "clients '\(other.name)' and '\(client.name)' have the same token; each needs its own"
+                )
+            }
+        }
         audit = try container.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
         pageSize = try container.decodeIfPresent(Int.self, forKey: .pageSize) ?? pageSize
         maxRestarts = try container.decodeIfPresent(Int.self, forKey: .maxRestarts) ?? maxRestarts

@@ -4,20 +4,23 @@ import Synchronization
 /// Tool calls: planned (shaping, policy, the decision record), forwarded, answered and audited; and
 /// relaying a request to one child, which every routed request shares.
 extension Gateway {
-    func callTool(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+    func callTool(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) -> (@Sendable () async -> Void)? {
         guard let nameSlice = message.params?["name"], let name = nameSlice.string else {
-            respond(to: id, JSONRPC.error(id: id, .invalidParams("Invalid params: tools/call needs a string 'name'")))
+            session.respond(
+                to: id,
+                JSONRPC.error(id: id, .invalidParams("Invalid params: tools/call needs a string 'name'"))
+            )
             return nil
         }
         return { [self] in
             guard let entry = await resolveTool(name), let child = childByName[entry.server] else {
-                respond(
+                session.respond(
                     to: id,
                     JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)" + unavailableHint(for: name)))
                 )
                 return
             }
-            var planned = plan(message, id: id, entry: entry, child: child)
+            var planned = plan(message, id: id, session: session, entry: entry, child: child)
             if case .waiting(let pending) = planned {
                 planned = await withCheckedContinuation { continuation in
                     pending.then { continuation.resume(returning: $0) }
@@ -25,8 +28,9 @@ extension Gateway {
             }
             switch planned {
             case .answered, .waiting: return
-            case .ask(let call, let decision): await settleAndForward(call, decision, message: message, id: id)
-            case .forward(let call): await forward(call, message: message, id: id)
+            case .ask(let call, let decision):
+                await settleAndForward(call, decision, message: message, id: id, session: session)
+            case .forward(let call): await forward(call, message: message, id: id, session: session)
             }
         }
     }
@@ -93,6 +97,7 @@ extension Gateway {
     nonisolated func plan(
         _ message: JSONRPCMessage,
         id: [UInt8],
+        session: ClientSession,
         entry: NamedCatalogue.Entry,
         child: ChildServer
     ) -> CallPlan {
@@ -106,7 +111,7 @@ extension Gateway {
                 reason: "quarantined: \(reason). A person must review it (`muxgate diff`) and approve it "
                     + "(`muxgate lock --update`); the model cannot"
             )
-            sendResult(id: id, Self.deniedResult(entry, decision))
+            session.sendResult(id: id, Self.deniedResult(entry, decision))
             return .answered
         }
         let params = message.params!
@@ -127,13 +132,17 @@ extension Gateway {
             }
         } catch {
             logger.warning("tools/call \(entry.exposedName) refused: \(error.message)")
-            respond(to: id, JSONRPC.error(id: id, .invalidParams(error.message)))
+            session.respond(to: id, JSONRPC.error(id: id, .invalidParams(error.message)))
             return .answered
         }
         // The policy judges the arguments the child would receive (operator values included).
-        let decision = setup.config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        let decision = policy(for: session, in: setup).decide(
+            tool: entry.exposedName,
+            scope: entry.scope,
+            arguments: arguments
+        )
         let call = PreparedCall(entry: entry, child: child, splice: splice, arguments: arguments)
-        guard let auditor else { return settle(call, decision, id: id) }
+        guard let auditor else { return settle(call, decision, id: id, session: session) }
         let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
         let admission = auditor.admit(
             .decision(
@@ -148,20 +157,21 @@ extension Gateway {
                 rule: decision.rule,
                 reason: decision.reason,
                 args: redacted,
-                argsSHA256: argsSHA256
+                argsSHA256: argsSHA256,
+                caller: session
             ),
             // Audit before acting: what can change something is on disk before it is forwarded.
             durable: entry.scope != .read || decision.effect != .allow
         )
         switch admission {
         case .now(let failure):
-            return settle(call, decision, failure: failure, id: id)
+            return settle(call, decision, failure: failure, id: id, session: session)
         case .later(let ticket):
             // Known from here on, so a cancel while the decision becomes durable is not lost.
-            inFlight.withLock { $0[id] = InFlightCall(server: entry.server) }
+            session.inFlight.withLock { $0[id] = InFlightCall(server: entry.server) }
             let pending = PendingPlan()
             ticket.whenResolved { [self] error in
-                let cancelled = inFlight.withLock { calls -> Bool in
+                let cancelled = session.inFlight.withLock { calls -> Bool in
                     defer { calls[id] = nil }
                     return calls[id]?.cancelled == true
                 }
@@ -171,11 +181,17 @@ extension Gateway {
                         metadata: ["muxgate.server": .string(entry.server)]
                     )
                     if decision.effect == .allow {
-                        recordOutcome(RelayOutcome(kind: .cancelled), of: entry, requestID: message.id, since: .now)
+                        recordOutcome(
+                            RelayOutcome(kind: .cancelled),
+                            of: entry,
+                            requestID: message.id,
+                            session: session,
+                            since: .now
+                        )
                     }
                     return pending.resolve(.answered)
                 }
-                pending.resolve(settle(call, decision, failure: auditor.failure(error), id: id))
+                pending.resolve(settle(call, decision, failure: auditor.failure(error), id: id, session: session))
             }
             return .waiting(pending)
         }
@@ -188,7 +204,8 @@ extension Gateway {
         _ call: PreparedCall,
         _ decision: PolicyDecision,
         failure: String? = nil,
-        id: [UInt8]
+        id: [UInt8],
+        session: ClientSession
     )
         -> CallPlan
     {
@@ -197,27 +214,44 @@ extension Gateway {
         case .allow: return .forward(call)
         case .ask: return .ask(call, decision)
         case .deny:
-            deny(call.entry, decision, id: id)
+            deny(call.entry, decision, id: id, session: session)
             return .answered
         }
     }
 
-    nonisolated func deny(_ entry: NamedCatalogue.Entry, _ decision: PolicyDecision, id: [UInt8]) {
+    nonisolated func deny(
+        _ entry: NamedCatalogue.Entry,
+        _ decision: PolicyDecision,
+        id: [UInt8],
+        session: ClientSession
+    ) {
         logger.notice(
             "denied \(entry.exposedName): \(decision.reason) [\(decision.rule)]",
             metadata: ["muxgate.server": .string(entry.server)]
         )
-        sendResult(id: id, Self.deniedResult(entry, decision))
+        session.sendResult(id: id, Self.deniedResult(entry, decision))
     }
 
     /// Asks a person (elicitation, or an input-required round trip for a 2026-07-28 IDE), then
     /// forwards or denies.
-    func settleAndForward(_ call: PreparedCall, _ decision: PolicyDecision, message: JSONRPCMessage, id: [UInt8]) async
-    {
+    func settleAndForward(
+        _ call: PreparedCall,
+        _ decision: PolicyDecision,
+        message: JSONRPCMessage,
+        id: [UInt8],
+        session: ClientSession
+    ) async {
         var call = call
         var decision = decision
         if modern {
-            switch approveModern(call.entry, decision, arguments: call.arguments, message: message, id: id) {
+            switch approveModern(
+                call.entry,
+                decision,
+                arguments: call.arguments,
+                message: message,
+                id: id,
+                session: session
+            ) {
             case .asked: return
             case .decided(let settled):
                 decision = settled
@@ -230,23 +264,30 @@ extension Gateway {
                 }
             }
         } else {
-            decision = await approve(call.entry, decision, arguments: call.arguments, requestID: message.id)
+            decision = await approve(
+                call.entry,
+                decision,
+                arguments: call.arguments,
+                requestID: message.id,
+                session: session
+            )
         }
-        guard decision.effect == .allow else { return deny(call.entry, decision, id: id) }
-        await forward(call, message: message, id: id)
+        guard decision.effect == .allow else { return deny(call.entry, decision, id: id, session: session) }
+        await forward(call, message: message, id: id, session: session)
     }
 
     /// Relays an allowed call and audits how it ended.
-    func forward(_ call: PreparedCall, message: JSONRPCMessage, id: [UInt8]) async {
+    func forward(_ call: PreparedCall, message: JSONRPCMessage, id: [UInt8], session: ClientSession) async {
         let started = ContinuousClock.now
         let outcome = await relayAcrossEras(
             message,
             id: id,
+            session: session,
             to: call.child,
             edits: call.splice,
             answerEdits: exposeTask(of: call.entry.server)
         )
-        recordOutcome(outcome, of: call.entry, requestID: message.id, since: started)
+        recordOutcome(outcome, of: call.entry, requestID: message.id, session: session, since: started)
     }
 
     /// Renames a CreateTaskResult's task id (a task-augmented call) so it names the child.
@@ -262,6 +303,7 @@ extension Gateway {
         _ outcome: RelayOutcome,
         of entry: NamedCatalogue.Entry,
         requestID: JSONSlice?,
+        session: ClientSession,
         since started: ContinuousClock.Instant
     ) {
         guard let auditor else { return }
@@ -276,7 +318,7 @@ extension Gateway {
                 nil
             }
         // After the answer has left: the outcome is not on the call's path (its digest neither).
-        sink.afterBatch {
+        session.sink.afterBatch {
             auditor.record(
                 .outcome(
                     requestID: requestID,
@@ -287,7 +329,8 @@ extension Gateway {
                     resultBytes: outcome.result?.range.count,
                     resultSHA256: outcome.result.map { AuditCanonical.sha256($0.bytes) },
                     error: outcome.error,
-                    command: command
+                    command: command,
+                    caller: session
                 ),
                 durable: false
             )
@@ -308,27 +351,45 @@ extension Gateway {
     func relay(
         _ message: JSONRPCMessage,
         id: [UInt8],
+        session: ClientSession,
         to child: ChildServer,
         edits: JSONSplice,
         answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
     ) async -> RelayOutcome {
-        let result = await relayedResult(message, to: child, edits: edits)
-        return deliver(result, id: id, method: message.method!, server: child.name, answerEdits: answerEdits)
+        let result = await relayedResult(message, session: session, to: child, edits: edits)
+        return deliver(
+            result,
+            id: id,
+            session: session,
+            method: message.method!,
+            server: child.name,
+            answerEdits: answerEdits
+        )
     }
 
     /// `relayedResponse` as a `Result`.
-    nonisolated func relayedResult(_ message: JSONRPCMessage, to child: ChildServer, edits: JSONSplice) async
+    nonisolated func relayedResult(
+        _ message: JSONRPCMessage,
+        session: ClientSession,
+        to child: ChildServer,
+        edits: JSONSplice
+    ) async
         -> Result<JSONRPCMessage, any Error>
     {
         do {
-            return .success(try await relayedResponse(message, to: child, edits: edits))
+            return .success(try await relayedResponse(message, session: session, to: child, edits: edits))
         } catch {
             return .failure(error)
         }
     }
 
     /// The child's response to the IDE's request, sent under a fresh id; the IDE's cancel reaches it.
-    nonisolated func relayedResponse(_ message: JSONRPCMessage, to child: ChildServer, edits: JSONSplice) async throws
+    nonisolated func relayedResponse(
+        _ message: JSONRPCMessage,
+        session: ClientSession,
+        to child: ChildServer,
+        edits: JSONSplice
+    ) async throws
         -> JSONRPCMessage
     {
         let server = child.name
@@ -341,17 +402,19 @@ extension Gateway {
             if !child.isModern { edits.editMembers(of: meta, removing: { RequestEnvelope.keys.contains($0.key) }) }
             if let level = meta[RequestEnvelope.logLevelKey]?.string.flatMap(LogLevel.init(rawValue:)) {
                 optedIn = true
-                let lower = logging.optIn(server: server, id: id, level: level)
+                let lower = session.logging.optIn(server: server, id: id, level: level)
                 if let lower, !child.isModern { setChildLevel(lower, child) }
             }
         }
+        let tracked = trackedLine(message, session: session, to: server, edits: edits)
         defer {
-            inFlight.withLock { _ = $0.removeValue(forKey: id) }
-            if optedIn, let higher = logging.optOut(server: server, id: id), !child.isModern {
+            session.inFlight.withLock { _ = $0.removeValue(forKey: id) }
+            tracked.release()
+            if optedIn, let higher = session.logging.optOut(server: server, id: id), !child.isModern {
                 setChildLevel(higher, child)
             }
         }
-        return try await child.request(message.method!, build: trackedLine(message, to: server, edits: edits))
+        return try await child.request(message.method!, build: tracked.build)
     }
 
     /// Tells an `initialize`-era child that offers logging which level to send (the lowest any
@@ -366,17 +429,45 @@ extension Gateway {
 
     /// Marks the IDE's request as in flight to `server` and returns the builder of the child's
     /// line, which records the id the child sees too (so a cancel from the IDE can be translated).
-    /// The caller removes the mark when the request ends.
-    nonisolated func trackedLine(_ message: JSONRPCMessage, to server: String, edits: JSONSplice)
-        -> @Sendable ([UInt8]) -> [UInt8]
-    {
+    /// In team mode the call's progress token is made muxgate-wide unique on the way (`release`
+    /// forgets it). The caller removes the mark when the request ends.
+    nonisolated func trackedLine(
+        _ message: JSONRPCMessage,
+        session: ClientSession,
+        to server: String,
+        edits: JSONSplice
+    ) -> TrackedLine {
         let id = Array(message.id!.bytes)
+        var edits = edits
+        var progress: String?
+        if routes.only == nil, let token = message.params?["_meta"]?["progressToken"] {
+            let ours = routes.registerProgress(token, of: session, requestID: id)
+            edits.replace(token.range, with: JSONValue.quoted(ours))
+            progress = ours
+        }
+        let inFlight = session.inFlight
         inFlight.withLock { $0[id] = InFlightCall(server: server) }
-        return { [inFlight] childID in
-            inFlight.withLock {
-                $0[id] = InFlightCall(server: server, id: Int(String(decoding: childID, as: UTF8.self)))
-            }
-            return message.rewritten(id: childID, edits)
+        return TrackedLine(
+            build: { [edits] childID in
+                inFlight.withLock {
+                    $0[id] = InFlightCall(server: server, id: Int(String(decoding: childID, as: UTF8.self)))
+                }
+                return message.rewritten(id: childID, edits)
+            },
+            progress: progress,
+            routes: routes
+        )
+    }
+
+    /// The builder of a child's line for an IDE's request, and what to forget when it ends.
+    struct TrackedLine: Sendable {
+        let build: @Sendable ([UInt8]) -> [UInt8]
+        /// The progress token muxgate gave the call (team mode).
+        let progress: String?
+        let routes: ClientRoutes
+
+        func release() {
+            if let progress { routes.unregisterProgress(progress) }
         }
     }
 
@@ -384,6 +475,7 @@ extension Gateway {
     nonisolated func deliver(
         _ result: Result<JSONRPCMessage, any Error>,
         id: [UInt8],
+        session: ClientSession,
         method: String,
         server: String,
         answerEdits: ((JSONRPCMessage) -> JSONSplice)?
@@ -397,7 +489,7 @@ extension Gateway {
                 // A 2026-07-28 client expects resultType on every result; the child predates it.
                 edits.setMember("resultType", to: JSONValue.quoted("complete"), in: result)
             }
-            respond(to: id, response.rewritten(id: id, edits))
+            session.respond(to: id, response.rewritten(id: id, edits))
             guard let result = response.result else {
                 return RelayOutcome(kind: .rpcError, error: response.error?["message"]?.string ?? response.error?.text)
             }
@@ -407,7 +499,7 @@ extension Gateway {
             )
         } catch let error as JSONRPCError {
             logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])
-            respond(to: id, JSONRPC.error(id: id, error))
+            session.respond(to: id, JSONRPC.error(id: id, error))
             let kind: AuditEvent.Outcome =
                 switch error.code {
                 case JSONRPCError.timeout("").code: .timeout
@@ -421,7 +513,10 @@ extension Gateway {
             // muxgate is shutting down (the client closed stdin): no one is left to answer.
             if Task.isCancelled { return RelayOutcome(kind: .cancelled) }
             logger.error("\(method) failed: \(error)", metadata: ["muxgate.server": .string(server)])
-            respond(to: id, JSONRPC.error(id: id, .internalError("muxgate could not complete \(method): \(error)")))
+            session.respond(
+                to: id,
+                JSONRPC.error(id: id, .internalError("muxgate could not complete \(method): \(error)"))
+            )
             return RelayOutcome(kind: .rpcError, error: "\(error)")
         }
     }

@@ -16,7 +16,7 @@ extension Gateway {
             auditor?.record(.child(server: server, state: .started, status: nil, pid: pid), durable: false)
         case .unavailable(let server, let reason, let failed):
             // Restarted, it has its own default log level again.
-            if isCurrent { logging.forget(server: server) }
+            if isCurrent { for session in routes.all { session.logging.forget(server: server) } }
             auditor?.record(.child(server: server, state: failed ? .failed : .exited, status: reason), durable: false)
             outgoing = outgoing.filter { $0.value.child !== child }
             if isCurrent { scheduleRebuild() }
@@ -51,15 +51,34 @@ extension Gateway {
                     $0.value.child === child && $0.value.id == Array(requestID.bytes)
                 })
             else { return }
-            outgoing[ours] = nil
+            let session = outgoing.removeValue(forKey: ours)!.session
             var edits = JSONSplice()
             edits.replace(requestID.range, with: Array(String(ours).utf8))
-            sink.send(edits.apply(to: message.bytes))
+            session.sink.send(edits.apply(to: message.bytes))
         default:
             // Nothing muxgate must translate: the IDE gets it as the child wrote it.
+            guard let session = owner(of: child) else {
+                logger.debug(
+                    "dropped \(message.method!): no single session has a call in flight to this server",
+                    metadata: ["muxgate.server": .string(server)]
+                )
+                return
+            }
             logger.debug("forwarded: \(message.method!)", metadata: ["muxgate.server": .string(server)])
-            sink.send(message.bytes)
+            session.sink.send(message.bytes)
         }
+    }
+
+    /// The session a child's request or notification belongs to: the stdio front's one, or in team
+    /// mode the one session with a request in flight to that child (a shared child's message does
+    /// not say which call it is for; with two sessions' calls in flight muxgate cannot tell, and
+    /// guessing could hand one client's data to another).
+    func owner(of child: ChildServer) -> ClientSession? {
+        if let only = routes.only { return only }
+        let waiting = routes.all.filter { session in
+            session.inFlight.withLock { calls in calls.values.contains { $0.server == child.name } }
+        }
+        return waiting.count == 1 ? waiting[0] : nil
     }
 
     /// Forwards the notifications that need no gateway state, in the child's own order: called on
@@ -70,45 +89,32 @@ extension Gateway {
     static func passThrough(
         _ message: JSONRPCMessage,
         from server: String,
-        to sink: any MessageSink,
+        to routes: ClientRoutes,
         namespacedURIs: Locked<[String: Set<String>]>,
-        tasks: TaskRegistry,
-        modern: SharedFlag,
-        logging: ClientLogging
+        tasks: TaskRegistry
     ) -> Bool {
+        guard let session = routes.only else {
+            return teamPassThrough(message, from: server, to: routes, namespacedURIs: namespacedURIs)
+        }
+        let sink = session.sink
         // A 2026-07-28 IDE gets resource updates on its listen streams (the gateway's), and a log
         // line only while a request to this child opted in at that level or lower: in flight,
         // the line is request-scoped (stdio says no more of which request it is).
-        if modern.isSet {
+        if session.modern {
             if message.method == "notifications/resources/updated" { return false }
             if message.method == "notifications/message" {
                 let level = message.params?["level"]?.string
-                guard logging.admits(level.flatMap(LogLevel.init(rawValue:)), from: server) else { return false }
+                guard session.logging.admits(level.flatMap(LogLevel.init(rawValue:)), from: server) else {
+                    return false
+                }
             }
         }
         switch message.method {
         case "notifications/message":
-            // The client sees whose log line it is: `logger` becomes `server` or `server/logger`.
-            guard let params = message.params, params.kind == .object else {
-                sink.send(message.bytes)
-                return true
-            }
-            let logger = params["logger"]?.string.map { "\(server)/\($0)" } ?? server
-            var edits = JSONSplice()
-            edits.setMember("logger", to: JSONValue.quoted(logger), in: params)
-            sink.send(edits.apply(to: message.bytes))
+            sink.send(logLine(message, from: server))
             return true
         case "notifications/resources/updated":
-            // A URI another child lists too reaches the IDE under its `muxgate://SERVER/` name.
-            if let slice = message.params?["uri"], let uri = slice.string,
-                namespacedURIs.withLock({ $0[server]?.contains(uri) == true })
-            {
-                var edits = JSONSplice()
-                edits.replace(slice.range, with: JSONValue.quoted(ResourceCatalogue.namespaced(uri, server: server)))
-                sink.send(edits.apply(to: message.bytes))
-            } else {
-                sink.send(message.bytes)
-            }
+            sink.send(exposedUpdate(message, from: server, namespacedURIs: namespacedURIs).line)
             return true
         case "notifications/progress":
             sink.send(message.bytes)
@@ -124,6 +130,66 @@ extension Gateway {
         }
     }
 
+    /// The client sees whose log line it is: `logger` becomes `server` or `server/logger`.
+    static func logLine(_ message: JSONRPCMessage, from server: String) -> [UInt8] {
+        guard let params = message.params, params.kind == .object else { return message.bytes }
+        let logger = params["logger"]?.string.map { "\(server)/\($0)" } ?? server
+        var edits = JSONSplice()
+        edits.setMember("logger", to: JSONValue.quoted(logger), in: params)
+        return edits.apply(to: message.bytes)
+    }
+
+    /// A resource update as the IDE knows the URI: one another child lists too is `muxgate://SERVER/…`.
+    static func exposedUpdate(
+        _ message: JSONRPCMessage,
+        from server: String,
+        namespacedURIs: Locked<[String: Set<String>]>
+    ) -> (line: [UInt8], uri: String?) {
+        guard let slice = message.params?["uri"], let uri = slice.string else { return (message.bytes, nil) }
+        guard namespacedURIs.withLock({ $0[server]?.contains(uri) == true }) else { return (message.bytes, uri) }
+        let exposed = ResourceCatalogue.namespaced(uri, server: server)
+        var edits = JSONSplice()
+        edits.replace(slice.range, with: JSONValue.quoted(exposed))
+        return (edits.apply(to: message.bytes), exposed)
+    }
+
+    /// Team mode: a child's notification reaches only the sessions it belongs to. A progress line
+    /// goes to the session whose call carries the token (its own token restored), a resource
+    /// update to the sessions subscribed to the URI, a log line to every session whose level
+    /// admits it. Task status is not forwarded (a session polls `tasks/get`).
+    private static func teamPassThrough(
+        _ message: JSONRPCMessage,
+        from server: String,
+        to routes: ClientRoutes,
+        namespacedURIs: Locked<[String: Set<String>]>
+    ) -> Bool {
+        switch message.method {
+        case "notifications/progress":
+            guard let slice = message.params?["progressToken"], let ours = slice.string,
+                let route = routes.progressRoute(ours)
+            else { return true }
+            var edits = JSONSplice()
+            edits.replace(slice.range, with: route.token)
+            route.session.sink.send(edits.apply(to: message.bytes), relatedTo: route.requestID)
+        case "notifications/message":
+            let level = message.params?["level"]?.string.flatMap(LogLevel.init(rawValue:))
+            let line = logLine(message, from: server)
+            for session in routes.all where session.hello != nil {
+                if let level, let wanted = session.logging.stamp, level < wanted { continue }
+                session.sink.send(line)
+            }
+        case "notifications/resources/updated":
+            let (line, uri) = exposedUpdate(message, from: server, namespacedURIs: namespacedURIs)
+            guard let uri else { return true }
+            for session in routes.subscribers(of: uri) { session.sink.send(line) }
+        case "notifications/tasks/status":
+            break
+        default:
+            return false
+        }
+        return true
+    }
+
     private func forwardRequest(_ message: JSONRPCMessage, from child: ChildServer) {
         let method = message.method!
         // A 2026-07-28 IDE takes input only as an input-required round trip of a call in flight.
@@ -133,17 +199,40 @@ extension Gateway {
             return
         }
         let capability = RequestEnvelope.capability(for: method)
-        guard let capability, !modern, clientCapabilities?[capability] != nil else {
+        guard let capability, !modern else {
+            child.notify(JSONRPC.error(id: Array(message.id!.bytes), .methodNotFound(method)))
+            return
+        }
+        guard let session = owner(of: child) else {
+            logger.warning(
+                "refused \(method): no single client session has a request in flight to this server",
+                metadata: ["muxgate.server": .string(child.name)]
+            )
+            child.notify(
+                JSONRPC.error(
+                    id: Array(message.id!.bytes),
+                    JSONRPCError(
+                        code: -32603,
+                        message: "muxgate cannot tell which client \(method) is for: "
+                            + "no single client session has a request in flight to this server"
+                    )
+                )
+            )
+            return
+        }
+        guard session.hello?.capabilities?[capability] != nil else {
             child.notify(JSONRPC.error(id: Array(message.id!.bytes), .methodNotFound(method)))
             return
         }
         nextOutgoingID += 1
         outgoing[nextOutgoingID] = OutgoingRequest(
             child: child,
+            session: session,
             id: Array(message.id!.bytes),
             method: method,
             deadline: .now + child.callTimeout
         )
-        sink.send(message.rewritten(id: Array(String(nextOutgoingID).utf8)))
+        let related = session.inFlight.withLock { calls in calls.first { $0.value.server == child.name }?.key }
+        session.sink.send(message.rewritten(id: Array(String(nextOutgoingID).utf8)), relatedTo: related)
     }
 }

@@ -32,9 +32,9 @@ extension Gateway {
     }
 
     /// Handles `line` if it is such a call; false when the general path must.
-    package nonisolated func fastPath(_ line: [UInt8]) -> Bool {
+    package nonisolated func fastPath(_ line: [UInt8], from session: ClientSession) -> Bool {
         // A byte search first: every other line is validated once, by the gateway, not twice.
-        guard !modern, Self.mentionsCall(line), let message = try? JSONRPCMessage.parse(line),
+        guard !session.modern, Self.mentionsCall(line), let message = try? JSONRPCMessage.parse(line),
             message.kind == .request,
             message.method == "tools/call", let name = message.params?["name"]?.string,
             let entry = published.withLock({ $0[name] }), let child = childByName[entry.server],
@@ -42,11 +42,12 @@ extension Gateway {
         else { return false }
         let id = Array(message.id!.bytes)
         // A duplicate of an id in flight goes the general way, which refuses it.
-        guard let claim = activeIDs.claim(id) else { return false }
+        guard let claim = session.activeIDs.claim(id) else { return false }
         proceed(
-            with: plan(message, id: id, entry: entry, child: child),
+            with: plan(message, id: id, session: session, entry: entry, child: child),
             message,
             id: id,
+            session: session,
             claim: claim,
             entry: entry,
             child: child
@@ -60,38 +61,44 @@ extension Gateway {
         with planned: CallPlan,
         _ message: JSONRPCMessage,
         id: [UInt8],
+        session: ClientSession,
         claim: UInt64,
         entry: NamedCatalogue.Entry,
         child: ChildServer
     ) {
-        let done: @Sendable () -> Void = { [activeIDs] in activeIDs.release(id, claim: claim) }
+        let done: @Sendable () -> Void = { [activeIDs = session.activeIDs] in activeIDs.release(id, claim: claim) }
         switch planned {
         case .answered:
             done()
         case .waiting(let pending):
-            pending.then { [self] in proceed(with: $0, message, id: id, claim: claim, entry: entry, child: child) }
+            pending.then { [self] in
+                proceed(with: $0, message, id: id, session: session, claim: claim, entry: entry, child: child)
+            }
         case .ask(let call, let decision):
             Task {
-                await self.settleAndForward(call, decision, message: message, id: id)
+                await self.settleAndForward(call, decision, message: message, id: id, session: session)
                 done()
             }
         case .forward(let call):
             let started = ContinuousClock.now
             let server = entry.server
             let answerEdits = exposeTask(of: server)
+            let tracked = trackedLine(message, session: session, to: server, edits: call.splice)
             let sent = child.send(
                 "tools/call",
-                build: trackedLine(message, to: server, edits: call.splice),
+                build: tracked.build,
                 completion: { [self] result in
-                    inFlight.withLock { _ = $0.removeValue(forKey: id) }
+                    session.inFlight.withLock { _ = $0.removeValue(forKey: id) }
+                    tracked.release()
                     let outcome = deliver(
                         result,
                         id: id,
+                        session: session,
                         method: "tools/call",
                         server: server,
                         answerEdits: answerEdits
                     )
-                    recordOutcome(outcome, of: entry, requestID: message.id, since: started)
+                    recordOutcome(outcome, of: entry, requestID: message.id, session: session, since: started)
                     // An answer freed the id already (`respond`); only a call that ended without
                     // one (cancelled by the IDE) still holds it.
                     if outcome.kind == .cancelled { done() }
@@ -99,9 +106,10 @@ extension Gateway {
             )
             if !sent {
                 // The child stopped being ready meanwhile: the general path restarts it.
-                inFlight.withLock { _ = $0.removeValue(forKey: id) }
+                session.inFlight.withLock { _ = $0.removeValue(forKey: id) }
+                tracked.release()
                 Task {
-                    await self.forward(call, message: message, id: id)
+                    await self.forward(call, message: message, id: id, session: session)
                     done()
                 }
             }

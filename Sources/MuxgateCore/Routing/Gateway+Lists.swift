@@ -3,7 +3,7 @@ import Logging
 /// The aggregated lists: tools, prompts, resources and resource templates.
 extension Gateway {
     /// Answers a `…/list` request once every child is ready or failed (at most the start-up bound).
-    func list(_ kind: ListKind, id: [UInt8], offset: Int = 0) async {
+    func list(_ kind: ListKind, id: [UInt8], session: ClientSession, offset: Int = 0) async {
         await waitForChildren()
         rebuildIfNeeded()
         if kind == .tools {
@@ -19,11 +19,13 @@ extension Gateway {
                 logger.warning("tools/list answered without server '\(child.name)': \(why)")
             }
         }
-        listed.insert(kind)
+        session.markListed(kind)
         let items: [JSONValue] =
             switch kind {
             case .tools:
-                catalogue.items { [setup = current] in isListed($0, config: setup.config) }
+                catalogue.items { [setup = current] in
+                    isListed($0, config: setup.config, policy: policy(for: session, in: setup))
+                }
             case .prompts: prompts.items()
             case .resources: resources.resourceItems
             case .resourceTemplates: resources.templateItems
@@ -38,7 +40,7 @@ extension Gateway {
             // 2026-07-28: list results say how long they stay fresh (sendResult adds resultType).
             result += [("ttlMs", .int(0)), ("cacheScope", .string("private"))]
         }
-        sendResult(id: id, .object(result))
+        session.sendResult(id: id, .object(result))
     }
 
     /// An opaque cursor for the page of `kind` that starts at `offset`.
@@ -72,10 +74,15 @@ extension Gateway {
     }
 
     /// `isListed` under one configuration snapshot (for loops over thousands of entries).
-    nonisolated func isListed(_ entry: NamedCatalogue.Entry, config: MuxgateConfig) -> Bool {
+    ///
+    /// - Parameter policy: The policy of the session that lists (its identity's profile); nil: the
+    ///   configuration's.
+    nonisolated func isListed(_ entry: NamedCatalogue.Entry, config: MuxgateConfig, policy: PolicyEngine? = nil)
+        -> Bool
+    {
         if config.pinning == .enforce && quarantineReason(entry, config: config) != nil { return false }
-        return !config.policy.hideDenied
-            || config.policy.listingEffect(tool: entry.exposedName, scope: entry.scope) != .deny
+        let policy = policy ?? config.policy
+        return !policy.hideDenied || policy.listingEffect(tool: entry.exposedName, scope: entry.scope) != .deny
     }
 
     /// Why the lockfile holds a tool back, or nil (always nil with `pinning: off`).
@@ -180,7 +187,13 @@ extension Gateway {
             skipped: skipped
         )
         var changed: [ListKind] = []
-        if tools.differs(from: catalogue, visible: { self.isListed($0, config: setup.config) }) {
+        // Team mode: a change any client's profile would see is announced (each session lists its own).
+        let profiles = routes.only == nil ? Array(setup.policies.values) : []
+        let visible: (NamedCatalogue.Entry) -> Bool = { entry in
+            self.isListed(entry, config: setup.config)
+                || profiles.contains { self.isListed(entry, config: setup.config, policy: $0) }
+        }
+        if tools.differs(from: catalogue, visible: visible) {
             changed.append(.tools)
         }
         if prompts.differs(from: self.prompts) { changed.append(.prompts) }
@@ -194,12 +207,14 @@ extension Gateway {
         self.resources = resources
         namespacedURIs.withLock { $0 = resources.namespacedURIs }
         // Resources and templates share one notification.
-        let notifications = Set(changed.filter(listed.contains).map(\.changedNotification))
-        for method in notifications.sorted() {
-            if modern {
-                notifySubscribers(method, kind: ListKind.changed(by: method).first?.subscriptionKey)
-            } else {
-                sink.send(JSONRPC.notification(method: method, params: nil))
+        for session in routes.all {
+            let notifications = Set(changed.filter(session.hasListed).map(\.changedNotification))
+            for method in notifications.sorted() {
+                if session.modern {
+                    notifySubscribers(method, kind: ListKind.changed(by: method).first?.subscriptionKey)
+                } else {
+                    session.sink.send(JSONRPC.notification(method: method, params: nil))
+                }
             }
         }
     }

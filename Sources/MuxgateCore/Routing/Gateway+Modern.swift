@@ -18,10 +18,10 @@ extension Gateway {
     }
 
     /// -32022 when a request names a version muxgate does not speak per request.
-    func unsupportedVersion(_ meta: JSONSlice, id: [UInt8]) -> Bool {
+    func unsupportedVersion(_ meta: JSONSlice, id: [UInt8], session: ClientSession) -> Bool {
         let requested = meta[RequestEnvelope.versionKey]?.string
         guard requested != RequestEnvelope.version else { return false }
-        respond(
+        session.respond(
             to: id,
             JSONRPC.error(
                 id: id,
@@ -39,10 +39,10 @@ extension Gateway {
     }
 
     /// -32602 when a request opts in to a log level that is none (the spec: servers should reject it).
-    func invalidLogLevel(_ meta: JSONSlice, id: [UInt8]) -> Bool {
+    func invalidLogLevel(_ meta: JSONSlice, id: [UInt8], session: ClientSession) -> Bool {
         guard let level = meta[RequestEnvelope.logLevelKey], level.string.flatMap(LogLevel.init(rawValue:)) == nil
         else { return false }
-        respond(
+        session.respond(
             to: id,
             JSONRPC.error(
                 id: id,
@@ -55,10 +55,12 @@ extension Gateway {
     }
 
     /// The first modern request: the children start with what its envelope says of the IDE.
-    func adoptModernClient(_ meta: JSONSlice) {
-        guard !modern, clientHello == nil else { return }
-        modernClient.set()
+    func adoptModernClient(_ meta: JSONSlice, session: ClientSession) {
+        // Only the stdio front's IDE may speak 2026-07-28 (the HTTP front serves the initialize era).
+        guard session === primary, !session.modern, session.hello == nil else { return }
+        session.modernClient.set()
         adoptClient(
+            session,
             capabilities: meta[RequestEnvelope.capabilitiesKey],
             clientInfo: meta[RequestEnvelope.clientInfoKey],
             childVersion: ProtocolVersion.latest,
@@ -68,12 +70,12 @@ extension Gateway {
     }
 
     /// `server/discover`: the versions muxgate serves per request, what it offers, who it is.
-    func discover(id: [UInt8], params: JSONSlice?) {
+    func discover(id: [UInt8], session: ClientSession, params: JSONSlice?) {
         if let meta = params?["_meta"], meta[RequestEnvelope.versionKey] != nil {
-            if unsupportedVersion(meta, id: id) { return }
-            adoptModernClient(meta)
+            if unsupportedVersion(meta, id: id, session: session) { return }
+            adoptModernClient(meta, session: session)
         }
-        respond(
+        session.respond(
             to: id,
             JSONRPC.result(
                 id: id,
@@ -174,7 +176,7 @@ extension Gateway {
     /// capability it needs, else the child hears -32601.
     func bridgeRequest(_ message: JSONRPCMessage, from child: ChildServer, needs capability: String) -> Bool {
         guard let bridge = bridges[ObjectIdentifier(child)]?.last,
-            (bridge.capabilities ?? clientCapabilities)?[capability] != nil
+            (bridge.capabilities ?? primary?.hello?.capabilities)?[capability] != nil
         else { return false }
         bridge.post(.input(message))
         return true
@@ -185,6 +187,7 @@ extension Gateway {
     func relayModern(
         _ message: JSONRPCMessage,
         id: [UInt8],
+        session: ClientSession,
         to child: ChildServer,
         edits: JSONSplice,
         answerEdits: @escaping @Sendable (JSONRPCMessage) -> JSONSplice
@@ -192,7 +195,7 @@ extension Gateway {
         let bridge: InputBridge
         if let token = message.params?["requestState"]?.string, token.hasPrefix("mgrs1.") {
             guard let call = unpark(token) else {
-                respond(
+                session.respond(
                     to: id,
                     JSONRPC.error(id: id, .invalidParams("Unknown or expired requestState; call the tool again"))
                 )
@@ -214,7 +217,7 @@ extension Gateway {
         } else {
             bridge = openBridge(for: child, capabilities: Self.envelope(message)?[RequestEnvelope.capabilitiesKey])
             Task { [self] in
-                bridge.post(.response(await relayedResult(message, to: child, edits: edits)))
+                bridge.post(.response(await relayedResult(message, session: session, to: child, edits: edits)))
             }
         }
         defer { closeBridge(bridge) }
@@ -232,7 +235,7 @@ extension Gateway {
                     deadline: .now + child.callTimeout
                 )
             )
-            respond(
+            session.respond(
                 to: id,
                 JSONRPC.result(
                     id: id,
@@ -245,7 +248,14 @@ extension Gateway {
             )
             return RelayOutcome(kind: .ok)
         case .response(let result):
-            return deliver(result, id: id, method: message.method!, server: child.name, answerEdits: answerEdits)
+            return deliver(
+                result,
+                id: id,
+                session: session,
+                method: message.method!,
+                server: child.name,
+                answerEdits: answerEdits
+            )
         }
     }
 }
@@ -260,7 +270,7 @@ extension Gateway {
 
     static let subscriptionKey = "io.modelcontextprotocol/subscriptionId"
 
-    func listen(_ message: JSONRPCMessage, id: [UInt8]) {
+    func listen(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) {
         let filter = message.params?["notifications"]
         var kinds: Set<String> = []
         for kind in ["toolsListChanged", "promptsListChanged", "resourcesListChanged"]
@@ -279,7 +289,7 @@ extension Gateway {
         }
         var honoured: [(String, JSONValue)] = kinds.sorted().map { ($0, .bool(true)) }
         if !uris.isEmpty { honoured.append(("resourceSubscriptions", .array(uris.sorted().map(JSONValue.string)))) }
-        sink.send(
+        session.sink.send(
             JSONRPC.notification(
                 method: "notifications/subscriptions/acknowledged",
                 params: .object([
@@ -296,7 +306,7 @@ extension Gateway {
         for (id, subscription) in listens.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             if let kind, !subscription.kinds.contains(kind) { continue }
             if let uri, !subscription.uris.contains(uri) { continue }
-            sink.send(
+            primary?.sink.send(
                 JSONRPC.notification(
                     method: method,
                     params: .object(params + [("_meta", .object([(Self.subscriptionKey, .raw(ArraySlice(id)))]))])
@@ -305,15 +315,4 @@ extension Gateway {
         }
     }
 
-}
-
-extension Gateway {
-    /// Sends a result muxgate made itself; a 2026-07-28 IDE gets `resultType: "complete"` in it.
-    nonisolated func sendResult(id: [UInt8], _ result: JSONValue) {
-        guard modern, case .object(let members) = result, !members.contains(where: { $0.0 == "resultType" }) else {
-            respond(to: id, JSONRPC.result(id: id, result))
-            return
-        }
-        respond(to: id, JSONRPC.result(id: id, .object(members + [("resultType", .string("complete"))])))
-    }
 }

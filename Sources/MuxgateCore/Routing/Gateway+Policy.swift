@@ -9,10 +9,17 @@ extension Gateway {
         _ entry: NamedCatalogue.Entry,
         _ decision: PolicyDecision,
         arguments: JSONSlice?,
-        requestID: JSONSlice?
+        requestID: JSONSlice?,
+        session: ClientSession
     ) async -> PolicyDecision {
-        let trail = ApprovalTrail(auditor: auditor, entry: entry, decision: decision, requestID: requestID)
-        guard clientCapabilities?["elicitation"] != nil else {
+        let trail = ApprovalTrail(
+            auditor: auditor,
+            entry: entry,
+            decision: decision,
+            requestID: requestID,
+            session: session
+        )
+        guard session.hello?.capabilities?["elicitation"] != nil else {
             return trail.deny(
                 .unavailable,
                 "it needs the user's approval, and this client cannot ask (no elicitation support)"
@@ -23,6 +30,8 @@ extension Gateway {
             let answer = await askClient(
                 "elicitation/create",
                 params: Self.approvalRequest(entry, decision, arguments: arguments),
+                session: session,
+                relatedTo: requestID.map { Array($0.bytes) },
                 timeout: callTimeout(for: entry)
             )
         else {
@@ -37,6 +46,8 @@ extension Gateway {
         let entry: NamedCatalogue.Entry
         let decision: PolicyDecision
         let requestID: JSONSlice?
+        /// The session whose call it is (its client is in the records).
+        let session: ClientSession
 
         func record(_ approval: AuditEvent.Approval, _ reason: String) {
             auditor?.record(
@@ -46,7 +57,8 @@ extension Gateway {
                     tool: entry.exposedName,
                     approval: approval,
                     rule: decision.rule,
-                    reason: reason
+                    reason: reason,
+                    caller: session
                 ),
                 durable: true
             )
@@ -117,10 +129,17 @@ extension Gateway {
         _ decision: PolicyDecision,
         arguments: JSONSlice?,
         message: JSONRPCMessage,
-        id: [UInt8]
+        id: [UInt8],
+        session: ClientSession
     ) -> ModernApproval {
         let requestID = message.id
-        let trail = ApprovalTrail(auditor: auditor, entry: entry, decision: decision, requestID: requestID)
+        let trail = ApprovalTrail(
+            auditor: auditor,
+            entry: entry,
+            decision: decision,
+            requestID: requestID,
+            session: session
+        )
         let binding = entry.exposedName + "\n" + AuditCanonical.sha256(Array(arguments?.bytes ?? []))
         let params = message.params
         if let token = params?["requestState"]?.string, token.hasPrefix("mgap1."),
@@ -133,7 +152,7 @@ extension Gateway {
             }
             return .decided(settle(entry, answer: answer, error: nil, trail: trail))
         }
-        let capabilities = params?["_meta"]?[RequestEnvelope.capabilitiesKey] ?? clientCapabilities
+        let capabilities = params?["_meta"]?[RequestEnvelope.capabilitiesKey] ?? session.hello?.capabilities
         guard capabilities?["elicitation"] != nil else {
             return .decided(
                 trail.deny(
@@ -145,7 +164,7 @@ extension Gateway {
         trail.record(.asked, decision.reason)
         let token = randomToken("mgap1.")
         approvals[token] = (binding, .now + callTimeout(for: entry))
-        respond(
+        session.respond(
             to: id,
             JSONRPC.result(
                 id: id,
@@ -193,33 +212,43 @@ extension Gateway {
         childByName[entry.server]?.callTimeout ?? config.callTimeout
     }
 
-    /// Sends muxgate's own request to the IDE and awaits the answer; nil on timeout or cancellation
-    /// (the IDE then gets `notifications/cancelled`).
-    func askClient(_ method: String, params: JSONValue, timeout: Duration) async -> JSONRPCMessage? {
+    /// Sends muxgate's own request to `session`'s IDE and awaits the answer; nil on timeout or
+    /// cancellation (the IDE then gets `notifications/cancelled`).
+    ///
+    /// - Parameter relatedTo: The IDE's request it is made for (an HTTP front sends it on that
+    ///   request's stream).
+    func askClient(
+        _ method: String,
+        params: JSONValue,
+        session: ClientSession,
+        relatedTo: [UInt8]?,
+        timeout: Duration
+    ) async -> JSONRPCMessage? {
         nextOutgoingID += 1
         let id = nextOutgoingID
         let line = JSONRPC.request(id: Array(String(id).utf8), method: method, params: params)
         let answers = ownRequests
-        let answer = try? await withTimeout(timeout) { [sink] in
+        let answer = try? await withTimeout(timeout) {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<JSONRPCMessage?, Never>) in
-                    answers.withLock { $0[id] = continuation }
+                    answers.withLock { $0[id] = (session, continuation) }
                     if Task.isCancelled {
-                        answers.withLock { $0.removeValue(forKey: id) }?.resume(returning: nil)
+                        answers.withLock { $0.removeValue(forKey: id) }?.waiter.resume(returning: nil)
                     } else {
-                        sink.send(line)
+                        session.sink.send(line, relatedTo: relatedTo)
                     }
                 }
             } onCancel: {
-                answers.withLock { $0.removeValue(forKey: id) }?.resume(returning: nil)
+                answers.withLock { $0.removeValue(forKey: id) }?.waiter.resume(returning: nil)
             }
         }
         guard let answer = answer ?? nil else {
-            sink.send(
+            session.sink.send(
                 JSONRPC.notification(
                     method: "notifications/cancelled",
                     params: .object([("requestId", .int(id)), ("reason", .string("timeout"))])
-                )
+                ),
+                relatedTo: relatedTo
             )
             return nil
         }

@@ -46,17 +46,15 @@ extension Gateway {
             children: old.childByName,
             logger: logger,
             events: eventSink,
-            sink: sink,
+            routes: routes,
             namespacedURIs: namespacedURIs,
-            tasks: tasks,
-            modern: modernClient,
-            logging: logging
+            tasks: tasks
         )
         let fresh = next.children.filter { old.childByName[$0.name] !== $0 }
         let retired = old.children.filter { next.childByName[$0.name] !== $0 }
         for child in fresh {
             adopt(child)
-            guard let hello = clientHello else { continue }
+            guard let hello = childHello else { continue }
             if next.servers[child.name]!.lazy && !child.tools.isEmpty {
                 child.prepare(with: hello)
             } else {

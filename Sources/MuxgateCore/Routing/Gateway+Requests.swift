@@ -3,26 +3,29 @@ import Synchronization
 
 /// Requests routed to one child other than tool calls: prompts, resources, completions, logging.
 extension Gateway {
-    func getPrompt(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+    func getPrompt(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) -> (@Sendable () async -> Void)? {
         guard let nameSlice = message.params?["name"], let name = nameSlice.string else {
-            respond(to: id, JSONRPC.error(id: id, .invalidParams("Invalid params: prompts/get needs a string 'name'")))
+            session.respond(
+                to: id,
+                JSONRPC.error(id: id, .invalidParams("Invalid params: prompts/get needs a string 'name'"))
+            )
             return nil
         }
         return { [self] in
             guard let entry = await resolvePrompt(name), let child = childByName[entry.server] else {
-                respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown prompt: \(name)")))
+                session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown prompt: \(name)")))
                 return
             }
             var splice = JSONSplice()
             splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-            await relayAcrossEras(message, id: id, to: child, edits: splice)
+            await relayAcrossEras(message, id: id, session: session, to: child, edits: splice)
         }
     }
 
     /// `resources/read`, `subscribe` and `unsubscribe`: to the child that owns the URI, unchanged.
-    func routeByURI(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+    func routeByURI(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) -> (@Sendable () async -> Void)? {
         guard let uri = message.params?["uri"]?.string else {
-            respond(
+            session.respond(
                 to: id,
                 JSONRPC.error(id: id, .invalidParams("Invalid params: \(message.method!) needs a string 'uri'"))
             )
@@ -32,7 +35,10 @@ extension Gateway {
             guard let (server, original) = await resolveResource(uri), let child = childByName[server] else {
                 // 2026-07-28 moved "resource not found" from -32002 to -32602.
                 let code = modern ? -32602 : -32002
-                respond(to: id, JSONRPC.error(id: id, JSONRPCError(code: code, message: "Resource not found: \(uri)")))
+                session.respond(
+                    to: id,
+                    JSONRPC.error(id: id, JSONRPCError(code: code, message: "Resource not found: \(uri)"))
+                )
                 return
             }
             var edits = JSONSplice()
@@ -40,7 +46,7 @@ extension Gateway {
                 edits.replace(slice.range, with: JSONValue.quoted(original))
             }
             let namespaced = namespacedURIs.withLock { $0[server] ?? [] }
-            await relayAcrossEras(message, id: id, to: child, edits: edits) { response in
+            await relayAcrossEras(message, id: id, session: session, to: child, edits: edits) { response in
                 // The contents name the URI the IDE asked for, not the child's own.
                 var answer = JSONSplice()
                 for item in response.result?["contents"]?.elements ?? [] {
@@ -56,9 +62,12 @@ extension Gateway {
     }
 
     /// `completion/complete`: routed by its reference (a prompt's exposed name, or a resource URI).
-    func complete(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+    func complete(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) -> (@Sendable () async -> Void)? {
         guard let reference = message.params?["ref"], let type = reference["type"]?.string else {
-            respond(to: id, JSONRPC.error(id: id, .invalidParams("Invalid params: completion/complete needs a 'ref'")))
+            session.respond(
+                to: id,
+                JSONRPC.error(id: id, .invalidParams("Invalid params: completion/complete needs a 'ref'"))
+            )
             return nil
         }
         return { [self] in
@@ -82,18 +91,18 @@ extension Gateway {
                 server = nil
             }
             guard let server, let child = childByName[server] else {
-                respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown reference: \(reference.text)")))
+                session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown reference: \(reference.text)")))
                 return
             }
-            await relay(message, id: id, to: child, edits: splice)
+            await relay(message, id: id, session: session, to: child, edits: splice)
         }
     }
 
     /// `logging/setLevel`: every ready child that offers logging gets it; 2026-07-28 children get
     /// it as the opt-in on every request from now on; muxgate answers at once.
-    func setLevel(_ message: JSONRPCMessage, id: [UInt8]) {
+    func setLevel(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) {
         guard let name = message.params?["level"]?.string, let level = LogLevel(rawValue: name) else {
-            respond(
+            session.respond(
                 to: id,
                 JSONRPC.error(
                     id: id,
@@ -104,11 +113,17 @@ extension Gateway {
             )
             return
         }
-        logging.setRequested(level)
+        session.logging.setRequested(level)
+        // Shared children of team mode log at the lowest level any session asked for; each session
+        // gets the lines at its own level or higher.
+        var params = message.params
+        if routes.only == nil, let lowest = routes.all.compactMap(\.logging.stamp).min(), lowest < level {
+            params = try? JSONSlice.parse(JSONValue.object([("level", .string(lowest.rawValue))]).encoded)
+        }
         for child in children
         where child.phase == .ready && !child.isModern && child.serverHello?.capabilities["logging"] != nil {
-            child.notifyRequest(method: "logging/setLevel", params: message.params)
+            child.notifyRequest(method: "logging/setLevel", params: params)
         }
-        sendResult(id: id, .object([]))
+        session.sendResult(id: id, .object([]))
     }
 }

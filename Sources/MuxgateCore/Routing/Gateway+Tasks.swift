@@ -4,22 +4,22 @@ import Synchronization
 /// Tasks (2025-11-25): `tasks/get`, `tasks/result` and `tasks/cancel` go to the child that runs
 /// the task; `tasks/list` gathers every child's.
 extension Gateway {
-    func routeTask(_ message: JSONRPCMessage, id: [UInt8]) -> (@Sendable () async -> Void)? {
+    func routeTask(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) -> (@Sendable () async -> Void)? {
         guard let slice = message.params?["taskId"], let exposed = slice.string else {
-            respond(
+            session.respond(
                 to: id,
                 JSONRPC.error(id: id, .invalidParams("Invalid params: \(message.method!) needs a string 'taskId'"))
             )
             return nil
         }
         guard let (server, original) = tasks.route(exposed), let child = childByName[server] else {
-            respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown task: \(exposed)")))
+            session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown task: \(exposed)")))
             return nil
         }
         var edits = JSONSplice()
         if original != exposed { edits.replace(slice.range, with: JSONValue.quoted(original)) }
         return { [self, tasks, edits] in
-            await relay(message, id: id, to: child, edits: edits) { response in
+            await relay(message, id: id, session: session, to: child, edits: edits) { response in
                 var answer = JSONSplice()
                 // tasks/get and tasks/cancel answer with the task; tasks/result names it in _meta.
                 tasks.exposing(response.result?["taskId"], of: server, into: &answer)
@@ -31,7 +31,7 @@ extension Gateway {
     }
 
     /// Every running child's tasks that offers `tasks.list`, in one page, ids as the IDE knows them.
-    func listTasks(_ message: JSONRPCMessage, id: [UInt8]) async {
+    func listTasks(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) async {
         let children = children.filter {
             $0.phase == .ready && $0.serverHello?.capabilities["tasks"]?["list"] != nil
         }
@@ -54,6 +54,6 @@ extension Gateway {
                 items.append(.raw(ArraySlice(edits.apply(to: task.buffer, within: task.range))))
             }
         }
-        sendResult(id: id, .object([("tasks", .array(items))]))
+        session.sendResult(id: id, .object([("tasks", .array(items))]))
     }
 }

@@ -24,7 +24,6 @@ package actor Gateway: Service {
     var reportedRules: [String: [String]] = [:]
     /// Definition changes already reported (`server/tool/sha256`).
     var reportedDefinitions: Set<String> = []
-    let sink: any MessageSink
     let logger: Logger
     private let events: AsyncStream<ChildReport>
     let eventSink: AsyncStream<ChildReport>.Continuation
@@ -37,10 +36,14 @@ package actor Gateway: Service {
     var reloading = false
     var pendingReload: MuxgateConfig?
 
-    var clientHello: ClientHello?
-    /// The IDE speaks 2026-07-28 (per-request envelope, no `initialize`).
-    nonisolated var modern: Bool { modernClient.isSet }
-    let modernClient = SharedFlag()
+    /// What the children were started with (the first IDE's hello, or team mode's own).
+    var childHello: ClientHello?
+    /// The stdio front's session (nil in team mode, where the HTTP front opens sessions).
+    package nonisolated var primary: ClientSession? { routes.only }
+    /// Where the children's messages for the IDEs go, and the open sessions.
+    package let routes: ClientRoutes
+    /// The primary session speaks 2026-07-28 (only the stdio front's may).
+    nonisolated var modern: Bool { routes.only?.modern == true }
     /// The IDE's open `subscriptions/listen` requests (2026-07-28), by its raw id.
     var listens: [[UInt8]: Subscription] = [:]
     /// Modern calls in flight per child, waiting for the child's requests (MRTR bridging).
@@ -49,7 +52,6 @@ package actor Gateway: Service {
     var parked: [String: ParkedCall] = [:]
     /// Approvals asked of a 2026-07-28 IDE, by `requestState`: what they approve, until when.
     var approvals: [String: (binding: String, deadline: ContinuousClock.Instant)] = [:]
-    var clientCapabilities: JSONSlice?
     private(set) var startedAt: ContinuousClock.Instant?
     var catalogue = NamedCatalogue()
     /// The configuration and children's list versions the catalogues were built from.
@@ -58,26 +60,22 @@ package actor Gateway: Service {
     var rebuildScheduled = false
     var prompts = NamedCatalogue()
     var resources = ResourceCatalogue()
-    /// The lists the IDE has seen: only a change to one of those deserves `list_changed`.
-    var listed: Set<ListKind> = []
-    /// Requests muxgate forwarded from a child to the IDE, by the id muxgate gave them.
+    /// Requests muxgate forwarded from a child to an IDE, by the id muxgate gave them.
     var outgoing: [Int: OutgoingRequest] = [:]
-    /// muxgate's own requests to the IDE (approvals), by id, awaiting an answer.
-    let ownRequests = Locked<[Int: CheckedContinuation<JSONRPCMessage?, Never>]>([:])
+    /// muxgate's own requests to an IDE (approvals), by id, awaiting that session's answer.
+    let ownRequests = Locked<[Int: (session: ClientSession, waiter: CheckedContinuation<JSONRPCMessage?, Never>)]>(
+        [:]
+    )
     var nextOutgoingID = 0
     /// Per server, the URIs made `muxgate://SERVER/…` because another child lists them too (read
     /// by the children's stdout readers for `notifications/resources/updated`).
     let namespacedURIs = Locked<[String: Set<String>]>([:])
     /// Which child runs each task, by the id the IDE sees.
     let tasks = TaskRegistry()
-    /// What the IDE asked to hear of the children's logs (either era).
-    let logging = ClientLogging()
     /// The tool catalogue as last built, for the stdin thread's fast path (no actor hop).
     let published = Locked(NamedCatalogue())
-    /// The ids of the IDE's requests in flight (free again once answered: `respond(to:_:)`).
-    nonisolated let activeIDs = RequestIDs()
-    /// The IDE's in-flight calls: its raw id → the child and the id muxgate used there.
-    let inFlight = Locked<[[UInt8]: InFlightCall]>([:])
+    /// Team-mode sessions numbered for the audit trail (`s1`, `s2`, …).
+    private var sessionSerial = 0
 
     /// A request of the IDE's on its way to a child.
     struct InFlightCall {
@@ -91,9 +89,20 @@ package actor Gateway: Service {
     /// The audit trail (nil: `audit.enabled: false`, or a command that makes no calls).
     let auditor: Auditor?
 
+    /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
     package init(config: MuxgateConfig, sink: any MessageSink, logger: Logger, auditor: Auditor? = nil) {
+        let session = ClientSession(label: "stdio", identity: .local, sink: sink)
+        self.init(config: config, routes: ClientRoutes(only: session), logger: logger, auditor: auditor)
+    }
+
+    /// A gateway for team mode: the HTTP front opens its sessions (`openSession`).
+    package init(teamConfig config: MuxgateConfig, logger: Logger, auditor: Auditor?) {
+        self.init(config: config, routes: ClientRoutes(only: nil), logger: logger, auditor: auditor)
+    }
+
+    private init(config: MuxgateConfig, routes: ClientRoutes, logger: Logger, auditor: Auditor?) {
         self.auditor = auditor
-        self.sink = sink
+        self.routes = routes
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: ChildReport.self)
         (adoptions, adopted) = AsyncStream.makeStream(of: ChildServer.self)
@@ -102,11 +111,9 @@ package actor Gateway: Service {
             children: [:],
             logger: logger,
             events: eventSink,
-            sink: sink,
+            routes: routes,
             namespacedURIs: namespacedURIs,
-            tasks: tasks,
-            modern: modernClient,
-            logging: logging
+            tasks: tasks
         )
         self.setup = Mutex(setup)
         everyChild = setup.children
@@ -149,6 +156,8 @@ package actor Gateway: Service {
     /// A request a child sent the IDE through muxgate, awaiting the IDE's answer.
     struct OutgoingRequest {
         let child: ChildServer
+        /// The session it was sent to: only that session's answer is taken.
+        let session: ClientSession
         let id: [UInt8]
         let method: String
         let deadline: ContinuousClock.Instant
@@ -165,7 +174,7 @@ package actor Gateway: Service {
                     "the client did not answer \(request.method) within the call timeout",
                     metadata: ["muxgate.server": .string(request.child.name)]
                 )
-                sink.send(
+                request.session.sink.send(
                     JSONRPC.notification(
                         method: "notifications/cancelled",
                         params: .object([("requestId", .int(ours)), ("reason", .string("timeout"))])
@@ -180,23 +189,35 @@ package actor Gateway: Service {
 
     // MARK: - From the IDE
 
-    /// Handles one line from the IDE; returns work to run concurrently when the answer must wait.
+    /// Handles one line from the stdio front's IDE (the primary session).
     package func receive(_ line: [UInt8]) -> (@Sendable () async -> Void)? {
+        receive(line, from: primary!)
+    }
+
+    /// Handles one line from `session`'s IDE; returns work to run concurrently when the answer
+    /// must wait.
+    package func receive(_ line: [UInt8], from session: ClientSession) -> (@Sendable () async -> Void)? {
         let message: JSONRPCMessage
         do {
             message = try JSONRPCMessage.parse(line)
         } catch {
             logger.warning("invalid message from the client: \(error.error.message)")
-            sink.send(JSONRPC.error(id: error.id.map { Array($0.bytes) }, error.error))
+            session.sink.send(JSONRPC.error(id: error.id.map { Array($0.bytes) }, error.error))
             return nil
         }
+        return receive(message, from: session)
+    }
+
+    /// Handles one parsed message from `session`'s IDE.
+    package func receive(_ message: JSONRPCMessage, from session: ClientSession) -> (@Sendable () async -> Void)? {
         switch message.kind {
         case .request:
             // An id already in flight would make two answers indistinguishable: refused.
             let id = Array(message.id!.bytes)
+            let activeIDs = session.activeIDs
             guard let claim = activeIDs.claim(id) else {
                 logger.warning("refused a request reusing the in-flight id \(message.id!.text)")
-                sink.send(
+                session.sink.send(
                     JSONRPC.error(
                         id: id,
                         .invalidRequest(
@@ -207,7 +228,7 @@ package actor Gateway: Service {
                 return nil
             }
             // Claimed before any work starts, so an answer sent at once frees it (`respond`).
-            guard let work = request(message) else {
+            guard let work = request(message, session) else {
                 activeIDs.release(id, claim: claim)
                 return nil
             }
@@ -216,26 +237,18 @@ package actor Gateway: Service {
                 activeIDs.release(id, claim: claim)
             }
         case .notification:
-            notification(message)
+            notification(message, session)
             return nil
         case .response:
-            response(message)
+            response(message, session)
             return nil
         }
     }
 
-    /// Sends the answer to the IDE's request `id`; from here on the IDE may reuse the id (a reused
-    /// id is refused only while its request is unanswered). A refusal of a duplicate id answers a
-    /// request that never got an id of its own, and goes to the sink directly.
-    nonisolated func respond(to id: [UInt8], _ line: [UInt8]) {
-        activeIDs.answered(id)
-        sink.send(line)
-    }
-
     /// Answers a line that was too long to read at all.
-    package func refuseOversized(bytes: Int) {
+    package func refuseOversized(bytes: Int, from session: ClientSession) {
         logger.error("dropped a message of \(bytes) bytes from the client: over the \(config.maxMessageBytes)-byte cap")
-        sink.send(
+        session.sink.send(
             JSONRPC.error(
                 id: nil,
                 .invalidRequest(
@@ -245,48 +258,63 @@ package actor Gateway: Service {
         )
     }
 
-    private func request(_ message: JSONRPCMessage) -> (@Sendable () async -> Void)? {
+    private func request(_ message: JSONRPCMessage, _ session: ClientSession) -> (@Sendable () async -> Void)? {
         let id = Array(message.id!.bytes)
+        if session !== primary, message.method == "server/discover" || Self.envelope(message) != nil {
+            session.respond(
+                to: id,
+                JSONRPC.error(
+                    id: id,
+                    .invalidRequest(
+                        "Invalid Request: muxgate's HTTP front speaks the initialize era (2025-11-25 and older); "
+                            + "send initialize first (2026-07-28 is served over stdio)"
+                    )
+                )
+            )
+            return nil
+        }
         if message.method != "server/discover", let meta = Self.envelope(message) {
-            if unsupportedVersion(meta, id: id) || invalidLogLevel(meta, id: id) { return nil }
-            adoptModernClient(meta)
+            if unsupportedVersion(meta, id: id, session: session) || invalidLogLevel(meta, id: id, session: session) {
+                return nil
+            }
+            adoptModernClient(meta, session: session)
         }
         switch message.method! {
         case "initialize":
-            initialize(id: id, params: message.params)
+            initialize(id: id, session: session, params: message.params)
         case "server/discover":
-            discover(id: id, params: message.params)
+            discover(id: id, session: session, params: message.params)
         case "subscriptions/listen":
-            listen(message, id: id)
+            listen(message, id: id, session: session)
         case "ping":
-            sendResult(id: id, .object([]))
+            session.sendResult(id: id, .object([]))
         case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
             let kind = ListKind.allCases.first { $0.method == message.method }!
             var offset = 0
             if let cursor = message.params?["cursor"], cursor.kind != .null {
                 guard let parsed = cursor.string.flatMap({ Self.offset(inCursor: $0, for: kind) }) else {
-                    respond(to: id, JSONRPC.error(id: id, .invalidParams("Invalid cursor: \(cursor.text)")))
+                    session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Invalid cursor: \(cursor.text)")))
                     return nil
                 }
                 offset = parsed
             }
-            return { [self, offset] in await self.list(kind, id: id, offset: offset) }
+            return { [self, offset] in await self.list(kind, id: id, session: session, offset: offset) }
         case "tools/call":
-            return callTool(message, id: id)
+            return callTool(message, id: id, session: session)
         case "prompts/get":
-            return getPrompt(message, id: id)
+            return getPrompt(message, id: id, session: session)
         case "resources/read", "resources/subscribe", "resources/unsubscribe":
-            return routeByURI(message, id: id)
+            return routeByURI(message, id: id, session: session)
         case "completion/complete":
-            return complete(message, id: id)
+            return complete(message, id: id, session: session)
         case "tasks/get", "tasks/result", "tasks/cancel":
-            return routeTask(message, id: id)
+            return routeTask(message, id: id, session: session)
         case "tasks/list":
-            return { [self] in await listTasks(message, id: id) }
+            return { [self] in await listTasks(message, id: id, session: session) }
         case "logging/setLevel":
-            setLevel(message, id: id)
+            setLevel(message, id: id, session: session)
         default:
-            respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
+            session.respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
         }
         return nil
     }
@@ -307,11 +335,11 @@ package actor Gateway: Service {
         ),
     ])
 
-    func initialize(id: [UInt8], params: JSONSlice?) {
+    func initialize(id: [UInt8], session: ClientSession, params: JSONSlice?) {
         let requested = params?["protocolVersion"]?.string
         let version = ProtocolVersion.negotiate(requested)
         let capabilities = params?["capabilities"]
-        respond(
+        session.respond(
             to: id,
             JSONRPC.result(
                 id: id,
@@ -325,8 +353,8 @@ package actor Gateway: Service {
                 ])
             )
         )
-        guard clientHello == nil else { return }
         adoptClient(
+            session,
             capabilities: capabilities,
             clientInfo: params?["clientInfo"],
             childVersion: version,
@@ -335,19 +363,45 @@ package actor Gateway: Service {
         )
     }
 
-    /// Takes in the IDE (once): its capabilities, who it is; audits the session's start and starts
-    /// the children with what muxgate can forward back up (roots, sampling, elicitation).
+    /// Takes in a session's IDE (once): its capabilities, who it is; audits the session's start.
+    /// The first IDE of the stdio front starts the children with what muxgate can forward back up
+    /// (roots, sampling, elicitation); team mode started them with its own hello already.
     ///
     /// - Parameters:
     ///   - childVersion: The version the children are offered (the initialize era's).
     ///   - protocolVersion: The version the IDE speaks, for the audit trail and the log.
     func adoptClient(
+        _ session: ClientSession,
         capabilities: JSONSlice?,
         clientInfo: JSONSlice?,
         childVersion: String,
         protocolVersion: String,
         how: String
     ) {
+        guard session.adopt(ClientSession.Hello(capabilities: capabilities, protocolVersion: protocolVersion)) else {
+            return
+        }
+        if protocolVersion != RequestEnvelope.version { session.logging.adoptHandshakeClient() }
+        let client = clientInfo?["name"]?.string.map { ($0, clientInfo?["version"]?.string) }
+        let identity = session.identity
+        if identity.name != nil {
+            auditor?.record(
+                .client(
+                    session: session.label,
+                    state: .opened,
+                    client: identity.name,
+                    subject: identity.subject,
+                    profile: policy(for: session).profileName,
+                    clientInfo: client,
+                    protocolVersion: protocolVersion
+                ),
+                durable: true
+            )
+            logger.info(
+                "session \(session.label) of \(identity.name!): \(clientInfo?.text ?? "unknown"), protocol \(protocolVersion)"
+            )
+            return
+        }
         let forwarded: [(String, JSONValue)] = ["roots", "sampling", "elicitation"].compactMap { key in
             capabilities?[key].map { (key, $0.value) }
         }
@@ -356,21 +410,27 @@ package actor Gateway: Service {
             capabilities: .object(forwarded),
             clientInfo: clientInfo?.value ?? ClientHello.standalone.clientInfo
         )
-        clientHello = hello
-        clientCapabilities = capabilities
-        if protocolVersion != RequestEnvelope.version { logging.adoptHandshakeClient() }
+        guard childHello == nil else { return }
+        childHello = hello
         auditor?.record(
             .start(
                 version: MuxgateVersion.current,
                 configSHA256: config.sha256,
                 profile: config.policy.profileName,
-                client: clientInfo?["name"]?.string.map { ($0, clientInfo?["version"]?.string) },
+                client: client,
                 protocolVersion: protocolVersion
             ),
             durable: true
         )
         logger.info("client: \(clientInfo?.text ?? "unknown"), protocol \(protocolVersion) (\(how))")
         startChildren(with: hello, lazyToo: false)
+    }
+
+    /// The policy a session's calls are judged by: its identity's profile, or the configuration's.
+    nonisolated func policy(for session: ClientSession, in setup: GatewaySetup? = nil) -> PolicyEngine {
+        let setup = setup ?? current
+        guard let profile = session.identity.profile else { return setup.config.policy }
+        return setup.policies[profile] ?? setup.config.policy
     }
 
     /// Starts every child (once); the IDE's `initialize`, or a command without an IDE, calls it.
@@ -407,15 +467,16 @@ package actor Gateway: Service {
         }
     }
 
-    private func notification(_ message: JSONRPCMessage) {
+    private func notification(_ message: JSONRPCMessage, _ session: ClientSession) {
         switch message.method! {
         case "notifications/cancelled":
-            if let requestID = message.params?["requestId"], listens.removeValue(forKey: Array(requestID.bytes)) != nil
+            if session === primary, let requestID = message.params?["requestId"],
+                listens.removeValue(forKey: Array(requestID.bytes)) != nil
             {
                 return  // the stream ends; no answer is due
             }
             guard let requestID = message.params?["requestId"] else { return }
-            let target = inFlight.withLock { calls -> InFlightCall? in
+            let target = session.inFlight.withLock { calls -> InFlightCall? in
                 let key = Array(requestID.bytes)
                 if calls[key]?.id == nil { calls[key]?.cancelled = true }
                 return calls[key]
@@ -424,21 +485,101 @@ package actor Gateway: Service {
             guard let target, let childID = target.id, let child = childByName[target.server] else { return }
             child.cancel(id: childID, reason: message.params?["reason"]?.string)
         case "notifications/roots/list_changed":
+            // Shared children of team mode were never told of any session's roots.
+            guard session === primary else { return }
             for child in children where child.phase == .ready { child.notify(message.bytes) }
         default:
             break
         }
     }
 
-    private func response(_ message: JSONRPCMessage) {
-        if let id = message.id?.int, let waiter = ownRequests.withLock({ $0.removeValue(forKey: id) }) {
+    private func response(_ message: JSONRPCMessage, _ session: ClientSession) {
+        // An answer counts only from the session the request went to.
+        if let id = message.id?.int,
+            let waiter = ownRequests.withLock({ table in
+                table[id]?.session === session ? table.removeValue(forKey: id)?.waiter : nil
+            })
+        {
             waiter.resume(returning: message)
             return
         }
-        guard let id = message.id?.int, let origin = outgoing.removeValue(forKey: id) else {
+        guard let id = message.id?.int, outgoing[id]?.session === session, let origin = outgoing.removeValue(forKey: id)
+        else {
             logger.warning("dropped a response from the client to an unknown request id \(message.id?.text ?? "null")")
             return
         }
         origin.child.notify(message.rewritten(id: origin.id))
+    }
+
+    // MARK: - Sessions (team mode)
+
+    /// Starts the children for team mode, with muxgate's own hello: they are shared by every
+    /// session, so they are offered what muxgate can route to the session whose call caused a
+    /// request (sampling, elicitation) and not roots, which belong to no single session.
+    package func startForTeam() {
+        let hello = ClientHello(
+            protocolVersion: ProtocolVersion.latest,
+            capabilities: .object([("sampling", .object([])), ("elicitation", .object([]))]),
+            clientInfo: ClientHello.standalone.clientInfo
+        )
+        childHello = hello
+        auditor?.record(
+            .start(
+                version: MuxgateVersion.current,
+                configSHA256: config.sha256,
+                profile: config.policy.profileName,
+                client: nil,
+                protocolVersion: nil
+            ),
+            durable: true
+        )
+        startChildren(with: hello, lazyToo: false)
+    }
+
+    /// Opens a session for an IDE the HTTP front has authenticated.
+    package func openSession(identity: ClientIdentity, sink: any MessageSink) -> ClientSession {
+        sessionSerial += 1
+        let session = ClientSession(label: "s\(sessionSerial)", identity: identity, sink: sink)
+        routes.add(session)
+        return session
+    }
+
+    /// Ends a session: its calls in flight are cancelled at their children, requests to it are
+    /// answered for the children, and the audit trail says it closed.
+    package func closeSession(_ session: ClientSession, reason: String) {
+        session.close()
+        routes.remove(session)
+        let calls = session.inFlight.withLock { calls -> [InFlightCall] in
+            defer { calls = [:] }
+            return Array(calls.values)
+        }
+        for call in calls {
+            guard let childID = call.id, let child = childByName[call.server] else { continue }
+            child.cancel(id: childID, reason: "the client's session ended")
+        }
+        for (ours, request) in outgoing where request.session === session {
+            outgoing[ours] = nil
+            request.child.notify(JSONRPC.error(id: request.id, .internalError("the client's session ended")))
+        }
+        let waiting = ownRequests.withLock { table -> [CheckedContinuation<JSONRPCMessage?, Never>] in
+            let mine = table.filter { $0.value.session === session }
+            for id in mine.keys { table[id] = nil }
+            return mine.values.map(\.waiter)
+        }
+        for waiter in waiting { waiter.resume(returning: nil) }
+        guard session.hello != nil else { return }
+        auditor?.record(
+            .client(
+                session: session.label,
+                state: .closed,
+                client: session.identity.name,
+                subject: session.identity.subject,
+                profile: nil,
+                clientInfo: nil,
+                protocolVersion: nil,
+                reason: reason
+            ),
+            durable: false
+        )
     }
 }

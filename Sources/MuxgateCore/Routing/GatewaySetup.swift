@@ -11,6 +11,8 @@ package final class GatewaySetup: Sendable {
     let servers: [String: ServerConfig]
     package let shapers: [String: ToolShaper]
     let promptShapers: [String: ToolShaper]
+    /// The policy of each profile a team-mode client runs under (`clients.NAME.profile`).
+    let policies: [String: PolicyEngine]
 
     /// - Parameter running: Children to keep, by name: used when their launch is unchanged.
     init(
@@ -18,11 +20,9 @@ package final class GatewaySetup: Sendable {
         children running: [String: ChildServer],
         logger: Logger,
         events: AsyncStream<ChildReport>.Continuation,
-        sink: any MessageSink,
+        routes: ClientRoutes,
         namespacedURIs: Locked<[String: Set<String>]>,
-        tasks: TaskRegistry,
-        modern: SharedFlag,
-        logging: ClientLogging
+        tasks: TaskRegistry
     ) {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
@@ -39,19 +39,17 @@ package final class GatewaySetup: Sendable {
                 restartLimit: (config.maxRestarts, config.restartWindow),
                 logger: logger,
                 events: events,
-                passThrough: { [sink] message in
+                passThrough: { message in
                     Gateway.passThrough(
                         message,
                         from: server.name,
-                        to: sink,
+                        to: routes,
                         namespacedURIs: namespacedURIs,
-                        tasks: tasks,
-                        modern: modern,
-                        logging: logging
+                        tasks: tasks
                     )
                 },
-                batch: { [sink] body in sink.batch(body) },
-                logStamp: { logging.stamp?.rawValue },
+                batch: { body in routes.batch(body) },
+                logStamp: { routes.logStamp?.rawValue },
                 keepTools: server.lazy ? Self.cache(server, config, logger) : nil
             )
             if server.lazy { child.seed(.tools, LazyToolCache.tools(for: server, in: config, logger: child.logger)) }
@@ -62,6 +60,7 @@ package final class GatewaySetup: Sendable {
         shapers = Dictionary(
             uniqueKeysWithValues: config.servers.map { ($0.name, ToolShaper(server: $0.name, config: $0.tools)) }
         )
+        policies = config.clientPolicies
         promptShapers = Dictionary(
             uniqueKeysWithValues: config.servers.map {
                 ($0.name, ToolShaper(server: $0.name, config: ToolShapingConfig(filter: $0.prompts)))

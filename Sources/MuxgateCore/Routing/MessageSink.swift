@@ -8,6 +8,11 @@ import Synchronization
 /// Where muxgate's messages to the IDE go: one JSON-RPC message a call, framing added by the sink.
 package protocol MessageSink: Sendable {
     func send(_ message: [UInt8])
+    /// Sends a message that belongs to the IDE's request `request` (its progress, a request made on
+    /// its behalf): a front that answers each request on its own stream (HTTP) sends it there.
+    func send(_ message: [UInt8], relatedTo request: [UInt8]?)
+    /// Sends the answer to the IDE's request `request` (an HTTP front ends that request's exchange).
+    func send(answer: [UInt8], to request: [UInt8])
     /// Runs `body`; what is sent meanwhile may be held and written together when it returns.
     func batch(_ body: () -> Void)
     /// Runs `work` once what was sent so far has been written (at the end of the batches under
@@ -16,6 +21,8 @@ package protocol MessageSink: Sendable {
 }
 
 extension MessageSink {
+    package func send(_ message: [UInt8], relatedTo request: [UInt8]?) { send(message) }
+    package func send(answer: [UInt8], to request: [UInt8]) { send(answer) }
     package func batch(_ body: () -> Void) { body() }
     package func afterBatch(_ work: @escaping @Sendable () -> Void) { work() }
 }

@@ -20,15 +20,16 @@ package struct StdioFront: Service {
     }
 
     package func run() async throws {
+        guard let session = gateway.primary else { return }
         let (lines, continuation) = AsyncStream.makeStream(of: LineFramer.Event.self)
         // Lines handed to the gateway and not yet taken in: while any is, no line may overtake it
         // on the fast path (a cancel, then a call, reach the child in that order).
         let backlog = SharedCounter()
         // The reading thread (a blocking read never occupies the concurrency pool) ends with stdin.
-        Task { [descriptor, maxMessageBytes, gateway] in
+        Task { [descriptor, maxMessageBytes, gateway, session] in
             await readLines(from: descriptor, maximumLineBytes: maxMessageBytes, threadName: "muxgate.stdin") { event in
                 // A plain tools/call is handled right here; everything else goes to the gateway.
-                if backlog.current == 0, case .line(let line) = event, gateway.fastPath(line) { return }
+                if backlog.current == 0, case .line(let line) = event, gateway.fastPath(line, from: session) { return }
                 backlog.add(1)
                 continuation.yield(event)
             }
@@ -43,11 +44,11 @@ package struct StdioFront: Service {
                     guard !shutdown.isFired else { break }
                     switch event {
                     case .line(let line):
-                        if let work = await gateway.receive(line) {
+                        if let work = await gateway.receive(line, from: session) {
                             group.addTask { await work() }
                         }
                     case .oversized(let bytes):
-                        await gateway.refuseOversized(bytes: bytes)
+                        await gateway.refuseOversized(bytes: bytes, from: session)
                     }
                     backlog.add(-1)
                 }

@@ -1,0 +1,128 @@
+/// The `http:` section: team mode's listener (`muxgate serve --http`).
+package struct HTTPFrontConfig: Sendable, Decodable {
+    /// `host:port` to listen on; a host that is not loopback needs `allow_remote: true`.
+    package var listen = "127.0.0.1:8765"
+    /// Browser origins allowed to call (an `Origin` header not in it is refused: DNS rebinding).
+    package var allowedOrigins: [String] = []
+    /// Listening beyond loopback was asked for explicitly.
+    package var allowRemote = false
+    /// A session unused this long is ended (its calls cancelled).
+    package var sessionIdleTimeout: Duration = .seconds(30 * 60)
+    /// At most this many sessions at once; an `initialize` beyond it gets 503.
+    package var maxSessions = 256
+    /// The address muxgate is reached at, for the protected-resource metadata (default: from `listen`).
+    package var publicURL: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case listen
+        case allowedOrigins = "allowed_origins"
+        case allowRemote = "allow_remote"
+        case sessionIdleTimeout = "session_idle_timeout"
+        case maxSessions = "max_sessions"
+        case publicURL = "public_url"
+        case tls
+    }
+
+    package init() {}
+
+    package init(from decoder: any Decoder) throws {
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        if container.contains(.tls) {
+            throw ConfigIssue(
+                .invalidValue,
+                at: decoder.codingPath,
+                key: "tls",
+                message:
+                    "TLS is not built into team mode yet: put a TLS-terminating proxy in front of a loopback listener"
+            )
+        }
+        listen = try container.decodeIfPresent(String.self, forKey: .listen) ?? listen
+        allowedOrigins = try container.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []
+        allowRemote = try container.decodeIfPresent(Bool.self, forKey: .allowRemote) ?? false
+        sessionIdleTimeout =
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .sessionIdleTimeout)?.duration
+            ?? sessionIdleTimeout
+        maxSessions = try container.decodeIfPresent(Int.self, forKey: .maxSessions) ?? maxSessions
+        publicURL = try container.decodeIfPresent(String.self, forKey: .publicURL)
+        guard let address = Self.address(listen) else {
+            throw ConfigIssue(
+                .invalidValue,
+                at: decoder.codingPath,
+                key: "listen",
+                message: "'\(listen)' is not host:port (for example 127.0.0.1:8765)"
+            )
+        }
+        if !Self.isLoopback(address.host) && !allowRemote {
+            throw ConfigIssue(
+                .invalidValue,
+                at: decoder.codingPath,
+                key: "listen",
+                message: "\(listen) is reachable beyond this machine; say allow_remote: true if that is meant "
+                    + "(and put TLS in front)"
+            )
+        }
+        guard maxSessions >= 1 else {
+            throw ConfigIssue(.invalidValue, at: decoder.codingPath, key: "max_sessions", message: "must be at least 1")
+        }
+    }
+
+    /// `host:port` split; `[::1]:8765` for IPv6.
+    package static func address(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return (host, port)
+    }
+
+    package static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}
+
+/// One entry of `clients:`: who may connect to team mode, and under which profile.
+package struct ClientConfig: Sendable, Decodable {
+    package var name = ""
+    /// SHA-256 (hex) of the client's bearer token; the token itself is never stored.
+    package var tokenSHA256: String
+    /// The profile its calls run under (default: the configuration's active profile).
+    package var profile: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case tokenSHA256 = "token_sha256"
+        case profile
+    }
+
+    package init(name: String, tokenSHA256: String, profile: String?) {
+        self.name = name
+        self.tokenSHA256 = tokenSHA256
+        self.profile = profile
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let keys = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
+        if keys.contains("issuer") {
+            throw ConfigIssue(
+                .invalidValue,
+                at: decoder.codingPath,
+                key: "issuer",
+                message: "OIDC identities are not supported yet; give each client a token (muxgate token add NAME)"
+            )
+        }
+        try decoder.rejectUnknownKeys(CodingKeys.self)
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tokenSHA256 = try container.decode(String.self, forKey: .tokenSHA256).lowercased()
+        profile = try container.decodeIfPresent(String.self, forKey: .profile)
+        guard tokenSHA256.count == 64, tokenSHA256.allSatisfy(\.isHexDigit) else {
+            throw ConfigIssue(
+                .invalidValue,
+                at: decoder.codingPath,
+                key: "token_sha256",
+                message: "not a SHA-256 in hex (64 characters); `muxgate token add NAME` makes one"
+            )
+        }
+    }
+}

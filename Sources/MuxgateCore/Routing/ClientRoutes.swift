@@ -1,0 +1,97 @@
+/// Which IDE session a message from a child goes to.
+///
+/// With the stdio front there is one session (`only`) and every message goes to it, as the child
+/// wrote it. In team mode there are many over shared children, and a message reaches only the
+/// session it belongs to: a progress notification the session whose call carried the token (the
+/// token is made unique on the way to the child and restored on the way back), a resource update
+/// the sessions that subscribed to the URI, a log line the sessions whose level admits it, a list
+/// change every session that listed that kind.
+package final class ClientRoutes: Sendable {
+    /// A progress token muxgate gave a call in team mode: whose it is and what the IDE sent.
+    struct ProgressRoute: Sendable {
+        let session: ClientSession
+        /// The IDE's own token, as its bytes.
+        let token: [UInt8]
+        /// The IDE's request id, so a front can send the progress with that request's answer.
+        let requestID: [UInt8]
+    }
+
+    /// The stdio front's session, when it is the only one.
+    let only: ClientSession?
+    private let sessions = Locked<[ObjectIdentifier: ClientSession]>([:])
+    private let progress = Locked<(routes: [String: ProgressRoute], next: UInt64)>(([:], 0))
+    /// Resource subscriptions of team-mode sessions: exposed URI → subscribers.
+    private let subscribers = Locked<[String: Set<ObjectIdentifier>]>([:])
+
+    init(only: ClientSession?) {
+        self.only = only
+        if let only { sessions.withLock { $0[ObjectIdentifier(only)] = only } }
+    }
+
+    /// Every open session.
+    var all: [ClientSession] { sessions.withLock { Array($0.values) } }
+
+    func add(_ session: ClientSession) {
+        sessions.withLock { $0[ObjectIdentifier(session)] = session }
+    }
+
+    /// Forgets an ended session: its progress tokens and subscriptions go with it.
+    func remove(_ session: ClientSession) {
+        let key = ObjectIdentifier(session)
+        sessions.withLock { _ = $0.removeValue(forKey: key) }
+        progress.withLock { state in state.routes = state.routes.filter { $0.value.session !== session } }
+        subscribers.withLock { table in
+            for uri in table.keys { table[uri]?.remove(key) }
+        }
+    }
+
+    // MARK: - Progress
+
+    /// Gives the call's progress token (team mode) a muxgate-wide unique one; returns it, quoted.
+    func registerProgress(_ token: JSONSlice, of session: ClientSession, requestID: [UInt8]) -> String {
+        progress.withLock { state in
+            state.next &+= 1
+            let ours = "mgp.\(session.label).\(state.next)"
+            state.routes[ours] = ProgressRoute(session: session, token: Array(token.bytes), requestID: requestID)
+            return ours
+        }
+    }
+
+    func unregisterProgress(_ ours: String) {
+        _ = progress.withLock { $0.routes.removeValue(forKey: ours) }
+    }
+
+    func progressRoute(_ ours: String) -> ProgressRoute? {
+        progress.withLock { $0.routes[ours] }
+    }
+
+    // MARK: - Resource subscriptions
+
+    func subscribe(_ session: ClientSession, to uri: String) {
+        _ = subscribers.withLock { $0[uri, default: []].insert(ObjectIdentifier(session)) }
+    }
+
+    func unsubscribe(_ session: ClientSession, from uri: String) {
+        _ = subscribers.withLock { $0[uri]?.remove(ObjectIdentifier(session)) }
+    }
+
+    /// The sessions subscribed to `uri`.
+    func subscribers(of uri: String) -> [ClientSession] {
+        let keys = subscribers.withLock { $0[uri] ?? [] }
+        return sessions.withLock { table in keys.compactMap { table[$0] } }
+    }
+
+    /// Runs `body` inside the stdio sink's batch (HTTP sessions write per message).
+    func batch(_ body: () -> Void) {
+        if let only { only.sink.batch(body) } else { body() }
+    }
+}
+
+extension ClientRoutes {
+    /// The log level stamped on requests to 2026-07-28 children: the stdio IDE's, or in team mode
+    /// the lowest any session asked for (`debug` until one asked).
+    var logStamp: LogLevel? {
+        if let only { return only.logging.stamp }
+        return all.compactMap(\.logging.stamp).min() ?? .debug
+    }
+}

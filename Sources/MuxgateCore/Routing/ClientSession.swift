@@ -1,0 +1,104 @@
+import Synchronization
+
+/// Who is calling: a client of team mode (`clients.NAME`), or the local user of the stdio front.
+package struct ClientIdentity: Sendable, Equatable {
+    /// The client's name in the configuration (`clients.NAME`); nil for the stdio front's user.
+    package let name: String?
+    /// The OIDC subject (`sub`), when the identity came from a token an issuer signed.
+    package let subject: String?
+    /// The profile the identity runs under (nil: the configuration's active one).
+    package let profile: String?
+
+    package init(name: String?, subject: String? = nil, profile: String? = nil) {
+        self.name = name
+        self.subject = subject
+        self.profile = profile
+    }
+
+    /// The stdio front's user: the configuration's profile, no name in the audit trail.
+    package static let local = ClientIdentity(name: nil)
+}
+
+/// One IDE connected to muxgate: who it is, where its messages go, what it negotiated and the
+/// requests it has in flight.
+///
+/// A front owns its sessions: the stdio front has one for the life of the process, the HTTP front
+/// one per `Mcp-Session-Id`. Routing takes a session wherever it answers, so nothing in it assumes
+/// there is only one; what is shared (children, catalogues, the audit trail) stays in `Gateway`.
+package final class ClientSession: Sendable {
+    /// What the IDE said of itself, once it has (`initialize`).
+    struct Hello: Sendable {
+        var capabilities: JSONSlice?
+        var protocolVersion: String
+    }
+
+    /// muxgate's short name for the session in the audit trail and logs (`s1`, `s2`, …): the
+    /// transport's session id is a credential-like value and stays out of the records.
+    package let label: String
+    package let identity: ClientIdentity
+    /// Where messages to this IDE go.
+    let sink: any MessageSink
+    /// The ids of its requests in flight (free again once answered: `respond(to:_:)`).
+    let activeIDs = RequestIDs()
+    /// Its in-flight calls: its raw id → the child and the id muxgate used there.
+    let inFlight = Locked<[[UInt8]: Gateway.InFlightCall]>([:])
+    /// The IDE speaks 2026-07-28 (per-request envelope, no `initialize`).
+    let modernClient = SharedFlag()
+    /// What the IDE asked to hear of the children's logs (either era).
+    let logging = ClientLogging()
+    private let state = Mutex<(hello: Hello?, listed: Set<ListKind>, closed: Bool)>((nil, [], false))
+
+    package init(label: String, identity: ClientIdentity, sink: any MessageSink) {
+        self.label = label
+        self.identity = identity
+        self.sink = sink
+    }
+
+    var modern: Bool { modernClient.isSet }
+
+    /// The IDE's capabilities and version, once it has said them.
+    var hello: Hello? { state.withLock { $0.hello } }
+
+    /// Records the IDE's hello; false when it had said it already.
+    func adopt(_ hello: Hello) -> Bool {
+        state.withLock { state in
+            guard state.hello == nil else { return false }
+            state.hello = hello
+            return true
+        }
+    }
+
+    /// The lists the IDE has seen: only a change to one of those deserves `list_changed`.
+    func hasListed(_ kind: ListKind) -> Bool { state.withLock { $0.listed.contains(kind) } }
+
+    func markListed(_ kind: ListKind) { _ = state.withLock { $0.listed.insert(kind) } }
+
+    /// The front ended the session (DELETE, stdin closed): nothing more is sent to it.
+    var isClosed: Bool { state.withLock { $0.closed } }
+
+    func close() { state.withLock { $0.closed = true } }
+
+    /// Sends the answer to the IDE's request `id`; from here on the IDE may reuse the id (a reused
+    /// id is refused only while its request is unanswered).
+    func respond(to id: [UInt8], _ line: [UInt8]) {
+        activeIDs.answered(id)
+        sink.send(answer: line, to: id)
+    }
+
+    /// Answers with `result`; a 2026-07-28 IDE gets `resultType` on it.
+    func sendResult(id: [UInt8], _ result: JSONValue) {
+        guard modern, case .object(let members) = result, !members.contains(where: { $0.0 == "resultType" }) else {
+            respond(to: id, JSONRPC.result(id: id, result))
+            return
+        }
+        respond(to: id, JSONRPC.result(id: id, .object(members + [("resultType", .string("complete"))])))
+    }
+}
+
+extension ClientSession {
+    /// The `client` of its audit records: the configured client's name (nil for the stdio front).
+    var auditName: JSONValue? { identity.name.map(JSONValue.string) }
+
+    /// The `client_session` of its audit records (team mode only).
+    var auditSession: JSONValue? { identity.name == nil ? nil : .string(label) }
+}
