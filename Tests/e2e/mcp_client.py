@@ -42,6 +42,8 @@ Options (before or after the command name):
   --log-level LEVEL         opt in to log messages at LEVEL and above (2026-07-28: stamped on every
                             request; no effect in the initialize era, as in mcp.Client)
   --set-level LEVEL         after the handshake, send logging/setLevel LEVEL (initialize era)
+  --url URL                 speak Streamable HTTP to URL instead of starting a server (no `--`)
+  --bearer TOKEN            with --url: send `Authorization: Bearer TOKEN`
 
 `script` output also has "logs": every notifications/message the client received, in order
 ({"level", "logger", "data"}).
@@ -122,6 +124,8 @@ def _add_common(p: argparse.ArgumentParser, suppress: bool) -> None:
     p.add_argument("--cwd", default=d(None))
     p.add_argument("--log-level", default=d(None))
     p.add_argument("--set-level", default=d(None))
+    p.add_argument("--url", default=d(None))
+    p.add_argument("--bearer", default=d(None))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -130,6 +134,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    if "--" not in argv and "--url" in argv:
+        argv = argv + ["--", "(http)"]
     if "--" not in argv:
         raise UsageError("missing `-- CMD [ARGS...]` (the server command)")
     split = argv.index("--")
@@ -284,7 +290,13 @@ async def call_one(session: ClientSession, name: str, arguments: dict[str, Any])
             return await session.call_tool(name, arguments, input_responses=responses, request_state=state,
                                            allow_input_required=True)
 
-        result = await retry(None, None)
+        progress: list[dict[str, Any]] = []
+
+        async def on_progress(value: float, total: float | None, message: str | None) -> None:
+            progress.append({"progress": value, "total": total, "message": message})
+
+        out["progress"] = progress
+        result = await session.call_tool(name, arguments, allow_input_required=True, progress_callback=on_progress)
         if isinstance(result, types.InputRequiredResult):
             if run_input_required_driver is None:  # pragma: no cover
                 raise RuntimeError("server returned InputRequiredResult and this SDK has no driver")
@@ -329,7 +341,15 @@ async def run(args: argparse.Namespace, server_cmd: list[str], calls: list[dict[
         env[key] = value
     params = StdioServerParameters(command=server_cmd[0], args=server_cmd[1:], env=env, cwd=args.cwd)
 
-    async with stdio_client(params) as (read_stream, write_stream):
+    if args.url:
+        from mcp.client.streamable_http import streamable_http_client
+        from mcp.shared._httpx_utils import create_mcp_http_client
+        headers = {"Authorization": f"Bearer {args.bearer}"} if args.bearer else None
+        transport = streamable_http_client(args.url, http_client=create_mcp_http_client(headers=headers))
+    else:
+        transport = stdio_client(params)
+
+    async with transport as (read_stream, write_stream):
         async with ClientSession(
             read_stream,
             write_stream,

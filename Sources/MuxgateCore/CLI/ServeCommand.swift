@@ -19,6 +19,22 @@ struct ServeCommand: AsyncParsableCommand {
     )
     var watch = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Serve team mode over Streamable HTTP on HOST:PORT instead of stdio (the config's http.listen when given "
+                + "as --http=config); callers are the config's clients.",
+            valueName: "host:port"
+        )
+    )
+    var http: String?
+
+    func validate() throws {
+        if let http, http != "config", HTTPFrontConfig.address(http) == nil {
+            throw ValidationError("--http \(http) is not host:port (for example 127.0.0.1:8765)")
+        }
+    }
+
     func run() async throws {
         let logger = options.bootstrapLogging()
         let config = try options.loadConfig()
@@ -57,8 +73,26 @@ struct ServeCommand: AsyncParsableCommand {
             logger.notice("audit log: disabled (audit.enabled: false)")
         }
         let sink = FileDescriptorSink()
-        let gateway = Gateway(config: config, sink: sink, logger: logger, auditor: auditor)
-        let front = StdioFront(gateway: gateway, maxMessageBytes: config.maxMessageBytes, logger: logger)
+        let gateway: Gateway
+        let front: any Service
+        if let http {
+            let team = try teamConfig(http, config)
+            gateway = Gateway(teamConfig: config, logger: logger, auditor: auditor)
+            await gateway.startForTeam()
+            front = TeamFront(
+                gateway: gateway,
+                config: team,
+                maxMessageBytes: config.maxMessageBytes,
+                logger: logger,
+                onListening: { port in
+                    // For scripts and tests that listen on port 0: the one line muxgate writes to stdout.
+                    sink.send(Array("muxgate: listening on port \(port)".utf8))
+                }
+            )
+        } else {
+            gateway = Gateway(config: config, sink: sink, logger: logger, auditor: auditor)
+            front = StdioFront(gateway: gateway, maxMessageBytes: config.maxMessageBytes, logger: logger)
+        }
         let group = ServiceGroup(
             configuration: .init(
                 services: (auditor.map {
@@ -92,5 +126,23 @@ struct ServeCommand: AsyncParsableCommand {
             throw ExitCode(3)
         }
         sink.flush()
+    }
+
+    /// The listener team mode runs: the config's `http:` with `--http`'s address.
+    private func teamConfig(_ address: String, _ config: MuxgateConfig) throws -> HTTPFrontConfig {
+        var team = config.http ?? HTTPFrontConfig()
+        if address != "config" { team.listen = address }
+        guard !config.clients.isEmpty else {
+            throw ValidationError(
+                "team mode needs callers: add a clients: section to \(config.file) (`muxgate token add NAME --profile P`)"
+            )
+        }
+        let host = HTTPFrontConfig.address(team.listen)!.host
+        guard HTTPFrontConfig.isLoopback(host) || team.allowRemote else {
+            throw ValidationError(
+                "--http \(team.listen) is reachable beyond this machine; set http.allow_remote: true in \(config.file) if that is meant"
+            )
+        }
+        return team
     }
 }

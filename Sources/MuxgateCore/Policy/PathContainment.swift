@@ -1,4 +1,7 @@
 #if canImport(Glibc)
+    // With Hummingbird in the build, `stat` also comes from CDispatch's module map; naming it
+    // keeps the member import visible (MemberImportVisibility).
+    import CDispatch
     import Glibc
 #elseif canImport(Musl)
     import Musl

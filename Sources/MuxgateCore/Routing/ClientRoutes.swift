@@ -81,6 +81,20 @@ package final class ClientRoutes: Sendable {
         return sessions.withLock { table in keys.compactMap { table[$0] } }
     }
 
+    /// The session a shared child's request or notification belongs to: the stdio front's one, or
+    /// in team mode the one session with a request in flight to `server` (a child's message does
+    /// not say which call it is for; with two sessions' calls in flight muxgate cannot tell, and
+    /// guessing could hand one client's data to another).
+    func owner(of server: String) -> ClientSession? {
+        if let only { return only }
+        var owner: ClientSession?
+        for session in all where session.inFlight.withLock({ $0.values.contains { $0.server == server } }) {
+            guard owner == nil else { return nil }
+            owner = session
+        }
+        return owner
+    }
+
     /// Runs `body` inside the stdio sink's batch (HTTP sessions write per message).
     func batch(_ body: () -> Void) {
         if let only { only.sink.batch(body) } else { body() }

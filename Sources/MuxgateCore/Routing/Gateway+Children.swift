@@ -35,7 +35,7 @@ extension Gateway {
                 namespacedURIs.withLock({ $0[server]?.contains(uri) == true })
                 ? ResourceCatalogue.namespaced(uri, server: server) : uri
             notifySubscribers(message.method!, kind: nil, uri: exposed, params: [("uri", .string(exposed))])
-        case "notifications/message" where modern:
+        case "notifications/message" where modern || routes.only == nil:
             // No request in flight to this child asked for it (at that level): muxgate's stderr
             // has it (the spec's advice for stdio logging); `passThrough` forwarded the others.
             logger.info(
@@ -69,16 +69,9 @@ extension Gateway {
         }
     }
 
-    /// The session a child's request or notification belongs to: the stdio front's one, or in team
-    /// mode the one session with a request in flight to that child (a shared child's message does
-    /// not say which call it is for; with two sessions' calls in flight muxgate cannot tell, and
-    /// guessing could hand one client's data to another).
+    /// The session a child's request or notification belongs to (`ClientRoutes.owner(of:)`).
     func owner(of child: ChildServer) -> ClientSession? {
-        if let only = routes.only { return only }
-        let waiting = routes.all.filter { session in
-            session.inFlight.withLock { calls in calls.values.contains { $0.server == child.name } }
-        }
-        return waiting.count == 1 ? waiting[0] : nil
+        routes.owner(of: child.name)
     }
 
     /// Forwards the notifications that need no gateway state, in the child's own order: called on
@@ -172,12 +165,12 @@ extension Gateway {
             edits.replace(slice.range, with: route.token)
             route.session.sink.send(edits.apply(to: message.bytes), relatedTo: route.requestID)
         case "notifications/message":
+            // A shared child's log line does not say whose call it is about: it goes to the one
+            // session with calls in flight there, at its level, or to muxgate's log (`false`).
             let level = message.params?["level"]?.string.flatMap(LogLevel.init(rawValue:))
-            let line = logLine(message, from: server)
-            for session in routes.all where session.hello != nil {
-                if let level, let wanted = session.logging.stamp, level < wanted { continue }
-                session.sink.send(line)
-            }
+            guard let session = routes.owner(of: server) else { return false }
+            if let level, let wanted = session.logging.stamp, level < wanted { return true }
+            session.sink.send(logLine(message, from: server))
         case "notifications/resources/updated":
             let (line, uri) = exposedUpdate(message, from: server, namespacedURIs: namespacedURIs)
             guard let uri else { return true }

@@ -1,0 +1,368 @@
+import HTTPTypes
+import Hummingbird
+package import Logging
+import NIOCore
+package import ServiceLifecycle
+import Synchronization
+
+/// Team mode's front: the server side of Streamable HTTP (Hummingbird), one `ClientSession` per
+/// `Mcp-Session-Id`, every request authenticated first.
+///
+/// `POST /mcp` takes one JSON-RPC message: a request is answered with JSON, or with an SSE stream
+/// when something else comes first for it (its progress, an approval, a child's request on its
+/// behalf); a notification or a response gets 202. `GET /mcp` is the session's standalone SSE
+/// stream (event ids, `Last-Event-ID` replays), `DELETE /mcp` ends the session. A session belongs
+/// to the identity that opened it: another identity's token gets 404 for it, as an unknown id does.
+package struct TeamFront: Service {
+    let gateway: Gateway
+    let config: HTTPFrontConfig
+    let maxMessageBytes: Int
+    let logger: Logger
+    private let sessions = Locked<[String: TeamSession]>([:])
+    /// Work whose answer must wait, run in the front's task group (as the stdio front does).
+    private let work:
+        (
+            stream: AsyncStream<@Sendable () async -> Void>,
+            continuation: AsyncStream<@Sendable () async -> Void>.Continuation
+        )
+    /// Called with the bound port once the listener runs (tests listen on port 0).
+    let onListening: @Sendable (Int) -> Void
+
+    /// One authenticated IDE's session.
+    final class TeamSession: Sendable {
+        let id: String
+        let client: ClientConfig
+        let session: ClientSession
+        let streams: TeamStreams
+        let lastUsed: Mutex<ContinuousClock.Instant>
+
+        init(id: String, client: ClientConfig, session: ClientSession, streams: TeamStreams) {
+            self.id = id
+            self.client = client
+            self.session = session
+            self.streams = streams
+            lastUsed = Mutex(.now)
+        }
+
+        func touch() { lastUsed.withLock { $0 = .now } }
+    }
+
+    package init(
+        gateway: Gateway,
+        config: HTTPFrontConfig,
+        maxMessageBytes: Int,
+        logger: Logger,
+        onListening: @escaping @Sendable (Int) -> Void = { _ in }
+    ) {
+        self.gateway = gateway
+        self.config = config
+        self.maxMessageBytes = maxMessageBytes
+        self.logger = logger
+        self.onListening = onListening
+        work = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+    }
+
+    package func run() async throws {
+        let address = HTTPFrontConfig.address(config.listen)!
+        let router = Router()
+        router.post("mcp") { request, _ in await self.post(request) }
+        router.get("mcp") { request, _ in self.get(request) }
+        router.delete("mcp") { request, _ in await self.delete(request) }
+        router.get(".well-known/oauth-protected-resource") { _, _ in self.resourceMetadata() }
+        router.get(".well-known/oauth-protected-resource/mcp") { _, _ in self.resourceMetadata() }
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(90))),
+            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "muxgate"),
+            onServerRunning: { [logger, onListening] channel in
+                let port = channel.localAddress?.port ?? address.port
+                logger.notice("team mode: listening on http://\(address.host):\(port)/mcp")
+                onListening(port)
+            },
+            logger: logger
+        )
+        await withDiscardingTaskGroup { group in
+            group.addTask { [work] in
+                await withDiscardingTaskGroup { calls in
+                    for await job in work.stream { calls.addTask { await job() } }
+                }
+            }
+            group.addTask { await self.expireIdleSessions() }
+            do {
+                try await app.run()
+            } catch {
+                logger.error("team mode: the HTTP listener on \(config.listen) failed: \(error)")
+            }
+            work.continuation.finish()
+            for session in sessions.withLock({ Array($0.values) }) { await end(session, reason: "muxgate stopped") }
+            group.cancelAll()
+        }
+    }
+
+    // MARK: - Requests
+
+    static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
+    static let versionHeader = HTTPField.Name("MCP-Protocol-Version")!
+    static let lastEventHeader = HTTPField.Name("Last-Event-ID")!
+
+    /// What every request passes first: its origin, then its token.
+    private func admit(_ request: Request) -> Result<ClientConfig, Refusal> {
+        if let origin = request.headers[.origin], !config.allowedOrigins.contains(origin) {
+            logger.warning("team mode: refused a request from origin \(origin) (not in http.allowed_origins)")
+            return .failure(Refusal(.forbidden, "origin \(origin) is not allowed (http.allowed_origins)"))
+        }
+        let clients = gateway.config.clients
+        guard let client = TeamAuthenticator.client(authorization: request.headers[.authorization], among: clients)
+        else {
+            let given = request.headers[.authorization] != nil
+            logger.warning("team mode: refused a request with \(given ? "an unknown" : "no") bearer token")
+            return .failure(unauthorized(given: given))
+        }
+        return .success(client)
+    }
+
+    /// The session a request names; refused when it names none, an unknown one, or another identity's.
+    private func session(of request: Request, for client: ClientConfig) -> Result<TeamSession, Refusal> {
+        guard let id = request.headers[Self.sessionHeader] else {
+            return .failure(Refusal(.badRequest, "Mcp-Session-Id is required (send initialize first)"))
+        }
+        guard let session = sessions.withLock({ $0[id] }), session.client.name == client.name else {
+            return .failure(Refusal(.notFound, "unknown or expired session; initialize again"))
+        }
+        if let version = request.headers[Self.versionHeader], !ProtocolVersion.supported.contains(version) {
+            return .failure(Refusal(.badRequest, "unsupported MCP-Protocol-Version \(version)"))
+        }
+        session.touch()
+        return .success(session)
+    }
+
+    private func post(_ request: Request) async -> Response {
+        let client: ClientConfig
+        switch admit(request) {
+        case .failure(let refusal): return refusal.response
+        case .success(let admitted): client = admitted
+        }
+        let body: [UInt8]
+        do {
+            var request = request
+            let buffer = try await request.collectBody(upTo: maxMessageBytes)
+            body = Array(buffer.readableBytesView)
+        } catch {
+            return Refusal(
+                .contentTooLarge,
+                "the message exceeds muxgate's cap of \(maxMessageBytes) bytes (max_message_size)"
+            ).response
+        }
+        let message: JSONRPCMessage
+        do {
+            message = try JSONRPCMessage.parse(body)
+        } catch {
+            return Self.json(.badRequest, JSONRPC.error(id: error.id.map { Array($0.bytes) }, error.error))
+        }
+        let target: TeamSession
+        if message.kind == .request, message.method == "initialize", request.headers[Self.sessionHeader] == nil {
+            guard let opened = await open(for: client) else {
+                return Refusal(.serviceUnavailable, "muxgate serves at most \(config.maxSessions) sessions").response
+            }
+            target = opened
+        } else {
+            switch session(of: request, for: client) {
+            case .failure(let refusal): return refusal.response
+            case .success(let found): target = found
+            }
+        }
+        guard message.kind == .request else {
+            if let job = await gateway.receive(message, from: target.session) { work.continuation.yield(job) }
+            return Response(status: .accepted)
+        }
+        let id = Array(message.id!.bytes)
+        guard let exchange = target.streams.openExchange(id) else {
+            return Self.json(
+                .ok,
+                JSONRPC.error(
+                    id: id,
+                    .invalidRequest("Invalid Request: id \(message.id!.text) is already in use by a request in flight")
+                )
+            )
+        }
+        if !gateway.fastPath(body, from: target.session),
+            let job = await gateway.receive(message, from: target.session)
+        {
+            work.continuation.yield(job)
+        }
+        return await answer(exchange, session: target)
+    }
+
+    /// The response to a request: JSON when its answer comes first, else an SSE stream that ends
+    /// with the answer.
+    private func answer(_ exchange: AsyncStream<TeamStreams.ExchangeEvent>, session: TeamSession) async -> Response {
+        var events = exchange.makeAsyncIterator()
+        var headers = HTTPFields()
+        headers[Self.sessionHeader] = session.id
+        guard let first = await events.next() else {
+            return Refusal(.notFound, "the session ended").response
+        }
+        if case .answer(let line) = first {
+            headers[.contentType] = "application/json"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: line)))
+        }
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        let rest = exchange
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: .init { writer in
+                if case .message(let line) = first { try await writer.write(Self.event(line)) }
+                for await event in rest {
+                    switch event {
+                    case .message(let line): try await writer.write(Self.event(line))
+                    case .answer(let line): try await writer.write(Self.event(line))
+                    }
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    private func get(_ request: Request) -> Response {
+        let session: TeamSession
+        switch admit(request).flatMap({ self.session(of: request, for: $0) }) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): session = found
+        }
+        let last = request.headers[Self.lastEventHeader].flatMap { UInt64($0) }
+        guard let (stream, serial) = session.streams.openStandalone(after: last) else {
+            return Refusal(.conflict, "this session's stream is open already").response
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-cache"
+        headers[Self.sessionHeader] = session.id
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: .init { writer in
+                defer { session.streams.closeStandalone(serial) }
+                for await event in stream {
+                    try await writer.write(Self.event(event.line, id: event.id))
+                }
+                try await writer.finish(nil)
+            }
+        )
+    }
+
+    private func delete(_ request: Request) async -> Response {
+        let session: TeamSession
+        switch admit(request).flatMap({ self.session(of: request, for: $0) }) {
+        case .failure(let refusal): return refusal.response
+        case .success(let found): session = found
+        }
+        await end(session, reason: "the client ended it (DELETE)")
+        return Response(status: .noContent)
+    }
+
+    // MARK: - Sessions
+
+    private func open(for client: ClientConfig) async -> TeamSession? {
+        guard sessions.withLock({ $0.count }) < config.maxSessions else { return nil }
+        let streams = TeamStreams()
+        let identity = ClientIdentity(name: client.name, profile: client.profile)
+        let session = await gateway.openSession(identity: identity, sink: streams)
+        let team = TeamSession(
+            id: TeamAuthenticator.newToken().replacing("mgt_", with: "mgs_"),
+            client: client,
+            session: session,
+            streams: streams
+        )
+        sessions.withLock { $0[team.id] = team }
+        logger.info("team mode: session \(session.label) opened for \(client.name)")
+        return team
+    }
+
+    private func end(_ session: TeamSession, reason: String) async {
+        guard sessions.withLock({ $0.removeValue(forKey: session.id) }) != nil else { return }
+        session.streams.close()
+        await gateway.closeSession(session.session, reason: reason)
+        logger.info("team mode: session \(session.session.label) of \(session.client.name) ended: \(reason)")
+    }
+
+    /// Ends sessions unused for `session_idle_timeout` with no request open.
+    private func expireIdleSessions() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(5))
+            let now = ContinuousClock.now
+            let idle = sessions.withLock { table in
+                table.values.filter {
+                    !$0.streams.hasOpenExchanges && now - $0.lastUsed.withLock { $0 } > config.sessionIdleTimeout
+                }
+            }
+            for session in idle { await end(session, reason: "idle for \(config.sessionIdleTimeout)") }
+        }
+    }
+
+    // MARK: - Responses
+
+    /// A request refused before it reached the gateway: an HTTP status and a reason.
+    struct Refusal: Error {
+        let status: HTTPResponse.Status
+        let reason: String
+        var headers = HTTPFields()
+
+        init(_ status: HTTPResponse.Status, _ reason: String) {
+            self.status = status
+            self.reason = reason
+        }
+
+        var response: Response {
+            var headers = headers
+            headers[.contentType] = "application/json"
+            let body = JSONValue.object([
+                ("error", .string(status.reasonPhrase)), ("error_description", .string("muxgate: " + reason)),
+            ]).encoded
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        }
+    }
+
+    /// 401 with the challenge MCP clients read to find the resource's metadata (RFC 9728).
+    private func unauthorized(given: Bool) -> Refusal {
+        var refusal = Refusal(.unauthorized, given ? "the bearer token is not known" : "a bearer token is required")
+        var challenge =
+            "Bearer realm=\"muxgate\", resource_metadata=\"\(baseURL)/.well-known/oauth-protected-resource\""
+        if given { challenge += ", error=\"invalid_token\"" }
+        refusal.headers[.wwwAuthenticate] = challenge
+        return refusal
+    }
+
+    private var baseURL: String {
+        if let url = config.publicURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
+        return "http://\(config.listen)"
+    }
+
+    /// The protected-resource metadata (RFC 9728): muxgate takes bearer tokens in the header.
+    private func resourceMetadata() -> Response {
+        let body = JSONValue.object([
+            ("resource", .string(baseURL + "/mcp")),
+            ("authorization_servers", .array([])),
+            ("bearer_methods_supported", .array([.string("header")])),
+            ("resource_name", .string("muxgate")),
+        ]).encoded
+        return Self.json(.ok, body)
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ body: [UInt8]) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// One SSE event carrying a JSON-RPC message (a line: it has no newline in it).
+    static func event(_ line: [UInt8], id: UInt64? = nil) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        if let id { buffer.writeString("id: \(id)\n") }
+        buffer.writeString("event: message\ndata: ")
+        buffer.writeBytes(line)
+        buffer.writeString("\n\n")
+        return buffer
+    }
+}
