@@ -68,7 +68,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
-            dependencies: ["MuxgateCore", "MuxgateTesting"]
+            dependencies: [
+                "MuxgateCore", "MuxgateTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
     ]
 )

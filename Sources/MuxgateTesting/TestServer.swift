@@ -17,7 +17,8 @@ package final class TestServer: Sendable {
                 throw TestEnvironment.SetupError(description: "\(executable) did not say its port: \(process.stderr)")
             }
             let text = String(decoding: line, as: UTF8.self)
-            if text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) {
+            if let number = text.hasPrefix("PORT ") ? text.dropFirst(5) : Self.muxgatePort(text), let port = Int(number)
+            {
                 self.port = port
                 return
             }
@@ -41,6 +42,12 @@ package final class TestServer: Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))  // nothing signals "listening" but the port
         }
+    }
+
+    /// The port in muxgate team mode's line (`muxgate: listening on port N`).
+    static func muxgatePort(_ line: String) -> Substring? {
+        let prefix = "muxgate: listening on port "
+        return line.hasPrefix(prefix) ? line.dropFirst(prefix.count) : nil
     }
 
     /// `http://127.0.0.1:PORT` + `path`.

@@ -8,6 +8,9 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package var allowRemote = false
     /// A session unused this long is ended (its calls cancelled).
     package var sessionIdleTimeout: Duration = .seconds(30 * 60)
+    /// A connection that sends and receives nothing this long is closed (a client stalled mid-request,
+    /// headers sent a byte at a time); SSE streams send a comment more often than this to stay open.
+    package var idleTimeout: Duration = .seconds(60)
     /// At most this many sessions at once; an `initialize` beyond it gets 503.
     package var maxSessions = 256
     /// The address muxgate is reached at, for the protected-resource metadata (default: from `listen`).
@@ -18,6 +21,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         case allowedOrigins = "allowed_origins"
         case allowRemote = "allow_remote"
         case sessionIdleTimeout = "session_idle_timeout"
+        case idleTimeout = "idle_timeout"
         case maxSessions = "max_sessions"
         case publicURL = "public_url"
         case tls
@@ -43,6 +47,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         sessionIdleTimeout =
             try container.decodeIfPresent(ConfigDuration.self, forKey: .sessionIdleTimeout)?.duration
             ?? sessionIdleTimeout
+        idleTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .idleTimeout)?.duration ?? idleTimeout
         maxSessions = try container.decodeIfPresent(Int.self, forKey: .maxSessions) ?? maxSessions
         publicURL = try container.decodeIfPresent(String.self, forKey: .publicURL)
         guard let address = Self.address(listen) else {

@@ -1,7 +1,7 @@
 import Crypto
 
 /// Who a bearer token belongs to (`clients.NAME.token_sha256`): only the tokens' hashes are known.
-enum TeamAuthenticator {
+package enum TeamAuthenticator {
     /// The client whose token an `Authorization` header carries, among `clients` (the
     /// configuration in force, so a reload adds and removes callers); nil for none or an unknown one.
     static func client(authorization: String?, among clients: [ClientConfig]) -> ClientConfig? {
@@ -27,7 +27,7 @@ enum TeamAuthenticator {
     }
 
     /// The SHA-256 of a token, in lowercase hex: what the configuration stores.
-    static func hash(_ token: String) -> String {
+    package static func hash(_ token: String) -> String {
         SHA256.hash(data: Array(token.utf8)).map { byte in
             let hex = String(byte, radix: 16)
             return byte < 16 ? "0" + hex : hex
@@ -35,7 +35,7 @@ enum TeamAuthenticator {
     }
 
     /// A new random token (256 bits from the system's generator), `mgt_` and 64 hex digits.
-    static func newToken() -> String {
+    package static func newToken() -> String {
         var bytes = [UInt8](repeating: 0, count: 32)
         var generator = SystemRandomNumberGenerator()
         for index in bytes.indices { bytes[index] = generator.next() }

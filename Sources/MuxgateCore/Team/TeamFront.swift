@@ -11,7 +11,7 @@ import Synchronization
 /// `POST /mcp` takes one JSON-RPC message: a request is answered with JSON, or with an SSE stream
 /// when something else comes first for it (its progress, an approval, a child's request on its
 /// behalf); a notification or a response gets 202. `GET /mcp` is the session's standalone SSE
-/// stream (event ids, `Last-Event-ID` replays), `DELETE /mcp` ends the session. A session belongs
+/// stream (event ids, `Last-Event-ID` replays; a new GET replaces the one open), `DELETE /mcp` ends the session. A session belongs
 /// to the identity that opened it: another identity's token gets 404 for it, as an unknown id does.
 package struct TeamFront: Service {
     let gateway: Gateway
@@ -72,7 +72,9 @@ package struct TeamFront: Service {
         router.get(".well-known/oauth-protected-resource/mcp") { _, _ in self.resourceMetadata() }
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(90))),
+            server: .http1(
+                configuration: .init(idleTimeout: .nanoseconds(Int64(config.idleTimeout / .nanoseconds(1))))
+            ),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "muxgate"),
             onServerRunning: { [logger, onListening] channel in
                 let port = channel.localAddress?.port ?? address.port
@@ -233,7 +235,7 @@ package struct TeamFront: Service {
         }
         let last = request.headers[Self.lastEventHeader].flatMap { UInt64($0) }
         guard let (stream, serial) = session.streams.openStandalone(after: last) else {
-            return Refusal(.conflict, "this session's stream is open already").response
+            return Refusal(.notFound, "the session ended").response
         }
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"

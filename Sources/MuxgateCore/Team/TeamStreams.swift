@@ -78,11 +78,13 @@ final class TeamStreams: MessageSink {
     }
 
     /// Opens the standalone stream, replaying what came after `lastEventID` (or what no stream has
-    /// had yet); nil when one is open already.
+    /// had yet). A stream open already is ended: a client that reconnects has lost it (a dropped
+    /// connection that sent nothing may not have been noticed yet). Nil once the session is over.
     func openStandalone(after lastEventID: UInt64?) -> (stream: AsyncStream<(id: UInt64, line: [UInt8])>, serial: Int)?
     {
         state.withLock { state in
-            guard state.listener == nil, !state.closed else { return nil }
+            guard !state.closed else { return nil }
+            state.listener?.finish()
             let (stream, continuation) = AsyncStream.makeStream(of: (id: UInt64, line: [UInt8]).self)
             let after = lastEventID ?? state.delivered
             for event in state.events where event.id > after { continuation.yield(event) }

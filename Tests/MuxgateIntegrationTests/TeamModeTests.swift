@@ -1,0 +1,415 @@
+import AsyncHTTPClient
+import Foundation
+import MuxgateCore
+import MuxgateTesting
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// Team mode: one muxgate over Streamable HTTP for many IDEs, each with its own identity and
+/// profile — the official client over HTTP, two identities at once, isolation under load, bad
+/// input, and the standalone stream resumed with `Last-Event-ID`. Loopback only.
+@Suite("Team mode: many IDEs over Streamable HTTP, each caller with its own identity and profile", .serialized)
+struct TeamModeTests {
+    init() async throws {
+        try await TestEnvironment.shared.preparePython()
+    }
+
+    static let tokens = ["alice": "alice-secret-token", "bob": "bob-secret-token", "carol": "carol-secret-token"]
+
+    /// A team-mode muxgate in front of the Python SDK's HTTP server (`web`) and the fixture (`fx`).
+    struct Team {
+        let web: TestServer
+        let muxgate: TestServer
+        let directory: String
+
+        var url: String { muxgate.url("/mcp") }
+        var auditPath: String { directory + "/audit.jsonl" }
+
+        func stop() {
+            muxgate.stop()
+            web.stop()
+        }
+    }
+
+    static func start(extra: String = "", fixtureArguments: [String] = []) async throws -> Team {
+        let web = try await TestServer(TestPaths.python, [RemoteChildTests.httpServer, "stateful"])
+        let directory = try TestPaths.temporaryDirectory("muxgate-team")
+        func digest(_ name: String) -> String { TeamAuthenticator.hash(tokens[name]!) }
+        let config = """
+            \(TestPaths.loadedStartup)
+            max_message_size: 64KiB
+            servers:
+              web:
+                url: \(web.url("/mcp"))
+              fx:
+                command: \(TestPaths.fixture)
+                args: [\(fixtureArguments.map { "\"\($0)\"" }.joined(separator: ", "))]
+            policy:
+              profile: full
+            clients:
+              alice: { token_sha256: "\(digest("alice"))", profile: full }
+              bob: { token_sha256: "\(digest("bob"))", profile: readonly }
+              carol: { token_sha256: "\(digest("carol"))" }
+            audit:
+              path: \(directory)/audit.jsonl
+            http:
+              idle_timeout: 3s
+              allowed_origins: ["https://ide.example.com"]
+            \(extra)
+            """
+        let path = try TestPaths.write(config, to: directory, name: "team.yaml")
+        let muxgate = try await TestServer(TestPaths.muxgate, ["serve", "--config", path, "--http", "127.0.0.1:0"])
+        return Team(web: web, muxgate: muxgate, directory: directory)
+    }
+
+    /// The official client (`Tests/e2e/mcp_client.py --url`) as `client`, running `calls`.
+    static func officialClient(_ team: Team, as client: String, calls: String, options: [String] = [])
+        async throws -> JSONSlice
+    {
+        let script = try TestPaths.write(#"{"calls": \#(calls)}"#, to: team.directory, name: "script-\(client).json")
+        let output = try await TestEnvironment.shared.run(
+            TestPaths.python,
+            [TestPaths.clientScript, "--timeout", "90", "--mode", "legacy", "--url", team.url]
+                + ["--bearer", tokens[client]!] + options + ["script", script]
+        )
+        return try JSONSlice.parse(output)
+    }
+
+    @Test("the official client over Streamable HTTP: list, a call with progress, an elicitation round trip")
+    func officialClientOverHTTP() async throws {
+        let team = try await Self.start()
+        defer { team.stop() }
+        let report = try await Self.officialClient(
+            team,
+            as: "alice",
+            calls: #"[{"tool": "web_echo", "arguments": {"text": "over team mode"}}, {"tool": "web_ask_name"}]"#,
+            options: ModernProtocolTests.acceptAda
+        )
+        let tools = (report["tools"]?.elements ?? []).compactMap { $0["name"]?.string }
+        #expect(tools.contains("web_echo") && tools.contains("fx_echo"), "\(report.text)")
+        let results = report["results"]?.elements ?? []
+        try #require(results.count == 2, "\(report.text)")
+        #expect(results[0]["content"]?.text.contains("over team mode") == true, "\(results[0].text)")
+        #expect(
+            results[0]["progress"]?.elements.count == 2,
+            "both progress reports reached the call: \(results[0].text)"
+        )
+        #expect(results[1]["content"]?.text.contains("Hello, Ada!") == true, "\(results[1].text)")
+        #expect(report["serverRequests"]?.elements.first?["method"]?.string == "elicitation/create")
+        #expect(report["transportErrors"]?.elements.isEmpty == true, "\(report.text)")
+    }
+
+    @Test("two identities at once: a write tool runs for one and is denied for the other; a bad token gets 401")
+    func twoIdentities() async throws {
+        let team = try await Self.start()
+        defer { team.stop() }
+        let call = #"[{"tool": "fx_echo", "arguments": {"who": "caller"}}]"#
+        async let alice = Self.officialClient(team, as: "alice", calls: call)
+        async let bob = Self.officialClient(team, as: "bob", calls: call)
+        let (allowed, denied) = try await (alice, bob)
+        #expect(allowed["results"]?.elements.first?["isError"]?.bool == false, "\(allowed.text)")
+        #expect(allowed["results"]?.elements.first?["content"]?.text.contains("caller") == true)
+        let refusal = denied["results"]?.elements.first
+        #expect(refusal?["isError"]?.bool == true, "\(denied.text)")
+        #expect(refusal?["content"]?.text.contains("denied by profile 'readonly'") == true, "\(denied.text)")
+        let bobTools = (denied["tools"]?.elements ?? []).compactMap { $0["name"]?.string }
+        #expect(!bobTools.contains("fx_echo"), "readonly hides what it denies: \(bobTools)")
+
+        let http = HTTPClient.shared
+        let unknown = try await Self.post(http, team.url, Self.initialize, token: "not-a-token")
+        #expect(unknown.status.code == 401)
+        #expect(unknown.headers.first(name: "WWW-Authenticate")?.contains("resource_metadata=") == true)
+        #expect(unknown.headers.first(name: "WWW-Authenticate")?.contains("invalid_token") == true)
+        let none = try await Self.post(http, team.url, Self.initialize, token: nil)
+        #expect(none.status.code == 401)
+
+        let records = try Self.records(team.auditPath)
+        let decisions = records.filter { $0["event"]?.string == "decision" && $0["tool"]?.string == "fx_echo" }
+        #expect(
+            decisions.map { "\($0["client"]?.string ?? "?"):\($0["decision"]?.string ?? "?")" }.sorted()
+                == ["alice:allow", "bob:deny"],
+            "\(decisions.map(\.text))"
+        )
+        let outcomes = records.filter { $0["event"]?.string == "outcome" && $0["tool"]?.string == "fx_echo" }
+        #expect(outcomes.map { $0["client"]?.string } == ["alice"], "the denied call never reached the child")
+        let opened = records.filter { $0["event"]?.string == "client" && $0["state"]?.string == "opened" }
+        #expect(Set(opened.compactMap { $0["client"]?.string }) == ["alice", "bob"], "\(opened.map(\.text))")
+        let text = try String(contentsOfFile: team.auditPath, encoding: .utf8)
+        #expect(!text.contains("secret-token"), "no token in the audit trail")
+        let verify = try await Harness.run(["audit", "verify", team.auditPath], timeout: .seconds(20))
+        #expect(verify.status == 0, "\(verify.output) \(verify.stderr)")
+    }
+
+    @Test("20 sessions x 200 calls, 8 in flight each: every answer and progress reached its own call only")
+    func isolationUnderLoad() async throws {
+        let team = try await Self.start()
+        defer { team.stop() }
+        let output = try await TestEnvironment.shared.run(
+            TestPaths.python,
+            [TestPaths.root + "/Tests/e2e/team_load.py", team.url, "web_echo", "20", "200", "8"]
+                + [Self.tokens["alice"]!, Self.tokens["carol"]!]
+        )
+        let report = try JSONSlice.parse(output)
+        #expect(report["calls"]?.int == 4000)
+        for key in ["wrong", "progressWrong", "foreignLogs", "errors"] {
+            #expect(report[key]?.elements.isEmpty == true, "\(key): \(report.text)")
+        }
+    }
+
+    @Test("bad input gets a clear HTTP error each, and the server keeps serving the others")
+    func badInput() async throws {
+        let team = try await Self.start()
+        defer { team.stop() }
+        let http = HTTPClient.shared
+        let alice = Self.tokens["alice"]!
+        let opened = try await Self.post(http, team.url, Self.initialize, token: alice)
+        let session = try #require(opened.headers.first(name: "Mcp-Session-Id"))
+        #expect(opened.status.code == 200)
+
+        let origin = try await Self.post(
+            http,
+            team.url,
+            Self.initialize,
+            token: alice,
+            headers: [("Origin", "https://evil.example")]
+        )
+        #expect(origin.status.code == 403, "a foreign Origin (DNS rebinding)")
+        let allowedOrigin = try await Self.post(
+            http,
+            team.url,
+            Self.initialize,
+            token: alice,
+            headers: [("Origin", "https://ide.example.com")]
+        )
+        #expect(allowedOrigin.status.code == 200)
+        let noSession = try await Self.post(http, team.url, Self.list(2), token: alice)
+        #expect(noSession.status.code == 400 && noSession.body.contains("Mcp-Session-Id"), "\(noSession.body)")
+        let foreign = try await Self.post(
+            http,
+            team.url,
+            Self.list(2),
+            token: Self.tokens["bob"]!,
+            headers: [("Mcp-Session-Id", session)]
+        )
+        #expect(foreign.status.code == 404, "another identity's session id is not accepted")
+        let oversized = try await Self.post(
+            http,
+            team.url,
+            #"{"jsonrpc":"2.0","id":3,"method":"ping","params":{"pad":""#
+                + String(repeating: "x", count: 100_000) + #""}}"#,
+            token: alice,
+            headers: [("Mcp-Session-Id", session)]
+        )
+        #expect(oversized.status.code == 413, "\(oversized.body)")
+        let malformed = try await Self.post(
+            http,
+            team.url,
+            #"{"jsonrpc":"2.0","id":4,"method":"#,
+            token: alice,
+            headers: [("Mcp-Session-Id", session)]
+        )
+        #expect(malformed.status.code == 400 && malformed.body.contains("-32700"), "\(malformed.body)")
+        let version = try await Self.post(
+            http,
+            team.url,
+            Self.list(5),
+            token: alice,
+            headers: [("Mcp-Session-Id", session), ("MCP-Protocol-Version", "1999-01-01")]
+        )
+        #expect(version.status.code == 400, "\(version.body)")
+
+        // Headers trickled in and stalled: the connection is closed after idle_timeout (3 s).
+        let stalled = try await Self.stalledConnectionSeconds(port: team.muxgate.port)
+        #expect(stalled >= 2.5 && stalled < 10, "closed after \(stalled) s")
+
+        // Through all of it the session still serves.
+        let listed = try await Self.post(
+            http,
+            team.url,
+            Self.list(6),
+            token: alice,
+            headers: [("Mcp-Session-Id", session)]
+        )
+        #expect(listed.status.code == 200 && listed.body.contains("fx_echo"), "\(listed.body)")
+        let deleted = try await Self.request(
+            http,
+            team.url,
+            method: .DELETE,
+            token: alice,
+            headers: [("Mcp-Session-Id", session)]
+        )
+        #expect(deleted.status.code == 204)
+        let gone = try await Self.post(
+            http,
+            team.url,
+            Self.list(7),
+            token: alice,
+            headers: [("Mcp-Session-Id", session)]
+        )
+        #expect(gone.status.code == 404, "a deleted session is gone")
+    }
+
+    @Test(
+        "the standalone stream: list_changed arrives with event ids; a stream resumed with Last-Event-ID misses nothing"
+    )
+    func resumeStandaloneStream() async throws {
+        let team = try await Self.start(fixtureArguments: ["--change-tools-after-call"])
+        defer { team.stop() }
+        let http = HTTPClient.shared
+        let alice = Self.tokens["alice"]!
+        let opened = try await Self.post(http, team.url, Self.initialize, token: alice)
+        let session = try #require(opened.headers.first(name: "Mcp-Session-Id"))
+        let headers = [("Mcp-Session-Id", session)]
+        _ = try await Self.post(http, team.url, Self.list(2), token: alice, headers: headers)
+
+        // First stream: the fixture adds a tool after its first call → list_changed, event 1.
+        let first = try await Self.openStream(http, team.url, token: alice, session: session, lastEventID: nil)
+        let call = try await Self.post(http, team.url, Self.call(3, "fx_echo"), token: alice, headers: headers)
+        #expect(call.status.code == 200)
+        let event = try #require(await first.next(), "no event on the stream")
+        #expect(event.id == "1" && event.data.contains("notifications/tools/list_changed"), "\(event)")
+        first.close()
+        // While no stream is open the remote child grows: list_changed, event 2, kept.
+        _ = try await Self.post(http, team.url, Self.list(4), token: alice, headers: headers)
+        let grow = try await Self.post(http, team.url, Self.call(5, "web_grow"), token: alice, headers: headers)
+        #expect(grow.status.code == 200, "\(grow.body)")
+        let resumed = try await Self.openStream(http, team.url, token: alice, session: session, lastEventID: "1")
+        defer { resumed.close() }
+        let replayed = try #require(await resumed.next(), "nothing replayed after Last-Event-ID 1")
+        #expect(replayed.id == "2" && replayed.data.contains("list_changed"), "\(replayed)")
+    }
+
+    // MARK: - HTTP helpers
+
+    static let initialize =
+        #"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}"#
+
+    static func list(_ id: Int) -> String { #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/list"}"# }
+
+    static func call(_ id: Int, _ tool: String) -> String {
+        #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":{}}}"#
+    }
+
+    struct Answer {
+        let status: HTTPResponseStatus
+        let headers: HTTPHeaders
+        let body: String
+    }
+
+    static func post(
+        _ http: HTTPClient,
+        _ url: String,
+        _ body: String,
+        token: String?,
+        headers: [(String, String)] = []
+    ) async throws -> Answer {
+        try await request(http, url, method: .POST, body: body, token: token, headers: headers)
+    }
+
+    static func request(
+        _ http: HTTPClient,
+        _ url: String,
+        method: HTTPMethod,
+        body: String? = nil,
+        token: String?,
+        headers: [(String, String)] = []
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.headers.add(name: "Accept", value: "application/json, text/event-stream")
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = .bytes(ByteBuffer(string: body)) }
+        let response = try await http.execute(request, timeout: .seconds(60))
+        let bytes = try await response.body.collect(upTo: 1 << 20)
+        return Answer(status: response.status, headers: response.headers, body: String(buffer: bytes))
+    }
+
+    /// An SSE stream being read: its events as they come.
+    final class EventStream: Sendable {
+        struct Event: CustomStringConvertible {
+            var id: String?
+            var data: String
+            var description: String { "id \(id ?? "none"): \(data)" }
+        }
+
+        let events: AsyncStream<Event>
+        let task: Task<Void, Never>
+
+        init(events: AsyncStream<Event>, task: Task<Void, Never>) {
+            self.events = events
+            self.task = task
+        }
+
+        /// The next event, at most 30 s away.
+        func next() async -> Event? {
+            try? await withTimeout(.seconds(30)) { [events] in
+                var iterator = events.makeAsyncIterator()
+                return await iterator.next()
+            }
+        }
+
+        func close() { task.cancel() }
+    }
+
+    static func openStream(_ http: HTTPClient, _ url: String, token: String, session: String, lastEventID: String?)
+        async throws -> EventStream
+    {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Accept", value: "text/event-stream")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        request.headers.add(name: "Mcp-Session-Id", value: session)
+        if let lastEventID { request.headers.add(name: "Last-Event-ID", value: lastEventID) }
+        let response = try await http.execute(request, timeout: .seconds(120))
+        try #require(response.status.code == 200, "GET /mcp: \(response.status)")
+        let (events, continuation) = AsyncStream.makeStream(of: EventStream.Event.self)
+        let task = Task {
+            var pending = ""
+            do {
+                for try await chunk in response.body {
+                    pending += String(buffer: chunk)
+                    while let end = pending.range(of: "\n\n") {
+                        let block = pending[..<end.lowerBound]
+                        pending = String(pending[end.upperBound...])
+                        var event = EventStream.Event(id: nil, data: "")
+                        for line in block.split(separator: "\n") {
+                            if line.hasPrefix("id: ") { event.id = String(line.dropFirst(4)) }
+                            if line.hasPrefix("data: ") { event.data += line.dropFirst(6) }
+                        }
+                        continuation.yield(event)
+                    }
+                }
+            } catch {}
+            continuation.finish()
+        }
+        return EventStream(events: events, task: task)
+    }
+
+    /// Opens a connection, sends half a request's headers, and waits for the server to close it.
+    static func stalledConnectionSeconds(port: Int) async throws -> Double {
+        let output = try await TestEnvironment.shared.run(
+            TestPaths.python,
+            [
+                "-c",
+                """
+                import socket, time
+                s = socket.create_connection(("127.0.0.1", \(port)))
+                s.sendall(b"POST /mcp HTTP/1.1\\r\\nHost: x\\r\\n")
+                start = time.monotonic()
+                s.settimeout(20)
+                s.recv(100)
+                print(round(time.monotonic() - start, 2))
+                """,
+            ]
+        )
+        return Double(output.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
+    }
+
+    static func records(_ path: String) throws -> [JSONSlice] {
+        try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map {
+            try JSONSlice.parse(Array($0.utf8))
+        }
+    }
+}
