@@ -55,6 +55,7 @@ struct TeamModeTests {
               path: \(directory)/audit.jsonl
             http:
               idle_timeout: 3s
+              header_timeout: 2s
               allowed_origins: ["https://ide.example.com"]
             \(extra)
             """
@@ -219,9 +220,19 @@ struct TeamModeTests {
         )
         #expect(version.status.code == 400, "\(version.body)")
 
-        // Headers trickled in and stalled: the connection is closed after idle_timeout (3 s).
-        let stalled = try await Self.stalledConnectionSeconds(port: team.muxgate.port)
-        #expect(stalled >= 2.5 && stalled < 10, "closed after \(stalled) s")
+        // Headers trickled in a byte every 0.4 s (each within idle_timeout, 3 s): the connection is
+        // closed at header_timeout (2 s) all the same.
+        let trickled = try await Self.trickledConnectionSeconds(port: team.muxgate.port)
+        #expect(trickled >= 1.5 && trickled < 8, "closed after \(trickled) s")
+        // A call that takes longer than both is not cut.
+        let slow = try await Self.post(
+            http,
+            team.url,
+            #"{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"fx_slow","arguments":{"ms":4000}}}"#,
+            token: alice,
+            headers: [("Mcp-Session-Id", session)]
+        )
+        #expect(slow.status.code == 200 && slow.body.contains("done"), "\(slow.body)")
 
         // Through all of it the session still serves.
         let listed = try await Self.post(
@@ -387,8 +398,8 @@ struct TeamModeTests {
         return EventStream(events: events, task: task)
     }
 
-    /// Opens a connection, sends half a request's headers, and waits for the server to close it.
-    static func stalledConnectionSeconds(port: Int) async throws -> Double {
+    /// Opens a connection and sends a request's headers a byte every 0.4 s until the server closes it.
+    static func trickledConnectionSeconds(port: Int) async throws -> Double {
         let output = try await TestEnvironment.shared.run(
             TestPaths.python,
             [
@@ -396,10 +407,13 @@ struct TeamModeTests {
                 """
                 import socket, time
                 s = socket.create_connection(("127.0.0.1", \(port)))
-                s.sendall(b"POST /mcp HTTP/1.1\\r\\nHost: x\\r\\n")
                 start = time.monotonic()
-                s.settimeout(20)
-                s.recv(100)
+                try:
+                    for byte in b"POST /mcp HTTP/1.1\\r\\nHost: x\\r\\nX-Slow: " + b"a" * 100:
+                        s.sendall(bytes([byte]))
+                        time.sleep(0.4)
+                except OSError:
+                    pass
                 print(round(time.monotonic() - start, 2))
                 """,
             ]

@@ -21,6 +21,9 @@ struct ExplainCommand: AsyncParsableCommand {
     @Option(help: "The call's arguments, as a JSON object.")
     var args: String?
 
+    @Option(name: .customLong("as"), help: "Decide as this team-mode client (clients.NAME), under its profile.")
+    var client: String?
+
     func validate() throws {
         if let args, (try? JSONSlice.parse(args))?.kind != .object {
             throw ValidationError("--args must be a JSON object, e.g. '{\"query\": \"SELECT 1\"}'")
@@ -38,10 +41,22 @@ struct ExplainCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let arguments = try args.map { try JSONSlice.parse($0) }
-        let decision = config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        var policy = config.policy
+        if let client {
+            guard let found = config.clients.first(where: { $0.name == client }) else {
+                let known = config.clients.map(\.name).joined(separator: ", ")
+                FileHandle.standardError.write(
+                    Data("muxgate explain: no client '\(client)' in \(config.file) (clients: \(known))\n".utf8)
+                )
+                throw ExitCode(2)
+            }
+            policy = found.profile.flatMap { config.clientPolicies[$0] } ?? config.policy
+            print("client    \(client)")
+        }
+        let decision = policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
         print("tool      \(entry.exposedName) (server \(entry.server), child's name \(entry.originalName))")
         print("scope     \(entry.scope.rawValue) (from \(entry.scopeSource.rawValue))")
-        print("profile   \(config.policy.profileName)\(config.policy.isConfigured ? "" : " (no policy: section)")")
+        print("profile   \(policy.profileName)\(policy.isConfigured ? "" : " (no policy: section)")")
         print(
             "decision  \(decision.effect.rawValue)\(decision.effect == .ask ? " (the user is asked through the IDE)" : "")"
         )

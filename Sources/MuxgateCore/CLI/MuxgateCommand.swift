@@ -18,6 +18,7 @@ package struct MuxgateCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, ToolsCommand.self, CheckCommand.self, ExplainCommand.self, ImportCommand.self,
             AuditCommand.self, LockCommand.self, DiffCommand.self, LoginCommand.self, LogoutCommand.self,
+            TokenCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

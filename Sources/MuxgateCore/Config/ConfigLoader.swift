@@ -96,6 +96,16 @@ package struct ConfigLoader: Sendable {
         }
         for client in config.clients {
             guard let profile = client.profile, config.clientPolicies[profile] == nil else { continue }
+            let known = config.policyConfig ?? PolicyConfig(profile: nil)
+            guard known.allProfiles[profile] != nil else {
+                throw locate(
+                    .invalidValue,
+                    ["clients", client.name, "profile"],
+                    known.unknownProfile(profile),
+                    in: node,
+                    file: file
+                )
+            }
             do {
                 config.clientPolicies[profile] = try PolicyEngine(config: config.policyConfig, profileOverride: profile)
             } catch {

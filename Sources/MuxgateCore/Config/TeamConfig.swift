@@ -11,6 +11,9 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     /// A connection that sends and receives nothing this long is closed (a client stalled mid-request,
     /// headers sent a byte at a time); SSE streams send a comment more often than this to stay open.
     package var idleTimeout: Duration = .seconds(60)
+    /// A request's head (its line and headers) must arrive within this of the connection being
+    /// ready for it, however it trickles in.
+    package var headerTimeout: Duration = .seconds(10)
     /// At most this many sessions at once; an `initialize` beyond it gets 503.
     package var maxSessions = 256
     /// The address muxgate is reached at, for the protected-resource metadata (default: from `listen`).
@@ -22,6 +25,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         case allowRemote = "allow_remote"
         case sessionIdleTimeout = "session_idle_timeout"
         case idleTimeout = "idle_timeout"
+        case headerTimeout = "header_timeout"
         case maxSessions = "max_sessions"
         case publicURL = "public_url"
         case tls
@@ -48,6 +52,8 @@ package struct HTTPFrontConfig: Sendable, Decodable {
             try container.decodeIfPresent(ConfigDuration.self, forKey: .sessionIdleTimeout)?.duration
             ?? sessionIdleTimeout
         idleTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .idleTimeout)?.duration ?? idleTimeout
+        headerTimeout =
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .headerTimeout)?.duration ?? headerTimeout
         maxSessions = try container.decodeIfPresent(Int.self, forKey: .maxSessions) ?? maxSessions
         publicURL = try container.decodeIfPresent(String.self, forKey: .publicURL)
         guard let address = Self.address(listen) else {

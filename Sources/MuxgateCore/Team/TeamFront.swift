@@ -64,6 +64,7 @@ package struct TeamFront: Service {
 
     package func run() async throws {
         let address = HTTPFrontConfig.address(config.listen)!
+        let headerTimeout = Int64(config.headerTimeout / .nanoseconds(1))
         let router = Router()
         router.post("mcp") { request, _ in await self.post(request) }
         router.get("mcp") { request, _ in self.get(request) }
@@ -73,7 +74,10 @@ package struct TeamFront: Service {
         let app = Application(
             router: router,
             server: .http1(
-                configuration: .init(idleTimeout: .nanoseconds(Int64(config.idleTimeout / .nanoseconds(1))))
+                configuration: .init(
+                    additionalChannelHandlers: [HeaderDeadline(timeout: .nanoseconds(headerTimeout))],
+                    idleTimeout: .nanoseconds(Int64(config.idleTimeout / .nanoseconds(1)))
+                )
             ),
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "muxgate"),
             onServerRunning: { [logger, onListening] channel in
