@@ -32,7 +32,11 @@ struct TeamModeTests {
         }
     }
 
-    static func start(extra: String = "", fixtureArguments: [String] = []) async throws -> Team {
+    /// - Parameters:
+    ///   - extra: More configuration: under `clients:` when `clientsExtra`, else at the top level.
+    static func start(extra: String = "", clientsExtra: Bool = false, fixtureArguments: [String] = []) async throws
+        -> Team
+    {
         let web = try await TestServer(TestPaths.python, [RemoteChildTests.httpServer, "stateful"])
         let directory = try TestPaths.temporaryDirectory("muxgate-team")
         func digest(_ name: String) -> String { TeamAuthenticator.hash(tokens[name]!) }
@@ -51,13 +55,14 @@ struct TeamModeTests {
               alice: { token_sha256: "\(digest("alice"))", profile: full }
               bob: { token_sha256: "\(digest("bob"))", profile: readonly }
               carol: { token_sha256: "\(digest("carol"))" }
+            \(clientsExtra ? extra : "")
             audit:
               path: \(directory)/audit.jsonl
             http:
               idle_timeout: 3s
               header_timeout: 2s
               allowed_origins: ["https://ide.example.com"]
-            \(extra)
+            \(clientsExtra ? "" : extra)
             """
         let path = try TestPaths.write(config, to: directory, name: "team.yaml")
         let muxgate = try await TestServer(TestPaths.muxgate, ["serve", "--config", path, "--http", "127.0.0.1:0"])
@@ -68,11 +73,18 @@ struct TeamModeTests {
     static func officialClient(_ team: Team, as client: String, calls: String, options: [String] = [])
         async throws -> JSONSlice
     {
-        let script = try TestPaths.write(#"{"calls": \#(calls)}"#, to: team.directory, name: "script-\(client).json")
+        try await officialClient(team, token: tokens[client]!, calls: calls, options: options)
+    }
+
+    /// The official client with bearer `token`, running `calls`.
+    static func officialClient(_ team: Team, token: String, calls: String, options: [String] = [])
+        async throws -> JSONSlice
+    {
+        let script = try TestPaths.write(#"{"calls": \#(calls)}"#, to: team.directory, name: "script-\(UUID()).json")
         let output = try await TestEnvironment.shared.run(
             TestPaths.python,
             [TestPaths.clientScript, "--timeout", "90", "--mode", "legacy", "--url", team.url]
-                + ["--bearer", tokens[client]!] + options + ["script", script]
+                + ["--bearer", token] + options + ["script", script]
         )
         return try JSONSlice.parse(output)
     }
@@ -289,6 +301,93 @@ struct TeamModeTests {
         defer { resumed.close() }
         let replayed = try #require(await resumed.next(), "nothing replayed after Last-Event-ID 1")
         #expect(replayed.id == "2" && replayed.data.contains("list_changed"), "\(replayed)")
+    }
+
+    @Test("OIDC: a local issuer's token picks the profile by its groups; expired, wrong audience, rotated key")
+    func oidc() async throws {
+        let directory = try TestPaths.temporaryDirectory("muxgate-oidc")
+        let issuerServer = try await TestServer(
+            TestPaths.python,
+            portArgument: ["-m", "http.server", "{port}", "--bind", "127.0.0.1", "--directory", directory]
+        )
+        defer { issuerServer.stop() }
+        let issuer = issuerServer.url("")
+        let tool = TestPaths.root + "/Tests/e2e/oidc_tool.py"
+        _ = try await TestEnvironment.shared.run(TestPaths.python, [tool, "init", directory, issuer, "k1"])
+        func token(_ kid: String, audience: String = "muxgate", subject: String, groups: String, seconds: Int = 300)
+            async throws -> String
+        {
+            try await TestEnvironment.shared.run(
+                TestPaths.python,
+                [tool, "token", directory, kid, issuer, audience, subject, groups, "\(seconds)"]
+            ).trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let team = try await Self.start(
+            extra: """
+                  idp: { issuer: "\(issuer)", audience: muxgate, claim: groups, profile: full,
+                         profiles: { auditors: readonly, engineers: developer } }
+                """,
+            clientsExtra: true
+        )
+        defer { team.stop() }
+        let http = HTTPClient.shared
+        let auditor = try await token("k1", subject: "user-7", groups: "auditors")
+        let denied = try await Self.officialClient(
+            team,
+            token: auditor,
+            calls: #"[{"tool": "fx_echo", "arguments": {}}]"#
+        )
+        #expect(
+            denied["results"]?.elements.first?["content"]?.text.contains("denied by profile 'readonly'") == true,
+            "the group auditors runs as readonly: \(denied.text)"
+        )
+        let other = try await token("k1", subject: "user-8", groups: "visitors")
+        let allowed = try await Self.officialClient(
+            team,
+            token: other,
+            calls: #"[{"tool": "fx_echo", "arguments": {}}]"#
+        )
+        #expect(
+            allowed["results"]?.elements.first?["isError"]?.bool == false,
+            "no group matches: full: \(allowed.text)"
+        )
+
+        let expired = try await Self.post(
+            http,
+            team.url,
+            Self.initialize,
+            token: try await token("k1", subject: "user-7", groups: "auditors", seconds: -120)
+        )
+        #expect(expired.status.code == 401 && expired.body.contains("expired"), "\(expired.body)")
+        let audience = try await Self.post(
+            http,
+            team.url,
+            Self.initialize,
+            token: try await token("k1", audience: "someone-else", subject: "user-7", groups: "auditors")
+        )
+        #expect(audience.status.code == 401 && audience.body.contains("audience"), "\(audience.body)")
+
+        // The issuer rotates: only k2 is published now. A k2 token makes muxgate fetch the keys again.
+        _ = try await TestEnvironment.shared.run(TestPaths.python, [tool, "rotate", directory, "k2"])
+        let rotated = try await Self.post(
+            http,
+            team.url,
+            Self.initialize,
+            token: try await token("k2", subject: "user-9", groups: "engineers")
+        )
+        #expect(rotated.status.code == 200, "\(rotated.status) \(rotated.body)")
+        let retired = try await Self.post(http, team.url, Self.initialize, token: auditor)
+        #expect(retired.status.code == 401, "a token of the retired key: \(retired.body)")
+
+        let records = try Self.records(team.auditPath)
+        let decisions = records.filter { $0["event"]?.string == "decision" }
+        #expect(
+            decisions.map {
+                "\($0["client"]?.string ?? "?")/\($0["client_subject"]?.string ?? "?"):\($0["decision"]?.string ?? "?")"
+            }
+            .sorted() == ["idp/user-7:deny", "idp/user-8:allow"],
+            "\(decisions.map(\.text))"
+        )
     }
 
     // MARK: - HTTP helpers

@@ -51,7 +51,7 @@ extension AuditEvent {
                 ("client_session", .string(session)), ("client_version", clientInfo?.version.map(JSONValue.string)),
                 ("profile", profile.map(JSONValue.string)), ("protocol_version", protocolVersion.map(JSONValue.string)),
                 ("reason", reason.map(JSONValue.string)), ("state", .string(state.rawValue)),
-                ("subject", subject.map(JSONValue.string)),
+                ("client_subject", subject.map(JSONValue.string)),
             ]
         )
     }
@@ -102,7 +102,8 @@ extension AuditEvent {
             // In canonical (key) order: the record needs no sort on the call path.
             [
                 ("args", args), ("args_sha256", .string(argsSHA256)), ("client", caller?.auditName),
-                ("client_session", caller?.auditSession), ("decision", .string(decision.rawValue)),
+                ("client_session", caller?.auditSession), ("client_subject", caller?.auditSubject),
+                ("decision", .string(decision.rawValue)),
                 ("reason", reason.map(JSONValue.string)), ("request_id", requestID.map(AuditCanonical.value)),
                 ("rule", rule.map(JSONValue.string)), ("scope", scope.map(JSONValue.string)),
                 ("scope_source", scopeSource.map(JSONValue.string)), ("server", .string(server)),
@@ -134,7 +135,8 @@ extension AuditEvent {
             .outcome,
             // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("client", caller?.auditName), ("client_session", caller?.auditSession), ("command", command),
+                ("client", caller?.auditName), ("client_session", caller?.auditSession),
+                ("client_subject", caller?.auditSubject), ("command", command),
                 ("duration_ms", .number(milliseconds(duration))),
                 ("error", error.map(JSONValue.string)),
                 ("outcome", .string(outcome.rawValue)), ("request_id", requestID.map(AuditCanonical.value)),
@@ -158,6 +160,7 @@ extension AuditEvent {
             .approval,
             [
                 ("client", caller?.auditName), ("client_session", caller?.auditSession),
+                ("client_subject", caller?.auditSubject),
                 ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
                 ("tool", .string(tool)), ("approval", .string(approval.rawValue)), ("rule", rule.map(JSONValue.string)),
                 ("reason", reason.map(JSONValue.string)),

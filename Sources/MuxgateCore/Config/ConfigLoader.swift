@@ -95,21 +95,25 @@ package struct ConfigLoader: Sendable {
             throw locate(error.code, error.path, error.message, in: node, file: file)
         }
         for client in config.clients {
-            guard let profile = client.profile, config.clientPolicies[profile] == nil else { continue }
-            let known = config.policyConfig ?? PolicyConfig(profile: nil)
-            guard known.allProfiles[profile] != nil else {
-                throw locate(
-                    .invalidValue,
-                    ["clients", client.name, "profile"],
-                    known.unknownProfile(profile),
-                    in: node,
-                    file: file
-                )
-            }
-            do {
-                config.clientPolicies[profile] = try PolicyEngine(config: config.policyConfig, profileOverride: profile)
-            } catch {
-                throw locate(error.code, ["clients", client.name, "profile"], error.message, in: node, file: file)
+            for profile in client.profilesNamed where config.clientPolicies[profile] == nil {
+                let known = config.policyConfig ?? PolicyConfig(profile: nil)
+                guard known.allProfiles[profile] != nil else {
+                    throw locate(
+                        .invalidValue,
+                        ["clients", client.name, client.profile == profile ? "profile" : "profiles"],
+                        known.unknownProfile(profile),
+                        in: node,
+                        file: file
+                    )
+                }
+                do {
+                    config.clientPolicies[profile] = try PolicyEngine(
+                        config: config.policyConfig,
+                        profileOverride: profile
+                    )
+                } catch {
+                    throw locate(error.code, ["clients", client.name, "profile"], error.message, in: node, file: file)
+                }
             }
         }
         let directory = (file as NSString).deletingLastPathComponent

@@ -200,7 +200,9 @@ package struct MuxgateConfig: Sendable, Decodable {
             return client
         }.sorted { $0.name < $1.name }
         for (index, client) in self.clients.enumerated() {
-            if let other = self.clients[..<index].first(where: { $0.tokenSHA256 == client.tokenSHA256 }) {
+            if client.tokenSHA256 != nil,
+                let other = self.clients[..<index].first(where: { $0.tokenSHA256 == client.tokenSHA256 })
+            {
                 throw ConfigIssue(
                     code: .invalidValue,
                     path: ["clients", client.name, "token_sha256"],

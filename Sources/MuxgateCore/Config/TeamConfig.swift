@@ -92,48 +92,122 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+
+    /// An `http://` URL whose host is loopback.
+    static func isLoopbackURL(_ url: String) -> Bool {
+        guard url.hasPrefix("http://") else { return false }
+        let rest = url.dropFirst("http://".count)
+        let authority = rest.prefix { $0 != "/" }
+        let host =
+            authority.hasPrefix("[")
+            ? String(authority.dropFirst().prefix { $0 != "]" }) : String(authority.prefix { $0 != ":" })
+        return isLoopback(host)
+    }
 }
 
-/// One entry of `clients:`: who may connect to team mode, and under which profile.
+/// One entry of `clients:`: who may connect to team mode, and under which profile — a holder of a
+/// static token (`token_sha256`), or anyone with a token an OIDC issuer signed (`issuer`).
 package struct ClientConfig: Sendable, Decodable {
     package var name = ""
     /// SHA-256 (hex) of the client's bearer token; the token itself is never stored.
-    package var tokenSHA256: String
-    /// The profile its calls run under (default: the configuration's active profile).
+    package var tokenSHA256: String?
+    /// The profile its calls run under (default: the configuration's active profile); for an OIDC
+    /// client, the profile when no `profiles` entry matches the token's claim.
     package var profile: String?
+    /// Tokens signed by this issuer identify callers of this client (each by its `sub`).
+    package var oidc: OIDCConfig?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case tokenSHA256 = "token_sha256"
-        case profile
+        case profile, issuer, audience, claim, profiles
+        case jwksURL = "jwks_url"
     }
 
-    package init(name: String, tokenSHA256: String, profile: String?) {
+    package init(name: String, tokenSHA256: String?, profile: String?, oidc: OIDCConfig? = nil) {
         self.name = name
         self.tokenSHA256 = tokenSHA256
         self.profile = profile
+        self.oidc = oidc
     }
 
     package init(from decoder: any Decoder) throws {
-        let keys = try decoder.container(keyedBy: AnyCodingKey.self).allKeys.map(\.stringValue)
-        if keys.contains("issuer") {
-            throw ConfigIssue(
-                .invalidValue,
-                at: decoder.codingPath,
-                key: "issuer",
-                message: "OIDC identities are not supported yet; give each client a token (muxgate token add NAME)"
-            )
-        }
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        tokenSHA256 = try container.decode(String.self, forKey: .tokenSHA256).lowercased()
+        tokenSHA256 = try container.decodeIfPresent(String.self, forKey: .tokenSHA256)?.lowercased()
         profile = try container.decodeIfPresent(String.self, forKey: .profile)
-        guard tokenSHA256.count == 64, tokenSHA256.allSatisfy(\.isHexDigit) else {
-            throw ConfigIssue(
-                .invalidValue,
-                at: decoder.codingPath,
-                key: "token_sha256",
-                message: "not a SHA-256 in hex (64 characters); `muxgate token add NAME` makes one"
+        if let issuer = try container.decodeIfPresent(String.self, forKey: .issuer) {
+            guard tokenSHA256 == nil else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: decoder.codingPath,
+                    key: "issuer",
+                    message: "a client has either token_sha256 or issuer, not both"
+                )
+            }
+            guard let audience = try container.decodeIfPresent(String.self, forKey: .audience), !audience.isEmpty
+            else {
+                throw ConfigIssue(
+                    .missingKey,
+                    at: decoder.codingPath,
+                    key: "audience",
+                    message: "an OIDC client needs the audience its tokens must name (aud), e.g. muxgate"
+                )
+            }
+            guard issuer.hasPrefix("https://") || HTTPFrontConfig.isLoopbackURL(issuer) else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: decoder.codingPath,
+                    key: "issuer",
+                    message: "'\(issuer)' is not an https URL (http only for a loopback issuer)"
+                )
+            }
+            oidc = OIDCConfig(
+                issuer: issuer.hasSuffix("/") ? String(issuer.dropLast()) : issuer,
+                audience: audience,
+                claim: try container.decodeIfPresent(String.self, forKey: .claim) ?? "groups",
+                profiles: try container.decodeIfPresent([String: String].self, forKey: .profiles) ?? [:],
+                jwksURL: try container.decodeIfPresent(String.self, forKey: .jwksURL)
             )
+        } else {
+            for key in [CodingKeys.audience, .claim, .profiles, .jwksURL] where container.contains(key) {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: decoder.codingPath,
+                    key: key.rawValue,
+                    message: "'\(key.rawValue)' belongs to an OIDC client, which needs an issuer"
+                )
+            }
+            guard let tokenSHA256 else {
+                throw ConfigIssue(
+                    .missingKey,
+                    at: decoder.codingPath,
+                    message: "a client needs token_sha256 (`muxgate token add NAME` makes one) or an OIDC issuer"
+                )
+            }
+            guard tokenSHA256.count == 64, tokenSHA256.allSatisfy(\.isHexDigit) else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: decoder.codingPath,
+                    key: "token_sha256",
+                    message: "not a SHA-256 in hex (64 characters); `muxgate token add NAME` makes one"
+                )
+            }
         }
     }
+
+    /// Every profile the client can run under.
+    var profilesNamed: [String] { [profile].compactMap { $0 } + (oidc?.profiles.values.sorted() ?? []) }
+}
+
+/// An OIDC issuer whose tokens identify callers (`clients.NAME.issuer`).
+package struct OIDCConfig: Sendable, Equatable {
+    package var issuer: String
+    /// The `aud` a token must carry.
+    package var audience: String
+    /// The claim whose values pick the profile (`groups`).
+    package var claim: String
+    /// Claim value → profile; the first of the token's values with an entry wins.
+    package var profiles: [String: String]
+    /// Where the issuer's keys are (default: its discovery document's `jwks_uri`).
+    package var jwksURL: String?
 }

@@ -1,7 +1,4 @@
 #if canImport(Glibc)
-    // With Hummingbird in the build, `stat` also comes from CDispatch's module map; naming it
-    // keeps the member import visible (MemberImportVisibility).
-    import CDispatch
     import Glibc
 #elseif canImport(Musl)
     import Musl
@@ -75,32 +72,38 @@ package enum PathContainment {
                 continue
             }
             let candidate = "/" + (resolved + [part]).joined(separator: "/")
-            var info = stat()
-            if lstat(candidate, &info) != 0 {
-                let code = errno
-                guard code == ENOENT || code == ENOTDIR else {
-                    return .failure(Failure(message: "cannot inspect \(candidate): \(String(cString: strerror(code)))"))
-                }
-                resolved.append(part)
-            } else if info.st_mode & S_IFMT == S_IFLNK {
+            // readlink says it all without stat: a link's target, EINVAL for anything else that
+            // exists, ENOENT/ENOTDIR for a path that does not (yet).
+            switch readLink(candidate) {
+            case .link(let target):
                 hops += 1
                 guard hops <= 40 else { return .failure(Failure(message: "too many symbolic links at \(candidate)")) }
-                guard let target = readLink(candidate) else {
-                    return .failure(Failure(message: "cannot read the symbolic link \(candidate)"))
-                }
                 if target.hasPrefix("/") { resolved = [] }
                 pending.append(contentsOf: target.split(separator: "/").reversed())
-            } else {
+            case .notLink:
                 resolved.append(part)
+            case .failed(let code):
+                return .failure(Failure(message: "cannot inspect \(candidate): \(String(cString: strerror(code)))"))
             }
         }
         return .success("/" + resolved.joined(separator: "/"))
     }
 
-    private static func readLink(_ path: String) -> String? {
+    private enum LinkRead {
+        case link(String)
+        /// It exists and is no link, or it does not exist.
+        case notLink
+        case failed(Int32)
+    }
+
+    private static func readLink(_ path: String) -> LinkRead {
         var buffer = [CChar](repeating: 0, count: 4096)
         let count = readlink(path, &buffer, buffer.count)
-        guard count > 0, count < buffer.count else { return nil }
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard count >= 0 else {
+            let code = errno
+            return [EINVAL, ENOENT, ENOTDIR].contains(code) ? .notLink : .failed(code)
+        }
+        guard count < buffer.count else { return .failed(ENAMETOOLONG) }
+        return .link(String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self))
     }
 }

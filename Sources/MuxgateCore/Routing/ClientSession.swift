@@ -17,6 +17,11 @@ package struct ClientIdentity: Sendable, Equatable {
 
     /// The stdio front's user: the configuration's profile, no name in the audit trail.
     package static let local = ClientIdentity(name: nil)
+
+    /// `alice`, or `oidc (sub 1234)`, for logs.
+    package var describe: String {
+        (name ?? "the local user") + (subject.map { " (sub \($0))" } ?? "")
+    }
 }
 
 /// One IDE connected to muxgate: who it is, where its messages go, what it negotiated and the
@@ -101,4 +106,7 @@ extension ClientSession {
 
     /// The `client_session` of its audit records (team mode only).
     var auditSession: JSONValue? { identity.name == nil ? nil : .string(label) }
+
+    /// The `client_subject` of its audit records: the OIDC subject, for a caller an issuer vouched for.
+    var auditSubject: JSONValue? { identity.subject.map(JSONValue.string) }
 }

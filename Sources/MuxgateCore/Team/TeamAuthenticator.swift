@@ -11,7 +11,8 @@ package enum TeamAuthenticator {
         var found: ClientConfig?
         for client in clients {
             var difference: UInt8 = 0
-            let stored = Array(client.tokenSHA256.utf8)
+            guard let hash = client.tokenSHA256 else { continue }
+            let stored = Array(hash.utf8)
             guard stored.count == digest.count else { continue }
             for index in digest.indices { difference |= digest[index] ^ stored[index] }
             if difference == 0 { found = client }

@@ -18,6 +18,7 @@ package struct TeamFront: Service {
     let config: HTTPFrontConfig
     let maxMessageBytes: Int
     let logger: Logger
+    private let verifier: OIDCVerifier
     private let sessions = Locked<[String: TeamSession]>([:])
     /// Work whose answer must wait, run in the front's task group (as the stdio front does).
     private let work:
@@ -31,14 +32,14 @@ package struct TeamFront: Service {
     /// One authenticated IDE's session.
     final class TeamSession: Sendable {
         let id: String
-        let client: ClientConfig
+        let identity: ClientIdentity
         let session: ClientSession
         let streams: TeamStreams
         let lastUsed: Mutex<ContinuousClock.Instant>
 
-        init(id: String, client: ClientConfig, session: ClientSession, streams: TeamStreams) {
+        init(id: String, identity: ClientIdentity, session: ClientSession, streams: TeamStreams) {
             self.id = id
-            self.client = client
+            self.identity = identity
             self.session = session
             self.streams = streams
             lastUsed = Mutex(.now)
@@ -60,6 +61,7 @@ package struct TeamFront: Service {
         self.logger = logger
         self.onListening = onListening
         work = AsyncStream.makeStream(of: (@Sendable () async -> Void).self)
+        verifier = OIDCVerifier(logger: logger)
     }
 
     package func run() async throws {
@@ -67,7 +69,7 @@ package struct TeamFront: Service {
         let headerTimeout = Int64(config.headerTimeout / .nanoseconds(1))
         let router = Router()
         router.post("mcp") { request, _ in await self.post(request) }
-        router.get("mcp") { request, _ in self.get(request) }
+        router.get("mcp") { request, _ in await self.get(request) }
         router.delete("mcp") { request, _ in await self.delete(request) }
         router.get(".well-known/oauth-protected-resource") { _, _ in self.resourceMetadata() }
         router.get(".well-known/oauth-protected-resource/mcp") { _, _ in self.resourceMetadata() }
@@ -111,28 +113,42 @@ package struct TeamFront: Service {
     static let versionHeader = HTTPField.Name("MCP-Protocol-Version")!
     static let lastEventHeader = HTTPField.Name("Last-Event-ID")!
 
-    /// What every request passes first: its origin, then its token.
-    private func admit(_ request: Request) -> Result<ClientConfig, Refusal> {
+    /// What every request passes first: its origin, then its token — a client's own (by its
+    /// SHA-256) or one an OIDC issuer signed.
+    private func admit(_ request: Request) async -> Result<ClientIdentity, Refusal> {
         if let origin = request.headers[.origin], !config.allowedOrigins.contains(origin) {
             logger.warning("team mode: refused a request from origin \(origin) (not in http.allowed_origins)")
             return .failure(Refusal(.forbidden, "origin \(origin) is not allowed (http.allowed_origins)"))
         }
+        let authorization = request.headers[.authorization]
         let clients = gateway.config.clients
-        guard let client = TeamAuthenticator.client(authorization: request.headers[.authorization], among: clients)
-        else {
-            let given = request.headers[.authorization] != nil
-            logger.warning("team mode: refused a request with \(given ? "an unknown" : "no") bearer token")
-            return .failure(unauthorized(given: given))
+        if let client = TeamAuthenticator.client(authorization: authorization, among: clients) {
+            return .success(ClientIdentity(name: client.name, profile: client.profile))
         }
-        return .success(client)
+        let issuers = clients.filter { $0.oidc != nil }
+        if let token = authorization.flatMap(TeamAuthenticator.bearer), OIDCVerifier.isJWT(token), !issuers.isEmpty {
+            do {
+                let caller = try await verifier.caller(token: token, among: issuers)
+                return .success(
+                    ClientIdentity(name: caller.client.name, subject: caller.subject, profile: caller.profile)
+                )
+            } catch {
+                logger.warning("team mode: refused a token: \(error.reason)")
+                return .failure(unauthorized(given: true, why: error.reason))
+            }
+        }
+        logger.warning("team mode: refused a request with \(authorization != nil ? "an unknown" : "no") bearer token")
+        return .failure(unauthorized(given: authorization != nil))
     }
 
     /// The session a request names; refused when it names none, an unknown one, or another identity's.
-    private func session(of request: Request, for client: ClientConfig) -> Result<TeamSession, Refusal> {
+    private func session(of request: Request, for identity: ClientIdentity) -> Result<TeamSession, Refusal> {
         guard let id = request.headers[Self.sessionHeader] else {
             return .failure(Refusal(.badRequest, "Mcp-Session-Id is required (send initialize first)"))
         }
-        guard let session = sessions.withLock({ $0[id] }), session.client.name == client.name else {
+        guard let session = sessions.withLock({ $0[id] }), session.identity.name == identity.name,
+            session.identity.subject == identity.subject
+        else {
             return .failure(Refusal(.notFound, "unknown or expired session; initialize again"))
         }
         if let version = request.headers[Self.versionHeader], !ProtocolVersion.supported.contains(version) {
@@ -142,9 +158,17 @@ package struct TeamFront: Service {
         return .success(session)
     }
 
+    /// `admit`, then `session(of:for:)`.
+    private func admitted(_ request: Request) async -> Result<TeamSession, Refusal> {
+        switch await admit(request) {
+        case .failure(let refusal): .failure(refusal)
+        case .success(let identity): session(of: request, for: identity)
+        }
+    }
+
     private func post(_ request: Request) async -> Response {
-        let client: ClientConfig
-        switch admit(request) {
+        let client: ClientIdentity
+        switch await admit(request) {
         case .failure(let refusal): return refusal.response
         case .success(let admitted): client = admitted
         }
@@ -231,9 +255,9 @@ package struct TeamFront: Service {
         )
     }
 
-    private func get(_ request: Request) -> Response {
+    private func get(_ request: Request) async -> Response {
         let session: TeamSession
-        switch admit(request).flatMap({ self.session(of: request, for: $0) }) {
+        switch await admitted(request) {
         case .failure(let refusal): return refusal.response
         case .success(let found): session = found
         }
@@ -260,7 +284,7 @@ package struct TeamFront: Service {
 
     private func delete(_ request: Request) async -> Response {
         let session: TeamSession
-        switch admit(request).flatMap({ self.session(of: request, for: $0) }) {
+        switch await admitted(request) {
         case .failure(let refusal): return refusal.response
         case .success(let found): session = found
         }
@@ -270,19 +294,18 @@ package struct TeamFront: Service {
 
     // MARK: - Sessions
 
-    private func open(for client: ClientConfig) async -> TeamSession? {
+    private func open(for identity: ClientIdentity) async -> TeamSession? {
         guard sessions.withLock({ $0.count }) < config.maxSessions else { return nil }
         let streams = TeamStreams()
-        let identity = ClientIdentity(name: client.name, profile: client.profile)
         let session = await gateway.openSession(identity: identity, sink: streams)
         let team = TeamSession(
             id: TeamAuthenticator.newToken().replacing("mgt_", with: "mgs_"),
-            client: client,
+            identity: identity,
             session: session,
             streams: streams
         )
         sessions.withLock { $0[team.id] = team }
-        logger.info("team mode: session \(session.label) opened for \(client.name)")
+        logger.info("team mode: session \(session.label) opened for \(identity.describe)")
         return team
     }
 
@@ -290,7 +313,7 @@ package struct TeamFront: Service {
         guard sessions.withLock({ $0.removeValue(forKey: session.id) }) != nil else { return }
         session.streams.close()
         await gateway.closeSession(session.session, reason: reason)
-        logger.info("team mode: session \(session.session.label) of \(session.client.name) ended: \(reason)")
+        logger.info("team mode: session \(session.session.label) of \(session.identity.describe) ended: \(reason)")
     }
 
     /// Ends sessions unused for `session_idle_timeout` with no request open.
@@ -331,8 +354,11 @@ package struct TeamFront: Service {
     }
 
     /// 401 with the challenge MCP clients read to find the resource's metadata (RFC 9728).
-    private func unauthorized(given: Bool) -> Refusal {
-        var refusal = Refusal(.unauthorized, given ? "the bearer token is not known" : "a bearer token is required")
+    private func unauthorized(given: Bool, why: String? = nil) -> Refusal {
+        var refusal = Refusal(
+            .unauthorized,
+            why ?? (given ? "the bearer token is not known" : "a bearer token is required")
+        )
         var challenge =
             "Bearer realm=\"muxgate\", resource_metadata=\"\(baseURL)/.well-known/oauth-protected-resource\""
         if given { challenge += ", error=\"invalid_token\"" }
@@ -349,7 +375,7 @@ package struct TeamFront: Service {
     private func resourceMetadata() -> Response {
         let body = JSONValue.object([
             ("resource", .string(baseURL + "/mcp")),
-            ("authorization_servers", .array([])),
+            ("authorization_servers", .array(gateway.config.clients.compactMap { $0.oidc.map { .string($0.issuer) } })),
             ("bearer_methods_supported", .array([.string("header")])),
             ("resource_name", .string("muxgate")),
         ]).encoded
