@@ -13,9 +13,12 @@ enum RemoteBench {
         let client: HTTPClient
         let url: String
         let session: String?
+        let token: String?
 
-        init(url: String) async throws {
+        /// - Parameter token: A bearer token (team mode).
+        init(url: String, token: String? = nil) async throws {
             self.url = url
+            self.token = token
             client = HTTPClient(
                 eventLoopGroup: HTTPClient.defaultEventLoopGroup,
                 configuration: .init(
@@ -27,6 +30,7 @@ enum RemoteBench {
                 client,
                 url,
                 session: nil,
+                token: token,
                 #"{"jsonrpc":"2.0","id":0,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}"#
             )
             session = hello.session
@@ -34,16 +38,18 @@ enum RemoteBench {
                 client,
                 url,
                 session: session,
+                token: token,
                 #"{"jsonrpc":"2.0","method":"notifications/initialized"}"#
             )
         }
 
-        func call(_ id: Int) async throws {
+        func call(_ id: Int, tool: String = "quick") async throws {
             let answer = try await Self.post(
                 client,
                 url,
                 session: session,
-                #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"quick","arguments":{"text":"hello"}}}"#
+                token: token,
+                #"{"jsonrpc":"2.0","id":\#(id),"method":"tools/call","params":{"name":"\#(tool)","arguments":{"text":"hello"}}}"#
             )
             guard answer.body.contains(#""result""#) else {
                 throw BenchError("direct call failed: \(answer.body.prefix(200))")
@@ -54,15 +60,18 @@ enum RemoteBench {
             try? await client.shutdown()
         }
 
-        static func post(_ client: HTTPClient, _ url: String, session: String?, _ body: String) async throws -> (
-            session: String?, body: String
-        ) {
+        static func post(_ client: HTTPClient, _ url: String, session: String?, token: String?, _ body: String)
+            async throws -> (
+                session: String?, body: String
+            )
+        {
             var request = HTTPClientRequest(url: url)
             request.method = .POST
             request.headers.add(name: "Accept", value: "application/json, text/event-stream")
             request.headers.add(name: "Content-Type", value: "application/json")
             request.headers.add(name: "MCP-Protocol-Version", value: "2025-11-25")
             if let session { request.headers.add(name: "Mcp-Session-Id", value: session) }
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
             request.body = .bytes(ByteBuffer(string: body))
             let response = try await client.execute(request, timeout: .seconds(30))
             let text = String(buffer: try await response.body.collect(upTo: 1 << 20))

@@ -4,7 +4,7 @@ import MuxgateTesting
 
 // muxgate-bench: muxgate against a direct connection to the same child (the baseline).
 //
-//   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large|audit] [--window N]
+//   swift run -c release muxgate-bench [--calls N] [--only latency|throughput|children|large|audit|durable|http|team] [--window N]
 //
 // 1. latency: sequential calls, p50/p99, audit off and on, read (group-committed) and write (fsync'd)
 // 2. throughput: pipelined calls at 1 and 16 in flight, audit off, from a lean load generator,
@@ -15,6 +15,7 @@ import MuxgateTesting
 // 4. large: 64 KiB and 4 MiB results
 // 5b. audit: the audit trail's own cost per call, in process
 // 7. http: a remote child over Streamable HTTP, direct and through muxgate
+// 8. team: N HTTP clients against one team-mode muxgate vs the same clients with a stdio muxgate each
 // 6. durable: the default configuration (audit on, no policy) with a child whose tools carry no
 //    annotations — destructive, so each decision is fsynced before the call is forwarded —
 //    against the read path and direct, with this disk's own fsync latency and fsyncs per call
@@ -349,6 +350,10 @@ if runs("durable") { try AuditBench.durable() }
 
 if runs("http") {
     try await RemoteBench.run(calls: min(calls, 2000), work: work, muxgate: muxgate)
+}
+
+if runs("team") {
+    try await TeamBench.run(calls: min(calls, 1000), work: work, muxgate: muxgate, fixture: fixture)
 }
 
 try? FileManager.default.removeItem(atPath: work)

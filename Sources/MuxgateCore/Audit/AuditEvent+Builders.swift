@@ -97,13 +97,11 @@ extension AuditEvent {
         argsSHA256: String,
         caller: ClientSession? = nil
     ) -> AuditEvent {
-        AuditEvent(
+        var event = AuditEvent(
             .decision,
             // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("args", args), ("args_sha256", .string(argsSHA256)), ("client", caller?.auditName),
-                ("client_session", caller?.auditSession), ("client_subject", caller?.auditSubject),
-                ("decision", .string(decision.rawValue)),
+                ("args", args), ("args_sha256", .string(argsSHA256)), ("decision", .string(decision.rawValue)),
                 ("reason", reason.map(JSONValue.string)), ("request_id", requestID.map(AuditCanonical.value)),
                 ("rule", rule.map(JSONValue.string)), ("scope", scope.map(JSONValue.string)),
                 ("scope_source", scopeSource.map(JSONValue.string)), ("server", .string(server)),
@@ -111,6 +109,8 @@ extension AuditEvent {
                 ("upstream_tool", upstreamTool.map(JSONValue.string)),
             ]
         )
+        event.add(caller: caller)
+        return event
     }
 
     /// A forwarded call ended.
@@ -131,19 +131,19 @@ extension AuditEvent {
         command: JSONValue? = nil,
         caller: ClientSession? = nil
     ) -> AuditEvent {
-        AuditEvent(
+        var event = AuditEvent(
             .outcome,
             // In canonical (key) order: the record needs no sort on the call path.
             [
-                ("client", caller?.auditName), ("client_session", caller?.auditSession),
-                ("client_subject", caller?.auditSubject), ("command", command),
-                ("duration_ms", .number(milliseconds(duration))),
+                ("command", command), ("duration_ms", .number(milliseconds(duration))),
                 ("error", error.map(JSONValue.string)),
                 ("outcome", .string(outcome.rawValue)), ("request_id", requestID.map(AuditCanonical.value)),
                 ("result_bytes", resultBytes.map(JSONValue.int)), ("result_sha256", resultSHA256.map(JSONValue.string)),
                 ("server", .string(server)), ("tool", .string(tool)),
             ]
         )
+        event.add(caller: caller)
+        return event
     }
 
     /// The user was asked to approve a call (`asked`), or answered.

@@ -77,6 +77,17 @@ package struct AuditEvent: Sendable {
         fields.append((key, value))
     }
 
+    /// Adds who made the call (team mode: `client`, `client_session`, `client_subject`) and puts
+    /// the fields back in key order; the stdio front's calls carry none, at no cost.
+    mutating func add(caller: ClientSession?) {
+        guard let caller, caller.identity.name != nil else { return }
+        let added = [
+            ("client", caller.auditName), ("client_session", caller.auditSession),
+            ("client_subject", caller.auditSubject),
+        ].compactMap { key, value in value.map { (key, $0) } }
+        fields = (fields + added).sorted { $0.0 < $1.0 }
+    }
+
     /// The value of a field, if set.
     package subscript(key: String) -> JSONValue? {
         fields.last { $0.0 == key }?.1

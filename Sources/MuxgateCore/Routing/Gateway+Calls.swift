@@ -136,11 +136,11 @@ extension Gateway {
             return .answered
         }
         // The policy judges the arguments the child would receive (operator values included).
-        let decision = policy(for: session, in: setup).decide(
-            tool: entry.exposedName,
-            scope: entry.scope,
-            arguments: arguments
-        )
+        // The stdio front's calls use the configuration's engine in place (no copy on the hot path).
+        let decision =
+            session.identity.profile == nil
+            ? setup.config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+            : policy(for: session, in: setup).decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
         let call = PreparedCall(entry: entry, child: child, splice: splice, arguments: arguments)
         guard let auditor else { return settle(call, decision, id: id, session: session) }
         let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
