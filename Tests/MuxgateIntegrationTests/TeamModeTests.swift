@@ -303,6 +303,40 @@ struct TeamModeTests {
         #expect(replayed.id == "2" && replayed.data.contains("list_changed"), "\(replayed)")
     }
 
+    @Test("a call its client cancels ends its POST (202), reaches the child as a cancel, and frees its id")
+    func cancelOverHTTP() async throws {
+        let team = try await Self.start()
+        defer { team.stop() }
+        let http = HTTPClient.shared
+        let alice = Self.tokens["alice"]!
+        let opened = try await Self.post(http, team.url, Self.initialize, token: alice)
+        let headers = [("Mcp-Session-Id", try #require(opened.headers.first(name: "Mcp-Session-Id")))]
+        _ = try await Self.post(http, team.url, Self.list(2), token: alice, headers: headers)
+        let slowCall =
+            #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"web_slow","arguments":{"ms":20000}}}"#
+        async let slow = Self.post(http, team.url, slowCall, token: alice, headers: headers)
+        #expect(await team.web.process.waitForStderr("slow 20000 started", timeout: .seconds(60)))
+        let cancel = try await Self.post(
+            http,
+            team.url,
+            #"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":9,"reason":"changed my mind"}}"#,
+            token: alice,
+            headers: headers
+        )
+        #expect(cancel.status.code == 202)
+        let ended = try await slow
+        #expect(ended.status.code == 202 && ended.body.isEmpty, "\(ended.status) \(ended.body)")
+        #expect(await team.web.process.waitForStderr("slow 20000 cancelled"), "the child heard the cancel")
+        let again = try await Self.post(
+            http,
+            team.url,
+            #"{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"fx_echo","arguments":{"again":true}}}"#,
+            token: alice,
+            headers: headers
+        )
+        #expect(again.status.code == 200 && again.body.contains("again"), "\(again.body)")
+    }
+
     @Test("OIDC: a local issuer's token picks the profile by its groups; expired, wrong audience, rotated key")
     func oidc() async throws {
         let directory = try TestPaths.temporaryDirectory("muxgate-oidc")

@@ -90,6 +90,12 @@ package final class ClientSession: Sendable {
         sink.send(answer: line, to: id)
     }
 
+    /// The work of request `id` (its `claim`) ended: the id is free unless a newer request took it,
+    /// and a request that got no answer (cancelled) lets go of what its front holds for it.
+    func finished(_ id: [UInt8], claim: UInt64) {
+        if activeIDs.release(id, claim: claim) { sink.ended(unanswered: id) }
+    }
+
     /// Answers with `result`; a 2026-07-28 IDE gets `resultType` on it.
     func sendResult(id: [UInt8], _ result: JSONValue) {
         guard modern, case .object(let members) = result, !members.contains(where: { $0.0 == "resultType" }) else {

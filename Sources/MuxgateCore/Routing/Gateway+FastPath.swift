@@ -66,7 +66,7 @@ extension Gateway {
         entry: NamedCatalogue.Entry,
         child: ChildServer
     ) {
-        let done: @Sendable () -> Void = { [activeIDs = session.activeIDs] in activeIDs.release(id, claim: claim) }
+        let done: @Sendable () -> Void = { session.finished(id, claim: claim) }
         switch planned {
         case .answered:
             done()

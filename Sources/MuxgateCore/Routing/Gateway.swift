@@ -229,12 +229,12 @@ package actor Gateway: Service {
             }
             // Claimed before any work starts, so an answer sent at once frees it (`respond`).
             guard let work = request(message, session) else {
-                activeIDs.release(id, claim: claim)
+                session.finished(id, claim: claim)
                 return nil
             }
-            return { [activeIDs] in
+            return {
                 await work()
-                activeIDs.release(id, claim: claim)
+                session.finished(id, claim: claim)
             }
         case .notification:
             notification(message, session)

@@ -13,6 +13,9 @@ package protocol MessageSink: Sendable {
     func send(_ message: [UInt8], relatedTo request: [UInt8]?)
     /// Sends the answer to the IDE's request `request` (an HTTP front ends that request's exchange).
     func send(answer: [UInt8], to request: [UInt8])
+    /// The IDE's request `request` ended without an answer (it was cancelled): a front that holds
+    /// something open for it (an HTTP exchange) lets it go.
+    func ended(unanswered request: [UInt8])
     /// Runs `body`; what is sent meanwhile may be held and written together when it returns.
     func batch(_ body: () -> Void)
     /// Runs `work` once what was sent so far has been written (at the end of the batches under
@@ -23,6 +26,7 @@ package protocol MessageSink: Sendable {
 extension MessageSink {
     package func send(_ message: [UInt8], relatedTo request: [UInt8]?) { send(message) }
     package func send(answer: [UInt8], to request: [UInt8]) { send(answer) }
+    package func ended(unanswered request: [UInt8]) {}
     package func batch(_ body: () -> Void) { body() }
     package func afterBatch(_ work: @escaping @Sendable () -> Void) { work() }
 }

@@ -37,10 +37,13 @@ package final class RequestIDs: Sendable {
     }
 
     /// The work of the request that made `claim` ended: frees `id` unless it was answered and
-    /// claimed again by a later request.
-    package func release(_ id: [UInt8], claim: UInt64) {
+    /// claimed again by a later request. True when this freed it: the request was never answered.
+    @discardableResult
+    package func release(_ id: [UInt8], claim: UInt64) -> Bool {
         state.withLock { state in
-            if state.claims[id] == claim { state.claims.removeValue(forKey: id) }
+            guard state.claims[id] == claim else { return false }
+            state.claims.removeValue(forKey: id)
+            return true
         }
     }
 }

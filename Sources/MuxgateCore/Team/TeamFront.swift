@@ -230,7 +230,8 @@ package struct TeamFront: Service {
         var headers = HTTPFields()
         headers[Self.sessionHeader] = session.id
         guard let first = await events.next() else {
-            return Refusal(.notFound, "the session ended").response
+            // Cancelled (no answer is due), or the session ended meanwhile.
+            return Response(status: .accepted, headers: headers)
         }
         if case .answer(let line) = first {
             headers[.contentType] = "application/json"

@@ -63,6 +63,10 @@ final class TeamStreams: MessageSink {
         exchange.finish()
     }
 
+    func ended(unanswered request: [UInt8]) {
+        state.withLock { $0.exchanges.removeValue(forKey: request) }?.finish()
+    }
+
     private func standalone(_ line: [UInt8]) {
         state.withLock { state in
             guard !state.closed else { return }
