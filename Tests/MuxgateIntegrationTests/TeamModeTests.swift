@@ -34,9 +34,13 @@ struct TeamModeTests {
 
     /// - Parameters:
     ///   - extra: More configuration: under `clients:` when `clientsExtra`, else at the top level.
-    static func start(extra: String = "", clientsExtra: Bool = false, fixtureArguments: [String] = []) async throws
-        -> Team
-    {
+    ///   - servers: More servers, under `servers:`.
+    static func start(
+        extra: String = "",
+        clientsExtra: Bool = false,
+        fixtureArguments: [String] = [],
+        servers: String = ""
+    ) async throws -> Team {
         let web = try await TestServer(TestPaths.python, [RemoteChildTests.httpServer, "stateful"])
         let directory = try TestPaths.temporaryDirectory("muxgate-team")
         func digest(_ name: String) -> String { TeamAuthenticator.hash(tokens[name]!) }
@@ -49,6 +53,7 @@ struct TeamModeTests {
               fx:
                 command: \(TestPaths.fixture)
                 args: [\(fixtureArguments.map { "\"\($0)\"" }.joined(separator: ", "))]
+            \(servers)
             policy:
               profile: full
             clients:
@@ -335,6 +340,66 @@ struct TeamModeTests {
             headers: headers
         )
         #expect(again.status.code == 200 && again.body.contains("again"), "\(again.body)")
+    }
+
+    @Test("per_session: each session gets a child of its own (its roots, its logs, its state), stopped when it ends")
+    func perSessionChildren() async throws {
+        let team = try await Self.start(
+            servers: """
+                  own:
+                    command: \(TestPaths.fixture)
+                    per_session: true
+                """
+        )
+        defer { team.stop() }
+        func calls(_ who: String) -> String {
+            #"""
+            [{"tool": "own_echo", "arguments": {"who": "\#(who)"}},
+             {"tool": "own_ask", "arguments": {"method": "roots/list"}},
+             {"tool": "own_notify", "arguments": {"method": "notifications/message",
+                                                  "params": {"level": "info", "data": "log of \#(who)"}}},
+             {"tool": "own_requests"}]
+            """#
+        }
+        async let alice = Self.officialClient(
+            team,
+            as: "alice",
+            calls: calls("alice"),
+            options: ["--root", "file:///alice"]
+        )
+        async let carol = Self.officialClient(
+            team,
+            as: "carol",
+            calls: calls("carol"),
+            options: ["--root", "file:///carol"]
+        )
+        let reports = try await ["alice": alice, "carol": carol]
+        for (who, report) in reports {
+            let other = who == "alice" ? "carol" : "alice"
+            let results = report["results"]?.elements ?? []
+            try #require(results.count == 4, "\(report.text)")
+            #expect(results.allSatisfy { $0["isError"]?.bool == false }, "\(who): \(report.text)")
+            let roots = results[1]["content"]?.text ?? ""
+            #expect(roots.contains("file:///\(who)") && !roots.contains(other), "\(who)'s own roots: \(roots)")
+            let logs = (report["logs"]?.elements ?? []).map(\.text)
+            #expect(logs.contains { $0.contains("log of \(who)") }, "\(who) got its child's log line: \(logs)")
+            #expect(!logs.contains { $0.contains("log of \(other)") }, "and not the other's: \(logs)")
+            let seen = results[3]["content"]?.text ?? ""
+            #expect(seen.contains(who) && !seen.contains(other), "\(who)'s child saw only \(who)'s calls: \(seen)")
+        }
+        // The clients ended their sessions (DELETE): their children stop.
+        #expect(await team.muxgate.process.waitForStderr("stopped", count: 2, timeout: .seconds(30)))
+        let children = try Self.records(team.auditPath).filter {
+            $0["event"]?.string == "child" && $0["server"]?.string == "own"
+        }
+        let started = children.filter { $0["state"]?.string == "started" }
+        #expect(started.count == 3, "one listing instance and one per session: \(children.map(\.text))")
+        let sessions = Set(started.compactMap { $0["client_session"]?.string })
+        #expect(sessions.count == 2, "\(started.map(\.text))")
+        for record in started where record["client_session"] != nil {
+            let pid = try #require(record["pid"]?.int)
+            #expect(kill(pid_t(pid), 0) != 0, "the session's child \(pid) is gone")
+        }
     }
 
     @Test("OIDC: a local issuer's token picks the profile by its groups; expired, wrong audience, rotated key")

@@ -169,13 +169,20 @@ extension AuditEvent {
     }
 
     /// A child server started, exited (with its status), restarted or failed.
-    package static func child(server: String, state: ChildState, status: String?, pid: Int32? = nil) -> AuditEvent {
+    package static func child(
+        server: String,
+        state: ChildState,
+        status: String?,
+        pid: Int32? = nil,
+        session: String? = nil
+    ) -> AuditEvent {
         AuditEvent(
             .child,
             [
                 ("server", .string(server)), ("state", .string(state.rawValue)),
                 ("status", status.map(JSONValue.string)),
                 ("pid", pid.map { .int(Int($0)) }),
+                ("client_session", session.map(JSONValue.string)),
             ]
         )
     }

@@ -46,6 +46,8 @@ package final class ChildServer: Service, Sendable {
     let keepTools: (@Sendable ([JSONSlice]) -> Void)?
     /// The log-level opt-in for a request to a 2026-07-28 child that carries none of its own.
     let logStamp: @Sendable () -> String?
+    /// The team-mode session this child serves alone (`per_session: true`); nil for a shared child.
+    let session: ClientSession?
     private let wakeups: AsyncStream<Void>
     private let wakeup: AsyncStream<Void>.Continuation
     let state: Mutex<State>
@@ -106,8 +108,10 @@ package final class ChildServer: Service, Sendable {
         passThrough: @escaping @Sendable (JSONRPCMessage) -> Bool = { _ in false },
         batch: @escaping @Sendable (() -> Void) -> Void = { $0() },
         logStamp: @escaping @Sendable () -> String? = { nil },
-        keepTools: (@Sendable ([JSONSlice]) -> Void)? = nil
+        keepTools: (@Sendable ([JSONSlice]) -> Void)? = nil,
+        session: ClientSession? = nil
     ) {
+        self.session = session
         self.logStamp = logStamp
         self.passThrough = passThrough
         self.batch = batch
@@ -121,6 +125,7 @@ package final class ChildServer: Service, Sendable {
         secrets = config.secrets.filter { $0.utf8.count >= 6 }.sorted { $0.count > $1.count }
         var logger = logger
         logger[metadataKey: "muxgate.server"] = .string(config.name)
+        if let session { logger[metadataKey: "muxgate.session"] = .string(session.label) }
         self.logger = logger
         self.events = events
         (wakeups, wakeup) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))

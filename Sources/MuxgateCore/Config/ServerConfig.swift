@@ -18,6 +18,10 @@ package struct ServerConfig: Sendable, Decodable {
     /// Started on first use instead of at `initialize`; its tools are listed meanwhile from the
     /// lockfile or from the list it had last time (`lazy: true`).
     package var lazy: Bool
+    /// In team mode, each client session gets a process (or remote session) of its own, started on
+    /// the session's first use and stopped when it ends (`per_session: true`): for stateful
+    /// children such as a shell. Without a team, the one IDE has the one child anyway.
+    package var perSession: Bool
     /// How muxgate speaks to the child: the `initialize` era (default), or 2026-07-28 (per-request
     /// envelope, `server/discover`, input-required results).
     package var protocolEra: ProtocolEra
@@ -44,6 +48,7 @@ package struct ServerConfig: Sendable, Decodable {
         case protocolEra = "protocol"
         case startupTimeout = "startup_timeout"
         case callTimeout = "call_timeout"
+        case perSession = "per_session"
     }
 
     package init(
@@ -58,6 +63,7 @@ package struct ServerConfig: Sendable, Decodable {
         self.callTimeout = callTimeout
         self.disabled = false
         self.lazy = false
+        self.perSession = false
         self.protocolEra = .initialize
         self.tools = ToolShapingConfig()
         self.prompts = ListFilterConfig()
@@ -77,6 +83,7 @@ package struct ServerConfig: Sendable, Decodable {
         callTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .callTimeout)
         disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
         lazy = try container.decodeIfPresent(Bool.self, forKey: .lazy) ?? false
+        perSession = try container.decodeIfPresent(Bool.self, forKey: .perSession) ?? false
         if let era = try container.decodeIfPresent(String.self, forKey: .protocolEra) {
             guard let parsed = ProtocolEra(rawValue: era) else {
                 throw ConfigIssue(

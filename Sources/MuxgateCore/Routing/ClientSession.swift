@@ -35,6 +35,7 @@ package final class ClientSession: Sendable {
     struct Hello: Sendable {
         var capabilities: JSONSlice?
         var protocolVersion: String
+        var clientInfo: JSONSlice?
     }
 
     /// muxgate's short name for the session in the audit trail and logs (`s1`, `s2`, …): the
@@ -51,6 +52,8 @@ package final class ClientSession: Sendable {
     let modernClient = SharedFlag()
     /// What the IDE asked to hear of the children's logs (either era).
     let logging = ClientLogging()
+    /// Its own children (team mode, `per_session: true` servers), by server name.
+    let ownChildren = Locked<[String: ChildServer]>([:])
     private let state = Mutex<(hello: Hello?, listed: Set<ListKind>, closed: Bool)>((nil, [], false))
 
     package init(label: String, identity: ClientIdentity, sink: any MessageSink) {
@@ -82,6 +85,15 @@ package final class ClientSession: Sendable {
     var isClosed: Bool { state.withLock { $0.closed } }
 
     func close() { state.withLock { $0.closed = true } }
+
+    /// Stops the session's own children and forgets them.
+    func stopOwnChildren() {
+        let children = ownChildren.withLock { own in
+            defer { own = [:] }
+            return Array(own.values)
+        }
+        for child in children { child.stop() }
+    }
 
     /// Sends the answer to the IDE's request `id`; from here on the IDE may reuse the id (a reused
     /// id is refused only while its request is unanswered).

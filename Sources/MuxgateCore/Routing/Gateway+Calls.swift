@@ -13,7 +13,7 @@ extension Gateway {
             return nil
         }
         return { [self] in
-            guard let entry = await resolveTool(name), let child = childByName[entry.server] else {
+            guard let entry = await resolveTool(name), let child = self.child(entry.server, for: session) else {
                 session.respond(
                     to: id,
                     JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)" + unavailableHint(for: name)))

@@ -13,11 +13,26 @@ extension Gateway {
             scheduleRebuild()
             reportShapingProblems(server)
         case .started(let server, let pid):
-            auditor?.record(.child(server: server, state: .started, status: nil, pid: pid), durable: false)
+            auditor?.record(
+                .child(server: server, state: .started, status: nil, pid: pid, session: child.session?.label),
+                durable: false
+            )
         case .unavailable(let server, let reason, let failed):
             // Restarted, it has its own default log level again.
-            if isCurrent { for session in routes.all { session.logging.forget(server: server) } }
-            auditor?.record(.child(server: server, state: failed ? .failed : .exited, status: reason), durable: false)
+            if let session = child.session {
+                session.logging.forget(server: server)
+            } else if isCurrent {
+                for session in routes.all { session.logging.forget(server: server) }
+            }
+            auditor?.record(
+                .child(
+                    server: server,
+                    state: failed ? .failed : .exited,
+                    status: reason,
+                    session: child.session?.label
+                ),
+                durable: false
+            )
             outgoing = outgoing.filter { $0.value.child !== child }
             if isCurrent { scheduleRebuild() }
         case .notification(let server, let message):
@@ -69,9 +84,10 @@ extension Gateway {
         }
     }
 
-    /// The session a child's request or notification belongs to (`ClientRoutes.owner(of:)`).
+    /// The session a child's request or notification belongs to: the one a session's own child
+    /// serves, or for a shared child `ClientRoutes.owner(of:)`.
     func owner(of child: ChildServer) -> ClientSession? {
-        routes.owner(of: child.name)
+        child.session ?? routes.owner(of: child.name)
     }
 
     /// Forwards the notifications that need no gateway state, in the child's own order: called on
@@ -83,11 +99,12 @@ extension Gateway {
         _ message: JSONRPCMessage,
         from server: String,
         to routes: ClientRoutes,
+        owner: ClientSession? = nil,
         namespacedURIs: Locked<[String: Set<String>]>,
         tasks: TaskRegistry
     ) -> Bool {
         guard let session = routes.only else {
-            return teamPassThrough(message, from: server, to: routes, namespacedURIs: namespacedURIs)
+            return teamPassThrough(message, from: server, to: routes, owner: owner, namespacedURIs: namespacedURIs)
         }
         let sink = session.sink
         // A 2026-07-28 IDE gets resource updates on its listen streams (the gateway's), and a log
@@ -148,12 +165,14 @@ extension Gateway {
 
     /// Team mode: a child's notification reaches only the sessions it belongs to. A progress line
     /// goes to the session whose call carries the token (its own token restored), a resource
-    /// update to the sessions subscribed to the URI, a log line to every session whose level
-    /// admits it. Task status is not forwarded (a session polls `tasks/get`).
+    /// update to the sessions subscribed to the URI, a log line to the session it is about (a
+    /// session's own child's: that session) at its level. Task status is not forwarded (a session
+    /// polls `tasks/get`).
     private static func teamPassThrough(
         _ message: JSONRPCMessage,
         from server: String,
         to routes: ClientRoutes,
+        owner: ClientSession?,
         namespacedURIs: Locked<[String: Set<String>]>
     ) -> Bool {
         switch message.method {
@@ -168,7 +187,7 @@ extension Gateway {
             // A shared child's log line does not say whose call it is about: it goes to the one
             // session with calls in flight there, at its level, or to muxgate's log (`false`).
             let level = message.params?["level"]?.string.flatMap(LogLevel.init(rawValue:))
-            guard let session = routes.owner(of: server) else { return false }
+            guard let session = owner ?? routes.owner(of: server) else { return false }
             if let level, let wanted = session.logging.stamp, level < wanted { return true }
             session.sink.send(logLine(message, from: server))
         case "notifications/resources/updated":

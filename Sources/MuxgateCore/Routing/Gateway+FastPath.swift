@@ -37,7 +37,7 @@ extension Gateway {
         guard !session.modern, Self.mentionsCall(line), let message = try? JSONRPCMessage.parse(line),
             message.kind == .request,
             message.method == "tools/call", let name = message.params?["name"]?.string,
-            let entry = published.withLock({ $0[name] }), let child = childByName[entry.server],
+            let entry = published.withLock({ $0[name] }), let child = child(entry.server, for: session, make: false),
             !child.isModern, child.phase == .ready
         else { return false }
         let id = Array(message.id!.bytes)

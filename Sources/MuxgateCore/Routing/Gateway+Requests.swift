@@ -12,7 +12,7 @@ extension Gateway {
             return nil
         }
         return { [self] in
-            guard let entry = await resolvePrompt(name), let child = childByName[entry.server] else {
+            guard let entry = await resolvePrompt(name), let child = self.child(entry.server, for: session) else {
                 session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown prompt: \(name)")))
                 return
             }
@@ -32,7 +32,8 @@ extension Gateway {
             return nil
         }
         return { [self] in
-            guard let (server, original) = await resolveResource(uri), let child = childByName[server] else {
+            guard let (server, original) = await resolveResource(uri), let child = self.child(server, for: session)
+            else {
                 // 2026-07-28 moved "resource not found" from -32002 to -32602.
                 let code = modern ? -32602 : -32002
                 session.respond(
@@ -90,7 +91,7 @@ extension Gateway {
             default:
                 server = nil
             }
-            guard let server, let child = childByName[server] else {
+            guard let server, let child = self.child(server, for: session) else {
                 session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown reference: \(reference.text)")))
                 return
             }
@@ -123,6 +124,11 @@ extension Gateway {
         for child in children
         where child.phase == .ready && !child.isModern && child.serverHello?.capabilities["logging"] != nil {
             child.notifyRequest(method: "logging/setLevel", params: params)
+        }
+        // A session's own children log at its level alone.
+        for child in session.ownChildren.withLock({ Array($0.values) })
+        where child.phase == .ready && !child.isModern && child.serverHello?.capabilities["logging"] != nil {
+            child.notifyRequest(method: "logging/setLevel", params: message.params)
         }
         session.sendResult(id: id, .object([]))
     }

@@ -1,3 +1,5 @@
+import Logging
+
 /// Team mode's sessions: opened by the HTTP front for each authenticated IDE, ended by it.
 extension Gateway {
     /// Starts the children for team mode, with muxgate's own hello: they are shared by every
@@ -41,9 +43,12 @@ extension Gateway {
             return Array(calls.values)
         }
         for call in calls {
-            guard let childID = call.id, let child = childByName[call.server] else { continue }
+            guard let childID = call.id, let child = self.child(call.server, for: session, make: false) else {
+                continue
+            }
             child.cancel(id: childID, reason: "the client's session ended")
         }
+        session.stopOwnChildren()
         for (ours, request) in outgoing where request.session === session {
             outgoing[ours] = nil
             request.child.notify(JSONRPC.error(id: request.id, .internalError("the client's session ended")))
@@ -67,6 +72,59 @@ extension Gateway {
                 reason: reason
             ),
             durable: false
+        )
+    }
+
+    /// The child that serves `server` to `session`: the shared one, or in team mode for a
+    /// `per_session: true` server the session's own, made on its first use (its first request
+    /// starts it) and made again after a reload changed how the server is launched.
+    ///
+    /// - Parameter make: Whether to make the session's own child when it has none yet (not for a
+    ///   cancel, which has nothing to cancel there).
+    nonisolated func child(_ server: String, for session: ClientSession, make: Bool = true) -> ChildServer? {
+        let setup = current
+        guard let shared = setup.childByName[server] else { return nil }
+        guard routes.only == nil, let config = setup.servers[server], config.perSession else { return shared }
+        let launch = shared.launch
+        let (child, made, replaced) = session.ownChildren.withLock {
+            own -> (ChildServer?, ChildServer?, ChildServer?) in
+            if let existing = own[server], existing.launch == launch { return (existing, nil, nil) }
+            guard make, !session.isClosed else { return (nil, nil, nil) }
+            let fresh = setup.makeChild(config, session)
+            defer { own[server] = fresh }
+            return (fresh, fresh, own[server])
+        }
+        replaced?.stop()
+        if let made {
+            made.prepare(with: ownHello(for: session))
+            adopted.yield(made)
+            logger.info(
+                "\(server): a child of its own for session \(session.label) (per_session)",
+                metadata: ["muxgate.server": .string(server), "muxgate.session": .string(session.label)]
+            )
+        }
+        return child
+    }
+
+    /// The children serving `session`: each shared one, or the session's own where it has one.
+    nonisolated func children(for session: ClientSession) -> [ChildServer] {
+        children.compactMap { child in
+            routes.only == nil && current.servers[child.name]?.perSession == true
+                ? self.child(child.name, for: session, make: false) : child
+        }
+    }
+
+    /// What a session's own child is told of its client: the session's own IDE (its roots,
+    /// sampling and elicitation, all of which reach that session alone).
+    nonisolated func ownHello(for session: ClientSession) -> ClientHello {
+        let hello = session.hello
+        let forwarded: [(String, JSONValue)] = ["roots", "sampling", "elicitation"].compactMap { key in
+            hello?.capabilities?[key].map { (key, $0.value) }
+        }
+        return ClientHello(
+            protocolVersion: ProtocolVersion.latest,
+            capabilities: .object(forwarded),
+            clientInfo: hello?.clientInfo?.value ?? ClientHello.standalone.clientInfo
         )
     }
 }

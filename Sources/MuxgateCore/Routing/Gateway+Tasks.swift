@@ -12,7 +12,7 @@ extension Gateway {
             )
             return nil
         }
-        guard let (server, original) = tasks.route(exposed), let child = childByName[server] else {
+        guard let (server, original) = tasks.route(exposed), let child = self.child(server, for: session) else {
             session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown task: \(exposed)")))
             return nil
         }
@@ -32,7 +32,7 @@ extension Gateway {
 
     /// Every running child's tasks that offers `tasks.list`, in one page, ids as the IDE knows them.
     func listTasks(_ message: JSONRPCMessage, id: [UInt8], session: ClientSession) async {
-        let children = children.filter {
+        let children = children(for: session).filter {
             $0.phase == .ready && $0.serverHello?.capabilities["tasks"]?["list"] != nil
         }
         let lists = await withTaskGroup(of: (String, [JSONSlice]).self) { group in

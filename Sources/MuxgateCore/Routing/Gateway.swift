@@ -139,6 +139,7 @@ package actor Gateway: Service {
             stopped.fire()
             adopted.finish()
             for child in everyChild { child.stop() }
+            for session in routes.all { session.stopOwnChildren() }
         }
     }
 
@@ -378,7 +379,15 @@ package actor Gateway: Service {
         protocolVersion: String,
         how: String
     ) {
-        guard session.adopt(ClientSession.Hello(capabilities: capabilities, protocolVersion: protocolVersion)) else {
+        guard
+            session.adopt(
+                ClientSession.Hello(
+                    capabilities: capabilities,
+                    protocolVersion: protocolVersion,
+                    clientInfo: clientInfo
+                )
+            )
+        else {
             return
         }
         if protocolVersion != RequestEnvelope.version { session.logging.adoptHandshakeClient() }
@@ -482,12 +491,14 @@ package actor Gateway: Service {
                 return calls[key]
             }
             // Not sent yet: it will not be (`forwardingCancelled`).
-            guard let target, let childID = target.id, let child = childByName[target.server] else { return }
+            guard let target, let childID = target.id, let child = self.child(target.server, for: session, make: false)
+            else { return }
             child.cancel(id: childID, reason: message.params?["reason"]?.string)
         case "notifications/roots/list_changed":
-            // Shared children of team mode were never told of any session's roots.
-            guard session === primary else { return }
-            for child in children where child.phase == .ready { child.notify(message.bytes) }
+            // Shared children of team mode were never told of any session's roots; a session's
+            // own children were.
+            let told = session === primary ? children : session.ownChildren.withLock { Array($0.values) }
+            for child in told where child.phase == .ready { child.notify(message.bytes) }
         default:
             break
         }

@@ -13,6 +13,8 @@ package final class GatewaySetup: Sendable {
     let promptShapers: [String: ToolShaper]
     /// The policy of each profile a team-mode client runs under (`clients.NAME.profile`).
     let policies: [String: PolicyEngine]
+    /// Makes a child of this configuration: shared (nil), or a team-mode session's own.
+    let makeChild: @Sendable (ServerConfig, ClientSession?) -> ChildServer
 
     /// - Parameter running: Children to keep, by name: used when their launch is unchanged.
     init(
@@ -27,11 +29,8 @@ package final class GatewaySetup: Sendable {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
         let enabled = config.servers.filter { !$0.disabled }
-        children = enabled.map { server -> ChildServer in
-            if let child = running[server.name], child.launch == ChildServer.Launch(server, in: config) {
-                return child
-            }
-            let child = ChildServer(
+        let makeChild: @Sendable (ServerConfig, ClientSession?) -> ChildServer = { server, session in
+            ChildServer(
                 config: server,
                 startupTimeout: config.startupTimeout(for: server),
                 callTimeout: config.callTimeout(for: server),
@@ -44,14 +43,24 @@ package final class GatewaySetup: Sendable {
                         message,
                         from: server.name,
                         to: routes,
+                        owner: session,
                         namespacedURIs: namespacedURIs,
                         tasks: tasks
                     )
                 },
                 batch: { body in routes.batch(body) },
-                logStamp: { routes.logStamp?.rawValue },
-                keepTools: server.lazy ? Self.cache(server, config, logger) : nil
+                logStamp: { (session.map { $0.logging.stamp } ?? routes.logStamp)?.rawValue },
+                // A session's own instance keeps no cache: the shared one lists the tools.
+                keepTools: server.lazy && session == nil ? Self.cache(server, config, logger) : nil,
+                session: session
             )
+        }
+        self.makeChild = makeChild
+        children = enabled.map { server -> ChildServer in
+            if let child = running[server.name], child.launch == ChildServer.Launch(server, in: config) {
+                return child
+            }
+            let child = makeChild(server, nil)
             if server.lazy { child.seed(.tools, LazyToolCache.tools(for: server, in: config, logger: child.logger)) }
             return child
         }
