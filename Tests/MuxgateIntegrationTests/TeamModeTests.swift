@@ -402,6 +402,77 @@ struct TeamModeTests {
         }
     }
 
+    @Test(
+        "max_stream_duration closes a call's stream early; the official client and a raw one resume it with Last-Event-ID"
+    )
+    func resumeCallStream() async throws {
+        let team = try await Self.start(extra: "  max_stream_duration: 600ms")
+        defer { team.stop() }
+        // The official client: a call that outlasts four stream closes, and one with progress.
+        let report = try await Self.officialClient(
+            team,
+            as: "alice",
+            calls: #"""
+                [{"tool": "web_slow", "arguments": {"ms": 2500}},
+                 {"tool": "web_echo", "arguments": {"text": "after the resumes"}}]
+                """#
+        )
+        let results = report["results"]?.elements ?? []
+        try #require(results.count == 2, "\(report.text)")
+        #expect(results[0]["content"]?.text.contains("slept") == true, "answered on a resumed stream: \(report.text)")
+        #expect(results[1]["content"]?.text.contains("after the resumes") == true, "\(report.text)")
+        #expect(report["transportErrors"]?.elements.isEmpty == true, "\(report.text)")
+
+        // A raw client: the POST ends with a priming event; a GET with its id gets the answer.
+        let http = HTTPClient.shared
+        let alice = Self.tokens["alice"]!
+        let opened = try await Self.post(http, team.url, Self.initialize, token: alice)
+        let session = try #require(opened.headers.first(name: "Mcp-Session-Id"))
+        let headers = [("Mcp-Session-Id", session)]
+        let slow =
+            #"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"web_slow","arguments":{"ms":1500}}}"#
+        let first = try await Self.post(http, team.url, slow, token: alice, headers: headers)
+        #expect(first.headers.first(name: "Content-Type") == "text/event-stream", "\(first.headers)")
+        let priming = try #require(
+            first.body.split(separator: "\n").first { $0.hasPrefix("id: ") }.map { String($0.dropFirst(4)) },
+            "\(first.body)"
+        )
+        #expect(first.body.contains("retry: ") && !first.body.contains("slept"), "\(first.body)")
+        // The resumed stream is closed after its duration too: resumed again from its last id.
+        var answer: EventStream.Event?
+        var last = priming
+        var resumes = 0
+        while answer == nil, resumes < 20 {
+            resumes += 1
+            let resumed = try await Self.openStream(http, team.url, token: alice, session: session, lastEventID: last)
+            while let event = await resumed.next() {
+                if let id = event.id { last = id }
+                if event.data.contains("\"id\":5") { answer = event }
+            }
+            resumed.close()
+        }
+        #expect(answer?.data.contains("slept") == true, "\(String(describing: answer)) after \(resumes) resumes")
+        #expect(resumes >= 2, "a 1.5 s call outlasts a 600 ms stream")
+        // The answer is kept: a client whose stream broke before reading it asks again.
+        let again = try await Self.openStream(
+            http,
+            team.url,
+            token: alice,
+            session: session,
+            lastEventID: priming
+        )
+        defer { again.close() }
+        #expect(await again.next()?.data.contains("slept") == true)
+        let unknown = try await Self.request(
+            http,
+            team.url,
+            method: .GET,
+            token: alice,
+            headers: headers + [("Last-Event-ID", "r999.1")]
+        )
+        #expect(unknown.status.code == 404 && unknown.body.contains("Last-Event-ID"), "\(unknown.body)")
+    }
+
     @Test("OIDC: a local issuer's token picks the profile by its groups; expired, wrong audience, rotated key")
     func oidc() async throws {
         let directory = try TestPaths.temporaryDirectory("muxgate-oidc")

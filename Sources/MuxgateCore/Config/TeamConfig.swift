@@ -8,9 +8,13 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package var allowRemote = false
     /// A session unused this long is ended (its calls cancelled).
     package var sessionIdleTimeout: Duration = .seconds(30 * 60)
-    /// A connection that sends and receives nothing this long is closed (a client stalled mid-request,
-    /// headers sent a byte at a time); SSE streams send a comment more often than this to stay open.
+    /// A connection that sends nothing this long while muxgate waits for a request (or the rest of
+    /// one) is closed; a request being answered (a slow call, an SSE stream) is not cut.
     package var idleTimeout: Duration = .seconds(60)
+    /// An SSE response open this long is closed (after `retry:`) and the client resumes it with
+    /// `Last-Event-ID`; a call still unanswered then becomes a stream with a priming event. For
+    /// proxies that cut long responses. Nil: streams stay open until they end.
+    package var maxStreamDuration: Duration?
     /// A request's head (its line and headers) must arrive within this of the connection being
     /// ready for it, however it trickles in.
     package var headerTimeout: Duration = .seconds(10)
@@ -26,6 +30,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         case sessionIdleTimeout = "session_idle_timeout"
         case idleTimeout = "idle_timeout"
         case headerTimeout = "header_timeout"
+        case maxStreamDuration = "max_stream_duration"
         case maxSessions = "max_sessions"
         case publicURL = "public_url"
         case tls
@@ -54,6 +59,15 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         idleTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .idleTimeout)?.duration ?? idleTimeout
         headerTimeout =
             try container.decodeIfPresent(ConfigDuration.self, forKey: .headerTimeout)?.duration ?? headerTimeout
+        maxStreamDuration = try container.decodeIfPresent(ConfigDuration.self, forKey: .maxStreamDuration)?.duration
+        if let duration = maxStreamDuration, duration < .milliseconds(100) {
+            throw ConfigIssue(
+                .invalidValue,
+                at: decoder.codingPath,
+                key: "max_stream_duration",
+                message: "must be at least 100ms (clients reconnect after each close)"
+            )
+        }
         maxSessions = try container.decodeIfPresent(Int.self, forKey: .maxSessions) ?? maxSessions
         publicURL = try container.decodeIfPresent(String.self, forKey: .publicURL)
         guard let address = Self.address(listen) else {

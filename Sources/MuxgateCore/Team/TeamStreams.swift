@@ -5,67 +5,196 @@ import Synchronization
 ///
 /// An answer ends its request's exchange; a progress notification or a request made on behalf of
 /// a call (approval, a child's sampling) joins that call's exchange while it is open; everything
-/// else goes to the standalone stream. That stream keeps its last `replayCapacity` events with
-/// their ids, so a client that lost it can come back with `Last-Event-ID` and miss nothing that
-/// is still kept; messages sent while no stream is open wait there too.
+/// else goes to the standalone stream. Every stream is resumable: its events carry ids unique in
+/// the session (`7` on the standalone stream, `r3.2` for the second event of exchange 3), each
+/// stream keeps what it sent, and a client that lost one comes back with a GET naming the last
+/// event it had (`Last-Event-ID`) and gets the rest, on the stream that id belongs to. Messages
+/// sent while no stream is listening wait there too; an exchange's answer waits for its client
+/// to resume even after the request is over (the last `answeredCapacity` of them).
 final class TeamStreams: MessageSink {
-    /// One event of an exchange.
-    enum ExchangeEvent: Sendable {
-        case message([UInt8])
-        /// The answer: the exchange ends with it.
-        case answer([UInt8])
+    /// One event of a stream.
+    enum Event: Sendable, Equatable {
+        case message(id: String, line: [UInt8])
+        /// An exchange's answer: the exchange ends with it.
+        case answer(id: String, line: [UInt8])
+        /// The stream has been open `http.max_stream_duration`: the front closes it (the client
+        /// resumes with `Last-Event-ID`).
+        case close
+    }
+
+    /// A stream's listener: the HTTP response writing it, while there is one.
+    typealias Listener = (serial: Int, continuation: AsyncStream<Event>.Continuation)
+
+    /// One request's exchange: what it sent, and who listens now.
+    private struct Exchange {
+        var events: [(seq: Int, line: [UInt8], answer: Bool)] = []
+        var nextSeq = 1
+        var answered = false
+        var listener: Listener?
     }
 
     private struct State {
-        var exchanges: [[UInt8]: AsyncStream<ExchangeEvent>.Continuation] = [:]
+        /// Exchanges by serial: the open ones and the last answered ones.
+        var exchanges: [Int: Exchange] = [:]
+        /// Open exchanges by their request's id.
+        var open: [[UInt8]: Int] = [:]
+        /// Answered exchanges still kept, oldest first.
+        var answered: [Int] = []
+        var nextExchange = 0
         /// The standalone stream's events, oldest first: (event id, message).
         var events: [(id: UInt64, line: [UInt8])] = []
         var nextEventID: UInt64 = 0
         /// The highest event id a standalone stream has been handed.
         var delivered: UInt64 = 0
-        var listener: AsyncStream<(id: UInt64, line: [UInt8])>.Continuation?
-        var listenerSerial = 0
+        var standalone: Listener?
+        var nextListener = 0
         var closed = false
     }
 
+    /// Events kept per stream for a client to resume from (the oldest quarter goes when full).
     static let replayCapacity = 1024
+    /// Answered exchanges kept for a client whose stream broke before it read the answer.
+    static let answeredCapacity = 32
     private let state = Mutex(State())
 
     init() {}
 
-    /// Opens the exchange of request `id`; nil when one is open already (a duplicate id).
-    func openExchange(_ id: [UInt8]) -> AsyncStream<ExchangeEvent>? {
+    // MARK: - Exchanges
+
+    /// Opens the exchange of request `id` and listens to it; nil when one is open already (a
+    /// duplicate id) or the session is over.
+    func openExchange(_ id: [UInt8]) -> (exchange: Int, listener: Int, stream: AsyncStream<Event>)? {
         state.withLock { state in
-            guard state.exchanges[id] == nil, !state.closed else { return nil }
-            let (stream, continuation) = AsyncStream.makeStream(of: ExchangeEvent.self)
-            state.exchanges[id] = continuation
-            return stream
+            guard state.open[id] == nil, !state.closed else { return nil }
+            state.nextExchange += 1
+            state.nextListener += 1
+            let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
+            state.exchanges[state.nextExchange] = Exchange(listener: (state.nextListener, continuation))
+            state.open[id] = state.nextExchange
+            return (state.nextExchange, state.nextListener, stream)
         }
     }
 
     /// Whether any request's exchange is open (an idle session has none).
-    var hasOpenExchanges: Bool { state.withLock { !$0.exchanges.isEmpty } }
+    var hasOpenExchanges: Bool { state.withLock { !$0.open.isEmpty } }
+
+    /// The id of exchange `serial`'s event `seq` (`seq` 0: before any event, a priming event's).
+    static func eventID(exchange serial: Int, seq: Int) -> String { "r\(serial).\(seq)" }
 
     func send(_ message: [UInt8]) {
         standalone(message)
     }
 
     func send(_ message: [UInt8], relatedTo request: [UInt8]?) {
-        let exchange = state.withLock { state in request.flatMap { state.exchanges[$0] } }
-        guard let exchange else { return standalone(message) }
-        exchange.yield(.message(message))
+        let sent = state.withLock { state -> Bool in
+            guard let request, let serial = state.open[request] else { return false }
+            Self.append(message, answer: false, to: serial, in: &state)
+            return true
+        }
+        if !sent { standalone(message) }
     }
 
     func send(answer: [UInt8], to request: [UInt8]) {
-        let exchange = state.withLock { $0.exchanges.removeValue(forKey: request) }
-        guard let exchange else { return standalone(answer) }
-        exchange.yield(.answer(answer))
-        exchange.finish()
+        let sent = state.withLock { state -> Bool in
+            guard let serial = state.open.removeValue(forKey: request) else { return false }
+            Self.append(answer, answer: true, to: serial, in: &state)
+            state.exchanges[serial]?.answered = true
+            state.answered.append(serial)
+            if state.answered.count > Self.answeredCapacity {
+                state.exchanges[state.answered.removeFirst()] = nil
+            }
+            return true
+        }
+        if !sent { standalone(answer) }
+    }
+
+    /// Records an exchange's event and hands it to the listener; an answer ends the listener.
+    private static func append(_ line: [UInt8], answer: Bool, to serial: Int, in state: inout State) {
+        guard var exchange = state.exchanges[serial] else { return }
+        let seq = exchange.nextSeq
+        exchange.nextSeq += 1
+        exchange.events.append((seq, line, answer))
+        if exchange.events.count > replayCapacity { exchange.events.removeFirst(exchange.events.count / 4) }
+        let id = eventID(exchange: serial, seq: seq)
+        if let listener = exchange.listener {
+            listener.continuation.yield(answer ? .answer(id: id, line: line) : .message(id: id, line: line))
+            if answer {
+                listener.continuation.finish()
+                exchange.listener = nil
+            }
+        }
+        state.exchanges[serial] = exchange
     }
 
     func ended(unanswered request: [UInt8]) {
-        state.withLock { $0.exchanges.removeValue(forKey: request) }?.finish()
+        let listener = state.withLock { state -> Listener? in
+            guard let serial = state.open.removeValue(forKey: request) else { return nil }
+            return state.exchanges.removeValue(forKey: serial)?.listener
+        }
+        listener?.continuation.finish()
     }
+
+    /// The response writing exchange `serial` for `listener` ended before the answer (the client
+    /// went away, or the stream was closed for its duration): its events wait for a resume.
+    func detach(exchange serial: Int, listener: Int) {
+        let ended = state.withLock { state -> Listener? in
+            guard let current = state.exchanges[serial]?.listener, current.serial == listener else { return nil }
+            state.exchanges[serial]?.listener = nil
+            return current
+        }
+        ended?.continuation.finish()
+    }
+
+    /// Resumes the stream event `lastEventID` belongs to, with what came after it: the rest of an
+    /// exchange (ending with its answer), or the standalone stream. Nil when the id names nothing
+    /// this session keeps.
+    func resume(after lastEventID: String) -> (listener: Int, exchange: Int?, stream: AsyncStream<Event>)? {
+        if let id = UInt64(lastEventID) {
+            return openStandalone(after: id).map { ($0.listener, nil, $0.stream) }
+        }
+        guard lastEventID.hasPrefix("r"), let dot = lastEventID.firstIndex(of: "."),
+            let serial = Int(lastEventID[lastEventID.index(after: lastEventID.startIndex)..<dot]),
+            let seq = Int(lastEventID[lastEventID.index(after: dot)...])
+        else { return nil }
+        let (opened, previous) = state.withLock { state -> ((Int, AsyncStream<Event>)?, Listener?) in
+            guard !state.closed, var exchange = state.exchanges[serial] else { return (nil, nil) }
+            state.nextListener += 1
+            let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
+            for event in exchange.events where event.seq > seq {
+                let id = Self.eventID(exchange: serial, seq: event.seq)
+                continuation.yield(
+                    event.answer ? .answer(id: id, line: event.line) : .message(id: id, line: event.line)
+                )
+            }
+            // A client that resumes has lost the stream it had, noticed or not.
+            let previous = exchange.listener
+            exchange.listener = nil
+            if exchange.answered {
+                continuation.finish()
+            } else {
+                exchange.listener = (state.nextListener, continuation)
+            }
+            state.exchanges[serial] = exchange
+            return ((state.nextListener, stream), previous)
+        }
+        previous?.continuation.finish()
+        return opened.map { ($0.0, serial, $0.1) }
+    }
+
+    /// Asks listener `listener` of exchange `serial` (or of the standalone stream, nil) to close:
+    /// it has been open `http.max_stream_duration`.
+    func expire(exchange serial: Int?, listener: Int) {
+        state.withLock { state in
+            if let serial {
+                guard let current = state.exchanges[serial]?.listener, current.serial == listener else { return }
+                current.continuation.yield(.close)
+            } else if let current = state.standalone, current.serial == listener {
+                current.continuation.yield(.close)
+            }
+        }
+    }
+
+    // MARK: - The standalone stream
 
     private func standalone(_ line: [UInt8]) {
         state.withLock { state in
@@ -74,9 +203,9 @@ final class TeamStreams: MessageSink {
             let event = (id: state.nextEventID, line: line)
             state.events.append(event)
             if state.events.count > Self.replayCapacity { state.events.removeFirst(state.events.count / 4) }
-            if let listener = state.listener {
+            if let listener = state.standalone {
                 state.delivered = event.id
-                listener.yield(event)
+                listener.continuation.yield(.message(id: String(event.id), line: line))
             }
         }
     }
@@ -84,39 +213,42 @@ final class TeamStreams: MessageSink {
     /// Opens the standalone stream, replaying what came after `lastEventID` (or what no stream has
     /// had yet). A stream open already is ended: a client that reconnects has lost it (a dropped
     /// connection that sent nothing may not have been noticed yet). Nil once the session is over.
-    func openStandalone(after lastEventID: UInt64?) -> (stream: AsyncStream<(id: UInt64, line: [UInt8])>, serial: Int)?
-    {
+    func openStandalone(after lastEventID: UInt64?) -> (stream: AsyncStream<Event>, listener: Int)? {
         state.withLock { state in
             guard !state.closed else { return nil }
-            state.listener?.finish()
-            let (stream, continuation) = AsyncStream.makeStream(of: (id: UInt64, line: [UInt8]).self)
+            state.standalone?.continuation.finish()
+            let (stream, continuation) = AsyncStream.makeStream(of: Event.self)
             let after = lastEventID ?? state.delivered
-            for event in state.events where event.id > after { continuation.yield(event) }
+            for event in state.events where event.id > after {
+                continuation.yield(.message(id: String(event.id), line: event.line))
+            }
             state.delivered = max(state.delivered, state.events.last?.id ?? 0)
-            state.listener = continuation
-            state.listenerSerial += 1
-            return (stream, state.listenerSerial)
+            state.nextListener += 1
+            state.standalone = (state.nextListener, continuation)
+            return (stream, state.nextListener)
         }
     }
 
-    /// The standalone stream `serial` ended (the client went away).
-    func closeStandalone(_ serial: Int) {
+    /// The standalone stream `listener` ended (the client went away).
+    func closeStandalone(_ listener: Int) {
         state.withLock { state in
-            guard state.listenerSerial == serial else { return }
-            state.listener?.finish()
-            state.listener = nil
+            guard state.standalone?.serial == listener else { return }
+            state.standalone?.continuation.finish()
+            state.standalone = nil
         }
     }
 
     /// Ends every stream: the session is over.
     func close() {
-        let exchanges = state.withLock { state -> [AsyncStream<ExchangeEvent>.Continuation] in
+        let listeners = state.withLock { state -> [Listener] in
             state.closed = true
-            state.listener?.finish()
-            state.listener = nil
-            defer { state.exchanges = [:] }
-            return Array(state.exchanges.values)
+            defer {
+                state.exchanges = [:]
+                state.open = [:]
+                state.standalone = nil
+            }
+            return state.exchanges.values.compactMap(\.listener) + (state.standalone.map { [$0] } ?? [])
         }
-        for exchange in exchanges { exchange.finish() }
+        for listener in listeners { listener.continuation.finish() }
     }
 }
