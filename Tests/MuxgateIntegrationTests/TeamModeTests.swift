@@ -4,6 +4,7 @@ import MuxgateCore
 import MuxgateTesting
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Testing
 
 /// Team mode: one muxgate over Streamable HTTP for many IDEs, each with its own identity and
@@ -471,6 +472,81 @@ struct TeamModeTests {
             headers: headers + [("Last-Event-ID", "r999.1")]
         )
         #expect(unknown.status.code == 404 && unknown.body.contains("Last-Event-ID"), "\(unknown.body)")
+    }
+
+    @Test(
+        "http.tls: the official client and a raw one over HTTPS; plain HTTP on that port gets nowhere; a bad key is a config error"
+    )
+    func tls() async throws {
+        let certificates = try TestPaths.temporaryDirectory("muxgate-tls")
+        try await TestEnvironment.shared.run(
+            "/usr/bin/openssl",
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1"]
+                + ["-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"]
+                + ["-keyout", certificates + "/key.pem", "-out", certificates + "/cert.pem"]
+        )
+        let team = try await Self.start(
+            extra: "  tls: { cert: \(certificates)/cert.pem, key: \(certificates)/key.pem }"
+        )
+        defer { team.stop() }
+        let url = "https://127.0.0.1:\(team.muxgate.port)/mcp"
+        let output = try await TestEnvironment.shared.run(
+            "/usr/bin/env",
+            ["SSL_CERT_FILE=\(certificates)/cert.pem", TestPaths.python, TestPaths.clientScript, "--timeout", "60"]
+                + ["--mode", "legacy", "--url", url, "--bearer", Self.tokens["alice"]!]
+                + ["call", "fx_echo", #"{"over": "tls"}"#]
+        )
+        let report = try JSONSlice.parse(output)
+        #expect(report["content"]?.text.contains("tls") == true, "\(report.text)")
+
+        var configuration = HTTPClient.Configuration()
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(certificates + "/cert.pem")
+        configuration.tlsConfiguration = tls
+        let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        defer { _ = http.shutdown() }
+        let opened = try await Self.post(http, url, Self.initialize, token: Self.tokens["alice"]!)
+        #expect(opened.status.code == 200 && opened.headers.first(name: "Mcp-Session-Id") != nil, "\(opened.body)")
+        let metadata = try await Self.request(
+            http,
+            url.replacing("/mcp", with: "/.well-known/oauth-protected-resource"),
+            method: .GET,
+            token: nil
+        )
+        #expect(metadata.body.contains("https://"), "the metadata names the https resource: \(metadata.body)")
+        await #expect(throws: (any Error).self, "plain HTTP to a TLS port") {
+            _ = try await Self.post(HTTPClient.shared, team.url, Self.initialize, token: Self.tokens["alice"]!)
+        }
+
+        // A key that is not the certificate's: the load fails, naming the section.
+        try await TestEnvironment.shared.run(
+            "/usr/bin/openssl",
+            [
+                "genpkey", "-algorithm", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-out",
+                certificates + "/other.pem",
+            ]
+        )
+        let bad = try TestPaths.write(
+            """
+            servers:
+              fx: { command: \(TestPaths.fixture) }
+            clients:
+              alice: { token_sha256: "\(TeamAuthenticator.hash("x"))" }
+            http:
+              tls: { cert: cert.pem, key: other.pem }
+            """,
+            to: certificates,
+            name: "bad.yaml"
+        )
+        let check = try await Harness.run(["check", "--config", bad], timeout: .seconds(20))
+        #expect(check.status != 0 && check.stderr.contains("http.tls"), "\(check.output) \(check.stderr)")
+        let missing = try TestPaths.write(
+            try String(contentsOfFile: bad, encoding: .utf8).replacing("other.pem", with: "nope.pem"),
+            to: certificates,
+            name: "missing.yaml"
+        )
+        let absent = try await Harness.run(["check", "--config", missing], timeout: .seconds(20))
+        #expect(absent.stderr.contains("http.tls.key") && absent.stderr.contains("nope.pem"), "\(absent.stderr)")
     }
 
     @Test("OIDC: a local issuer's token picks the profile by its groups; expired, wrong audience, rotated key")

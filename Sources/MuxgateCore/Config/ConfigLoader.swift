@@ -117,6 +117,13 @@ package struct ConfigLoader: Sendable {
             }
         }
         let directory = (file as NSString).deletingLastPathComponent
+        if let tls = config.http?.tls {
+            do throws(ConfigIssue) {
+                config.http?.tls = try resolve(tls, in: directory)
+            } catch {
+                throw locate(error.code, error.path, error.message, in: node, file: file)
+            }
+        }
         let serversKey = node["servers"] != nil ? "servers" : "mcpServers"
         for index in config.servers.indices {
             let server = config.servers[index]

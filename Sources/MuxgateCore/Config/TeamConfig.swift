@@ -22,6 +22,23 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package var maxSessions = 256
     /// The address muxgate is reached at, for the protected-resource metadata (default: from `listen`).
     package var publicURL: String?
+    /// Serve HTTPS with this certificate chain and key (PEM files; relative to the config file).
+    package var tls: TLSFiles?
+
+    /// `http.tls`: the PEM files of the listener's certificate chain and private key.
+    package struct TLSFiles: Sendable, Decodable, Equatable {
+        package var cert: String
+        package var key: String
+
+        enum CodingKeys: String, CodingKey, CaseIterable { case cert, key }
+
+        package init(from decoder: any Decoder) throws {
+            try decoder.rejectUnknownKeys(CodingKeys.self)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            cert = try container.decode(String.self, forKey: .cert)
+            key = try container.decode(String.self, forKey: .key)
+        }
+    }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case listen
@@ -41,15 +58,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
-        if container.contains(.tls) {
-            throw ConfigIssue(
-                .invalidValue,
-                at: decoder.codingPath,
-                key: "tls",
-                message:
-                    "TLS is not built into team mode yet: put a TLS-terminating proxy in front of a loopback listener"
-            )
-        }
+        tls = try container.decodeIfPresent(TLSFiles.self, forKey: .tls)
         listen = try container.decodeIfPresent(String.self, forKey: .listen) ?? listen
         allowedOrigins = try container.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []
         allowRemote = try container.decodeIfPresent(Bool.self, forKey: .allowRemote) ?? false
@@ -84,7 +93,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
                 at: decoder.codingPath,
                 key: "listen",
                 message: "\(listen) is reachable beyond this machine; say allow_remote: true if that is meant "
-                    + "(and put TLS in front)"
+                    + "(and serve TLS: http.tls, or a TLS proxy in front)"
             )
         }
         guard maxSessions >= 1 else {

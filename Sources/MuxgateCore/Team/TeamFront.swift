@@ -1,5 +1,7 @@
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 package import Logging
 import NIOCore
 package import ServiceLifecycle
@@ -74,18 +76,24 @@ package struct TeamFront: Service {
         router.delete("mcp") { request, _ in await self.delete(request) }
         router.get(".well-known/oauth-protected-resource") { _, _ in self.resourceMetadata() }
         router.get(".well-known/oauth-protected-resource/mcp") { _, _ in self.resourceMetadata() }
+        var server = HTTPServerBuilder.http1(
+            configuration: .init(
+                additionalChannelHandlers: [HeaderDeadline(timeout: .nanoseconds(headerTimeout))],
+                idleTimeout: .nanoseconds(Int64(config.idleTimeout / .nanoseconds(1)))
+            )
+        )
+        if let tls = config.tls {
+            // Checked when the configuration loaded; the files could have changed since.
+            server = try .tls(server, tlsConfiguration: try tls.serverConfiguration())
+        }
+        let scheme = config.tls == nil ? "http" : "https"
         let app = Application(
             router: router,
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [HeaderDeadline(timeout: .nanoseconds(headerTimeout))],
-                    idleTimeout: .nanoseconds(Int64(config.idleTimeout / .nanoseconds(1)))
-                )
-            ),
+            server: server,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "muxgate"),
             onServerRunning: { [logger, onListening] channel in
                 let port = channel.localAddress?.port ?? address.port
-                logger.notice("team mode: listening on http://\(address.host):\(port)/mcp")
+                logger.notice("team mode: listening on \(scheme)://\(address.host):\(port)/mcp")
                 onListening(port)
             },
             logger: logger
@@ -435,7 +443,7 @@ package struct TeamFront: Service {
 
     private var baseURL: String {
         if let url = config.publicURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
-        return "http://\(config.listen)"
+        return "\(config.tls == nil ? "http" : "https")://\(config.listen)"
     }
 
     /// The protected-resource metadata (RFC 9728): muxgate takes bearer tokens in the header.
