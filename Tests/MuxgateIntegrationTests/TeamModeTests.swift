@@ -549,6 +549,49 @@ struct TeamModeTests {
         #expect(absent.stderr.contains("http.tls.key") && absent.stderr.contains("nope.pem"), "\(absent.stderr)")
     }
 
+    @Test("a task belongs to the session whose call created it: another session cannot get, list or cancel it")
+    func taskIsolation() async throws {
+        let team = try await Self.start(fixtureArguments: ["--tasks"])
+        defer { team.stop() }
+        let http = HTTPClient.shared
+        func open(_ client: String) async throws -> [(String, String)] {
+            let opened = try await Self.post(http, team.url, Self.initialize, token: Self.tokens[client]!)
+            return [("Mcp-Session-Id", try #require(opened.headers.first(name: "Mcp-Session-Id")))]
+        }
+        let alice = try await open("alice")
+        let carol = try await open("carol")
+        func post(_ client: String, _ headers: [(String, String)], _ body: String) async throws -> String {
+            try await Self.post(http, team.url, body, token: Self.tokens[client]!, headers: headers).body
+        }
+        let created = try await post(
+            "alice",
+            alice,
+            #"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"fx_task","arguments":{"from":"alice"},"task":{"ttl":60000}}}"#
+        )
+        let task = try #require(
+            try? JSONSlice.parse(created)["result"]?["task"]?["taskId"]?.string,
+            "\(created)"
+        )
+        for method in ["tasks/get", "tasks/result", "tasks/cancel"] {
+            let foreign = try await post(
+                "carol",
+                carol,
+                #"{"jsonrpc":"2.0","id":3,"method":"\#(method)","params":{"taskId":"\#(task)"}}"#
+            )
+            #expect(foreign.contains("Unknown task") && !foreign.contains("alice"), "\(method): \(foreign)")
+        }
+        let carolsList = try await post("carol", carol, #"{"jsonrpc":"2.0","id":4,"method":"tasks/list"}"#)
+        #expect(carolsList.contains(#""tasks":[]"#), "\(carolsList)")
+        let alicesList = try await post("alice", alice, #"{"jsonrpc":"2.0","id":4,"method":"tasks/list"}"#)
+        #expect(alicesList.contains(task), "\(alicesList)")
+        let result = try await post(
+            "alice",
+            alice,
+            #"{"jsonrpc":"2.0","id":5,"method":"tasks/result","params":{"taskId":"\#(task)"}}"#
+        )
+        #expect(result.contains("alice"), "its own session gets the result: \(result)")
+    }
+
     @Test("OIDC: a local issuer's token picks the profile by its groups; expired, wrong audience, rotated key")
     func oidc() async throws {
         let directory = try TestPaths.temporaryDirectory("muxgate-oidc")

@@ -285,18 +285,27 @@ extension Gateway {
             session: session,
             to: call.child,
             edits: call.splice,
-            answerEdits: exposeTask(of: call.entry.server)
+            answerEdits: exposeTask(of: call.entry.server, for: session)
         )
         recordOutcome(outcome, of: call.entry, requestID: message.id, session: session, since: started)
     }
 
-    /// Renames a CreateTaskResult's task id (a task-augmented call) so it names the child.
-    nonisolated func exposeTask(of server: String) -> @Sendable (JSONRPCMessage) -> JSONSplice {
-        { [tasks] response in
+    /// Renames a CreateTaskResult's task id (a task-augmented call) so it names the child; in team
+    /// mode the task becomes the calling session's.
+    nonisolated func exposeTask(of server: String, for session: ClientSession)
+        -> @Sendable (JSONRPCMessage) -> JSONSplice
+    {
+        let owner = taskOwner(session)
+        return { [tasks] response in
             var answer = JSONSplice()
-            tasks.exposing(response.result?["task"]?["taskId"], of: server, into: &answer)
+            tasks.exposing(response.result?["task"]?["taskId"], of: server, into: &answer, owner: owner)
             return answer
         }
+    }
+
+    /// Whose tasks `session` may see: its own in team mode (by label); nil over stdio (all).
+    nonisolated func taskOwner(_ session: ClientSession) -> String? {
+        routes.only == nil ? session.label : nil
     }
 
     nonisolated func recordOutcome(

@@ -82,7 +82,7 @@ extension Gateway {
         case .forward(let call):
             let started = ContinuousClock.now
             let server = entry.server
-            let answerEdits = exposeTask(of: server)
+            let answerEdits = exposeTask(of: server, for: session)
             let tracked = trackedLine(message, session: session, to: server, edits: call.splice)
             let sent = child.send(
                 "tools/call",

@@ -12,7 +12,9 @@ extension Gateway {
             )
             return nil
         }
-        guard let (server, original) = tasks.route(exposed), let child = self.child(server, for: session) else {
+        guard let (server, original) = tasks.route(exposed, for: taskOwner(session)),
+            let child = self.child(server, for: session)
+        else {
             session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown task: \(exposed)")))
             return nil
         }
@@ -47,10 +49,14 @@ extension Gateway {
             return lists
         }
         var items: [JSONValue] = []
+        let owner = taskOwner(session)
         for server in lists.keys.sorted() {
             for task in lists[server]! {
                 var edits = JSONSplice()
                 tasks.exposing(task["taskId"], of: server, into: &edits)
+                // Team mode: another session's tasks (or one no call of this session made) stay hidden.
+                guard let id = task["taskId"]?.string, tasks.isVisible(tasks.expose(id, of: server), to: owner)
+                else { continue }
                 items.append(.raw(ArraySlice(edits.apply(to: task.buffer, within: task.range))))
             }
         }
