@@ -2,7 +2,8 @@
 # Creates the project-local Python environments used by the end-to-end tests and the demo.
 #
 # Fixed paths (relative to the project root) — the contract other code relies on:
-#   .venv/bin/python                   official MCP Python SDK (mcp 2.x) — runs Tests/e2e/mcp_client.py
+#   .venv/bin/python                   official MCP Python SDK (mcp 2.x) — runs Tests/e2e/mcp_client.py;
+#                                      opentelemetry-proto for the tests' OTLP collector
 #   .venv/bin/mcp-server-git           reference server (needs mcp>=2.3,<3, so it shares .venv)
 #   .venv/bin/mcp-server-time          reference server (needs mcp>=2.3,<3, so it shares .venv)
 #   .venv-sqlite/bin/mcp-server-sqlite reference server (built on the mcp 1.x API; needs mcp<2)
@@ -29,6 +30,9 @@ MAIN_REQUIREMENTS=(
     "mcp==2.3.0"
     "mcp-server-git==2026.10.19"
     "mcp-server-time==2026.10.19"
+    # The OTLP messages the tests' collector decodes (Tests/e2e/otlp_receiver.py).
+    "opentelemetry-proto==1.45.2"
+    "protobuf==6.33.6"
 )
 # mcp-server-sqlite 2025.4.25 imports the mcp 1.x server API (requires mcp[cli]>=1.6.0).
 SQLITE_REQUIREMENTS=(

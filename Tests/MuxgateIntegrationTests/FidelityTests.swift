@@ -22,9 +22,20 @@ struct FidelityTests {
         #"{ "spaced" : [ 1 , 2 ] ,"order":{"z":1,"a":2},"empty":{},"list":[]}"#,
     ]
 
-    @Test("IDE → child arguments, child → IDE notifications and requests, IDE → child responses: byte-identical")
-    func bothWays() async throws {
-        let harness = try Harness.start("audit: { enabled: false }\nservers:\n" + Harness.fixture("fx"))
+    @Test(
+        "IDE → child arguments, child → IDE notifications and requests, IDE → child responses: byte-identical",
+        arguments: [
+            "",
+            // Telemetry configured, tracing off (metrics on, to a collector that is not there): the
+            // bytes stay as they were.
+            "otel: { traces: false, metrics: true, endpoint: \"http://127.0.0.1:9\" }\n",
+        ]
+    )
+    func bothWays(_ otel: String) async throws {
+        let harness = try Harness.start(
+            "audit: { enabled: false }\n" + otel + "servers:\n" + Harness.fixture("fx"),
+            environment: otel.isEmpty ? [:] : ["OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9"]
+        )
         defer { harness.muxgate.terminate() }
         try await harness.initialize(capabilities: #"{"sampling":{}}"#)
         _ = try await harness.toolNames()

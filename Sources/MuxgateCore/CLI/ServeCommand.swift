@@ -72,48 +72,65 @@ struct ServeCommand: AsyncParsableCommand {
         } else {
             logger.notice("audit log: disabled (audit.enabled: false)")
         }
+        let telemetry: Telemetry?
+        do {
+            telemetry = try Telemetry.make(config: config, team: http != nil, environment: environment, logger: logger)
+        } catch {
+            logger.critical("cannot set up OpenTelemetry (otel:, OTEL_*): \(error)")
+            throw ExitCode(3)
+        }
+        if telemetry != nil { logger.notice("telemetry: \(config.otel.describe(team: http != nil, config: config))") }
         let sink = FileDescriptorSink()
         let gateway: Gateway
         let front: any Service
         if let http {
             let team = try teamConfig(http, config)
-            gateway = Gateway(teamConfig: config, logger: logger, auditor: auditor)
+            gateway = Gateway(teamConfig: config, logger: logger, auditor: auditor, telemetry: telemetry)
             await gateway.startForTeam()
             front = TeamFront(
                 gateway: gateway,
                 config: team,
                 maxMessageBytes: config.maxMessageBytes,
                 logger: logger,
+                telemetry: telemetry,
                 onListening: { port in
                     // For scripts and tests that listen on port 0: the one line muxgate writes to stdout.
                     sink.send(Array("muxgate: listening on port \(port)".utf8))
                 }
             )
         } else {
-            gateway = Gateway(config: config, sink: sink, logger: logger, auditor: auditor)
+            gateway = Gateway(config: config, sink: sink, logger: logger, auditor: auditor, telemetry: telemetry)
             front = StdioFront(gateway: gateway, maxMessageBytes: config.maxMessageBytes, logger: logger)
         }
         let group = ServiceGroup(
             configuration: .init(
-                services: (auditor.map {
-                    [ServiceGroupConfiguration.ServiceConfiguration(service: AuditService(log: $0.log, logger: logger))]
-                } ?? []) + [
-                    .init(
-                        service: front,
-                        successTerminationBehavior: .gracefullyShutdownGroup,
-                        failureTerminationBehavior: .gracefullyShutdownGroup
-                    ),
-                    .init(service: gateway, failureTerminationBehavior: .gracefullyShutdownGroup),
-                    .init(
-                        service: ConfigWatcher(
-                            gateway: gateway,
-                            file: config.file,
-                            profile: options.profile,
-                            interval: watch ? .milliseconds(500) : nil,
-                            logger: logger
-                        )
-                    ),
-                ],
+                // Telemetry first: it shuts down last, exporting the spans the others ended.
+                services: (telemetry?.services ?? []).map {
+                    ServiceGroupConfiguration.ServiceConfiguration(service: $0)
+                }
+                    + (auditor.map {
+                        [
+                            ServiceGroupConfiguration.ServiceConfiguration(
+                                service: AuditService(log: $0.log, logger: logger)
+                            )
+                        ]
+                    } ?? []) + [
+                        .init(
+                            service: front,
+                            successTerminationBehavior: .gracefullyShutdownGroup,
+                            failureTerminationBehavior: .gracefullyShutdownGroup
+                        ),
+                        .init(service: gateway, failureTerminationBehavior: .gracefullyShutdownGroup),
+                        .init(
+                            service: ConfigWatcher(
+                                gateway: gateway,
+                                file: config.file,
+                                profile: options.profile,
+                                interval: watch ? .milliseconds(500) : nil,
+                                logger: logger
+                            )
+                        ),
+                    ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

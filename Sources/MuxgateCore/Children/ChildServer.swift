@@ -148,6 +148,8 @@ package final class ChildServer: Service, Sendable {
     /// Changes whenever the child's lists do.
     package var listsVersion: Int { state.withLock { $0.listsVersion } }
     package var stderrTail: [String] { state.withLock { $0.stderrTail } }
+    /// Too many crashes in the restart window: it is not restarted until the window has passed.
+    var circuitOpen: Bool { state.withLock { $0.circuitOpenUntil != nil } }
 
     // MARK: - Lifecycle
 

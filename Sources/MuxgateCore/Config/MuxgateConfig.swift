@@ -57,6 +57,8 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var policy: PolicyEngine = .full
     /// The `http:` section (team mode's listener), if any.
     package var http: HTTPFrontConfig?
+    /// The `otel:` section: traces and metrics (off unless asked for).
+    package var otel = OTelConfig()
     /// The `clients:` section: team mode's identities, sorted by name.
     package var clients: [ClientConfig] = []
     /// The policy of each profile a client runs under (the loader builds them).
@@ -93,7 +95,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case restartWindow = "restart_window"
         case commands
         case commandsServer = "commands_server"
-        case http, clients
+        case http, clients, otel
     }
 
     package init(
@@ -193,6 +195,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         }
         policyConfig = try container.decodeIfPresent(PolicyConfig.self, forKey: .policy)
         http = try container.decodeIfPresent(HTTPFrontConfig.self, forKey: .http)
+        otel = try container.decodeIfPresent(OTelConfig.self, forKey: .otel) ?? OTelConfig()
         let clients = try container.decodeIfPresent([String: ClientConfig].self, forKey: .clients) ?? [:]
         self.clients = clients.map { name, client in
             var client = client

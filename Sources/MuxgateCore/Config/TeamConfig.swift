@@ -24,6 +24,8 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package var publicURL: String?
     /// Serve HTTPS with this certificate chain and key (PEM files; relative to the config file).
     package var tls: TLSFiles?
+    /// Serve Prometheus text at `/metrics` (no token asked: point a scraper at it; Origin checked).
+    package var metrics = false
 
     /// `http.tls`: the PEM files of the listener's certificate chain and private key.
     package struct TLSFiles: Sendable, Decodable, Equatable {
@@ -50,7 +52,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         case maxStreamDuration = "max_stream_duration"
         case maxSessions = "max_sessions"
         case publicURL = "public_url"
-        case tls
+        case tls, metrics
     }
 
     package init() {}
@@ -59,6 +61,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         try decoder.rejectUnknownKeys(CodingKeys.self)
         let container = try decoder.container(keyedBy: CodingKeys.self)
         tls = try container.decodeIfPresent(TLSFiles.self, forKey: .tls)
+        metrics = try container.decodeIfPresent(Bool.self, forKey: .metrics) ?? false
         listen = try container.decodeIfPresent(String.self, forKey: .listen) ?? listen
         allowedOrigins = try container.decodeIfPresent([String].self, forKey: .allowedOrigins) ?? []
         allowRemote = try container.decodeIfPresent(Bool.self, forKey: .allowRemote) ?? false

@@ -54,12 +54,29 @@ package final class ClientSession: Sendable {
     let logging = ClientLogging()
     /// Its own children (team mode, `per_session: true` servers), by server name.
     let ownChildren = Locked<[String: ChildServer]>([:])
+    /// Traces and metrics, when on; then its requests in flight are observed, by raw id.
+    let telemetry: Telemetry?
+    let traces = Locked<[[UInt8]: RequestTrace]>([:])
     private let state = Mutex<(hello: Hello?, listed: Set<ListKind>, closed: Bool)>((nil, [], false))
 
-    package init(label: String, identity: ClientIdentity, sink: any MessageSink) {
+    package init(label: String, identity: ClientIdentity, sink: any MessageSink, telemetry: Telemetry? = nil) {
         self.label = label
         self.identity = identity
         self.sink = sink
+        self.telemetry = telemetry
+    }
+
+    /// Starts observing request `id` (telemetry on).
+    func observe(_ message: JSONRPCMessage, id: [UInt8]) {
+        guard let telemetry else { return }
+        let trace = telemetry.started(message, session: self)
+        traces.withLock { $0[id] = trace }
+    }
+
+    /// The observation of request `id`, while it is in flight.
+    func trace(of id: [UInt8]) -> RequestTrace? {
+        guard telemetry != nil else { return nil }
+        return traces.withLock { $0[id] }
     }
 
     var modern: Bool { modernClient.isSet }
@@ -100,12 +117,19 @@ package final class ClientSession: Sendable {
     func respond(to id: [UInt8], _ line: [UInt8]) {
         activeIDs.answered(id)
         sink.send(answer: line, to: id)
+        if let telemetry, let trace = traces.withLock({ $0.removeValue(forKey: id) }) {
+            telemetry.ended(trace, answer: line)
+        }
     }
 
     /// The work of request `id` (its `claim`) ended: the id is free unless a newer request took it,
     /// and a request that got no answer (cancelled) lets go of what its front holds for it.
     func finished(_ id: [UInt8], claim: UInt64) {
-        if activeIDs.release(id, claim: claim) { sink.ended(unanswered: id) }
+        guard activeIDs.release(id, claim: claim) else { return }
+        sink.ended(unanswered: id)
+        if let telemetry, let trace = traces.withLock({ $0.removeValue(forKey: id) }) {
+            telemetry.ended(trace, answer: nil)
+        }
     }
 
     /// Answers with `result`; a 2026-07-28 IDE gets `resultType` on it.

@@ -1,5 +1,6 @@
 import Logging
 import Synchronization
+import Tracing
 
 /// Tool calls: planned (shaping, policy, the decision record), forwarded, answered and audited; and
 /// relaying a request to one child, which every routed request shares.
@@ -137,10 +138,15 @@ extension Gateway {
         }
         // The policy judges the arguments the child would receive (operator values included).
         // The stdio front's calls use the configuration's engine in place (no copy on the hot path).
+        let trace = session.trace(of: id)
+        let policySpan = session.telemetry?.span("muxgate.policy", in: trace)
         let decision =
             session.identity.profile == nil
             ? setup.config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
             : policy(for: session, in: setup).decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        if let telemetry = session.telemetry {
+            Self.observe(decision, entry: entry, span: policySpan, telemetry: telemetry)
+        }
         let call = PreparedCall(entry: entry, child: child, splice: splice, arguments: arguments)
         guard let auditor else { return settle(call, decision, id: id, session: session) }
         let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: arguments)
@@ -170,7 +176,16 @@ extension Gateway {
             // Known from here on, so a cancel while the decision becomes durable is not lost.
             session.inFlight.withLock { $0[id] = InFlightCall(server: entry.server) }
             let pending = PendingPlan()
+            let auditSpan = session.telemetry?.span("muxgate.audit.write", in: trace)
+            let written = ContinuousClock.now
             ticket.whenResolved { [self] error in
+                if let telemetry = session.telemetry {
+                    if let auditSpan {
+                        if let error { auditSpan.attributes["error.type"] = "\(error)" }
+                        auditSpan.end()
+                    }
+                    telemetry.instruments?.auditWrite(.now - written)
+                }
                 let cancelled = session.inFlight.withLock { calls -> Bool in
                     defer { calls[id] = nil }
                     return calls[id]?.cancelled == true
@@ -195,6 +210,22 @@ extension Gateway {
             }
             return .waiting(pending)
         }
+    }
+
+    /// Records a decision on its span (ended here) and in the metrics.
+    private static func observe(
+        _ decision: PolicyDecision,
+        entry: NamedCatalogue.Entry,
+        span: (any Span)?,
+        telemetry: Telemetry
+    ) {
+        if let span {
+            span.attributes["muxgate.policy.decision"] = decision.effect.rawValue
+            span.attributes["muxgate.policy.rule"] = decision.rule
+            span.attributes["muxgate.tool.scope"] = entry.scope.rawValue
+            span.end()
+        }
+        telemetry.instruments?.decision(decision.effect.rawValue, scope: entry.scope.rawValue)
     }
 
     /// What the policy's decision makes of a call once it may go on (a denial is answered here).
@@ -454,6 +485,10 @@ extension Gateway {
             edits.replace(token.range, with: JSONValue.quoted(ours))
             progress = ours
         }
+        var observed: TrackedLine.Observed?
+        if let telemetry = session.telemetry {
+            observed = observe(message, id: id, session: session, server: server, telemetry: telemetry, edits: &edits)
+        }
         let inFlight = session.inFlight
         inFlight.withLock { $0[id] = InFlightCall(server: server) }
         return TrackedLine(
@@ -464,8 +499,54 @@ extension Gateway {
                 return message.rewritten(id: childID, edits)
             },
             progress: progress,
-            routes: routes
+            routes: routes,
+            observed: observed
         )
+    }
+
+    /// Telemetry on: the call to the child gets a client span inside the IDE request's, and the
+    /// child learns it as `_meta.traceparent` (the only change tracing makes to a message).
+    private nonisolated func observe(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        session: ClientSession,
+        server: String,
+        telemetry: Telemetry,
+        edits: inout JSONSplice
+    ) -> TrackedLine.Observed {
+        let method = message.method ?? "unknown"
+        let span = telemetry.span(
+            message.params?["name"]?.string.map { "\(method) \($0)" } ?? method,
+            in: session.trace(of: id),
+            kind: .client
+        )
+        if let span {
+            span.attributes["mcp.method.name"] = method
+            span.attributes["muxgate.server"] = server
+            if case .http = current.servers[server]?.transport {
+                span.attributes["network.transport"] = "tcp"
+            } else {
+                span.attributes["network.transport"] = "pipe"
+            }
+            if let parent = telemetry.traceparent(of: span), let params = message.params, params.kind == .object {
+                let value = JSONValue.quoted(parent)
+                if let meta = params["_meta"], meta.kind == .object {
+                    let target = meta["traceparent"]?.range ?? (meta.range.upperBound - 1)..<(meta.range.upperBound - 1)
+                    if !edits.conflicts(target) { edits.setMember("traceparent", to: value, in: meta) }
+                } else if params["_meta"] == nil {
+                    let end = (params.range.upperBound - 1)..<(params.range.upperBound - 1)
+                    if !edits.conflicts(end) {
+                        edits.setMember(
+                            "_meta",
+                            to: JSONValue.object([("traceparent", .string(parent))]).encoded,
+                            in: params
+                        )
+                    }
+                }
+            }
+        }
+        telemetry.instruments?.pending(server, 1)
+        return TrackedLine.Observed(span: span, telemetry: telemetry, method: method, server: server)
     }
 
     /// The builder of a child's line for an IDE's request, and what to forget when it ends.
@@ -474,9 +555,28 @@ extension Gateway {
         /// The progress token muxgate gave the call (team mode).
         let progress: String?
         let routes: ClientRoutes
+        /// Telemetry on: the call's span and what its metrics need.
+        var observed: Observed?
+
+        struct Observed: Sendable {
+            let span: (any Span)?
+            let telemetry: Telemetry
+            let method: String
+            let server: String
+            let started = ContinuousClock.now
+        }
 
         func release() {
             if let progress { routes.unregisterProgress(progress) }
+            if let observed {
+                observed.span?.end()
+                observed.telemetry.instruments?.pending(observed.server, -1)
+                observed.telemetry.instruments?.childCall(
+                    method: observed.method,
+                    server: observed.server,
+                    duration: .now - observed.started
+                )
+            }
         }
     }
 

@@ -13,11 +13,16 @@ extension Gateway {
             scheduleRebuild()
             reportShapingProblems(server)
         case .started(let server, let pid):
+            if let instruments = telemetry?.instruments {
+                instruments.childStarted(server, restart: !startedServers.insert(server).inserted)
+                instruments.circuit(server, open: false)
+            }
             auditor?.record(
                 .child(server: server, state: .started, status: nil, pid: pid, session: child.session?.label),
                 durable: false
             )
         case .unavailable(let server, let reason, let failed):
+            telemetry?.instruments?.circuit(server, open: child.circuitOpen)
             // Restarted, it has its own default log level again.
             if let session = child.session {
                 session.logging.forget(server: server)

@@ -43,6 +43,7 @@ extension Gateway {
         let id = Array(message.id!.bytes)
         // A duplicate of an id in flight goes the general way, which refuses it.
         guard let claim = session.activeIDs.claim(id) else { return false }
+        session.observe(message, id: id)
         proceed(
             with: plan(message, id: id, session: session, entry: entry, child: child),
             message,

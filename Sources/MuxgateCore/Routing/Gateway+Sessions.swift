@@ -28,7 +28,7 @@ extension Gateway {
     /// Opens a session for an IDE the HTTP front has authenticated.
     package func openSession(identity: ClientIdentity, sink: any MessageSink) -> ClientSession {
         sessionSerial += 1
-        let session = ClientSession(label: "s\(sessionSerial)", identity: identity, sink: sink)
+        let session = ClientSession(label: "s\(sessionSerial)", identity: identity, sink: sink, telemetry: telemetry)
         routes.add(session)
         return session
     }

@@ -88,20 +88,49 @@ package actor Gateway: Service {
 
     /// The audit trail (nil: `audit.enabled: false`, or a command that makes no calls).
     let auditor: Auditor?
+    /// Traces and metrics (nil: off, the default).
+    let telemetry: Telemetry?
+    /// Servers that have started once (a later start is a restart, for the metrics).
+    var startedServers: Set<String> = []
 
     /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
-    package init(config: MuxgateConfig, sink: any MessageSink, logger: Logger, auditor: Auditor? = nil) {
-        let session = ClientSession(label: "stdio", identity: .local, sink: sink)
-        self.init(config: config, routes: ClientRoutes(only: session), logger: logger, auditor: auditor)
+    package init(
+        config: MuxgateConfig,
+        sink: any MessageSink,
+        logger: Logger,
+        auditor: Auditor? = nil,
+        telemetry: Telemetry? = nil
+    ) {
+        let session = ClientSession(label: "stdio", identity: .local, sink: sink, telemetry: telemetry)
+        self.init(
+            config: config,
+            routes: ClientRoutes(only: session),
+            logger: logger,
+            auditor: auditor,
+            telemetry: telemetry
+        )
     }
 
     /// A gateway for team mode: the HTTP front opens its sessions (`openSession`).
-    package init(teamConfig config: MuxgateConfig, logger: Logger, auditor: Auditor?) {
-        self.init(config: config, routes: ClientRoutes(only: nil), logger: logger, auditor: auditor)
+    package init(teamConfig config: MuxgateConfig, logger: Logger, auditor: Auditor?, telemetry: Telemetry? = nil) {
+        self.init(
+            config: config,
+            routes: ClientRoutes(only: nil),
+            logger: logger,
+            auditor: auditor,
+            telemetry: telemetry
+        )
     }
 
-    private init(config: MuxgateConfig, routes: ClientRoutes, logger: Logger, auditor: Auditor?) {
+    private init(
+        config: MuxgateConfig,
+        routes: ClientRoutes,
+        logger: Logger,
+        auditor: Auditor?,
+        telemetry: Telemetry?
+    ) {
         self.auditor = auditor
+        self.telemetry = telemetry
         self.routes = routes
         self.logger = logger
         (events, eventSink) = AsyncStream.makeStream(of: ChildReport.self)
@@ -229,6 +258,7 @@ package actor Gateway: Service {
                 return nil
             }
             // Claimed before any work starts, so an answer sent at once frees it (`respond`).
+            session.observe(message, id: id)
             guard let work = request(message, session) else {
                 session.finished(id, claim: claim)
                 return nil

@@ -21,6 +21,8 @@ package struct TeamFront: Service {
     let config: HTTPFrontConfig
     let maxMessageBytes: Int
     let logger: Logger
+    /// Serves `/metrics` when it has a Prometheus registry.
+    let telemetry: Telemetry?
     private let verifier: OIDCVerifier
     private let sessions = Locked<[String: TeamSession]>([:])
     /// Work whose answer must wait, run in the front's task group (as the stdio front does).
@@ -56,8 +58,10 @@ package struct TeamFront: Service {
         config: HTTPFrontConfig,
         maxMessageBytes: Int,
         logger: Logger,
+        telemetry: Telemetry? = nil,
         onListening: @escaping @Sendable (Int) -> Void = { _ in }
     ) {
+        self.telemetry = telemetry
         self.gateway = gateway
         self.config = config
         self.maxMessageBytes = maxMessageBytes
@@ -74,6 +78,9 @@ package struct TeamFront: Service {
         router.post("mcp") { request, _ in await self.post(request) }
         router.get("mcp") { request, _ in await self.get(request) }
         router.delete("mcp") { request, _ in await self.delete(request) }
+        if telemetry?.scrape() != nil {
+            router.get("metrics") { request, _ in self.metrics(request) }
+        }
         router.get(".well-known/oauth-protected-resource") { _, _ in self.resourceMetadata() }
         router.get(".well-known/oauth-protected-resource/mcp") { _, _ in self.resourceMetadata() }
         var server = HTTPServerBuilder.http1(
@@ -444,6 +451,20 @@ package struct TeamFront: Service {
     private var baseURL: String {
         if let url = config.publicURL { return url.hasSuffix("/") ? String(url.dropLast()) : url }
         return "\(config.tls == nil ? "http" : "https")://\(config.listen)"
+    }
+
+    /// `GET /metrics`: Prometheus text (`http.metrics: true`); a browser origin not allowed is refused.
+    private func metrics(_ request: Request) -> Response {
+        if let origin = request.headers[.origin], !config.allowedOrigins.contains(origin) {
+            return Refusal(.forbidden, "origin \(origin) is not allowed (http.allowed_origins)").response
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(
+            status: .ok,
+            headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: telemetry?.scrape() ?? []))
+        )
     }
 
     /// The protected-resource metadata (RFC 9728): muxgate takes bearer tokens in the header.
