@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Instructions muxgate executes per tools/call, counted by callgrind: deterministic, unlike time on
-# a shared machine. Usage: scripts/instructions-per-call.sh [audit-off|audit-on]  (after `make release`)
+# a shared machine. Usage: scripts/instructions-per-call.sh [audit-off|audit-on|tracing-on]
+# (after `make release`; tracing-on: audit on, OTLP traces and metrics at 100 % sampling to the
+# tests' collector, Tests/e2e/otlp_receiver.py, which needs .venv: `make venv`)
 #
 # valgrind 3.19 cannot read Swift 6.3's DWARF 5, so it runs a copy with the debug info stripped.
 # Two runs (500 and 1,500 sequential calls) cancel start-up out: (I(1500) - I(500)) / 1000.
@@ -14,7 +16,16 @@ command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install valgri
 cp "$root/.build/release/muxgate" "$work/muxgate"
 strip --strip-debug "$work/muxgate"
 audit="{ enabled: false }"
-[ "$mode" = audit-on ] && audit="{ enabled: true, path: $work/audit/audit.jsonl }"
+otel="{}"
+[ "$mode" != audit-off ] && audit="{ enabled: true, path: $work/audit/audit.jsonl }"
+if [ "$mode" = tracing-on ]; then
+    [ -x "$root/.venv/bin/python" ] || { echo "tracing-on needs .venv (make venv)" >&2; exit 1; }
+    "$root/.venv/bin/python" "$root/Tests/e2e/otlp_receiver.py" "$work/otlp.jsonl" > "$work/collector.port" &
+    collector=$!
+    trap 'kill $collector 2>/dev/null; rm -rf "$work"' EXIT
+    for _ in $(seq 100); do [ -s "$work/collector.port" ] && break; sleep 0.1; done
+    otel="{ traces: true, metrics: true, endpoint: \"http://127.0.0.1:$(cut -d' ' -f2 "$work/collector.port")\" }"
+fi
 cat > "$work/muxgate.yaml" <<YAML
 servers:
   fx:
@@ -22,6 +33,7 @@ servers:
     args: [--name, fx]
     startup_timeout: 60s
 audit: $audit
+otel: $otel
 YAML
 python3 - "$work" <<'PY'
 import re, subprocess, sys

@@ -117,4 +117,23 @@ struct JSONSliceTests {
         #expect(!text.utf8.contains(0x0A))
         _ = try JSONSlice.parse(text)
     }
+
+    @Test("conflictsSetting: adding a member next to another edit is fine; over one it is refused")
+    func settingNextToEdits() throws {
+        let object = try JSONSlice.parse(#"{"a":1,"_meta":{"progressToken":"p"}}"#)
+        let meta = try #require(object["_meta"])
+        var edits = JSONSplice()
+        edits.replace(try #require(meta["progressToken"]).range, with: JSONValue.quoted("mgp.s1.1"))
+        #expect(!edits.conflictsSetting("traceparent", in: meta))
+        edits.setMember("traceparent", to: JSONValue.quoted("00-x"), in: meta)
+        let edited = String(decoding: edits.apply(to: object.buffer), as: UTF8.self)
+        #expect(edited == #"{"a":1,"_meta":{"progressToken":"mgp.s1.1","traceparent":"00-x"}}"#)
+        _ = try JSONSlice.parse(edited)
+
+        var over = JSONSplice()
+        over.replace(try #require(object["a"]).range.lowerBound..<meta.range.upperBound, with: Array("2".utf8))
+        #expect(over.conflictsSetting("traceparent", in: meta), "an edit covering the insertion point")
+        #expect(over.conflictsSetting("progressToken", in: meta), "an edit covering the member")
+        #expect(!JSONSplice().conflictsSetting("x", in: try JSONSlice.parse("{}")))
+    }
 }

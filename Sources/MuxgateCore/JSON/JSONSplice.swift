@@ -87,6 +87,13 @@ package struct JSONSplice: Sendable {
         }
     }
 
+    /// True when `setMember(key, to:, in: object)` would touch bytes another edit already changes.
+    package func conflictsSetting(_ key: String, in object: JSONSlice) -> Bool {
+        if let existing = object[key] { return conflicts(existing.range) }
+        let point = object.members.last.map { $0.value.range.upperBound } ?? object.range.lowerBound + 1
+        return conflicts(point..<point)
+    }
+
     /// Removes the elements `removing` selects from an array.
     package mutating func removeElements(of array: JSONSlice, where removing: (JSONSlice) -> Bool) {
         let elements = array.elements

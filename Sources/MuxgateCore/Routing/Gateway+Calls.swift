@@ -274,6 +274,7 @@ extension Gateway {
     ) async {
         var call = call
         var decision = decision
+        let approval = session.telemetry?.span("muxgate.approval", in: session.trace(of: id))
         if modern {
             switch approveModern(
                 call.entry,
@@ -283,7 +284,10 @@ extension Gateway {
                 id: id,
                 session: session
             ) {
-            case .asked: return
+            case .asked:
+                approval?.attributes["muxgate.policy.decision"] = "asked"
+                approval?.end()
+                return
             case .decided(let settled):
                 decision = settled
                 if let params = message.params {
@@ -302,6 +306,10 @@ extension Gateway {
                 requestID: message.id,
                 session: session
             )
+        }
+        if let approval {
+            approval.attributes["muxgate.policy.decision"] = decision.effect.rawValue
+            approval.end()
         }
         guard decision.effect == .allow else { return deny(call.entry, decision, id: id, session: session) }
         await forward(call, message: message, id: id, session: session)
@@ -530,18 +538,18 @@ extension Gateway {
             }
             if let parent = telemetry.traceparent(of: span), let params = message.params, params.kind == .object {
                 let value = JSONValue.quoted(parent)
+                // Never over another edit (a shaped argument, a token muxgate renamed): then the
+                // child goes without the trace context rather than get a broken message.
                 if let meta = params["_meta"], meta.kind == .object {
-                    let target = meta["traceparent"]?.range ?? (meta.range.upperBound - 1)..<(meta.range.upperBound - 1)
-                    if !edits.conflicts(target) { edits.setMember("traceparent", to: value, in: meta) }
-                } else if params["_meta"] == nil {
-                    let end = (params.range.upperBound - 1)..<(params.range.upperBound - 1)
-                    if !edits.conflicts(end) {
-                        edits.setMember(
-                            "_meta",
-                            to: JSONValue.object([("traceparent", .string(parent))]).encoded,
-                            in: params
-                        )
+                    if !edits.conflictsSetting("traceparent", in: meta) {
+                        edits.setMember("traceparent", to: value, in: meta)
                     }
+                } else if params["_meta"] == nil, !edits.conflictsSetting("_meta", in: params) {
+                    edits.setMember(
+                        "_meta",
+                        to: JSONValue.object([("traceparent", .string(parent))]).encoded,
+                        in: params
+                    )
                 }
             }
         }
