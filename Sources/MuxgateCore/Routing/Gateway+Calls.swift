@@ -220,9 +220,10 @@ extension Gateway {
         telemetry: Telemetry
     ) {
         if let span {
-            span.attributes["muxgate.policy.decision"] = decision.effect.rawValue
-            span.attributes["muxgate.policy.rule"] = decision.rule
-            span.attributes["muxgate.tool.scope"] = entry.scope.rawValue
+            span.attributes = SpanAttributes([
+                "muxgate.policy.decision": .string(decision.effect.rawValue),
+                "muxgate.policy.rule": .string(decision.rule), "muxgate.tool.scope": .string(entry.scope.rawValue),
+            ])
             span.end()
         }
         telemetry.instruments?.decision(decision.effect.rawValue, scope: entry.scope.rawValue)
@@ -529,13 +530,11 @@ extension Gateway {
             kind: .client
         )
         if let span {
-            span.attributes["mcp.method.name"] = method
-            span.attributes["muxgate.server"] = server
-            if case .http = current.servers[server]?.transport {
-                span.attributes["network.transport"] = "tcp"
-            } else {
-                span.attributes["network.transport"] = "pipe"
-            }
+            let remote = if case .http = current.servers[server]?.transport { true } else { false }
+            span.attributes = SpanAttributes([
+                "mcp.method.name": .string(method), "muxgate.server": .string(server),
+                "network.transport": .string(remote ? "tcp" : "pipe"),
+            ])
             if let parent = telemetry.traceparent(of: span), let params = message.params, params.kind == .object {
                 let value = JSONValue.quoted(parent)
                 // Never over another edit (a shaped argument, a token muxgate renamed): then the

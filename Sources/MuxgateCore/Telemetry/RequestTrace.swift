@@ -29,17 +29,20 @@ extension Telemetry {
             tracer.extract(carrier, into: &context, using: DictionaryCarrier())
         }
         let span = tracer.startAnySpan(tool.map { "\(method) \($0)" } ?? method, context: context, ofKind: .server)
-        span.attributes["mcp.method.name"] = method
+        // Gathered, then set once: each set on a span is a locked copy of all its attributes.
+        var attributes: [String: SpanAttribute] = [
+            "mcp.method.name": .string(method), "jsonrpc.protocol.version": .string("2.0"),
+            "mcp.session.id": .string(session.label),
+        ]
         if let tool {
-            span.attributes[method == "tools/call" ? "gen_ai.tool.name" : "gen_ai.prompt.name"] = tool
-            if method == "tools/call" { span.attributes["gen_ai.operation.name"] = "execute_tool" }
+            attributes[method == "tools/call" ? "gen_ai.tool.name" : "gen_ai.prompt.name"] = .string(tool)
+            if method == "tools/call" { attributes["gen_ai.operation.name"] = .string("execute_tool") }
         }
-        if let id = message.id { span.attributes["jsonrpc.request.id"] = id.string ?? id.text }
-        span.attributes["jsonrpc.protocol.version"] = "2.0"
-        span.attributes["mcp.session.id"] = session.label
-        if let version = session.hello?.protocolVersion { span.attributes["mcp.protocol.version"] = version }
-        if let client = session.identity.name { span.attributes["muxgate.client"] = client }
-        if let subject = session.identity.subject { span.attributes["enduser.id"] = subject }
+        if let id = message.id { attributes["jsonrpc.request.id"] = .string(id.string ?? id.text) }
+        if let version = session.hello?.protocolVersion { attributes["mcp.protocol.version"] = .string(version) }
+        if let client = session.identity.name { attributes["muxgate.client"] = .string(client) }
+        if let subject = session.identity.subject { attributes["enduser.id"] = .string(subject) }
+        span.attributes = SpanAttributes(attributes)
         return RequestTrace(span: span, method: method, tool: tool)
     }
 

@@ -48,6 +48,8 @@ package final class Telemetry: Sendable {
         logger: Logger
     ) throws -> Telemetry? {
         let settings = config.otel
+        // The standard switch for all of OpenTelemetry, whatever the file says.
+        if environment["OTEL_SDK_DISABLED"]?.lowercased() == "true" { return nil }
         let traces = settings.traces ?? Self.enabled(environment["OTEL_TRACES_EXPORTER"])
         let otlpMetrics = settings.metrics ?? Self.enabled(environment["OTEL_METRICS_EXPORTER"])
         let scrape = team && config.http?.metrics == true
