@@ -176,13 +176,15 @@ extension Gateway {
             // Known from here on, so a cancel while the decision becomes durable is not lost.
             session.inFlight.withLock { $0[id] = InFlightCall(server: entry.server) }
             let pending = PendingPlan()
-            let auditSpan = session.telemetry?.span("muxgate.audit.write", in: trace)
-            let written = ContinuousClock.now
+            // Telemetry on: the wait for the disk, as a span and in the metrics.
+            let auditWrite = session.telemetry.map { telemetry in
+                (telemetry, telemetry.span("muxgate.audit.write", in: trace), ContinuousClock.now)
+            }
             ticket.whenResolved { [self] error in
-                if let telemetry = session.telemetry {
-                    if let auditSpan {
-                        if let error { auditSpan.attributes["error.type"] = "\(error)" }
-                        auditSpan.end()
+                if let (telemetry, span, written) = auditWrite {
+                    if let span {
+                        if let error { span.attributes["error.type"] = "\(error)" }
+                        span.end()
                     }
                     telemetry.instruments?.auditWrite(.now - written)
                 }
@@ -563,14 +565,23 @@ extension Gateway {
         let progress: String?
         let routes: ClientRoutes
         /// Telemetry on: the call's span and what its metrics need.
-        var observed: Observed?
+        let observed: Observed?
 
-        struct Observed: Sendable {
+        /// A class, so a call without telemetry carries one nil pointer, not an optional struct
+        /// that every copy of the line must inspect.
+        final class Observed: Sendable {
             let span: (any Span)?
             let telemetry: Telemetry
             let method: String
             let server: String
             let started = ContinuousClock.now
+
+            init(span: (any Span)?, telemetry: Telemetry, method: String, server: String) {
+                self.span = span
+                self.telemetry = telemetry
+                self.method = method
+                self.server = server
+            }
         }
 
         func release() {

@@ -43,7 +43,7 @@ extension Gateway {
         let id = Array(message.id!.bytes)
         // A duplicate of an id in flight goes the general way, which refuses it.
         guard let claim = session.activeIDs.claim(id) else { return false }
-        session.observe(message, id: id)
+        if session.telemetry != nil { session.observe(message, id: id) }
         proceed(
             with: plan(message, id: id, session: session, entry: entry, child: child),
             message,
@@ -85,6 +85,9 @@ extension Gateway {
             let server = entry.server
             let answerEdits = exposeTask(of: server, for: session)
             let tracked = trackedLine(message, session: session, to: server, edits: call.splice)
+            // The answer needs only the request's id of the message: one reference to keep, not
+            // every slice of it.
+            let requestID = message.id
             let sent = child.send(
                 "tools/call",
                 build: tracked.build,
@@ -99,7 +102,7 @@ extension Gateway {
                         server: server,
                         answerEdits: answerEdits
                     )
-                    recordOutcome(outcome, of: entry, requestID: message.id, session: session, since: started)
+                    recordOutcome(outcome, of: entry, requestID: requestID, session: session, since: started)
                     // An answer freed the id already (`respond`); only a call that ended without
                     // one (cancelled by the IDE) still holds it.
                     if outcome.kind == .cancelled { done() }

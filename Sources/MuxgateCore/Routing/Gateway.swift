@@ -258,7 +258,7 @@ package actor Gateway: Service {
                 return nil
             }
             // Claimed before any work starts, so an answer sent at once frees it (`respond`).
-            session.observe(message, id: id)
+            if session.telemetry != nil { session.observe(message, id: id) }
             guard let work = request(message, session) else {
                 session.finished(id, claim: claim)
                 return nil
