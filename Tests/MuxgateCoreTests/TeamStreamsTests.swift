@@ -69,6 +69,23 @@ struct TeamStreamsTests {
         #expect(await Self.drain(resumed.stream, count: 1) == [.close])
     }
 
+    @Test("kept answers are bounded in bytes too, and one answered as JSON is not kept at all")
+    func byteBounds() throws {
+        let streams = TeamStreams()
+        let big = [UInt8](repeating: 0x61, count: TeamStreams.answeredBytes / 2 + 1)
+        for index in 0..<3 {
+            let id = Array("\(index)".utf8)
+            _ = try #require(streams.openExchange(id))
+            streams.send(answer: big, to: id)
+        }
+        #expect(streams.resume(after: "r1.0") == nil && streams.resume(after: "r2.0") == nil)
+        #expect(streams.resume(after: "r3.0") != nil, "the newest is kept whatever its size")
+        let opened = try #require(streams.openExchange(Array("j".utf8)))
+        streams.send(answer: Array("{}".utf8), to: Array("j".utf8))
+        streams.forget(exchange: opened.exchange)
+        #expect(streams.resume(after: TeamStreams.eventID(exchange: opened.exchange, seq: 0)) == nil)
+    }
+
     @Test("only the last answered exchanges are kept; a closed session resumes nothing")
     func bounds() throws {
         let streams = TeamStreams()

@@ -258,6 +258,8 @@ package struct TeamFront: Service {
         }
         if case .answer(_, let line) = first {
             timer?.cancel()
+            // Sent as the POST's JSON body: no event id reached the client, nothing to resume.
+            streams.forget(exchange: exchange)
             headers[.contentType] = "application/json"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: line)))
         }

@@ -28,6 +28,8 @@ final class TeamStreams: MessageSink {
     /// One request's exchange: what it sent, and who listens now.
     private struct Exchange {
         var events: [(seq: Int, line: [UInt8], answer: Bool)] = []
+        /// The bytes `events` holds.
+        var bytes = 0
         var nextSeq = 1
         var answered = false
         var listener: Listener?
@@ -38,8 +40,9 @@ final class TeamStreams: MessageSink {
         var exchanges: [Int: Exchange] = [:]
         /// Open exchanges by their request's id.
         var open: [[UInt8]: Int] = [:]
-        /// Answered exchanges still kept, oldest first.
+        /// Answered exchanges still kept, oldest first, and the bytes they hold.
         var answered: [Int] = []
+        var answeredBytes = 0
         var nextExchange = 0
         /// The standalone stream's events, oldest first: (event id, message).
         var events: [(id: UInt64, line: [UInt8])] = []
@@ -51,10 +54,14 @@ final class TeamStreams: MessageSink {
         var closed = false
     }
 
-    /// Events kept per stream for a client to resume from (the oldest quarter goes when full).
+    /// Events kept per stream for a client to resume from (the oldest quarter goes when full), and
+    /// the bytes they may hold (the oldest go first; an answer is kept whatever its size).
     static let replayCapacity = 1024
-    /// Answered exchanges kept for a client whose stream broke before it read the answer.
+    static let replayBytes = 8 << 20
+    /// Answered exchanges kept for a client whose stream broke before it read the answer, and the
+    /// bytes they may hold together (the oldest go first).
     static let answeredCapacity = 32
+    static let answeredBytes = 16 << 20
     private let state = Mutex(State())
 
     init() {}
@@ -100,12 +107,27 @@ final class TeamStreams: MessageSink {
             Self.append(answer, answer: true, to: serial, in: &state)
             state.exchanges[serial]?.answered = true
             state.answered.append(serial)
-            if state.answered.count > Self.answeredCapacity {
-                state.exchanges[state.answered.removeFirst()] = nil
+            state.answeredBytes += state.exchanges[serial]?.bytes ?? 0
+            while state.answered.count > Self.answeredCapacity
+                || (state.answeredBytes > Self.answeredBytes && state.answered.count > 1)
+            {
+                Self.drop(state.answered[0], in: &state)
             }
             return true
         }
         if !sent { standalone(answer) }
+    }
+
+    /// Forgets an answered exchange (the oldest kept, or one whose answer went out as JSON).
+    private static func drop(_ serial: Int, in state: inout State) {
+        guard let index = state.answered.firstIndex(of: serial) else { return }
+        state.answered.remove(at: index)
+        state.answeredBytes -= state.exchanges.removeValue(forKey: serial)?.bytes ?? 0
+    }
+
+    /// Exchange `serial` was answered with a JSON response: nothing of it can be resumed.
+    func forget(exchange serial: Int) {
+        state.withLock { Self.drop(serial, in: &$0) }
     }
 
     /// Records an exchange's event and hands it to the listener; an answer ends the listener.
@@ -114,7 +136,15 @@ final class TeamStreams: MessageSink {
         let seq = exchange.nextSeq
         exchange.nextSeq += 1
         exchange.events.append((seq, line, answer))
-        if exchange.events.count > replayCapacity { exchange.events.removeFirst(exchange.events.count / 4) }
+        exchange.bytes += line.count
+        if exchange.events.count > replayCapacity {
+            let dropped = exchange.events.count / 4
+            exchange.bytes -= exchange.events.prefix(dropped).reduce(0) { $0 + $1.line.count }
+            exchange.events.removeFirst(dropped)
+        }
+        while exchange.bytes > replayBytes, exchange.events.count > 1 {
+            exchange.bytes -= exchange.events.removeFirst().line.count
+        }
         let id = eventID(exchange: serial, seq: seq)
         if let listener = exchange.listener {
             listener.continuation.yield(answer ? .answer(id: id, line: line) : .message(id: id, line: line))
