@@ -46,6 +46,7 @@ final class TeamStreams: MessageSink {
         var nextExchange = 0
         /// The standalone stream's events, oldest first: (event id, message).
         var events: [(id: UInt64, line: [UInt8])] = []
+        var eventBytes = 0
         var nextEventID: UInt64 = 0
         /// The highest event id a standalone stream has been handed.
         var delivered: UInt64 = 0
@@ -232,7 +233,15 @@ final class TeamStreams: MessageSink {
             state.nextEventID += 1
             let event = (id: state.nextEventID, line: line)
             state.events.append(event)
-            if state.events.count > Self.replayCapacity { state.events.removeFirst(state.events.count / 4) }
+            state.eventBytes += line.count
+            if state.events.count > Self.replayCapacity {
+                let dropped = state.events.count / 4
+                state.eventBytes -= state.events.prefix(dropped).reduce(0) { $0 + $1.line.count }
+                state.events.removeFirst(dropped)
+            }
+            while state.eventBytes > Self.replayBytes, state.events.count > 1 {
+                state.eventBytes -= state.events.removeFirst().line.count
+            }
             if let listener = state.standalone {
                 state.delivered = event.id
                 listener.continuation.yield(.message(id: String(event.id), line: line))
