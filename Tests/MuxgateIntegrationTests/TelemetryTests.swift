@@ -91,7 +91,7 @@ struct TelemetryTests {
         let serverID = try #require(server["span_id"]?.string)
         let client = try #require(span("tools/call fx_echo", kind: 3), "\(spans.map(\.text))")
         #expect(client["parent_span_id"]?.string == serverID && client["trace_id"]?.string == Self.traceID)
-        #expect(client["attributes"]?["muxgate.server"]?.string == "fx")
+        #expect(client["attributes"]?["server.name"]?.string == "fx")
         #expect(
             carried == "00-\(Self.traceID)-\(client["span_id"]?.string ?? "?")-01",
             "the child's parent is the call"
@@ -149,7 +149,7 @@ struct TelemetryTests {
             ),
             "\(text)"
         )
-        #expect(text.contains(#"muxgate_child_starts{muxgate_server="fx"}"#), "\(text)")
+        #expect(text.contains(#"muxgate_child_starts{server_name="fx"}"#), "\(text)")
         let foreign = try await TeamModeTests.request(
             HTTPClient.shared,
             team.muxgate.url("/metrics"),

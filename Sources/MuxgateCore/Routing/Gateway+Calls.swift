@@ -534,7 +534,7 @@ extension Gateway {
         if let span {
             let remote = if case .http = current.servers[server]?.transport { true } else { false }
             span.attributes = SpanAttributes([
-                "mcp.method.name": .string(method), "muxgate.server": .string(server),
+                "mcp.method.name": .string(method), "server.name": .string(server),
                 "network.transport": .string(remote ? "tcp" : "pipe"),
             ])
             if let parent = telemetry.traceparent(of: span), let params = message.params, params.kind == .object {

@@ -134,7 +134,7 @@ final class Instruments: Sendable {
     func childCall(method: String, server: String, duration: Duration) {
         Timer(
             label: "mcp.client.operation.duration",
-            dimensions: [("mcp.method.name", method), ("muxgate.server", server)],
+            dimensions: [("mcp.method.name", method), ("server.name", server)],
             factory: factory
         ).recordNanoseconds(duration.nanoseconds)
     }
@@ -155,16 +155,16 @@ final class Instruments: Sendable {
 
     /// A child's process (or remote session) started; `restart` when it had run before.
     func childStarted(_ server: String, restart: Bool) {
-        Counter(label: "muxgate.child.starts", dimensions: [("muxgate.server", server)], factory: factory).increment()
+        Counter(label: "muxgate.child.starts", dimensions: [("server.name", server)], factory: factory).increment()
         if restart {
-            Counter(label: "muxgate.child.restarts", dimensions: [("muxgate.server", server)], factory: factory)
+            Counter(label: "muxgate.child.restarts", dimensions: [("server.name", server)], factory: factory)
                 .increment()
         }
     }
 
     /// Whether a child's circuit is open (1) or closed (0).
     func circuit(_ server: String, open: Bool) {
-        Gauge(label: "muxgate.child.circuit_open", dimensions: [("muxgate.server", server)], factory: factory)
+        Gauge(label: "muxgate.child.circuit_open", dimensions: [("server.name", server)], factory: factory)
             .record(open ? 1 : 0)
     }
 
@@ -174,7 +174,7 @@ final class Instruments: Sendable {
             table[server, default: 0] += delta
             return table[server]!
         }
-        Gauge(label: "muxgate.child.in_flight", dimensions: [("muxgate.server", server)], factory: factory)
+        Gauge(label: "muxgate.child.in_flight", dimensions: [("server.name", server)], factory: factory)
             .record(depth)
     }
 }
