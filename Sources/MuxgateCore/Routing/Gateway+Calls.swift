@@ -337,7 +337,15 @@ extension Gateway {
     nonisolated func exposeTask(of server: String, for session: ClientSession)
         -> @Sendable (JSONRPCMessage) -> JSONSplice
     {
-        let owner = taskOwner(session)
+        // Over stdio no owner is recorded: the closure captures no more than it needs (it is made
+        // for every call).
+        guard let owner = taskOwner(session) else {
+            return { [tasks] response in
+                var answer = JSONSplice()
+                tasks.exposing(response.result?["task"]?["taskId"], of: server, into: &answer)
+                return answer
+            }
+        }
         return { [tasks] response in
             var answer = JSONSplice()
             tasks.exposing(response.result?["task"]?["taskId"], of: server, into: &answer, owner: owner)
