@@ -150,7 +150,8 @@ final class HTTPSession: Sendable {
         requestID: [UInt8]?,
         cancel: Latch?,
         detecting: Bool = false,
-        afterReinitialization: Bool = false
+        afterReinitialization: Bool = false,
+        retried: Bool = false
     ) async -> PostOutcome {
         let (target, sessionAtSend) = state.withLock { ($0.legacyEndpoint ?? transport.url, $0.sessionID) }
         let response: HTTPClientResponse
@@ -167,6 +168,18 @@ final class HTTPSession: Sendable {
             answer(requestID, error.description)
             end(error.description)
             return .done
+        } catch let error as ChannelError where error == .ioOnClosedChannel && !retried {
+            // A pooled connection the server had just closed: the request never left, so sending
+            // it again on a fresh connection cannot run it twice. Once; a second failure is real.
+            link.diagnostic("a connection the server had closed was reused: sending the request again")
+            return await post(
+                message,
+                requestID: requestID,
+                cancel: cancel,
+                detecting: detecting,
+                afterReinitialization: afterReinitialization,
+                retried: true
+            )
         } catch {
             let reason = "cannot reach \(transport.url.origin): \(Self.describe(error))"
             answer(requestID, reason)

@@ -71,7 +71,9 @@ struct HTTPTransport: ChildTransport {
             redirectConfiguration: .disallow,
             // No read timeout: SSE streams idle between events; muxgate's own timeouts bound calls.
             timeout: .init(connect: .nanoseconds(Int64(connect.seconds * 1e9)), read: nil),
-            connectionPool: .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+            // Idle connections go before common servers' keep-alive (uvicorn's and Node's: 5 s)
+            // closes them, so a request is not written into one being closed.
+            connectionPool: .init(idleTimeout: .seconds(4), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         )
         configuration.httpVersion = .automatic
         configuration.decompression = .disabled
