@@ -1,0 +1,268 @@
+import Logging
+import Synchronization
+import Tracing
+
+/// Relaying a request to one child, which every routed request shares: a fresh id there, the
+/// IDE's cancel reaching it, its answer back under the IDE's id, and what a call to a child
+/// records for the telemetry.
+extension Gateway {
+    /// How a relayed request ended, for the audit trail.
+    struct RelayOutcome {
+        var kind: AuditEvent.Outcome
+        /// The result the child answered (its size and digest are audited).
+        var result: JSONSlice? = nil
+        var error: String? = nil
+    }
+
+    /// Sends the IDE's request to `child` under a fresh id (with `edits`), and its answer back
+    /// under the IDE's id; a cancel from the IDE meanwhile reaches the child.
+    @discardableResult
+    func relay(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        session: ClientSession,
+        to child: ChildServer,
+        edits: JSONSplice,
+        answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
+    ) async -> RelayOutcome {
+        let result = await relayedResult(message, session: session, to: child, edits: edits)
+        return deliver(
+            result,
+            id: id,
+            session: session,
+            method: message.method!,
+            server: child.name,
+            answerEdits: answerEdits
+        )
+    }
+
+    /// `relayedResponse` as a `Result`.
+    nonisolated func relayedResult(
+        _ message: JSONRPCMessage,
+        session: ClientSession,
+        to child: ChildServer,
+        edits: JSONSplice
+    ) async
+        -> Result<JSONRPCMessage, any Error>
+    {
+        do {
+            return .success(try await relayedResponse(message, session: session, to: child, edits: edits))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// The child's response to the IDE's request, sent under a fresh id; the IDE's cancel reaches it.
+    nonisolated func relayedResponse(
+        _ message: JSONRPCMessage,
+        session: ClientSession,
+        to child: ChildServer,
+        edits: JSONSplice
+    ) async throws
+        -> JSONRPCMessage
+    {
+        let server = child.name
+        let id = Array(message.id!.bytes)
+        var edits = edits
+        var optedIn = false
+        if let meta = Self.envelope(message) {
+            // An initialize-era child refuses the 2026-07-28 envelope: it is muxgate's to read. A
+            // 2026-07-28 child gets it as the IDE sent it.
+            if !child.isModern { edits.editMembers(of: meta, removing: { RequestEnvelope.keys.contains($0.key) }) }
+            if let level = meta[RequestEnvelope.logLevelKey]?.string.flatMap(LogLevel.init(rawValue:)) {
+                optedIn = true
+                let lower = session.logging.optIn(server: server, id: id, level: level)
+                if let lower, !child.isModern { setChildLevel(lower, child) }
+            }
+        }
+        let tracked = trackedLine(message, session: session, to: server, edits: edits)
+        defer {
+            session.inFlight.withLock { _ = $0.removeValue(forKey: id) }
+            tracked.release()
+            if optedIn, let higher = session.logging.optOut(server: server, id: id), !child.isModern {
+                setChildLevel(higher, child)
+            }
+        }
+        return try await child.request(message.method!, build: tracked.build)
+    }
+
+    /// Tells an `initialize`-era child that offers logging which level to send (the lowest any
+    /// opted-in request in flight to it asked for), before the request that needs it.
+    nonisolated func setChildLevel(_ level: LogLevel, _ child: ChildServer) {
+        guard child.serverHello?.capabilities["logging"] != nil else { return }
+        child.notifyRequest(
+            method: "logging/setLevel",
+            params: try? JSONSlice.parse(JSONValue.object([("level", .string(level.rawValue))]).encoded)
+        )
+    }
+
+    /// Marks the IDE's request as in flight to `server` and returns the builder of the child's
+    /// line, which records the id the child sees too (so a cancel from the IDE can be translated).
+    /// In team mode the call's progress token is made muxgate-wide unique on the way (`release`
+    /// forgets it). The caller removes the mark when the request ends.
+    nonisolated func trackedLine(
+        _ message: JSONRPCMessage,
+        session: ClientSession,
+        to server: String,
+        edits: JSONSplice
+    ) -> TrackedLine {
+        let id = Array(message.id!.bytes)
+        var edits = edits
+        var progress: String?
+        if routes.only == nil, let token = message.params?["_meta"]?["progressToken"] {
+            let ours = routes.registerProgress(token, of: session, requestID: id)
+            edits.replace(token.range, with: JSONValue.quoted(ours))
+            progress = ours
+        }
+        var observed: TrackedLine.Observed?
+        if let telemetry = session.telemetry {
+            observed = observe(message, id: id, session: session, server: server, telemetry: telemetry, edits: &edits)
+        }
+        let inFlight = session.inFlight
+        inFlight.withLock { $0[id] = InFlightCall(server: server) }
+        return TrackedLine(
+            build: { [edits] childID in
+                inFlight.withLock {
+                    $0[id] = InFlightCall(server: server, id: Int(String(decoding: childID, as: UTF8.self)))
+                }
+                return message.rewritten(id: childID, edits)
+            },
+            progress: progress,
+            routes: routes,
+            observed: observed
+        )
+    }
+
+    /// Telemetry on: the call to the child gets a client span inside the IDE request's, and the
+    /// child learns it as `_meta.traceparent` (the only change tracing makes to a message).
+    private nonisolated func observe(
+        _ message: JSONRPCMessage,
+        id: [UInt8],
+        session: ClientSession,
+        server: String,
+        telemetry: Telemetry,
+        edits: inout JSONSplice
+    ) -> TrackedLine.Observed {
+        let method = message.method ?? "unknown"
+        let span = telemetry.span(
+            message.params?["name"]?.string.map { "\(method) \($0)" } ?? method,
+            in: session.trace(of: id),
+            kind: .client
+        )
+        if let span {
+            let remote = if case .http = current.servers[server]?.transport { true } else { false }
+            span.attributes = SpanAttributes([
+                "mcp.method.name": .string(method), "server.name": .string(server),
+                "network.transport": .string(remote ? "tcp" : "pipe"),
+            ])
+            if let parent = telemetry.traceparent(of: span), let params = message.params, params.kind == .object {
+                let value = JSONValue.quoted(parent)
+                // Never over another edit (a shaped argument, a token muxgate renamed): then the
+                // child goes without the trace context rather than get a broken message.
+                if let meta = params["_meta"], meta.kind == .object {
+                    if !edits.conflictsSetting("traceparent", in: meta) {
+                        edits.setMember("traceparent", to: value, in: meta)
+                    }
+                } else if params["_meta"] == nil, !edits.conflictsSetting("_meta", in: params) {
+                    edits.setMember(
+                        "_meta",
+                        to: JSONValue.object([("traceparent", .string(parent))]).encoded,
+                        in: params
+                    )
+                }
+            }
+        }
+        telemetry.instruments?.pending(server, 1)
+        return TrackedLine.Observed(span: span, telemetry: telemetry, method: method, server: server)
+    }
+
+    /// The builder of a child's line for an IDE's request, and what to forget when it ends.
+    struct TrackedLine: Sendable {
+        let build: @Sendable ([UInt8]) -> [UInt8]
+        /// The progress token muxgate gave the call (team mode).
+        let progress: String?
+        let routes: ClientRoutes
+        /// Telemetry on: the call's span and what its metrics need.
+        let observed: Observed?
+
+        /// A class, so a call without telemetry carries one nil pointer, not an optional struct
+        /// that every copy of the line must inspect.
+        final class Observed: Sendable {
+            let span: (any Span)?
+            let telemetry: Telemetry
+            let method: String
+            let server: String
+            let started = ContinuousClock.now
+
+            init(span: (any Span)?, telemetry: Telemetry, method: String, server: String) {
+                self.span = span
+                self.telemetry = telemetry
+                self.method = method
+                self.server = server
+            }
+        }
+
+        func release() {
+            if let progress { routes.unregisterProgress(progress) }
+            if let observed {
+                observed.span?.end()
+                observed.telemetry.instruments?.pending(observed.server, -1)
+                observed.telemetry.instruments?.childCall(
+                    method: observed.method,
+                    server: observed.server,
+                    duration: .now - observed.started
+                )
+            }
+        }
+    }
+
+    /// Answers the IDE with the child's response (or the error that stood in for it).
+    nonisolated func deliver(
+        _ result: Result<JSONRPCMessage, any Error>,
+        id: [UInt8],
+        session: ClientSession,
+        method: String,
+        server: String,
+        answerEdits: ((JSONRPCMessage) -> JSONSplice)?
+    ) -> RelayOutcome {
+        do {
+            let response = try result.get()
+            var edits = answerEdits?(response) ?? JSONSplice()
+            if modern, let result = response.result, result.kind == .object,
+                result["resultType"] == nil
+            {
+                // A 2026-07-28 client expects resultType on every result; the child predates it.
+                edits.setMember("resultType", to: JSONValue.quoted("complete"), in: result)
+            }
+            session.respond(to: id, response.rewritten(id: id, edits))
+            guard let result = response.result else {
+                return RelayOutcome(kind: .rpcError, error: response.error?["message"]?.string ?? response.error?.text)
+            }
+            return RelayOutcome(
+                kind: result["isError"]?.bool == true ? .toolError : .ok,
+                result: result
+            )
+        } catch let error as JSONRPCError {
+            logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])
+            session.respond(to: id, JSONRPC.error(id: id, error))
+            let kind: AuditEvent.Outcome =
+                switch error.code {
+                case JSONRPCError.timeout("").code: .timeout
+                case JSONRPCError.serverUnavailable("").code: .childExit
+                default: .rpcError
+                }
+            return RelayOutcome(kind: kind, error: error.message)
+        } catch is CancelledByClient {
+            return RelayOutcome(kind: .cancelled)
+        } catch {
+            // muxgate is shutting down (the client closed stdin): no one is left to answer.
+            if Task.isCancelled { return RelayOutcome(kind: .cancelled) }
+            logger.error("\(method) failed: \(error)", metadata: ["muxgate.server": .string(server)])
+            session.respond(
+                to: id,
+                JSONRPC.error(id: id, .internalError("muxgate could not complete \(method): \(error)"))
+            )
+            return RelayOutcome(kind: .rpcError, error: "\(error)")
+        }
+    }
+}
