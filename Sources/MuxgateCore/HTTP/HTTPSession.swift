@@ -182,7 +182,9 @@ final class HTTPSession: Sendable {
             )
         } catch {
             let reason = "cannot reach \(transport.url.origin): \(Self.describe(error))"
-            answer(requestID, reason)
+            // The caller learns which server failed, as the other calls this ends do ("server
+            // 'NAME' exited (…)"): the HTTP deadline and the call timeout race for a hung server.
+            answer(requestID, "server '\(link.server)' \(reason)")
             if !ended { end(reason) }
             return .done
         }

@@ -108,9 +108,10 @@ extension Gateway {
 
     /// The children serving `session`: each shared one, or the session's own where it has one.
     nonisolated func children(for session: ClientSession) -> [ChildServer] {
-        children.compactMap { child in
-            routes.only == nil && current.servers[child.name]?.perSession == true
-                ? self.child(child.name, for: session, make: false) : child
+        let setup = current
+        guard routes.only == nil else { return setup.children }
+        return setup.children.compactMap { child in
+            setup.servers[child.name]?.perSession == true ? self.child(child.name, for: session, make: false) : child
         }
     }
 
