@@ -13,6 +13,7 @@ public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     checkEventStream(bytes)
     guard let root = try? JSONSlice.parse(bytes) else { return 0 }
     checkValue(root)
+    checkDuplicates(root)
     checkMessage(bytes)
     checkParamHeaders(root)
     let line = singleLine(bytes)
@@ -31,6 +32,22 @@ func checkParamHeaders(_ root: JSONSlice) {
         precondition(name.hasPrefix("Mcp-Param-"), "x-mcp-header: bad name")
         precondition(value.utf8.allSatisfy { (0x20...0x7E).contains($0) }, "x-mcp-header: unsafe value")
     }
+}
+
+/// One reading: the scan for a repeated key agrees with decoding every object's members (keys
+/// compared as Swift compares strings), and names a key that really repeats.
+func checkDuplicates(_ root: JSONSlice) {
+    func repeats(_ value: JSONSlice) -> Bool {
+        switch value.kind {
+        case .object:
+            let keys = value.members.map(\.key)
+            return Set(keys).count != keys.count || value.members.contains { repeats($0.value) }
+        case .array: return value.elements.contains(where: repeats)
+        default: return false
+        }
+    }
+    let found = root.firstDuplicateKey
+    precondition((found != nil) == repeats(root), "duplicate keys: the scan disagrees with decoding")
 }
 
 /// The same JSON value whatever the whitespace between tokens (a slice's bytes keep it).

@@ -19,6 +19,7 @@ struct FixtureOptions: Sendable {
     var changeToolsAfterCall = false
     var tasks = false
     var extras = false
+    var prompts = false
     var stopReading = false
     var showHelp = false
 
@@ -41,6 +42,7 @@ struct FixtureOptions: Sendable {
           --stop-reading-after-tools-list  never read stdin again after answering tools/list
           --extras                    logging, resources (fx://note, subscribable) and completions
                                       capabilities, answered minimally
+          --prompts                   prompts capability: prompts greet and secret_prompt
           --tasks                     tasks capability; tool "task" (taskSupport optional) runs as a
                                       task when called with params.task; tasks/get|result|list|cancel
                                       completes and send notifications/tools/list_changed
@@ -89,6 +91,7 @@ struct FixtureOptions: Sendable {
             case "--change-tools-after-call": options.changeToolsAfterCall = true
             case "--tasks": options.tasks = true
             case "--extras": options.extras = true
+            case "--prompts": options.prompts = true
             case "--stop-reading-after-tools-list": options.stopReading = true
             case "-h", "--help": options.showHelp = true
             default:

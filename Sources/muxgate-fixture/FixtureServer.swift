@@ -159,6 +159,23 @@ final class FixtureServer: @unchecked Sendable {
                     result: "{\"contents\":[{\"uri\":\(jsonString(uri)),\"text\":\(jsonString("read " + uri))}]}"
                 )
             )
+        case "prompts/list" where options.prompts:
+            send(
+                resultLine(
+                    id: id,
+                    result: "{\"prompts\":[{\"name\":\"greet\",\"arguments\":[{\"name\":\"who\"}]},"
+                        + "{\"name\":\"secret_prompt\"}]}"
+                )
+            )
+        case "prompts/get" where options.prompts:
+            let name = (params["name"] as? String) ?? ""
+            let text = jsonString("prompt " + name)
+            send(
+                resultLine(
+                    id: id,
+                    result: "{\"messages\":[{\"role\":\"user\",\"content\":{\"type\":\"text\",\"text\":\(text)}}]}"
+                )
+            )
         case "completion/complete" where options.extras:
             let value = ((params["argument"] as? [String: Any])?["value"] as? String) ?? ""
             send(resultLine(id: id, result: "{\"completion\":{\"values\":[\(jsonString(value + "-done"))]}}"))
@@ -211,6 +228,7 @@ final class FixtureServer: @unchecked Sendable {
             + (options.tasks ? ",\"tasks\":{\"list\":{},\"cancel\":{},\"requests\":{\"tools\":{\"call\":{}}}}" : "")
             + (options.extras
                 ? ",\"logging\":{},\"completions\":{},\"resources\":{\"subscribe\":true,\"listChanged\":true}" : "")
+            + (options.prompts ? ",\"prompts\":{}" : "")
             + "},"
             + "\"serverInfo\":{\"name\":\(jsonString(options.name)),\"version\":\"1.0.0\"}}"
         send(resultLine(id: id, result: result))

@@ -45,14 +45,90 @@ struct CommandToolUnitTests {
         #expect(throws: CommandTool.Refusal.self) { try tool.argv(for: Self.arguments(#"{"pattern":"-e"}"#)) }
     }
 
-    @Test("a leading '-' is allowed after a literal '--', or with allow_dash")
+    @Test("a leading '-' is allowed only with allow_dash: a literal '--' in run does not allow it")
     func dashes() throws {
         let afterEnd = try Self.tool("    run: [rm, --, \"{path}\"]\n    args:\n      path: { type: string }\n")
-        #expect(try afterEnd.argv(for: Self.arguments(#"{"path":"-rf"}"#)) == ["rm", "--", "-rf"])
+        #expect(throws: CommandTool.Refusal.self) { try afterEnd.argv(for: Self.arguments(#"{"path":"-rf"}"#)) }
+        #expect(try afterEnd.argv(for: Self.arguments(#"{"path":"a-b"}"#)) == ["rm", "--", "a-b"])
         let allowed = try Self.tool(
             "    run: [git, log, \"{flag}\"]\n    args:\n      flag: { type: string, allow_dash: true, enum: [--oneline, --stat] }\n"
         )
         #expect(try allowed.argv(for: Self.arguments(#"{"flag":"--stat"}"#)) == ["git", "log", "--stat"])
+    }
+
+    @Test("no value puts '-' at the start of any argv element, wherever its placeholder sits")
+    func dashInsideElements() throws {
+        let range = try Self.tool(
+            "    run: [git, log, \"{since}..HEAD\", \"--author={who}\", \"{a}{b}\", \"{c}-x\"]\n    args:\n"
+                + "      since: { type: string }\n      who: { type: string, default: me }\n"
+                + "      a: { type: string, default: \"\" }\n      b: { type: string, default: \"\" }\n"
+                + "      c: { type: string, default: c }\n"
+        )
+        // The attack of the issue: git log --output=pwned..HEAD writes a file.
+        #expect(throws: CommandTool.Refusal.self) {
+            try range.argv(for: Self.arguments(#"{"since":"--output=pwned"}"#))
+        }
+        // The operator's own option may take a value that starts with '-'.
+        #expect(
+            try range.argv(for: Self.arguments(#"{"since":"v1","who":"-me"}"#)) == [
+                "git", "log", "v1..HEAD", "--author=-me", "", "c-x",
+            ]
+        )
+        // An empty value ahead of another's '-', or of the template's own '-'.
+        #expect(throws: CommandTool.Refusal.self) {
+            try range.argv(for: Self.arguments(#"{"since":"v1","b":"-x"}"#))
+        }
+        #expect(throws: CommandTool.Refusal.self) {
+            try range.argv(for: Self.arguments(#"{"since":"v1","c":""}"#))
+        }
+        let shell = try Self.tool(
+            "    run: \"git log {rev}\"\n    shell: true\n    args:\n      rev: { type: string }\n"
+        )
+        #expect(throws: CommandTool.Refusal.self) { try shell.argv(for: Self.arguments(#"{"rev":"-p"}"#)) }
+        let arrays = try Self.tool("    run: [ls, \"{paths}\"]\n    args:\n      paths: { type: array }\n")
+        #expect(throws: CommandTool.Refusal.self) {
+            try arrays.argv(for: Self.arguments(#"{"paths":["a","--color=always"]}"#))
+        }
+    }
+
+    @Test(
+        "property: whatever the values and templates, an element starts with '-' only from the template or allow_dash"
+    )
+    func dashProperty() throws {
+        var random = SeededGenerator(seed: 25)
+        let pieces = ["{a}", "{b}", "x", "-", "..", "=", "{a}"]
+        let values = ["", "-", "-x", "x", "--output=p", "a-b", " -x"]
+        for _ in 0..<400 {
+            let element = (0..<Int.random(in: 1...4, using: &random)).map { _ in pieces.randomElement(using: &random)! }
+                .joined()
+            let allowA = Bool.random(using: &random)
+            let yaml =
+                "    run: [prog, \(JSONValue.string(element).encodedString)]\n    args:\n"
+                + "      a: { type: string, default: \"\", allow_dash: \(allowA) }\n      b: { type: string, default: \"\" }\n"
+            let tool = try Self.tool(yaml)
+            let a = values.randomElement(using: &random)!
+            let b = values.randomElement(using: &random)!
+            let arguments = try Self.arguments(JSONValue.object([("a", .string(a)), ("b", .string(b))]).encodedString)
+            guard let argv = try? tool.argv(for: arguments) else { continue }
+            let produced = argv[1]
+            guard produced.hasPrefix("-"), !element.hasPrefix("-") else { continue }
+            // Who put the '-' first: the first placeholder with a non-empty value (it must allow
+            // it), or a literal that empty values moved there (all of them must).
+            var rest = element[...]
+            var chain: [String] = []
+            var byValue = false
+            while let name = ["a", "b"].first(where: { rest.hasPrefix("{\($0)}") }) {
+                chain.append(name)
+                if !(name == "a" ? a : b).isEmpty {
+                    byValue = true
+                    break
+                }
+                rest = rest.dropFirst(3)
+            }
+            let allows = { (name: String) in name == "a" && allowA }
+            let permitted = byValue ? allows(chain.last!) : chain.allSatisfy(allows)
+            #expect(permitted && !chain.isEmpty, "\(element) a=\(a) b=\(b) -> \(produced)")
+        }
     }
 
     @Test("shell: true passes arguments as quoted positional parameters, never spliced into the script")

@@ -203,10 +203,14 @@ struct CommandTool: Sendable {
     }
 
     /// The template with the values in: a whole-element placeholder becomes its values (an array
-    /// several elements), others are replaced inside their element. A value that starts with `-`
-    /// where it makes a whole element could be taken for an option: refused unless the argument
-    /// allows it or a `--` before it ends the options. `shell: true`: the script, then the values
-    /// as positional parameters (`"$1"`…).
+    /// several elements), others are replaced inside their element. `shell: true`: the script, then
+    /// the values as positional parameters (`"$1"`…).
+    ///
+    /// No value may put a `-` at the start of an argv element, wherever its placeholder sits
+    /// (`{since}..HEAD` with `--output=x` would be an option, and so would `{a}-x` with `a` empty),
+    /// unless its argument says `allow_dash: true`. A literal `--` in `run` does not allow it: not
+    /// every program ends its options there, and some hand what follows to another that reads its
+    /// own. A script's parameters are checked the same way, since the script passes them on.
     func expand(_ values: [String: [String]]) throws(Refusal) -> [String] {
         if config.shell {
             var positions: [String] = []
@@ -216,27 +220,19 @@ struct CommandTool: Sendable {
             }
             var parameters: [String] = []
             for (index, name) in positions.enumerated() {
-                let value = values[name] ?? []
+                let value = (values[name] ?? []).joined(separator: " ")
+                try refuseDash(at: value, from: [name])
                 script = script.replacingOccurrences(of: "{\(name)}", with: "\"$\(index + 1)\"")
-                parameters.append(value.joined(separator: " "))
+                parameters.append(value)
             }
             return ["/bin/sh", "-c", script, "muxgate-command"] + parameters
         }
         var argv: [String] = []
-        var optionsEnded = false
         for element in config.run {
-            if element == "--" { optionsEnded = true }
             let names = CommandToolConfig.placeholders(in: element)
             if names.count == 1, element == "{\(names[0])}" {
-                let name = names[0]
-                let argument = config.args[name]!
-                for value in values[name] ?? [] {
-                    if value.hasPrefix("-"), !argument.allowDash, !optionsEnded {
-                        throw Refusal(problems: [
-                            "argument '\(name)' starts with '-' (\(value.prefix(40))), which the command could take for "
-                                + "an option; it may not (allow_dash: true, or a '--' in run before it, allows it)"
-                        ])
-                    }
+                for value in values[names[0]] ?? [] {
+                    try refuseDash(at: value, from: names)
                     argv.append(value)
                 }
                 continue
@@ -245,8 +241,44 @@ struct CommandTool: Sendable {
             for name in names {
                 text = text.replacingOccurrences(of: "{\(name)}", with: (values[name] ?? []).joined(separator: ","))
             }
+            // The operator's own option (`--repo={repo}`) starts with '-' in the template.
+            if !element.hasPrefix("-"), text.hasPrefix("-") {
+                let (names, byValue) = leadingPlaceholders(of: element, values)
+                // A value's own '-' is its argument's to allow; a literal one that empty values
+                // moved to the start, every one of theirs.
+                try refuseDash(at: text, from: byValue ? Array(names.suffix(1)) : names)
+            }
             argv.append(text)
         }
         return argv
+    }
+
+    /// The placeholders whose values come first in an element once expanded: those at its start,
+    /// and after them the next ones while each before expands to nothing.
+    ///
+    /// - Returns: Those names, and whether the last one's value is what comes first (else a literal
+    ///   that follows them does).
+    private func leadingPlaceholders(of element: String, _ values: [String: [String]]) -> ([String], Bool) {
+        var names: [String] = []
+        var rest = element[...]
+        while rest.hasPrefix("{"), let close = rest.firstIndex(of: "}") {
+            let name = String(rest[rest.index(after: rest.startIndex)..<close])
+            guard config.args[name] != nil else { break }
+            names.append(name)
+            guard (values[name] ?? []).joined().isEmpty else { return (names, true) }
+            rest = rest[rest.index(after: close)...]
+        }
+        return (names, false)
+    }
+
+    /// Refuses `text`, an argv element or parameter that values of `names` start, when it begins
+    /// with '-' and one of them does not allow that.
+    private func refuseDash(at text: String, from names: [String]) throws(Refusal) {
+        guard text.hasPrefix("-"), let name = names.first(where: { config.args[$0]?.allowDash != true }) else { return }
+        let which = "argument '\(name)'"
+        throw Refusal(problems: [
+            "\(which) puts '-' at the start of an argument of the command (\(text.prefix(40))), which it could take "
+                + "for an option; it may not (allow_dash: true on the argument allows it)"
+        ])
     }
 }

@@ -116,6 +116,17 @@ extension Gateway {
             return .answered
         }
         let params = message.params!
+        // One reading: a key that differs from a name the tool or muxgate reads only by case.
+        if let why = entry.argumentNames.caseConflict(
+            in: params["arguments"],
+            also: {
+                setup.config.policy.rules.filter { $0.tool.matches(entry.exposedName) }.map(\.argument)
+                    + (setup.shapers[entry.server]?.config.argumentRules(for: entry.originalName).keys.map { $0 } ?? [])
+            }
+        ) {
+            refuseAmbiguous(message, id: id, session: session, entry: entry, why: why)
+            return .answered
+        }
         var splice = JSONSplice()
         // Each lookup walks the params object, so each member is looked up once.
         if let nameSlice = params["name"], entry.originalName != nameSlice.string {

@@ -38,7 +38,9 @@ extension Gateway {
             message.kind == .request,
             message.method == "tools/call", let name = message.params?["name"]?.string,
             let entry = published.withLock({ $0[name] }), let child = child(entry.server, for: session, make: false),
-            !child.isModern, child.phase == .ready
+            !child.isModern, child.phase == .ready,
+            // Two readings of one request: the general path refuses it.
+            message.root.firstDuplicateKey == nil
         else { return false }
         let id = Array(message.id!.bytes)
         // A duplicate of an id in flight goes the general way, which refuses it.

@@ -241,6 +241,12 @@ package actor Gateway: Service {
 
     /// Handles one parsed message from `session`'s IDE.
     package func receive(_ message: JSONRPCMessage, from session: ClientSession) -> (@Sendable () async -> Void)? {
+        var message = message
+        let ambiguity = Self.ambiguity(of: message)
+        if let ambiguity, message.kind != .request {
+            guard let replacement = unambiguous(message, session, why: ambiguity) else { return nil }
+            message = replacement
+        }
         switch message.kind {
         case .request:
             // An id already in flight would make two answers indistinguishable: refused.
@@ -260,6 +266,11 @@ package actor Gateway: Service {
             }
             // Claimed before any work starts, so an answer sent at once frees it (`respond`).
             if session.telemetry != nil { session.observe(message, id: id) }
+            if let ambiguity {
+                refuseAmbiguous(message, id: id, session: session, why: ambiguity)
+                session.finished(id, claim: claim)
+                return nil
+            }
             guard let work = request(message, session) else {
                 session.finished(id, claim: claim)
                 return nil
@@ -290,6 +301,17 @@ package actor Gateway: Service {
         )
     }
 
+    /// Every method an IDE may call, and what it reaches: muxgate alone, or a child (then through
+    /// the same filters and policy as listing: the route tests walk this table).
+    package static let clientMethods: [(method: String, reachesChild: Bool)] = [
+        ("initialize", false), ("server/discover", false), ("ping", false), ("subscriptions/listen", true),
+        ("tools/list", false), ("prompts/list", false), ("resources/list", false),
+        ("resources/templates/list", false), ("tools/call", true), ("prompts/get", true), ("resources/read", true),
+        ("resources/subscribe", true), ("resources/unsubscribe", true), ("completion/complete", true),
+        ("tasks/get", true), ("tasks/result", true), ("tasks/cancel", true), ("tasks/list", true),
+        ("logging/setLevel", true),
+    ]
+
     private func request(_ message: JSONRPCMessage, _ session: ClientSession) -> (@Sendable () async -> Void)? {
         let id = Array(message.id!.bytes)
         if session !== primary, message.method == "server/discover" || Self.envelope(message) != nil {
@@ -310,6 +332,12 @@ package actor Gateway: Service {
                 return nil
             }
             adoptModernClient(meta, session: session)
+        }
+        // A method missing from the table is unknown, whatever a case below handles: the table is
+        // what the route tests walk.
+        guard Self.clientMethods.contains(where: { $0.method == message.method! }) else {
+            session.respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
+            return nil
         }
         switch message.method! {
         case "initialize":

@@ -24,6 +24,8 @@ package struct NamedCatalogue: Sendable {
         package let definitionSHA256: String
         /// SHA-256 of the pinned part of the definition (`muxgate.lock`).
         package let pinSHA256: String
+        /// The argument names its `inputSchema` declares (for keys that differ only by case).
+        package let argumentNames: ArgumentNames
 
         init(
             exposedName: String,
@@ -47,6 +49,7 @@ package struct NamedCatalogue: Sendable {
             self.scopeSource = scopeSource
             self.definitionSHA256 = definitionSHA256
             self.pinSHA256 = pinSHA256
+            argumentNames = ArgumentNames(schema: childDefinition["inputSchema"])
         }
     }
 

@@ -28,18 +28,23 @@ package struct ResourceCatalogue: Sendable {
     package static func namespaced(_ uri: String, server: String) -> String { "\(scheme)\(server)/\(uri)" }
 
     package private(set) var resources: [(server: String, uri: String, definition: JSONValue)] = []
-    package private(set) var templates: [(server: String, prefix: String, definition: JSONValue)] = []
+    /// Each template: its server, the literal prefix of the exposed pattern, the child's pattern.
+    package private(set) var templates: [(server: String, prefix: String, pattern: String, definition: JSONValue)] =
+        []
     /// Exposed URI → owning server and the child's own URI.
     private var owners: [String: (server: String, uri: String)] = [:]
     /// Per server, the child URIs (and templates) that are namespaced because another child claims them too.
     package private(set) var namespacedURIs: [String: Set<String>] = [:]
     private var servers: Set<String> = []
+    /// Each server's `resources:` filter, which every route applies to the URI it sends.
+    private var filters: [String: ListFilterConfig] = [:]
 
     package init() {}
 
     /// Builds the catalogue; `skipped` hears of each item left out for a defect.
     package init(sources: [Source], skipped: (String, String) -> Void = { _, _ in }) {
         servers = Set(sources.map(\.server))
+        filters = Dictionary(sources.map { ($0.server, $0.filter) }) { first, _ in first }
         var claims: [String: Int] = [:]
         var templateClaims: [String: Int] = [:]
         var admitted: [(server: String, uri: String, definition: JSONSlice)] = []
@@ -51,7 +56,7 @@ package struct ResourceCatalogue: Sendable {
                     skipped(source.server, "a resource without a uri: \(resource.text.prefix(120))")
                     continue
                 }
-                guard source.filter.admits(uri), seen.insert(uri).inserted else { continue }
+                guard Self.admits(uri, source.filter), seen.insert(uri).inserted else { continue }
                 claims[uri, default: 0] += 1
                 admitted.append((source.server, uri, resource))
             }
@@ -79,7 +84,7 @@ package struct ResourceCatalogue: Sendable {
                 shared: templateClaims[pattern]! > 1,
                 in: definition
             )
-            templates.append((server, String(exposed.prefix { $0 != "{" }), value))
+            templates.append((server, String(exposed.prefix { $0 != "{" }), pattern, value))
         }
     }
 
@@ -107,12 +112,25 @@ package struct ResourceCatalogue: Sendable {
 
     /// The server that owns an exposed URI and the URI to send it: a listed resource, a
     /// `muxgate://SERVER/` URI, else the template with the longest literal prefix.
+    ///
+    /// Every route that reaches a child by URI (`resources/read`, `subscribe`, `unsubscribe`,
+    /// completion references, 2026-07-28 subscriptions) comes through here, so the server's
+    /// `resources:` filter is applied to the URI the child would get, however it was named: nil
+    /// for a URI the filter keeps from the IDE (as for one no child owns).
     package func route(_ uri: String) -> (server: String, uri: String)? {
         if let owner = owners[uri] { return owner }
         if uri.hasPrefix(Self.scheme) {
             let rest = uri.dropFirst(Self.scheme.count)
             if let slash = rest.firstIndex(of: "/"), servers.contains(String(rest[..<slash])) {
-                return (String(rest[..<slash]), String(rest[rest.index(after: slash)...]))
+                let server = String(rest[..<slash])
+                let inner = String(rest[rest.index(after: slash)...])
+                if let owner = owners.values.first(where: { $0 == (server, inner) }) { return owner }
+                let template = templates.filter { $0.server == server && inner.hasPrefix(Self.childPrefix($0)) }
+                    .max { $0.prefix.count < $1.prefix.count }
+                guard let filter = filters[server], Self.admits(inner, filter, template: template?.pattern) else {
+                    return nil
+                }
+                return (server, inner)
             }
         }
         guard
@@ -120,7 +138,36 @@ package struct ResourceCatalogue: Sendable {
                 .max(by: { $0.prefix.count < $1.prefix.count })
         else { return nil }
         let namespace = Self.namespaced("", server: template.server)
-        return (template.server, uri.hasPrefix(namespace) ? String(uri.dropFirst(namespace.count)) : uri)
+        let inner = uri.hasPrefix(namespace) ? String(uri.dropFirst(namespace.count)) : uri
+        guard let filter = filters[template.server], Self.admits(inner, filter, template: template.pattern) else {
+            return nil
+        }
+        return (template.server, inner)
+    }
+
+    /// A template's literal prefix as its child wrote it (without `muxgate://SERVER/`).
+    private static func childPrefix(
+        _ template: (server: String, prefix: String, pattern: String, definition: JSONValue)
+    )
+        -> String
+    {
+        let namespace = namespaced("", server: template.server)
+        return template.prefix.hasPrefix(namespace)
+            ? String(template.prefix.dropFirst(namespace.count)) : template.prefix
+    }
+
+    /// Whether `filter` lets the IDE reach `uri`, in every form a child might read it as: as
+    /// written, and normalized (`URIReadings`). An allow list may admit a URI through the
+    /// template it fills; a deny glob that matches any form refuses it.
+    static func admits(_ uri: String, _ filter: ListFilterConfig, template: String? = nil) -> Bool {
+        URIReadings.of(uri).allSatisfy { form in
+            if let allow = filter.allow,
+                !allow.contains(where: { $0.matches(form) || template.map($0.matches) == true })
+            {
+                return false
+            }
+            return !filter.deny.contains { $0.matches(form) }
+        }
     }
 
     /// The server that owns `uri`.

@@ -1,0 +1,137 @@
+import Testing
+
+@testable import MuxgateCore
+
+@Suite("One reading: repeated keys at any depth, keys that differ only by case")
+struct JSONDuplicatesTests {
+    @Test(
+        "a repeated key is found at any depth, compared after unescaping",
+        arguments: [
+            (#"{"branch":"main","branch":"feature-x"}"#, "the message", "branch"),
+            (#"{"params":{"arguments":{"a":1,"b":{"c":[1,{"d":2,"d":3}]}}}}"#, "params.arguments.b.c.[1]", "d"),
+            (#"{"a":1,"\u0061":2}"#, "the message", "a"),
+            (#"{"a/b":1,"a\/b":2}"#, "the message", "a/b"),
+            (#"[{"x":1},{"y":1,"y":2}]"#, "[1]", "y"),
+            (#"{"id":1,"method":"tools/call","id":2}"#, "the message", "id"),
+            // One key to Swift's dictionaries (canonically equivalent), so one key here.
+            (#"{"é":1,"e\u0301":2}"#, "the message", "é"),
+        ]
+    )
+    func repeated(json: String, place: String, key: String) throws {
+        let found = try #require(try JSONSlice.parse(json).firstDuplicateKey)
+        #expect(found.key == key)
+        #expect(found.description.hasPrefix(place), "\(found)")
+    }
+
+    @Test(
+        "distinct keys pass, however alike",
+        arguments: [
+            #"{"a":1,"A":2}"#, #"{"a":{"a":{"a":1}}}"#, #"[{"a":1},{"a":2}]"#, #"{"a":"{\"a\":1,\"a\":2}"}"#,
+            #"{"é":1,"e":2}"#, #"{}"#, #"[]"#, #""x""#,
+        ]
+    )
+    func distinct(json: String) throws {
+        #expect(try JSONSlice.parse(json).firstDuplicateKey == nil)
+    }
+
+    @Test("an object with many keys is checked with a set: a repeat past the linear limit is found")
+    func manyKeys() throws {
+        let keys = (0..<2_000).map { "\"k\($0)\":\($0)" }
+        #expect(try JSONSlice.parse("{" + keys.joined(separator: ",") + "}").firstDuplicateKey == nil)
+        let repeated = try JSONSlice.parse("{" + (keys + [#""k\u0031999":0"#]).joined(separator: ",") + "}")
+        #expect(repeated.firstDuplicateKey?.key == "k1999")
+    }
+
+    @Test("property: the scan agrees with decoding every object's members, on generated documents")
+    func agreesWithDecoding() throws {
+        var random = SeededGenerator(seed: 1)
+        for _ in 0..<3_000 {
+            let text = Self.document(depth: 0, &random)
+            let root = try JSONSlice.parse(text)
+            #expect((root.firstDuplicateKey != nil) == Self.hasRepeat(root), "\(text)")
+        }
+    }
+
+    /// A random document whose keys come from a small alphabet, written plain or escaped.
+    static func document(depth: Int, _ random: inout SeededGenerator) -> String {
+        switch depth > 3 ? 0 : Int.random(in: 0...3, using: &random) {
+        case 0: return ["1", "\"s\"", "true", "null", "\"{\\\"a\\\":1}\""].randomElement(using: &random)!
+        case 1:
+            let count = Int.random(in: 0...3, using: &random)
+            return "[" + (0..<count).map { _ in document(depth: depth + 1, &random) }.joined(separator: ",") + "]"
+        default:
+            let count = Int.random(in: 0...4, using: &random)
+            let members = (0..<count).map { _ -> String in
+                let key = ["a", "b", "A", "é"].randomElement(using: &random)!
+                let written: String =
+                    switch Int.random(in: 0...2, using: &random) {
+                    case 0: key
+                    case 1: key.unicodeScalars.map { "\\u" + hex4($0.value) }.joined()
+                    default: key == "a" ? "\\u0061" : key
+                    }
+                return "\"\(written)\":" + document(depth: depth + 1, &random)
+            }
+            return "{" + members.joined(separator: ",") + "}"
+        }
+    }
+
+    /// The reference: decode each object's members and look for a key seen twice.
+    static func hasRepeat(_ value: JSONSlice) -> Bool {
+        switch value.kind {
+        case .object:
+            let keys = value.members.map(\.key)
+            return Set(keys).count != keys.count || value.members.contains { hasRepeat($0.value) }
+        case .array:
+            return value.elements.contains(where: hasRepeat)
+        default:
+            return false
+        }
+    }
+
+    // MARK: - Case
+
+    static let schema = try! JSONSlice.parse(
+        #"{"type":"object","properties":{"branch":{"type":"string"},"kind":{"type":"string"},"#
+            + #""opts":{"type":"object","properties":{"force":{"type":"boolean"}}},"#
+            + #""list":{"type":"array","items":{"type":"object","properties":{"path":{"type":"string"}}}}}}"#
+    )
+
+    @Test(
+        "a key that differs from a declared name only by case is refused, Unicode folding included",
+        arguments: [
+            #"{"branch":"main","Branch":"x"}"#, #"{"BRANCH":"main"}"#, #"{"\u212Aind":"x"}"#,
+            #"{"opts":{"FORCE":true}}"#, #"{"list":[{"path":"a"},{"Path":"b"}]}"#,
+        ]
+    )
+    func caseConflicts(json: String) throws {
+        let names = ArgumentNames(schema: Self.schema)
+        let why = try #require(names.caseConflict(in: try JSONSlice.parse(json)))
+        #expect(why.contains("differs only by case"))
+    }
+
+    @Test("declared names, undeclared distinct names and names outside the schema's reach pass")
+    func caseFine() throws {
+        let names = ArgumentNames(schema: Self.schema)
+        for json in [
+            #"{"branch":"main","kind":"k","opts":{"force":true}}"#, #"{"other":1,"Other":2}"#,
+            #"{"opts":"not an object"}"#, #"{"list":[{"path":"a","x":1}]}"#,
+        ] {
+            #expect(names.caseConflict(in: try JSONSlice.parse(json)) == nil, "\(json)")
+        }
+    }
+
+    @Test("names muxgate reads itself (a rule's argument, an operator-set one) count when the schema omits them")
+    func caseExtra() throws {
+        let undeclared = ArgumentNames(schema: nil)
+        let arguments = try JSONSlice.parse(#"{"Repo":"/tmp"}"#)
+        #expect(undeclared.caseConflict(in: arguments) == nil)
+        #expect(undeclared.caseConflict(in: arguments, also: { ["repo"] }) != nil)
+        #expect(ArgumentNames.fold("ſ") == ArgumentNames.fold("S"))
+    }
+}
+
+/// Four lowercase hex digits.
+func hex4(_ value: UInt32) -> String {
+    let hex = String(value, radix: 16)
+    return String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+}
