@@ -15,7 +15,10 @@ import Testing
 /// ROOT/base/dangling_in → ROOT/base/sub/new        (dangling, inside)
 /// ROOT/base/loop     → ROOT/base/loop
 /// ROOT/base_link     → ROOT/base
+/// ROOT/base/deep     → ROOT/base/sub/a/b           (a symlink deep inside: `deep/../..` differs
+///                                                   when read by the kernel and as text)
 /// ```
+/// Relative paths resolve against the working directory the test gives (the base unless said).
 @Suite("Policy under: path containment")
 final class PolicyPathContainmentTests {
     let root: String
@@ -24,7 +27,7 @@ final class PolicyPathContainmentTests {
     init() throws {
         let files = FileManager.default
         root = files.temporaryDirectory.path + "/muxgate-policy-" + UUID().uuidString
-        for directory in ["base/sub", "outside", "base2"] {
+        for directory in ["base/sub/a/b", "outside", "base2"] {
             try files.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
         }
         try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/base/file.txt"))
@@ -38,6 +41,7 @@ final class PolicyPathContainmentTests {
             ("base/dangling_in", root + "/base/sub/new"),
             ("base/loop", root + "/base/loop"),
             ("base_link", root + "/base"),
+            ("base/deep", root + "/base/sub/a/b"),
         ]
         for (link, target) in links {
             try files.createSymbolicLink(atPath: root + "/" + link, withDestinationPath: target)
@@ -50,8 +54,8 @@ final class PolicyPathContainmentTests {
 
     enum Expected: Sendable { case inside, outside, invalid }
 
-    func verdict(_ path: String, under base: String) -> Expected {
-        switch PathContainment.check(path, under: base) {
+    func verdict(_ path: String, under base: String, workingDirectory: String? = nil) -> Expected {
+        switch PathContainment.check(path, under: base, workingDirectory: workingDirectory ?? base) {
         case .inside: .inside
         case .outside: .outside
         case .invalid: .invalid
@@ -92,6 +96,13 @@ final class PolicyPathContainmentTests {
             ("~/x", .invalid),
             ("~", .invalid),
             ("a\u{0}b", .invalid),
+            // The kernel reads base/sub/x, a child that normalizes text first reads ROOT/x.
+            ("deep/../../x", .outside),
+            ("deep/../../../outside/secret", .outside),
+            ("deep/../x", .inside),
+            ("in/../file.txt", .inside),
+            ("out/..", .outside),
+            ("{base}/out/../base/file.txt", .inside),
         ]
     )
     func contained(path: String, expected: Expected) {
@@ -126,12 +137,62 @@ final class PolicyPathContainmentTests {
             Issue.record("cannot canonicalize the fixture")
             return
         }
-        #expect(PathContainment.check("out/secret", under: base) == .outside(canonical: outside))
+        #expect(PathContainment.check("out/secret", under: base, workingDirectory: base) == .outside(canonical: outside))
     }
 
     @Test("a relative or unusable base is refused")
     func badBase() {
         #expect(verdict("x", under: "srv/app") == .invalid)
         #expect(verdict("x", under: "") == .invalid)
+    }
+
+    @Test("a relative path resolves against the child's working directory, not the base")
+    func relativeToWorkingDirectory() {
+        #expect(verdict("secret", under: base, workingDirectory: root + "/outside") == .outside)
+        #expect(verdict("base/file.txt", under: base, workingDirectory: root) == .inside)
+        #expect(verdict("file.txt", under: base, workingDirectory: root) == .outside, "ROOT/file.txt is not in base")
+        // Through a symlinked working directory, as getcwd() reads it: physically.
+        #expect(verdict("../outside/secret", under: base, workingDirectory: root + "/base_link") == .outside)
+        #expect(verdict("sub", under: base, workingDirectory: root + "/base_link") == .inside)
+        // A remote server: no working directory known here.
+        #expect(PathContainment.check("file.txt", under: base, workingDirectory: nil) != .inside(canonical: base))
+        if case .invalid(let why) = PathContainment.check("file.txt", under: base, workingDirectory: nil) {
+            #expect(why.contains("absolute path"))
+        } else {
+            Issue.record("a relative path with no working directory must be refused")
+        }
+        #expect(verdict(base + "/file.txt", under: base, workingDirectory: nil) == .inside)
+    }
+
+    @Test("property: inside exactly when the kernel's walk and the walk of the text-normalized path are both inside")
+    func agreesWithTheKernel() throws {
+        // Components that exist (so realpath(3) can be the oracle), in any order.
+        let parts = [".", "..", "sub", "in", "rel_in", "out", "up", "deep", "a", "b", "file.txt", "base", "outside"]
+        var random = SeededGenerator(seed: 5)
+        guard let realBase = realPath(base) else { throw PathTestError() }
+        var judged = 0
+        for _ in 0..<8_000 {
+            let count = Int.random(in: 1...6, using: &random)
+            let relative = (0..<count).map { _ in parts.randomElement(using: &random)! }.joined(separator: "/")
+            let absolute = base + "/" + relative
+            // The oracle needs both readings to exist.
+            guard let kernel = realPath(absolute), let text = realPath(PathContainment.lexical(absolute)) else {
+                continue
+            }
+            judged += 1
+            let expected =
+                PathContainment.isInside(kernel, realBase) && PathContainment.isInside(text, realBase)
+                ? Expected.inside : .outside
+            #expect(verdict(relative, under: base) == expected, "\(relative): kernel \(kernel), text \(text)")
+        }
+        #expect(judged > 500, "the generator must reach existing paths")
+    }
+
+    struct PathTestError: Error {}
+
+    private func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 }

@@ -14,8 +14,26 @@ struct PolicyRuleTests {
         )
     }
 
-    func decide(_ tool: String, _ json: String?, scope: Scope = .write) throws -> PolicyDecision {
-        engine.decide(tool: tool, scope: scope, arguments: try json.map { try JSONSlice.parse($0) })
+    /// Decides as for a child whose working directory is the rule's base (relative paths resolve there).
+    func decide(_ tool: String, _ json: String?, scope: Scope = .write, cwd: String? = "/srv/app") throws
+        -> PolicyDecision
+    {
+        engine.decide(tool: tool, scope: scope, arguments: try json.map { try JSONSlice.parse($0) }) { cwd }
+    }
+
+    @Test("a relative path is judged where the child resolves it; a remote child's is refused")
+    func relativePaths() throws {
+        #expect(try decide("fs_read", #"{"path": "src/x"}"#, cwd: "/srv").effect == .deny)
+        #expect(try decide("fs_read", #"{"path": "app/src/x"}"#, cwd: "/srv").effect == .allow)
+        let remote = try decide("fs_read", #"{"path": "src/x"}"#, cwd: nil)
+        #expect(remote.effect == .deny && remote.reason.contains("give an absolute path"), "\(remote.reason)")
+        #expect(try decide("fs_read", #"{"path": "/srv/app/src/x"}"#, cwd: nil).effect == .allow)
+    }
+
+    @Test("a value with a NUL character is refused by every check: C stops at it, Python does not")
+    func nul() throws {
+        let decision = try decide("git_checkout", #"{"branch_name": "main\u0000x"}"#)
+        #expect(decision.effect == .ask && decision.reason.contains("NUL"), "\(decision.reason)")
     }
 
     @Test(

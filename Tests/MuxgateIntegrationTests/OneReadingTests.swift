@@ -115,4 +115,57 @@ struct OneReadingTests {
         #expect(await harness.shutDown())
         #expect(!FileManager.default.fileExists(atPath: pwned), "git wrote the file: an option got through")
     }
+
+    @Test("an under rule judges a path where the child resolves it: its cwd, and text normalization before the kernel")
+    func pathsAsTheChildReadsThem() async throws {
+        let root = try TestPaths.temporaryDirectory()
+        let base = root + "/base"
+        try FileManager.default.createDirectory(atPath: base + "/sub/a/b", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/outside", withIntermediateDirectories: true)
+        try "SECRET-OUTSIDE\n".write(toFile: root + "/outside/secret", atomically: true, encoding: .utf8)
+        try "SECRET-BESIDE\n".write(toFile: root + "/secret", atomically: true, encoding: .utf8)
+        try "fine\n".write(toFile: base + "/sub/ok", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: base + "/deep", withDestinationPath: base + "/sub/a/b")
+        // Two children: cat (the kernel resolves), and one that normalizes the text first as
+        // Python's os.path.abspath does; both run in a working directory outside the base.
+        let config = """
+            audit: { enabled: false }
+            policy:
+              profile: full
+              rules:
+                - { tool: "cmd_*", argument: path, under: \(base) }
+            commands:
+              cat:
+                run: [cat, "{path}"]
+                args: { path: { type: string } }
+                scope: read
+                cwd: \(root)/outside
+              pycat:
+                run: [python3, -c, "import os,sys; print(open(os.path.abspath(sys.argv[1])).read())", "{path}"]
+                args: { path: { type: string } }
+                scope: read
+                cwd: \(base)/sub
+            """
+        let harness = try Harness.start(config)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        var id = 10
+        for (tool, path) in [
+            ("cmd_cat", "secret"),  // cwd is outside: judged against the base it read base/secret
+            ("cmd_pycat", "../../secret"),  // from base/sub: ROOT/secret
+            ("cmd_pycat", base + "/deep/../../../secret"),  // kernel: base/sub/secret; as text: ROOT/secret
+            ("cmd_pycat", "../deep/../../../secret"),
+        ] {
+            id += 1
+            let answer = await harness.call(tool, JSONValue.object([("path", .string(path))]).encodedString, id: id)
+            let text = CommandToolTests.text(answer)
+            #expect(text.contains("muxgate denied"), "\(tool) \(path): \(text)")
+            #expect(!text.contains("SECRET"), "\(tool) \(path) read it: \(text)")
+        }
+        let fine = await harness.call("cmd_pycat", #"{"path":"ok"}"#, id: 30)
+        #expect(CommandToolTests.text(fine).contains("fine"), "\(fine?.root.text ?? "")")
+        let viaLink = await harness.call("cmd_cat", JSONValue.object([("path", .string(base + "/deep/../../ok"))]).encodedString, id: 31)
+        #expect(CommandToolTests.text(viaLink).contains("muxgate denied"), "as text it is base/../ok: outside")
+        #expect(await harness.shutDown())
+    }
 }

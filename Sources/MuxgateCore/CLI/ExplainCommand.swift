@@ -53,7 +53,13 @@ struct ExplainCommand: AsyncParsableCommand {
             policy = found.profile.flatMap { config.clientPolicies[$0] } ?? config.policy
             print("client    \(client)")
         }
-        let decision = policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+        let server = config.servers.first { $0.name == entry.server }
+        let decision = policy.decide(
+            tool: entry.exposedName,
+            scope: entry.scope,
+            arguments: arguments,
+            workingDirectory: { server?.workingDirectory(forTool: entry.originalName) }
+        )
         print("tool      \(entry.exposedName) (server \(entry.server), child's name \(entry.originalName))")
         print("scope     \(entry.scope.rawValue) (from \(entry.scopeSource.rawValue))")
         print("profile   \(policy.profileName)\(policy.isConfigured ? "" : " (no policy: section)")")

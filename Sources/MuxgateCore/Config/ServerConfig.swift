@@ -229,3 +229,16 @@ extension ServerConfig {
         }
     }
 }
+
+extension ServerConfig {
+    /// Where this server's child resolves a relative path for `tool`: its `cwd:` (a command tool's
+    /// own), else muxgate's working directory, which a child inherits; nil for a remote server,
+    /// whose filesystem muxgate cannot see.
+    package func workingDirectory(forTool tool: String) -> String? {
+        switch transport {
+        case .stdio(_, _, _, let cwd): cwd ?? FileManager.default.currentDirectoryPath
+        case .commands(let tools): tools.first { $0.name == tool }?.cwd ?? FileManager.default.currentDirectoryPath
+        case .http: nil
+        }
+    }
+}

@@ -6,15 +6,24 @@
     import Darwin
 #endif
 
-/// The `under` check: does a path stay inside a base directory once `..` and symlinks are resolved?
+/// The `under` check: does a path stay inside a base directory however the child resolves it?
 ///
-/// Both paths are made canonical the way the kernel would walk them: component by component, each
-/// symlink replaced by its target (relative targets against the link's directory, at most 40 hops),
-/// `..` taking the physical parent. Components that do not exist are kept as written and the walk
-/// goes on lexically, still resolving any later component that exists. Relative paths resolve
-/// against the base. The result must be the base or inside it, component-wise (`/srv/app2` is not
-/// under `/srv/app`). Empty paths, NUL bytes and a leading `~` are refused. A symlink created after
-/// the check is not seen: the check is as good as the filesystem is stable.
+/// Children resolve paths two ways. Most hand the path to the kernel, which walks it component by
+/// component: each symlink replaced by its target, `..` taking the physical parent. Many first
+/// normalize it as text (Python's `os.path.abspath`, Node's `path.resolve`, Go's `filepath.Clean`:
+/// `..` drops the previous component whatever it is) and then hand that to the kernel. The two
+/// differ when `..` follows a symlink: `base/link/../../x` with `link` pointing deep inside the
+/// base stays inside for the kernel, and is `x` beside the base once normalized as text. So a path
+/// is inside only if both readings are: the kernel's walk of the path, and the kernel's walk of
+/// its textual normal form, each the base or below it, component-wise (`/srv/app2` is not under
+/// `/srv/app`).
+///
+/// A relative path resolves against the child's working directory, as the child resolves it (its
+/// `cwd:`, or muxgate's own), taken physically (`getcwd` is). Where that directory is not known
+/// (a remote server) a relative path is refused. Components that do not exist are kept as
+/// written and the walk goes on lexically, still resolving any later component that exists.
+/// Empty paths, NUL bytes and a leading `~` are refused. A symlink created or swapped after the
+/// check is not seen (see docs/policy.md for the race and the defence to pair with it).
 package enum PathContainment {
     /// The outcome of the check.
     package enum Verdict: Sendable, Equatable {
@@ -24,8 +33,12 @@ package enum PathContainment {
         case invalid(String)
     }
 
-    /// Checks `path` (absolute, or relative to `base`) against the absolute directory `base`.
-    package static func check(_ path: String, under base: String) -> Verdict {
+    /// Checks `path` against the absolute directory `base`.
+    ///
+    /// - Parameters:
+    ///   - workingDirectory: Where the child resolves a relative path (absolute); nil when it is
+    ///     not known here, which refuses relative paths.
+    package static func check(_ path: String, under base: String, workingDirectory: String?) -> Verdict {
         if let problem = problem(in: path) { return .invalid(problem) }
         guard base.hasPrefix("/"), problem(in: base) == nil else {
             return .invalid("the base '\(base)' is not an absolute path")
@@ -35,12 +48,48 @@ package enum PathContainment {
         case .success(let resolved): canonicalBase = resolved
         case .failure(let failure): return .invalid("the base \(base) cannot be resolved: \(failure.message)")
         }
-        switch canonicalize(path.hasPrefix("/") ? path : base + "/" + path) {
-        case .success(let canonical):
-            return isInside(canonical, canonicalBase) ? .inside(canonical: canonical) : .outside(canonical: canonical)
-        case .failure(let failure):
-            return .invalid(failure.message)
+        let absolute: String
+        if path.hasPrefix("/") {
+            absolute = path
+        } else {
+            guard let workingDirectory, workingDirectory.hasPrefix("/") else {
+                return .invalid(
+                    "it is relative, and the server's working directory is not known here (a remote server); "
+                        + "give an absolute path"
+                )
+            }
+            switch canonicalize(workingDirectory) {
+            case .success(let directory): absolute = directory + "/" + path
+            case .failure(let failure):
+                return .invalid("the working directory \(workingDirectory) cannot be resolved: \(failure.message)")
+            }
         }
+        // The kernel's walk of the path, then of the path normalized as text first.
+        var resolved: [String] = []
+        for candidate in [absolute, lexical(absolute)] {
+            switch canonicalize(candidate) {
+            case .success(let canonical):
+                guard isInside(canonical, canonicalBase) else { return .outside(canonical: canonical) }
+                resolved.append(canonical)
+            case .failure(let failure):
+                return .invalid(failure.message)
+            }
+        }
+        return .inside(canonical: resolved[0])
+    }
+
+    /// The path normalized as text: `.` and empty components dropped, `..` removing the component
+    /// before it whatever that is (at the root it stays at the root).
+    static func lexical(_ absolute: String) -> String {
+        var parts: [Substring] = []
+        for part in absolute.split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..": _ = parts.popLast()
+            default: parts.append(part)
+            }
+        }
+        return "/" + parts.joined(separator: "/")
     }
 
     /// True when `path` is `base` or below it, both canonical.

@@ -70,12 +70,19 @@ package struct PolicyEngine: Sendable {
     ///   - tool: the exposed tool name.
     ///   - scope: the tool's scope.
     ///   - arguments: the call's `arguments` object, if any.
-    package func decide(tool: String, scope: Scope, arguments: JSONSlice?) -> PolicyDecision {
+    ///   - workingDirectory: where the child resolves relative paths (nil: not known here, a remote
+    ///     server), worked out only if an `under` rule meets a relative path.
+    package func decide(
+        tool: String,
+        scope: Scope,
+        arguments: JSONSlice?,
+        workingDirectory: () -> String? = { nil }
+    ) -> PolicyDecision {
         let base = profileDecision(tool: tool, scope: scope)
         guard base.effect != .deny, !rules.isEmpty else { return base }
         var firstAsk: PolicyDecision?
         for (index, rule) in rules.enumerated() where rule.tool.matches(tool) {
-            guard let failure = rule.failure(in: arguments) else { continue }
+            guard let failure = rule.failure(in: arguments, workingDirectory: workingDirectory) else { continue }
             let name = "rules[\(index)]"
             let verb = rule.effect == .deny ? "is denied by" : "needs approval under"
             var reason =

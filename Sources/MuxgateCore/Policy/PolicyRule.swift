@@ -48,8 +48,11 @@ package struct PolicyRule: Sendable {
 
     /// Applies the check to the argument taken from `arguments` (the call's `arguments` object).
     ///
+    /// - Parameters:
+    ///   - workingDirectory: Where the child resolves a relative path (nil: not known, a remote
+    ///     server); asked only by an `under` check of a relative path.
     /// - Returns: nil when the check passes, otherwise why it failed.
-    package func failure(in arguments: JSONSlice?) -> String? {
+    package func failure(in arguments: JSONSlice?, workingDirectory: () -> String? = { nil }) -> String? {
         var value = arguments?.kind == .object ? arguments?[argument] : nil
         if value?.kind == .null { value = nil }
         guard let value else {
@@ -60,6 +63,10 @@ package struct PolicyRule: Sendable {
             return "argument '\(argument)' is not a string (it is \(Self.describe(value.kind)))"
         }
         let quoted = Self.quote(text)
+        // C reads up to a NUL and Python past it: two readings of one value.
+        if text.utf8.contains(0) {
+            return "argument '\(argument)' contains a NUL character, which programs read differently (C stops at it)"
+        }
         switch check {
         case .sqlReadOnly(let dialect):
             if case .refused(let why) = SQLReadOnly.check(text, dialect: dialect) {
@@ -73,7 +80,8 @@ package struct PolicyRule: Sendable {
             if pattern.matches(text) == false { return nil }
             return "argument '\(argument)' \(quoted) matches '\(pattern)', which is not allowed"
         case .under(let base):
-            switch PathContainment.check(text, under: base) {
+            switch PathContainment.check(text, under: base, workingDirectory: text.hasPrefix("/") ? nil : workingDirectory())
+            {
             case .inside:
                 return nil
             case .outside(let canonical):

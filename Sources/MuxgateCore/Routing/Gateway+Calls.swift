@@ -151,10 +151,21 @@ extension Gateway {
         // The stdio front's calls use the configuration's engine in place (no copy on the hot path).
         let trace = session.trace(of: id)
         let policySpan = session.telemetry?.span("muxgate.policy", in: trace)
+        let directory = { setup.servers[entry.server]?.workingDirectory(forTool: entry.originalName) }
         let decision =
             session.identity.profile == nil
-            ? setup.config.policy.decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
-            : policy(for: session, in: setup).decide(tool: entry.exposedName, scope: entry.scope, arguments: arguments)
+            ? setup.config.policy.decide(
+                tool: entry.exposedName,
+                scope: entry.scope,
+                arguments: arguments,
+                workingDirectory: directory
+            )
+            : policy(for: session, in: setup).decide(
+                tool: entry.exposedName,
+                scope: entry.scope,
+                arguments: arguments,
+                workingDirectory: directory
+            )
         if let telemetry = session.telemetry {
             Self.observe(decision, entry: entry, span: policySpan, telemetry: telemetry)
         }
