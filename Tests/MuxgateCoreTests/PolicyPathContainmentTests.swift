@@ -137,7 +137,9 @@ final class PolicyPathContainmentTests {
             Issue.record("cannot canonicalize the fixture")
             return
         }
-        #expect(PathContainment.check("out/secret", under: base, workingDirectory: base) == .outside(canonical: outside))
+        #expect(
+            PathContainment.check("out/secret", under: base, workingDirectory: base) == .outside(canonical: outside)
+        )
     }
 
     @Test("a relative or unusable base is refused")

@@ -164,7 +164,11 @@ struct OneReadingTests {
         }
         let fine = await harness.call("cmd_pycat", #"{"path":"ok"}"#, id: 30)
         #expect(CommandToolTests.text(fine).contains("fine"), "\(fine?.root.text ?? "")")
-        let viaLink = await harness.call("cmd_cat", JSONValue.object([("path", .string(base + "/deep/../../ok"))]).encodedString, id: 31)
+        let viaLink = await harness.call(
+            "cmd_cat",
+            JSONValue.object([("path", .string(base + "/deep/../../ok"))]).encodedString,
+            id: 31
+        )
         #expect(CommandToolTests.text(viaLink).contains("muxgate denied"), "as text it is base/../ok: outside")
         #expect(await harness.shutDown())
     }

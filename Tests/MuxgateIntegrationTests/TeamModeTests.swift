@@ -40,7 +40,8 @@ struct TeamModeTests {
         extra: String = "",
         clientsExtra: Bool = false,
         fixtureArguments: [String] = [],
-        servers: String = ""
+        servers: String = "",
+        http httpExtra: [String] = []
     ) async throws -> Team {
         let web = try await TestServer(TestPaths.python, [RemoteChildTests.httpServer, "stateful"])
         let directory = try TestPaths.temporaryDirectory("muxgate-team")
@@ -68,6 +69,7 @@ struct TeamModeTests {
               idle_timeout: 3s
               header_timeout: 2s
               allowed_origins: ["https://ide.example.com"]
+            \(httpExtra.map { "  " + $0 }.joined(separator: "\n"))
             \(clientsExtra ? "" : extra)
             """
         let path = try TestPaths.write(config, to: directory, name: "team.yaml")

@@ -13,7 +13,10 @@ Usage:
   list-tools  {"serverInfo", "protocolVersion", "capabilities", "tools", "transportErrors"}
   call        {"isError", "content", "structuredContent", "error", "protocolVersion"}
   script      FILE is {"calls": [{"tool": NAME, "arguments": {...}}, ...]}; lists tools, then makes
-              every call in one session, in order:
+              every call in one session, in order. A step may instead be {"signal": FIFO} (write a
+              line to FIFO: the test learns the calls so far are done), {"wait": FIFO} (read FIFO:
+              go on when the test says), {"bearer": TOKEN} (later requests carry TOKEN; --url) or
+              {"list": true} (list the tools again; their names go to "lists"):
               {"serverInfo", "protocolVersion", "tools", "results", "notifications",
                "serverRequests", "transportErrors"}; each result is
               {"tool", "isError", "content", "structuredContent", "error"}.
@@ -178,6 +181,8 @@ def load_calls(args: argparse.Namespace) -> list[dict[str, Any]]:
         if not isinstance(calls, list):
             raise UsageError('script must be a JSON object {"calls": [...]}')
         for i, c in enumerate(calls):
+            if isinstance(c, dict) and len(c) == 1 and next(iter(c)) in ("signal", "wait", "bearer", "list"):
+                continue
             if not isinstance(c, dict) or not isinstance(c.get("tool"), str):
                 raise UsageError(f"calls[{i}] needs a string \"tool\"")
             if not isinstance(c.get("arguments", {}), dict):
@@ -345,7 +350,8 @@ async def run(args: argparse.Namespace, server_cmd: list[str], calls: list[dict[
         from mcp.client.streamable_http import streamable_http_client
         from mcp.shared._httpx_utils import create_mcp_http_client
         headers = {"Authorization": f"Bearer {args.bearer}"} if args.bearer else None
-        transport = streamable_http_client(args.url, http_client=create_mcp_http_client(headers=headers))
+        http_client = create_mcp_http_client(headers=headers)
+        transport = streamable_http_client(args.url, http_client=http_client)
     else:
         transport = stdio_client(params)
 
@@ -389,9 +395,19 @@ async def run(args: argparse.Namespace, server_cmd: list[str], calls: list[dict[
                         "transportErrors": transport_errors}, 0
 
             results = []
+            lists = []
             for c in calls:
-                results.append(await call_one(session, c["tool"], c.get("arguments", {})))
-            return {**base, "tools": tools_json, "results": results, "notifications": notifications,
+                if "signal" in c:
+                    await anyio.to_thread.run_sync(lambda path=c["signal"]: open(path, "w").write("done\n"))
+                elif "wait" in c:
+                    await anyio.to_thread.run_sync(lambda path=c["wait"]: open(path).read())
+                elif "bearer" in c:
+                    http_client.headers["Authorization"] = f"Bearer {c['bearer']}"
+                elif "list" in c:
+                    lists.append([t.name for t in await list_all_tools(session)])
+                else:
+                    results.append(await call_one(session, c["tool"], c.get("arguments", {})))
+            return {**base, "tools": tools_json, "results": results, "lists": lists, "notifications": notifications,
                     "logs": logs, "serverRequests": server_requests, "transportErrors": transport_errors}, 0
 
 

@@ -34,7 +34,8 @@ package struct AuditEvent: Sendable {
 
     /// What happened to a team-mode session.
     package enum ClientState: String, Sendable, CaseIterable {
-        case opened, closed
+        /// `changed`: its latest credential maps to another profile (`profile`), judged by from then on.
+        case opened, closed, changed
     }
 
     /// What happened to a child server.

@@ -20,6 +20,9 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package var headerTimeout: Duration = .seconds(10)
     /// At most this many sessions at once; an `initialize` beyond it gets 503.
     package var maxSessions = 256
+    /// At most this many sessions for one identity (a client, or an OIDC caller's subject): at the
+    /// limit its least recently used idle session is ended for the new one (429 if all are busy).
+    package var maxSessionsPerClient = 16
     /// The address muxgate is reached at, for the protected-resource metadata (default: from `listen`).
     package var publicURL: String?
     /// Serve HTTPS with this certificate chain and key (PEM files; relative to the config file).
@@ -51,6 +54,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         case headerTimeout = "header_timeout"
         case maxStreamDuration = "max_stream_duration"
         case maxSessions = "max_sessions"
+        case maxSessionsPerClient = "max_sessions_per_client"
         case publicURL = "public_url"
         case tls, metrics
     }
@@ -81,6 +85,9 @@ package struct HTTPFrontConfig: Sendable, Decodable {
             )
         }
         maxSessions = try container.decodeIfPresent(Int.self, forKey: .maxSessions) ?? maxSessions
+        maxSessionsPerClient =
+            try container.decodeIfPresent(Int.self, forKey: .maxSessionsPerClient)
+            ?? min(maxSessionsPerClient, maxSessions)
         publicURL = try container.decodeIfPresent(String.self, forKey: .publicURL)
         guard let address = Self.address(listen) else {
             throw ConfigIssue(
@@ -101,6 +108,14 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         }
         guard maxSessions >= 1 else {
             throw ConfigIssue(.invalidValue, at: decoder.codingPath, key: "max_sessions", message: "must be at least 1")
+        }
+        guard (1...maxSessions).contains(maxSessionsPerClient) else {
+            throw ConfigIssue(
+                .invalidValue,
+                at: decoder.codingPath,
+                key: "max_sessions_per_client",
+                message: "must be between 1 and max_sessions (\(maxSessions))"
+            )
         }
     }
 

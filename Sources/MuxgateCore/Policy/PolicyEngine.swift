@@ -147,6 +147,19 @@ final class ProfileDecisions: Sendable {
 }
 
 extension PolicyEngine {
+    /// A profile named `name` that allows nothing: what a caller gets whose profile is not in the
+    /// configuration in force.
+    package static func allowingNothing(_ name: String) -> PolicyEngine {
+        do {
+            return try PolicyEngine(
+                config: PolicyConfig(profile: name, profiles: [name: PolicyProfile()]),
+                profileOverride: nil
+            )
+        } catch {
+            preconditionFailure("a configured profile is always valid: \(error)")
+        }
+    }
+
     /// No `policy:` section: profile `full`, no rules — a plain aggregator.
     package static let full: PolicyEngine = {
         do {

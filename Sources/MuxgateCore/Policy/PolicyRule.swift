@@ -80,7 +80,11 @@ package struct PolicyRule: Sendable {
             if pattern.matches(text) == false { return nil }
             return "argument '\(argument)' \(quoted) matches '\(pattern)', which is not allowed"
         case .under(let base):
-            switch PathContainment.check(text, under: base, workingDirectory: text.hasPrefix("/") ? nil : workingDirectory())
+            switch PathContainment.check(
+                text,
+                under: base,
+                workingDirectory: text.hasPrefix("/") ? nil : workingDirectory()
+            )
             {
             case .inside:
                 return nil

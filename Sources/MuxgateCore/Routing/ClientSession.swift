@@ -41,7 +41,15 @@ package final class ClientSession: Sendable {
     /// muxgate's short name for the session in the audit trail and logs (`s1`, `s2`, …): the
     /// transport's session id is a credential-like value and stays out of the records.
     package let label: String
-    package let identity: ClientIdentity
+    /// Who it is now: in team mode the identity of its latest admitted request (a token's profile
+    /// can change with a reload, an OIDC token's with its claims).
+    package var identity: ClientIdentity { fixedIdentity ?? currentIdentity.withLock { $0 } }
+    /// The stdio front's identity never changes: read without a lock on every call.
+    private let fixedIdentity: ClientIdentity?
+    private let currentIdentity: Mutex<ClientIdentity>
+    /// Team mode: the identity each request in flight was admitted with, by its raw id, so a
+    /// request is judged by its own credential even while another of the session's runs.
+    private let requestIdentities = Locked<[[UInt8]: ClientIdentity]>([:])
     /// Where messages to this IDE go.
     let sink: any MessageSink
     /// The ids of its requests in flight (free again once answered: `respond(to:_:)`).
@@ -59,11 +67,39 @@ package final class ClientSession: Sendable {
     let traces = Locked<[[UInt8]: RequestTrace]>([:])
     private let state = Mutex<(hello: Hello?, listed: Set<ListKind>, closed: Bool)>((nil, [], false))
 
-    package init(label: String, identity: ClientIdentity, sink: any MessageSink, telemetry: Telemetry? = nil) {
+    package init(
+        label: String,
+        identity: ClientIdentity,
+        sink: any MessageSink,
+        telemetry: Telemetry? = nil,
+        fixed: Bool = false
+    ) {
         self.label = label
-        self.identity = identity
+        fixedIdentity = fixed ? identity : nil
+        currentIdentity = Mutex(identity)
         self.sink = sink
         self.telemetry = telemetry
+    }
+
+    /// The identity request `id` was admitted with (the session's own when none was bound).
+    func identity(for id: [UInt8]) -> ClientIdentity {
+        if let fixedIdentity { return fixedIdentity }
+        return requestIdentities.withLock { $0[id] } ?? identity
+    }
+
+    /// Team mode: `identity` admitted request `id` (bound until the request ends) and is now the
+    /// session's. Its name and subject are the session's (the front checked); its profile may
+    /// differ from before.
+    ///
+    /// - Returns: True when the profile changed (what the session may see changed with it).
+    @discardableResult
+    package func admit(_ identity: ClientIdentity, for id: [UInt8]?) -> Bool {
+        guard fixedIdentity == nil else { return false }
+        if let id { requestIdentities.withLock { $0[id] = identity } }
+        return currentIdentity.withLock { current in
+            defer { current = identity }
+            return current.profile != identity.profile
+        }
     }
 
     /// Starts observing request `id` (telemetry on).
@@ -116,6 +152,7 @@ package final class ClientSession: Sendable {
     /// id is refused only while its request is unanswered).
     func respond(to id: [UInt8], _ line: [UInt8]) {
         activeIDs.answered(id)
+        if fixedIdentity == nil { requestIdentities.withLock { _ = $0.removeValue(forKey: id) } }
         sink.send(answer: line, to: id)
         if let telemetry, let trace = traces.withLock({ $0.removeValue(forKey: id) }) {
             telemetry.ended(trace, answer: line)
@@ -126,6 +163,7 @@ package final class ClientSession: Sendable {
     /// and a request that got no answer (cancelled) lets go of what its front holds for it.
     func finished(_ id: [UInt8], claim: UInt64) {
         guard activeIDs.release(id, claim: claim) else { return }
+        if fixedIdentity == nil { requestIdentities.withLock { _ = $0.removeValue(forKey: id) } }
         sink.ended(unanswered: id)
         if let telemetry, let trace = traces.withLock({ $0.removeValue(forKey: id) }) {
             telemetry.ended(trace, answer: nil)

@@ -152,15 +152,17 @@ extension Gateway {
         let trace = session.trace(of: id)
         let policySpan = session.telemetry?.span("muxgate.policy", in: trace)
         let directory = { setup.servers[entry.server]?.workingDirectory(forTool: entry.originalName) }
+        // Judged by the credential this request came with (team mode: its profile now).
+        let caller = session.identity(for: id)
         let decision =
-            session.identity.profile == nil
+            caller.profile == nil
             ? setup.config.policy.decide(
                 tool: entry.exposedName,
                 scope: entry.scope,
                 arguments: arguments,
                 workingDirectory: directory
             )
-            : policy(for: session, in: setup).decide(
+            : policy(for: caller, in: setup).decide(
                 tool: entry.exposedName,
                 scope: entry.scope,
                 arguments: arguments,

@@ -120,9 +120,15 @@ extension Gateway {
 
     /// The policy a session's calls are judged by: its identity's profile, or the configuration's.
     nonisolated func policy(for session: ClientSession, in setup: GatewaySetup? = nil) -> PolicyEngine {
+        policy(for: session.identity, in: setup)
+    }
+
+    /// The policy `identity` runs under: its profile's, or the configuration's.
+    nonisolated func policy(for identity: ClientIdentity, in setup: GatewaySetup? = nil) -> PolicyEngine {
         let setup = setup ?? current
-        guard let profile = session.identity.profile else { return setup.config.policy }
-        return setup.policies[profile] ?? setup.config.policy
+        guard let profile = identity.profile else { return setup.config.policy }
+        // A profile the configuration no longer has (a reload raced the request) allows nothing.
+        return setup.policies[profile] ?? PolicyEngine.allowingNothing(profile)
     }
 
     /// Starts every child (once); the IDE's `initialize`, or a command without an IDE, calls it.

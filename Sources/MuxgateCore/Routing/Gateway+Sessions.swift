@@ -33,6 +33,33 @@ extension Gateway {
         return session
     }
 
+    /// A session's latest credential maps to another profile: it is judged by that one from its
+    /// request on; the change is logged and audited, and an IDE that listed tools is told they changed.
+    package func profileChanged(_ session: ClientSession, from before: String?) {
+        let identity = session.identity
+        let now = identity.profile ?? config.policy.profileName
+        let was = before ?? config.policy.profileName
+        logger.notice(
+            "team mode: session \(session.label) of \(identity.describe) now runs as profile '\(now)' (was '\(was)')"
+        )
+        auditor?.record(
+            .client(
+                session: session.label,
+                state: .changed,
+                client: identity.name,
+                subject: identity.subject,
+                profile: now,
+                clientInfo: nil,
+                protocolVersion: nil,
+                reason: "its credential now maps to profile '\(now)' (was '\(was)')"
+            ),
+            durable: true
+        )
+        if session.hasListed(.tools) {
+            session.sink.send(JSONRPC.notification(method: "notifications/tools/list_changed", params: nil))
+        }
+    }
+
     /// Ends a session: its calls in flight are cancelled at their children, requests to it are
     /// answered for the children, and the audit trail says it closed.
     package func closeSession(_ session: ClientSession, reason: String) {

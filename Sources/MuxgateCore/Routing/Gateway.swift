@@ -102,7 +102,7 @@ package actor Gateway: Service {
         auditor: Auditor? = nil,
         telemetry: Telemetry? = nil
     ) {
-        let session = ClientSession(label: "stdio", identity: .local, sink: sink, telemetry: telemetry)
+        let session = ClientSession(label: "stdio", identity: .local, sink: sink, telemetry: telemetry, fixed: true)
         self.init(
             config: config,
             routes: ClientRoutes(only: session),

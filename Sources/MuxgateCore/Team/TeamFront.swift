@@ -25,6 +25,8 @@ package struct TeamFront: Service {
     let telemetry: Telemetry?
     private let verifier: OIDCVerifier
     private let sessions = Locked<[String: TeamSession]>([:])
+    /// Sessions being opened, counted against `max_sessions` before they exist.
+    private let pendingOpens = Locked(0)
     /// Work whose answer must wait, run in the front's task group (as the stdio front does).
     private let work:
         (
@@ -174,12 +176,27 @@ package struct TeamFront: Service {
         return .success(session)
     }
 
-    /// `admit`, then `session(of:for:)`.
+    /// `admit`, then `session(of:for:)`; the session takes the identity the credential maps to now.
     func admitted(_ request: Request) async -> Result<TeamSession, Refusal> {
         switch await admit(request) {
-        case .failure(let refusal): .failure(refusal)
-        case .success(let identity): session(of: request, for: identity)
+        case .failure(let refusal): return .failure(refusal)
+        case .success(let identity):
+            let found = session(of: request, for: identity)
+            if case .success(let session) = found { await reauthorize(session, as: identity, for: nil) }
+            return found
         }
+    }
+
+    /// Judges the session by the credential of its latest request: a caller demoted by a reload,
+    /// or whose new token lacks the group that gave it more, is judged by the profile it maps to
+    /// now, from this request on. A changed profile is logged and audited, and the IDE is told its
+    /// tools changed.
+    ///
+    /// - Parameter id: The request it admits, judged by exactly this identity.
+    private func reauthorize(_ team: TeamSession, as identity: ClientIdentity, for id: [UInt8]?) async {
+        let before = team.session.identity.profile
+        guard team.session.admit(identity, for: id) else { return }
+        await gateway.profileChanged(team.session, from: before)
     }
 
     private func post(_ request: Request) async -> Response {
@@ -207,15 +224,16 @@ package struct TeamFront: Service {
         }
         let target: TeamSession
         if message.kind == .request, message.method == "initialize", request.headers[Self.sessionHeader] == nil {
-            guard let opened = await open(for: client) else {
-                return Refusal(.serviceUnavailable, "muxgate serves at most \(config.maxSessions) sessions").response
+            switch await open(for: client) {
+            case .failure(let refusal): return refusal.response
+            case .success(let opened): target = opened
             }
-            target = opened
         } else {
             switch session(of: request, for: client) {
             case .failure(let refusal): return refusal.response
             case .success(let found): target = found
             }
+            await reauthorize(target, as: client, for: message.kind == .request ? Array(message.id!.bytes) : nil)
         }
         guard message.kind == .request else {
             if let job = await gateway.receive(message, from: target.session) { work.continuation.yield(job) }
@@ -251,8 +269,56 @@ package struct TeamFront: Service {
 
     // MARK: - Sessions
 
-    private func open(for identity: ClientIdentity) async -> TeamSession? {
-        guard sessions.withLock({ $0.count }) < config.maxSessions else { return nil }
+    /// Opens a session for `identity`, within both limits: `max_sessions` in all, and
+    /// `max_sessions_per_client` for each identity (a client's name, and an OIDC caller's subject),
+    /// so one caller cannot take every session from the others. A caller at its own limit gets its
+    /// least recently used idle session ended for the new one (an IDE that crashed left it
+    /// behind); 429 when all of them are busy.
+    private func open(for identity: ClientIdentity) async -> Result<TeamSession, Refusal> {
+        let perClient = config.maxSessionsPerClient
+        enum Room {
+            case free
+            case replacing(TeamSession)
+            case busy
+        }
+        let room = sessions.withLock { table -> Room in
+            let mine = table.values.filter {
+                $0.identity.name == identity.name && $0.identity.subject == identity.subject
+            }
+            guard mine.count >= perClient else { return .free }
+            let idle = mine.filter { !$0.streams.hasOpenExchanges }
+            return idle.min { $0.lastUsed.withLock { $0 } < $1.lastUsed.withLock { $0 } }.map(Room.replacing) ?? .busy
+        }
+        switch room {
+        case .busy:
+            logger.warning(
+                "team mode: \(identity.describe) is at http.max_sessions_per_client (\(perClient)), all busy"
+            )
+            var refusal = Refusal(
+                .tooManyRequests,
+                "\(identity.describe) already has \(perClient) sessions with requests in flight "
+                    + "(http.max_sessions_per_client); end one (DELETE) or retry when one is idle"
+            )
+            refusal.headers[.retryAfter] = "5"
+            return .failure(refusal)
+        case .replacing(let victim):
+            await end(
+                victim,
+                reason: "replaced by a new session of \(identity.describe) (http.max_sessions_per_client)"
+            )
+        case .free:
+            break
+        }
+        // Reserved under the lock: concurrent initializes cannot both take the last place.
+        let reserved = sessions.withLock { table -> Bool in
+            guard table.count + pendingOpens.withLock({ $0 }) < config.maxSessions else { return false }
+            pendingOpens.withLock { $0 += 1 }
+            return true
+        }
+        guard reserved else {
+            return .failure(Refusal(.serviceUnavailable, "muxgate serves at most \(config.maxSessions) sessions"))
+        }
+        defer { pendingOpens.withLock { $0 -= 1 } }
         let streams = TeamStreams()
         let session = await gateway.openSession(identity: identity, sink: streams)
         let team = TeamSession(
@@ -263,7 +329,7 @@ package struct TeamFront: Service {
         )
         sessions.withLock { $0[team.id] = team }
         logger.info("team mode: session \(session.label) opened for \(identity.describe)")
-        return team
+        return .success(team)
     }
 
     private func end(_ session: TeamSession, reason: String) async {
