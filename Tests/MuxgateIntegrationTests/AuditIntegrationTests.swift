@@ -133,6 +133,108 @@ struct AuditIntegrationTests {
     }
 }
 
+/// The anchor end to end: a real `muxgate serve` writes signed checkpoints at its interval and at
+/// stop, and the real `muxgate audit verify --anchor` finds a cut tail, a rolled-back or deleted
+/// anchor, and a wrong key.
+@Suite("Audit anchor: checkpoints from a real serve, verified by the real CLI", .serialized)
+struct AuditAnchorIntegrationTests {
+    init() async throws {
+        try await TestEnvironment.shared.prepare()
+    }
+
+    /// Polls `condition` every 50 ms for at most `seconds`.
+    func eventually(_ seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+
+    func checkpoints(_ path: String) -> [JSONSlice] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return [] }
+        return text.split(separator: "\n").compactMap { try? JSONSlice.parse(String($0)) }
+    }
+
+    @Test("checkpoints at the interval and after stop; verify --anchor passes, then catches each tampering")
+    func serveAndVerify() async throws {
+        let keys = try TestPaths.temporaryDirectory()
+        let made = try await Harness.run(["audit", "keygen", "--out", keys + "/anchor.key"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let privateKey = try String(contentsOfFile: keys + "/anchor.key", encoding: .utf8)
+        let publicKey = keys + "/anchor.key.pub"
+        let anchorPath = keys + "/anchors/audit.anchor"
+        // The key comes from the environment; the children must not inherit it.
+        let harness = try Harness.start(
+            "audit: { anchor: { path: \(anchorPath), key_env: MUXGATE_TEST_ANCHOR_KEY, interval: 1s } }\n"
+                + "servers:\n" + Harness.fixture("ledger"),
+            environment: ["MUXGATE_TEST_ANCHOR_KEY": privateKey]
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        for index in 0..<3 { _ = await harness.call("ledger_echo", #"{"i":\#(index)}"#, id: 10 + index) }
+        let childSeesKey = Harness.processes(withEnvironment: "MUXGATE_TEST_ANCHOR_KEY=\(privateKey)").filter {
+            $0 != harness.muxgate.process.processIdentifier
+        }
+        #expect(!harness.leftoverProcesses().isEmpty, "the child runs")
+        #expect(childSeesKey.isEmpty, "a child inherited the anchor's private key")
+        // The interval's checkpoint covers the calls, and the log records it.
+        let lastCall = try #require(
+            try harness.auditRecords().last { $0["event"]?.string == "outcome" }?["seq"]?.int
+        )
+        #expect(
+            await eventually { checkpoints(anchorPath).contains { ($0["seq"]?.int ?? 0) >= lastCall } },
+            "no checkpoint covered seq \(lastCall) in time; stderr:\n\(harness.muxgate.stderr)"
+        )
+        #expect(
+            await eventually { (try? harness.auditRecords().contains { $0["event"]?.string == "checkpoint" }) == true }
+        )
+        #expect(await harness.shutDown())
+        let records = try harness.auditRecords()
+        let stop = try #require(records.last)
+        let last = try #require(checkpoints(anchorPath).last)
+        #expect(stop["event"]?.string == "stop" && stop["anchor"]?.string == last["key"]?.string)
+        #expect(last["reason"]?.string == "stop" && last["seq"]?.int == stop["seq"]?.int)
+
+        func verify(_ extra: [String] = []) async throws -> (status: Int32, output: String) {
+            let run = try await Harness.run(
+                ["audit", "verify", harness.auditPath, "--anchor", anchorPath, "--public-key", publicKey] + extra,
+                timeout: .seconds(20)
+            )
+            return (run.status, run.output + run.stderr)
+        }
+        let intact = try await verify()
+        #expect(intact.status == 0 && intact.output.contains("every record is anchored"), "\(intact.output)")
+
+        let log = try String(contentsOfFile: harness.auditPath, encoding: .utf8)
+        let anchor = try String(contentsOfFile: anchorPath, encoding: .utf8)
+        func lines(_ text: String) -> [String] { text.split(separator: "\n").map(String.init) }
+        func write(_ lines: [String], _ path: String) throws {
+            try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        try write(Array(lines(log).dropLast()), harness.auditPath)
+        let cut = try await verify()
+        #expect(cut.status == 1 && cut.output.contains("tail cut"), "\(cut.output)")
+        try log.write(toFile: harness.auditPath, atomically: true, encoding: .utf8)
+
+        try write(Array(lines(anchor).dropLast()), anchorPath)
+        let rolledBack = try await verify()
+        #expect(rolledBack.status == 1 && rolledBack.output.contains("anchor rolled back"), "\(rolledBack.output)")
+        try FileManager.default.removeItem(atPath: anchorPath)
+        let deleted = try await verify()
+        #expect(deleted.status == 1 && deleted.output.contains("anchor missing"), "\(deleted.output)")
+        try anchor.write(toFile: anchorPath, atomically: true, encoding: .utf8)
+
+        let other = try await Harness.run(["audit", "keygen", "--out", keys + "/other.key"])
+        #expect(other.status == 0)
+        let wrongKey = try await Harness.run(
+            ["audit", "verify", harness.auditPath, "--anchor", anchorPath, "--public-key", keys + "/other.key.pub"]
+        )
+        #expect(wrongKey.status == 1 && wrongKey.output.contains("bad signature"), "\(wrongKey.output)")
+    }
+}
+
 /// The HTML report as a browser renders it (Debian's `chromium`, installed by `.ci/run`).
 @Suite("Audit report in headless Chromium", .serialized)
 struct AuditReportBrowserTests {

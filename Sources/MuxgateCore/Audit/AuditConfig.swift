@@ -26,12 +26,15 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
     package var keyEnv: String?
     package var rotateBytes = AuditConfig.defaultRotateBytes
     package var onFailure = FailurePolicy.deny
+    /// Signed checkpoints of the log's ends, written outside the log; nil when not anchored.
+    package var anchor: AuditAnchorConfig?
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case enabled, path, redact
         case keyEnv = "key_env"
         case rotateBytes = "rotate_bytes"
         case onFailure = "on_failure"
+        case anchor
     }
 
     package init() {}
@@ -58,8 +61,7 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
             )
         }
         keyEnv = try container.decodeIfPresent(String.self, forKey: .keyEnv)
-        if let keyEnv, keyEnv.isEmpty || !keyEnv.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") })
-        {
+        if let keyEnv, !Self.isVariableName(keyEnv) {
             throw ConfigIssue(
                 code: .invalidValue,
                 path: path + ["key_env"],
@@ -84,6 +86,12 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
             }
             onFailure = policy
         }
+        anchor = try container.decodeIfPresent(AuditAnchorConfig.self, forKey: .anchor)
+    }
+
+    /// Letters, digits and `_`, not empty: what `key_env` settings may name.
+    static func isVariableName(_ name: String) -> Bool {
+        !name.isEmpty && name.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
     }
 
     /// A redaction pattern is a glob over argument names, or `tool-glob.argument-glob`, both non-empty.
@@ -99,6 +107,12 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
     /// A relative `path` is taken from `directory` (the configuration file's directory).
     package func resolvedPath(environment: [String: String], directory: String? = nil) -> String {
         guard let path else { return Self.defaultPath(environment: environment) }
+        return Self.expand(path, environment: environment, directory: directory)
+    }
+
+    /// A configured file path with `~` expanded; a relative one starts at `directory` (the
+    /// configuration file's directory), else the current directory.
+    static func expand(_ path: String, environment: [String: String], directory: String?) -> String {
         let home = environment["HOME"] ?? NSHomeDirectory()
         if path == "~" { return home }
         if path.hasPrefix("~/") { return home + path.dropFirst() }

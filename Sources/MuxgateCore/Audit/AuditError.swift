@@ -19,6 +19,10 @@ package struct AuditError: Error, Sendable, CustomStringConvertible {
         case readFailed = "audit read failed"
         /// The log was closed; nothing more can be appended.
         case closed = "audit log closed"
+        /// `audit.anchor`'s signing key is missing, unreadable, too widely readable or malformed.
+        case anchorKey = "audit anchor key unusable"
+        /// A checkpoint could not be written to the anchor (or its syslog copy could not be sent).
+        case anchorFailed = "audit anchor write failed"
     }
 
     package let code: Code

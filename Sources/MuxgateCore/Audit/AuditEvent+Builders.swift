@@ -214,6 +214,21 @@ extension AuditEvent {
         AuditEvent(.stop, [("reason", .string(reason))])
     }
 
+    /// A signed checkpoint was appended to the anchor: its number and the SHA-256 of its line, so
+    /// an anchor rolled back past it is found (written by the anchor's thread, never on a call's path).
+    package static func checkpoint(_ checkpoint: AuditCheckpoint) -> AuditEvent {
+        AuditEvent(
+            .checkpoint,
+            [
+                ("checkpoint", .number(String(checkpoint.number))),
+                ("checkpoint_sha256", .string(checkpoint.lineHash)),
+                ("covers_seq", .number(String(checkpoint.seq))),
+                ("anchor", .string(checkpoint.key)),
+                ("reason", .string(checkpoint.reason)),
+            ]
+        )
+    }
+
     /// Milliseconds with microsecond precision, as a JSON number literal (`12.345`).
     static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components

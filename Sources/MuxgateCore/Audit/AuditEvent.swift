@@ -9,6 +9,8 @@ package struct AuditEvent: Sendable {
         /// A team-mode IDE session opened or closed.
         case client
         case defChange = "def_change"
+        /// A signed checkpoint of the log was written to the anchor (`audit.anchor`).
+        case checkpoint
     }
 
     /// A policy decision on a call.

@@ -162,6 +162,15 @@ struct AuditFile {
     /// Reads backwards from the end in growing windows; lines that are not records (torn writes)
     /// are skipped. A final line without a newline still counts when it is a whole record.
     func lastRecord() throws(AuditError) -> (entry: AuditEntry?, endsWithNewline: Bool, size: Int64) {
+        let (entry, endsWithNewline, size) = try lastLine(AuditEntry.parse)
+        return (entry, endsWithNewline, size)
+    }
+
+    /// The last line of the file that `parse` accepts (see `lastRecord()`), whether the file ends
+    /// in a newline, and its size.
+    func lastLine<Value>(
+        _ parse: (ArraySlice<UInt8>) -> Value?
+    ) throws(AuditError) -> (value: Value?, endsWithNewline: Bool, size: Int64) {
         let (_, size) = try identity()
         guard size > 0 else { return (nil, true, 0) }
         var window: Int64 = 64 << 10
@@ -176,7 +185,7 @@ struct AuditFile {
             var lines = buffer.split(separator: 0x0A, omittingEmptySubsequences: true)[...]
             if start > 0 { lines = lines.dropFirst() }  // may begin mid-line
             for line in lines.reversed() {
-                if let entry = AuditEntry.parse(line) { return (entry, endsWithNewline, size) }
+                if let value = parse(line) { return (value, endsWithNewline, size) }
             }
             if start == 0 { return (nil, endsWithNewline, size) }
             window *= 4

@@ -63,8 +63,18 @@ package struct AuditFileFamily: Sendable {
         return keyed.sorted { ($0.0, $0.1) < ($1.0, $1.1) }.map(\.2)
     }
 
+    /// The first record of the whole family, in chain order; nil when there is none.
+    package func firstEntry() -> AuditEntry? {
+        Self.chainOrder([path]).lazy.compactMap(Self.firstEntry).first
+    }
+
     /// The `seq` of the first record in `file`; nil when it has none or cannot be read.
     static func firstSeq(_ file: String) -> UInt64? {
+        firstEntry(file)?.seq
+    }
+
+    /// The first record in `file`; nil when it has none or cannot be read.
+    static func firstEntry(_ file: String) -> AuditEntry? {
         guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
         defer { try? handle.close() }
         var buffer: [UInt8] = []
@@ -72,11 +82,11 @@ package struct AuditFileFamily: Sendable {
             buffer.append(contentsOf: chunk)
             var start = buffer.startIndex
             while let newline = buffer[start...].firstIndex(of: 0x0A) {
-                if let entry = AuditEntry.parse(buffer[start..<newline]) { return entry.seq }
+                if let entry = AuditEntry.parse(buffer[start..<newline]) { return entry }
                 start = newline + 1
             }
             buffer.removeFirst(start)
         }
-        return buffer.isEmpty ? nil : AuditEntry.parse(buffer[...])?.seq
+        return buffer.isEmpty ? nil : AuditEntry.parse(buffer[...])
     }
 }

@@ -61,6 +61,9 @@ package struct AuditHTMLReport: Sendable {
                 "\(verification.records) records, \(range), \(verification.keyed ? "HMAC-SHA-256" : "SHA-256")"
             )
         }
+        if let anchor = verification.anchor, verification.error == nil {
+            out += "<p>\(escape(anchor.summary))</p>"
+        }
         if !verification.warnings.isEmpty {
             out += "<ul>"
             for warning in verification.warnings {

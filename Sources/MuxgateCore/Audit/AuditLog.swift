@@ -30,6 +30,9 @@ package final class AuditLog: Sendable {
     package let session: String
     /// What `open` fixed on the way (modes tightened), for the caller to log.
     package let notes: [String]
+    /// The id of the anchor's public key, written in `start` and `stop` records when the log is
+    /// anchored (`audit.anchor`).
+    package let anchorKeyID: String?
     private let hasher: AuditHasher
     private let rotateBytes: Int
     let groupCommit: Duration
@@ -50,6 +53,8 @@ package final class AuditLog: Sendable {
         var knownSize: Int64 = 0
         var lastSeq: UInt64 = 0
         var lastHash = AuditRecord.genesis
+        /// The kind of the last record (the anchor skips a checkpoint when only its own record is new).
+        var lastKind: AuditEvent.Kind?
         /// The file ends without a newline (a torn write): the next record starts a fresh line.
         var pendingNewline = false
         /// Written but not yet fsynced.
@@ -76,6 +81,7 @@ package final class AuditLog: Sendable {
     ///   - secrets: Strings that must never reach the file (env values given to children); the key is added.
     ///   - directory: Where a relative `audit.path` starts (the configuration's directory).
     ///   - groupCommit: The longest a non-durable record waits for `fsync` while appends continue.
+    ///   - anchorKeyID: The anchor's public key id when `audit.anchor` is set (see `AuditAnchor`).
     /// - Throws: `AuditError` when the key is missing, the file or directory is unusable, or the
     ///   existing last record does not verify with the key.
     package static func open(
@@ -84,6 +90,7 @@ package final class AuditLog: Sendable {
         secrets: [String] = [],
         directory: String? = nil,
         groupCommit: Duration = .milliseconds(50),
+        anchorKeyID: String? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws(AuditError) -> AuditLog {
         let key = try config.key(environment: environment)
@@ -93,6 +100,7 @@ package final class AuditLog: Sendable {
             rotateBytes: config.rotateBytes,
             secrets: secrets,
             groupCommit: groupCommit,
+            anchorKeyID: anchorKeyID,
             now: now
         )
     }
@@ -104,10 +112,12 @@ package final class AuditLog: Sendable {
         rotateBytes: Int = AuditConfig.defaultRotateBytes,
         secrets: [String] = [],
         groupCommit: Duration = .milliseconds(50),
+        anchorKeyID: String? = nil,
         now: @escaping @Sendable () -> Date = { Date() },
         beforeCommit: @escaping @Sendable () -> Void = {}
     ) throws(AuditError) {
         self.path = path
+        self.anchorKeyID = anchorKeyID
         self.beforeCommit = beforeCommit
         self.session = UUID().uuidString.lowercased()
         self.hasher = AuditHasher(key: key)
@@ -220,11 +230,15 @@ package final class AuditLog: Sendable {
 
     /// Writes a `stop` record, fsyncs and closes the file; later appends throw `closed`. What
     /// waits for the group commit runs first.
-    package func close(reason: String) throws(AuditError) {
+    ///
+    /// - Returns: The `stop` record's place in the chain (what the anchor's last checkpoint
+    ///   covers); nil when the log was closed already.
+    @discardableResult
+    package func close(reason: String) throws(AuditError) -> Head? {
         stopGroupCommit()
         let stop = prepare(.stop(reason: reason))
-        try state.withLock { (state) throws(AuditError) in
-            guard !state.closed else { return }
+        return try state.withLock { (state) throws(AuditError) -> Head? in
+            guard !state.closed else { return nil }
             defer {
                 state.file?.release()
                 state.file = nil
@@ -232,6 +246,35 @@ package final class AuditLog: Sendable {
             }
             _ = try append(stop, &state)
             try Self.sync(&state)
+            return Head(seq: state.lastSeq, hash: state.lastHash, isCheckpoint: false)
+        }
+    }
+
+    /// Where the chain ends: the last record's `seq` and hash.
+    package struct Head: Sendable, Equatable {
+        package let seq: UInt64
+        package let hash: String
+        /// The last record is a `checkpoint` record (written after the anchor's checkpoint).
+        package let isCheckpoint: Bool
+
+        package init(seq: UInt64, hash: String, isCheckpoint: Bool = false) {
+            self.seq = seq
+            self.hash = hash
+            self.isCheckpoint = isCheckpoint
+        }
+    }
+
+    /// The chain's current end, records other processes appended included (the anchor's thread
+    /// asks once an interval; it takes the lock and the file's `flock` as an append does).
+    ///
+    /// - Throws: `AuditError` when the file cannot be locked or read.
+    package func head() throws(AuditError) -> Head {
+        try state.withLock { (state) throws(AuditError) -> Head in
+            if !state.closed {
+                try Self.acquire(&state, path: path, hasher: hasher)
+                state.file?.unlock()
+            }
+            return Head(seq: state.lastSeq, hash: state.lastHash, isCheckpoint: state.lastKind == .checkpoint)
         }
     }
 
@@ -256,6 +299,9 @@ package final class AuditLog: Sendable {
         if event.kind == .start {
             event.add("chain", .string(hasher.algorithm))
             event.add("pid", .int(Int(getpid())))
+        }
+        if let anchorKeyID, event.kind == .start || event.kind == .stop {
+            event.add("anchor", .string(anchorKeyID))
         }
         let scrubber = self.scrubber.withLock { $0 }
         if !scrubber.secrets.isEmpty {
@@ -309,6 +355,7 @@ package final class AuditLog: Sendable {
             }
             state.lastSeq = seq
             state.lastHash = hash
+            state.lastKind = record.kind
             state.dirty = true
             state.writes += 1
             state.statistics.records += 1
@@ -375,6 +422,7 @@ package final class AuditLog: Sendable {
             }
             state.lastSeq = last.seq
             state.lastHash = last.hash
+            state.lastKind = AuditEvent.Kind(rawValue: last.event)
         }
         state.knownSize = size
         state.pendingNewline = size > 0 && !endsWithNewline

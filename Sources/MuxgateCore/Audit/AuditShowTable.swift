@@ -32,6 +32,7 @@ package struct AuditShowTable: Sendable {
         case .tools: "+\(entry["added"]?.elements.count ?? 0) -\(entry["removed"]?.elements.count ?? 0)"
         case .defChange: "changed"
         case .reload: entry.text("result") ?? ""
+        case .checkpoint: entry.text("checkpoint").map { "#\($0)" } ?? ""
         case .stop, nil: ""
         }
     }
@@ -68,6 +69,10 @@ package struct AuditShowTable: Sendable {
             }
             return ([entry.text("error") ?? ""] + changes).filter { !$0.isEmpty }.joined(separator: "; ")
         case .stop: return entry.text("reason") ?? ""
+        case .checkpoint:
+            let covers = entry.text("covers_seq").map { "covers seq \($0)" } ?? ""
+            let digest = entry.text("checkpoint_sha256").map { "sha256 \($0.prefix(12))" } ?? ""
+            return [entry.text("reason") ?? "", covers, digest].filter { !$0.isEmpty }.joined(separator: ", ")
         case .client:
             let parts = [
                 entry.text("client") ?? "", entry.text("client_session") ?? "",

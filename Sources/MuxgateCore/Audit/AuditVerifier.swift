@@ -1,14 +1,38 @@
+package import Foundation
+
+/// How far `AuditVerifier` checks beyond the chain itself.
+package struct AuditVerifyOptions: Sendable {
+    /// The anchor to check the log's ends against, and the public key pinned to check it.
+    package var anchor: (path: String, key: AuditPublicKey)?
+    /// Accept a log that does not start at seq 1 (or, with an anchor, after the first record the
+    /// anchor knows): older files were removed on purpose (retention). Reported as a warning.
+    package var allowTruncatedHead = false
+    /// The time the newest checkpoint's age is measured against.
+    package var now = Date()
+
+    package init(anchor: (path: String, key: AuditPublicKey)? = nil, allowTruncatedHead: Bool = false) {
+        self.anchor = anchor
+        self.allowTruncatedHead = allowTruncatedHead
+    }
+}
+
 /// Walks an audit log's hash chain and names the first record that breaks it, and why.
 ///
 /// Checks, record by record: the hash over the line (SHA-256, or HMAC-SHA-256 with `key`), that
 /// `seq` is one more than the previous record's and `prev` is its hash. The first failure is
 /// classified (edited, deleted, inserted, reordered, wrong key); torn lines and sessions without
-/// a `stop` record are warnings, not failures.
+/// a `stop` record are warnings, not failures. A log that does not start at seq 1 is a head cut
+/// unless `allowTruncatedHead`. With an anchor, its signed checkpoints are checked and the log's
+/// ends against them (`AuditVerifier+Anchor.swift`).
 package enum AuditVerifier {
     /// Verifies the log at each of `paths` together with its rotated siblings (`PATH.1`, `PATH.2`, …).
     ///
     /// Files are read in chain order: by the `seq` of their first record (see `AuditFileFamily.chainOrder`).
-    package static func verify(paths: [String], key: [UInt8]?) -> AuditVerification {
+    package static func verify(
+        paths: [String],
+        key: [UInt8]?,
+        options: AuditVerifyOptions = AuditVerifyOptions()
+    ) -> AuditVerification {
         var result = AuditVerification()
         result.files = AuditFileFamily.chainOrder(paths)
         result.keyed = key != nil
@@ -24,9 +48,37 @@ package enum AuditVerifier {
             result.failure = failure
             return result
         }
-        var walk = Walk(lines: lines, hasher: hasher)
-        walk.run(into: &result)
+        let walk = Walk(lines: lines, hasher: hasher)
+        let records = walk.run(into: &result)
+        guard result.failure == nil else { return result }
+        if let anchor = options.anchor {
+            checkAnchor(anchor.path, key: anchor.key, records: records, options: options, into: &result)
+        } else {
+            checkHead(records, options: options, into: &result)
+            noteAnchorEvidence(records, into: &result)
+        }
         return result
+    }
+
+    /// Without an anchor: a log whose first record is not seq 1 lost its head, unless that is allowed.
+    private static func checkHead(
+        _ records: [AuditLogReader.Line],
+        options: AuditVerifyOptions,
+        into result: inout AuditVerification
+    ) {
+        guard !options.allowTruncatedHead, let first = records.first, let entry = first.entry, entry.seq != 1 else {
+            return
+        }
+        result.warnings.removeAll { $0.kind == .startsLate }
+        result.failure = .init(
+            problem: .headCut,
+            seq: 1,
+            file: first.file,
+            line: first.number,
+            message:
+                "the log starts at seq \(entry.seq): seq 1…\(entry.seq - 1) are missing (its head was cut or a first "
+                + "rotated file removed); if older files were deleted on purpose (retention), pass --allow-truncated-head"
+        )
     }
 
     /// A wrong-key failure when no record verifies and that is not explained by a single edit.
@@ -66,7 +118,9 @@ package enum AuditVerifier {
             }
         }
 
-        func run(into result: inout AuditVerification) {
+        /// Walks the chain into `result`; returns the records that verified, in order.
+        func run(into result: inout AuditVerification) -> [AuditLogReader.Line] {
+            var verified: [AuditLogReader.Line] = []
             var last: AuditEntry?
             var lastLine: AuditLogReader.Line?
             /// Lines since the last good record that are not records.
@@ -112,6 +166,7 @@ package enum AuditVerifier {
                 }
                 last = entry
                 lastLine = line
+                verified.append(line)
                 seen.insert(entry.seq)
                 result.records += 1
                 result.firstSeq = result.firstSeq ?? entry.seq
@@ -145,7 +200,7 @@ package enum AuditVerifier {
                 }
             }
             result.sessions = sessions.count
-            guard result.failure == nil else { return }
+            guard result.failure == nil else { return verified }
             for session in sessions where !stopped.contains(session) {
                 guard let (seq, line) = lastOf[session] else { continue }
                 let isLast = session == last?.session
@@ -161,6 +216,7 @@ package enum AuditVerifier {
                     )
                 )
             }
+            return verified
         }
 
         /// Where the walk stands when a record is checked.

@@ -5,13 +5,15 @@ import Yams
 /// `muxgate audit`: verify and review the tamper-evident audit log.
 ///
 /// Exit codes: 0 success (for `verify`: the chain is intact, warnings allowed); 1 `verify` found
-/// the chain tampered; 2 invalid configuration or options; 3 the log could not be read.
+/// the chain or its anchor tampered; 2 invalid configuration or options; 3 the log could not be
+/// read (or, for `keygen`, the key written).
 package struct AuditCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Verify and review the tamper-evident audit log.",
         subcommands: [
             AuditVerifyCommand.self, AuditShowCommand.self, AuditSummaryCommand.self, AuditReportCommand.self,
+            AuditKeygenCommand.self,
         ]
     )
 
@@ -89,5 +91,73 @@ struct AuditSourceOptions: ParsableArguments {
     func fail<T>(_ code: Int32, _ message: String) throws -> T {
         FileHandle.standardError.write(Data("muxgate: \(message)\n".utf8))
         throw ExitCode(code)
+    }
+}
+
+/// What `verify` and `report` check beyond the chain: the anchor, and whether a cut head is allowed.
+struct AuditAnchorOptions: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "The anchor of signed checkpoints to check the log's ends against (default: the config's "
+                + "audit.anchor.path, when no PATH is given).",
+            valueName: "file"
+        )
+    )
+    var anchor: String?
+
+    @Option(
+        name: .customLong("public-key"),
+        help: ArgumentHelp(
+            "The anchor's Ed25519 public key: a file (PEM or base64) or the base64 itself; never taken from the "
+                + "anchor (default: the config's audit.anchor.public_key, else the public half of its key).",
+            valueName: "key"
+        )
+    )
+    var publicKey: String?
+
+    @Flag(
+        help:
+            "Accept a log whose first records were removed on purpose (retention): a warning instead of a head-cut failure."
+    )
+    var allowTruncatedHead = false
+
+    /// The verification options: the anchor from `--anchor` (or the configuration's, when the log
+    /// is the configured one) and its pinned public key.
+    ///
+    /// - Parameter configuredLog: The log verified is the configured one (no PATH given).
+    func verifyOptions(
+        source: AuditSourceOptions,
+        configuredLog: Bool,
+        environment: [String: String]
+    ) throws -> AuditVerifyOptions {
+        var options = AuditVerifyOptions(allowTruncatedHead: allowTruncatedHead)
+        let (audit, directory) = try source.auditConfig(environment: environment)
+        let configured = audit.anchor
+        guard
+            let path = anchor
+                ?? (configuredLog ? configured?.resolvedPath(environment: environment, directory: directory) : nil)
+        else {
+            if publicKey != nil { return try source.fail(2, "--public-key needs --anchor FILE (the anchor it checks)") }
+            return options
+        }
+        let key: AuditPublicKey?
+        do {
+            if let publicKey {
+                key = try AuditPublicKey.load(publicKey, environment: environment)
+            } else {
+                key = try configured?.verifyingKey(environment: environment, directory: directory)
+            }
+        } catch {
+            return try source.fail(2, "\(error)")
+        }
+        guard let key else {
+            return try source.fail(
+                2,
+                "checking the anchor \(path) needs its public key: pass --public-key FILE|BASE64 (or set "
+                    + "audit.anchor.public_key); it is never taken from the anchor itself"
+            )
+        }
+        options.anchor = (path, key)
+        return options
     }
 }

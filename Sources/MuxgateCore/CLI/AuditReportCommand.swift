@@ -10,6 +10,7 @@ struct AuditReportCommand: AsyncParsableCommand {
 
     @OptionGroup var source: AuditSourceOptions
     @OptionGroup var filters: AuditFilterOptions
+    @OptionGroup var anchor: AuditAnchorOptions
 
     @Argument(help: "The log file (default: the configured audit.path); rotated files are included.")
     var path: String?
@@ -21,7 +22,16 @@ struct AuditReportCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let filter = try filters.filter()
         let path = try source.path(path, environment: environment)
-        let verification = AuditVerifier.verify(paths: [path], key: try source.key(environment: environment))
+        let options = try anchor.verifyOptions(
+            source: source,
+            configuredLog: self.path == nil,
+            environment: environment
+        )
+        let verification = AuditVerifier.verify(
+            paths: [path],
+            key: try source.key(environment: environment),
+            options: options
+        )
         let entries: [AuditEntry]
         do {
             entries = try AuditLogReader.entries([path]).filter(filter.matches)

@@ -20,6 +20,8 @@ struct CheckCommand: AsyncParsableCommand {
         let config = try options.loadConfig()
         print("config \(config.file): valid, \(config.servers.count) servers")
         print(config.policySummary)
+        let audit = Self.auditReport(config, environment: ProcessInfo.processInfo.environment)
+        for line in audit.lines { print(line) }
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger)
         let (report, budget) = try await gateway.withChildren { gateway in
             let catalogue = await gateway.settledCatalogue()
@@ -28,7 +30,7 @@ struct CheckCommand: AsyncParsableCommand {
             }
             return (servers, Self.budgetWarning(config, listed: catalogue.entries.filter(gateway.isListed)))
         }
-        var problems = 0
+        var problems = audit.problems
         for server in report {
             print("")
             print(server.headline)
@@ -51,6 +53,59 @@ struct CheckCommand: AsyncParsableCommand {
 }
 
 extension CheckCommand {
+    /// Where the audit log goes and whether its ends are anchored: the signing key must load, and
+    /// an anchor beside the log protects less than one elsewhere.
+    static func auditReport(_ config: MuxgateConfig, environment: [String: String]) -> (lines: [String], problems: Int)
+    {
+        guard config.audit.enabled else { return (["audit: off (audit.enabled: false)"], 0) }
+        let directory = (config.file as NSString).deletingLastPathComponent
+        let log = config.audit.resolvedPath(environment: environment, directory: directory)
+        guard let anchor = config.audit.anchor else {
+            return (
+                [
+                    "audit: \(log); its end is not anchored: records cut from its end, or a whole last session, "
+                        + "go unnoticed by `audit verify` (set audit.anchor, docs/audit.md)"
+                ], 0
+            )
+        }
+        let path = anchor.resolvedPath(environment: environment, directory: directory)
+        let key: AuditSigningKey
+        do {
+            key = try anchor.signingKey(environment: environment, directory: directory)
+        } catch {
+            return (["audit: \(log), anchored to \(path)", "✗ \(error)"], 1)
+        }
+        var lines = [
+            "audit: \(log), anchored to \(path): a signed checkpoint every \(ServerReport.seconds(anchor.interval)) while records come and "
+                + "at stop (key \(key.publicKey.id)\(anchor.syslog ? ", copied to syslog" : ""))"
+        ]
+        var problems = 0
+        if let published = anchor.publicKey {
+            do {
+                let pinned = try AuditPublicKey.load(published, environment: environment, directory: directory)
+                if pinned != key.publicKey {
+                    lines.append(
+                        "✗ audit.anchor.public_key (key \(pinned.id)) is not the public half of the signing key "
+                            + "(\(key.publicKey.id)): `audit verify` would fail every checkpoint"
+                    )
+                    problems += 1
+                }
+            } catch {
+                lines.append("✗ audit.anchor.public_key: \(error)")
+                problems += 1
+            }
+        }
+        func directoryOf(_ file: String) -> String { (file as NSString).deletingLastPathComponent }
+        if directoryOf(path) == directoryOf(log), !anchor.syslog {
+            lines.append(
+                "⚠ audit.anchor.path is in the log's directory: whoever can rewrite the log there can delete or roll "
+                    + "back the anchor too; put it elsewhere (another owner or filesystem) or set audit.anchor.syslog: true"
+            )
+            problems += 1
+        }
+        return (lines, problems)
+    }
+
     /// Whether the IDE would see more tools than `client.tool_budget`: the servers that contribute
     /// most, and what would bring the count down (a profile, a filter on the biggest server).
     static func budgetWarning(_ config: MuxgateConfig, listed: [NamedCatalogue.Entry]) -> [String]? {

@@ -4,6 +4,12 @@ import Logging
 import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// `muxgate serve`: the stdio MCP server an IDE starts.
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,17 +49,48 @@ struct ServeCommand: AsyncParsableCommand {
         )
         logger.notice("\(config.policySummary)")
         let environment = ProcessInfo.processInfo.environment
+        let directory = (config.file as NSString).deletingLastPathComponent
         var auditor: Auditor?
+        var anchor: AuditAnchor?
         if config.audit.enabled {
+            // A missing or malformed signing key is a configuration error, whatever on_failure says.
+            let signingKey = try config.audit.anchor.map { anchor in
+                do {
+                    let key = try anchor.signingKey(environment: environment, directory: directory)
+                    // Children inherit muxgate's environment: the private key must not reach them.
+                    if let name = anchor.keyEnv { unsetenv(name) }
+                    return key
+                } catch {
+                    FileHandle.standardError.write(Data("muxgate: \(config.file): \(error)\n".utf8))
+                    throw ExitCode(2)
+                }
+            }
             do {
                 let log = try AuditLog.open(
                     config: config.audit,
                     environment: environment,
                     secrets: config.secrets,
-                    directory: (config.file as NSString).deletingLastPathComponent
+                    directory: directory,
+                    anchorKeyID: signingKey?.publicKey.id
                 )
                 for note in log.notes { logger.notice("audit: \(note)") }
                 logger.notice("audit log: \(log.path) (session \(log.session))")
+                if let settings = config.audit.anchor, let signingKey {
+                    let made = try AuditAnchor(
+                        path: settings.resolvedPath(environment: environment, directory: directory),
+                        key: signingKey,
+                        log: log,
+                        interval: settings.interval,
+                        syslog: settings.syslog ? AuditSyslog() : nil,
+                        report: { [logger] error in logger.error("\(error)") }
+                    )
+                    anchor = made
+                    let every = ServerReport.seconds(settings.interval)
+                    let copy = settings.syslog ? ", copied to syslog" : ""
+                    logger.notice(
+                        "audit anchor: \(made.path), a signed checkpoint every \(every) while records come and at stop (key \(signingKey.publicKey.id)\(copy))"
+                    )
+                }
                 auditor = Auditor(
                     log: log,
                     config: config.audit,
@@ -111,7 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
                     + (auditor.map {
                         [
                             ServiceGroupConfiguration.ServiceConfiguration(
-                                service: AuditService(log: $0.log, logger: logger)
+                                service: AuditService(log: $0.log, anchor: anchor, logger: logger)
                             )
                         ]
                     } ?? []) + [
