@@ -6,7 +6,8 @@ SWIFTC ?= swiftc
 FUZZ_SECONDS ?= 60
 FUZZ_SOURCES = Sources/MuxgateCore/JSON/*.swift Sources/MuxgateCore/JSONRPC/*.swift \
 	Sources/MuxgateCore/Support/LineFramer.swift Sources/MuxgateCore/HTTP/SSEParser.swift \
-	Sources/MuxgateCore/HTTP/SingleLine.swift Sources/MuxgateCore/HTTP/ParamHeaders.swift Fuzz/FuzzMessages.swift
+	Sources/MuxgateCore/HTTP/SingleLine.swift Sources/MuxgateCore/HTTP/ParamHeaders.swift \
+	Sources/MuxgateCore/Support/Secrets.swift Fuzz/FuzzMessages.swift
 
 .PHONY: all build release venv test unit demo fuzz format lint clean
 

@@ -20,6 +20,7 @@ struct FixtureOptions: Sendable {
     var tasks = false
     var extras = false
     var prompts = false
+    var leakEnv: String?
     var stopReading = false
     var showHelp = false
 
@@ -43,6 +44,8 @@ struct FixtureOptions: Sendable {
           --extras                    logging, resources (fx://note, subscribable) and completions
                                       capabilities, answered minimally
           --prompts                   prompts capability: prompts greet and secret_prompt
+          --leak-env VAR              echo $VAR and the arguments on stderr and in an initialize
+                                      error (a child that leaks what it was given)
           --tasks                     tasks capability; tool "task" (taskSupport optional) runs as a
                                       task when called with params.task; tasks/get|result|list|cancel
                                       completes and send notifications/tools/list_changed
@@ -92,6 +95,7 @@ struct FixtureOptions: Sendable {
             case "--tasks": options.tasks = true
             case "--extras": options.extras = true
             case "--prompts": options.prompts = true
+            case "--leak-env": options.leakEnv = try value(for: flag)
             case "--stop-reading-after-tools-list": options.stopReading = true
             case "-h", "--help": options.showHelp = true
             default:

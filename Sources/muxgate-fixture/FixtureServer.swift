@@ -67,6 +67,13 @@ final class FixtureServer: @unchecked Sendable {
         return text
     }
 
+    /// What `--leak-env` echoes: the variable's value and the arguments.
+    var leaked: String? {
+        options.leakEnv.map { name in
+            "\(name)=\(ProcessInfo.processInfo.environment[name] ?? "") args=\(CommandLine.arguments.dropFirst().joined(separator: " "))"
+        }
+    }
+
     // MARK: - Main loop
 
     func run() -> Never {
@@ -77,6 +84,7 @@ final class FixtureServer: @unchecked Sendable {
         for index in 0..<options.stderrLines {
             LineWriter.stderr.writeLine("fixture stderr line \(index)")
         }
+        if let leak = leaked { LineWriter.stderr.writeLine("fixture: starting with \(leak)") }
         while let line = readLine(strippingNewline: true) {
             handle(line: line)
         }
@@ -120,6 +128,8 @@ final class FixtureServer: @unchecked Sendable {
         let params = message["params"] as? [String: Any] ?? [:]
 
         switch method {
+        case "initialize" where leaked != nil:
+            send(errorLine(id: id, code: -32603, message: "cannot start with \(leaked!)"))
         case "initialize":
             let requested = params["protocolVersion"] as? String
             if options.initDelayMs > 0 {

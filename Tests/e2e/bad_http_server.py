@@ -10,6 +10,9 @@ comes up; then every `tools/call` misbehaves as MODE says:
   drop          an SSE stream cut in the middle of an event
   hang          no answer at all (the connection stays open)
   status-500    HTTP 500 with a plain-text body
+  leak-init     every `initialize` gets HTTP 500 whose body echoes the request line and headers
+                (a server that leaks what it was sent: muxgate must scrub it)
+  leak-call     initializes, then every `tools/call` gets that HTTP 500 echo
   busy-503      the first `initialize` gets HTTP 503 with `Retry-After: 2` (the next ones are
                 answered); stderr says `initialize refused at T` / `initialize answered at T`
                 (T: this process's monotonic clock, seconds)
@@ -53,6 +56,10 @@ async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> 
             message = json.loads(body)
             if "id" not in message:
                 writer.write(response("202 Accepted", "application/json", b""))
+            elif MODE == "leak-init" or (MODE == "leak-call" and message["method"] == "tools/call"):
+                echo = request_line.decode().strip() + "\n" + "\n".join(f"{k}: {v}" for k, v in headers.items())
+                print(f"leaking: {echo}", file=sys.stderr, flush=True)
+                writer.write(response("500 Internal Server Error", "text/plain", echo.encode()))
             elif message["method"] == "initialize" and MODE == "busy-503" and not refused:
                 refused = True
                 print(f"initialize refused at {time.monotonic():.3f}", file=sys.stderr, flush=True)

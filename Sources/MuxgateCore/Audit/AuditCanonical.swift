@@ -108,6 +108,8 @@ package struct AuditScrubber: Sendable {
 
     /// Longest first, so a secret that contains another is replaced whole.
     package private(set) var secrets: [String]
+    /// The `Secrets.shared` version last merged in (-1: none yet).
+    package var sharedVersion = -1
 
     package init(_ secrets: some Sequence<String>) {
         self.secrets = []

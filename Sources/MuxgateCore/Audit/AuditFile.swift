@@ -1,5 +1,11 @@
 import Foundation
 
+// `struct stat` comes from the C library, but which module the compiler attributes it to depends
+// on what other files of the target import (CoreFoundation re-exports it); importing both keeps
+// MemberImportVisibility satisfied either way.
+#if canImport(CoreFoundation)
+    import CoreFoundation
+#endif
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)

@@ -303,7 +303,16 @@ package final class AuditLog: Sendable {
         if let anchorKeyID, event.kind == .start || event.kind == .stop {
             event.add("anchor", .string(anchorKeyID))
         }
-        let scrubber = self.scrubber.withLock { $0 }
+        // The log's own secrets (its key) and every one the process knows (`Secrets`), refreshed
+        // when one was added since.
+        let known = Secrets.shared.version
+        let scrubber = self.scrubber.withLock { scrubber in
+            if scrubber.sharedVersion != known {
+                scrubber.add(Secrets.shared.snapshot.values)
+                scrubber.sharedVersion = known
+            }
+            return scrubber
+        }
         if !scrubber.secrets.isEmpty {
             event = AuditEvent(event.kind, event.fields.map { ($0.0, scrubber.scrub($0.1)) })
         }

@@ -89,7 +89,7 @@ struct AuditSourceOptions: ParsableArguments {
 
     /// Prints `message` on stderr and exits with `code`.
     func fail<T>(_ code: Int32, _ message: String) throws -> T {
-        FileHandle.standardError.write(Data("muxgate: \(message)\n".utf8))
+        Console.error("muxgate: \(message)\n")
         throw ExitCode(code)
     }
 }

@@ -58,7 +58,7 @@ struct AuditKeygenCommand: AsyncParsableCommand {
     }
 
     private func fail<T>(_ code: Int32, _ message: String) throws -> T {
-        FileHandle.standardError.write(Data("muxgate: \(message)\n".utf8))
+        Console.error("muxgate: \(message)\n")
         throw ExitCode(code)
     }
 }

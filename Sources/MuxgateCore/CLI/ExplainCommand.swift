@@ -37,7 +37,7 @@ struct ExplainCommand: AsyncParsableCommand {
         let catalogue = try await gateway.withChildren { await $0.settledCatalogue() }
         guard let entry = catalogue[tool] else {
             let known = catalogue.entries.map(\.exposedName).sorted().joined(separator: ", ")
-            FileHandle.standardError.write(Data("muxgate explain: no tool '\(tool)' (tools: \(known))\n".utf8))
+            Console.error("muxgate explain: no tool '\(tool)' (tools: \(known))\n")
             throw ExitCode(2)
         }
         let arguments = try args.map { try JSONSlice.parse($0) }
@@ -45,9 +45,7 @@ struct ExplainCommand: AsyncParsableCommand {
         if let client {
             guard let found = config.clients.first(where: { $0.name == client }) else {
                 let known = config.clients.map(\.name).joined(separator: ", ")
-                FileHandle.standardError.write(
-                    Data("muxgate explain: no client '\(client)' in \(config.file) (clients: \(known))\n".utf8)
-                )
+                Console.error("muxgate explain: no client '\(client)' in \(config.file) (clients: \(known))\n")
                 throw ExitCode(2)
             }
             policy = found.profile.flatMap { config.clientPolicies[$0] } ?? config.policy

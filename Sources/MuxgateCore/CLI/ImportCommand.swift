@@ -27,7 +27,7 @@ struct ImportCommand: AsyncParsableCommand {
         do {
             imported = try ImportedServers.read(file)
         } catch {
-            FileHandle.standardError.write(Data("muxgate import: \(error)\n".utf8))
+            Console.error("muxgate import: \(error)\n")
             throw ExitCode(2)
         }
         let yaml = imported.yaml(entry: entry)
@@ -45,7 +45,7 @@ struct ImportCommand: AsyncParsableCommand {
         if output == nil {
             print(advice, terminator: "")
         } else {
-            FileHandle.standardError.write(Data(advice.utf8))
+            Console.error(advice)
         }
     }
 }

@@ -57,7 +57,7 @@ struct LoginCommand: AsyncParsableCommand {
             print("logged in to '\(server)' at \(grant.issuer)\(grant.scope.map { ", scope \($0)" } ?? "")\(until)")
             print("stored in \(store.path(for: server)); `muxgate serve` renews it")
         } catch {
-            FileHandle.standardError.write(Data("muxgate login: \(error)\n".utf8))
+            Console.error("muxgate login: \(error)\n")
             launched.withLock { $0 }?.waitUntilExit()
             throw ExitCode(1)
         }
@@ -97,7 +97,7 @@ struct LoginCommand: AsyncParsableCommand {
             try process.run()
             return process
         } catch {
-            FileHandle.standardError.write(Data("muxgate login: cannot run \(command): \(error)\n".utf8))
+            Console.error("muxgate login: cannot run \(command): \(error)\n")
             return nil
         }
     }

@@ -60,7 +60,8 @@ package struct ConfigOptions: ParsableArguments {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            // The one log sink: whatever is logged, no known secret is written.
+            return ScrubbingLogHandler(handler)
         }
         return Logger(label: "muxgate")
     }
@@ -70,7 +71,7 @@ package struct ConfigOptions: ParsableArguments {
         do {
             return try ConfigLoader(profileOverride: profile).load(config)
         } catch {
-            FileHandle.standardError.write(Data("muxgate: \(error)\n".utf8))
+            Console.error("muxgate: \(error)\n")
             throw ExitCode(2)
         }
     }

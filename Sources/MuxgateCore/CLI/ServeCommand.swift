@@ -61,7 +61,7 @@ struct ServeCommand: AsyncParsableCommand {
                     if let name = anchor.keyEnv { unsetenv(name) }
                     return key
                 } catch {
-                    FileHandle.standardError.write(Data("muxgate: \(config.file): \(error)\n".utf8))
+                    Console.error("muxgate: \(config.file): \(error)\n")
                     throw ExitCode(2)
                 }
             }
@@ -91,12 +91,12 @@ struct ServeCommand: AsyncParsableCommand {
                         "audit anchor: \(made.path), a signed checkpoint every \(every) while records come and at stop (key \(signingKey.publicKey.id)\(copy))"
                     )
                 }
-                auditor = Auditor(
-                    log: log,
-                    config: config.audit,
-                    key: try config.audit.key(environment: environment),
-                    logger: logger
-                )
+                let chainKey = try config.audit.key(environment: environment)
+                // The chain's HMAC key: a secret to every sink, and not inherited by the children
+                // (a child that knew it could forge records).
+                if let chainKey { Secrets.shared.add([String(decoding: chainKey, as: UTF8.self)]) }
+                if let name = config.audit.keyEnv { unsetenv(name) }
+                auditor = Auditor(log: log, config: config.audit, key: chainKey, logger: logger)
             } catch {
                 guard config.audit.onFailure == .warn else {
                     logger.critical(

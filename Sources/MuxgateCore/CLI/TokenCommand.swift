@@ -44,7 +44,7 @@ struct TokenAddCommand: AsyncParsableCommand {
         do {
             current = try loader.load(config)
         } catch {
-            FileHandle.standardError.write(Data("muxgate: \(error)\n".utf8))
+            Console.error("muxgate: \(error)\n")
             throw ExitCode(2)
         }
         guard !current.clients.contains(where: { $0.name == name }) else {
@@ -69,11 +69,9 @@ struct TokenAddCommand: AsyncParsableCommand {
             fail("cannot replace \(current.file): \(String(cString: strerror(errno)))")
         }
         let under = profile.map { "profile '\($0)'" } ?? "the active profile"
-        FileHandle.standardError.write(
-            Data(
-                ("muxgate: added client '\(name)' (\(under)) to \(current.file); its token follows, shown this once "
-                    + "— the client sends it as `Authorization: Bearer <token>`\n").utf8
-            )
+        Console.error(
+            "muxgate: added client '\(name)' (\(under)) to \(current.file); its token follows, shown this once "
+                + "— the client sends it as `Authorization: Bearer <token>`\n"
         )
         print(token)
     }
@@ -97,7 +95,7 @@ struct TokenAddCommand: AsyncParsableCommand {
     }
 
     private func fail(_ message: String) -> Never {
-        FileHandle.standardError.write(Data("muxgate token add: \(message)\n".utf8))
+        Console.error("muxgate token add: \(message)\n")
         Foundation.exit(2)
     }
 }

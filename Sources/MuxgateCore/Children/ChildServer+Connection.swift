@@ -104,11 +104,7 @@ extension ChildServer {
     /// Keeps a diagnostic line (stderr) for errors and `check`, and logs it.
     /// `text` with this child's secrets replaced by `[secret]`.
     func scrubbed(_ text: String) -> String {
-        var text = text
-        for secret in secrets where text.contains(secret) {
-            text = text.replacingOccurrences(of: secret, with: "[secret]")
-        }
-        return text
+        Secrets.shared.scrub(Secrets.scrub(text, secrets))
     }
 
     private func keepDiagnostic(_ line: String) {

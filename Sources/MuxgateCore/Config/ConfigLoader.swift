@@ -7,15 +7,19 @@ package struct ConfigLoader: Sendable {
     package let currentDirectory: String
     /// The profile to run instead of `policy.profile` (`--profile`); `MUXGATE_PROFILE` otherwise.
     package let profileOverride: String?
+    /// Where the secrets a configuration holds are registered, as soon as they are read (`Secrets`).
+    package let secrets: Secrets
 
     package init(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         currentDirectory: String = FileManager.default.currentDirectoryPath,
-        profileOverride: String? = nil
+        profileOverride: String? = nil,
+        secrets: Secrets = .shared
     ) {
         self.environment = environment
         self.currentDirectory = currentDirectory
         self.profileOverride = profileOverride ?? environment["MUXGATE_PROFILE"]
+        self.secrets = secrets
     }
 
     /// The file to read: `explicit`, else `./muxgate.yaml`, else `$XDG_CONFIG_HOME/muxgate/config.yaml`.
@@ -131,23 +135,25 @@ package struct ConfigLoader: Sendable {
             do {
                 switch server.transport {
                 case .stdio(let command, let args, let env, let cwd):
-                    var expandedCwd = try cwd.map { try expand($0, path + ["cwd"]) }
+                    var expandedCwd = try cwd.map { try expand($0, path + ["cwd"], secret: false) }
                     if let dir = expandedCwd, !dir.hasPrefix("/") {
                         expandedCwd = directory + "/" + dir
                     }
                     config.servers[index].transport = .stdio(
-                        command: try expand(command, path + ["command"]),
+                        command: try expand(command, path + ["command"], secret: false),
                         args: try args.enumerated().map { try expand($1, path + ["args", "[\($0)]"]) },
                         env: try env.reduce(into: [:]) { $0[$1.key] = try expand($1.value, path + ["env", $1.key]) },
                         cwd: expandedCwd
                     )
                 case .http(var remote):
                     remote.url = try expand(remote.url, path + ["url"])
+                    // Before anything can reject the URL and print it.
+                    secrets.add(ServerConfig.credentials(inURL: remote.url))
                     remote.headers = try remote.headers.reduce(into: [:]) {
                         $0[$1.key] = try expand($1.value, path + ["headers", $1.key])
                     }
                     if let caFile = remote.caFile {
-                        let expanded = try expand(caFile, path + ["ca_file"])
+                        let expanded = try expand(caFile, path + ["ca_file"], secret: false)
                         remote.caFile = expanded.hasPrefix("/") ? expanded : directory + "/" + expanded
                     }
                     try Self.validate(remote, at: path)
@@ -161,7 +167,7 @@ package struct ConfigLoader: Sendable {
                         tools[position].env = try tool.env.reduce(into: [:]) {
                             $0[$1.key] = try expand($1.value, base + ["env", $1.key])
                         }
-                        if var cwd = try tool.cwd.map({ try expand($0, base + ["cwd"]) }) {
+                        if var cwd = try tool.cwd.map({ try expand($0, base + ["cwd"], secret: false) }) {
                             if !cwd.hasPrefix("/") { cwd = directory + "/" + cwd }
                             tools[position].cwd = cwd
                         }
@@ -173,6 +179,8 @@ package struct ConfigLoader: Sendable {
             } catch {
                 throw ConfigError(.invalidValue, file: file, path: path.joined(separator: "."), message: "\(error)")
             }
+            // What the child is handed that must never be shown (env and header values, passwords).
+            secrets.add(config.servers[index].secrets)
         }
         return config
     }
@@ -181,10 +189,14 @@ package struct ConfigLoader: Sendable {
     /// (a token or header would cross the network in clear otherwise).
     static func validate(_ remote: RemoteServerConfig, at path: [String]) throws(ConfigIssue) {
         guard let url = URLParts(remote.url), ["http", "https"].contains(url.scheme), !url.host.isEmpty else {
+            let userInfo =
+                ServerConfig.credentials(inURL: remote.url).isEmpty
+                ? "" : " (user info in a URL is refused: put credentials in headers)"
             throw ConfigIssue(
                 code: .invalidValue,
                 path: path + ["url"],
-                message: "'\(remote.url)' is not an http:// or https:// URL with a host"
+                message: "'\(ServerConfig.redactingUserInfo(remote.url))' is not an http:// or https:// URL with a host"
+                    + userInfo
             )
         }
         if url.scheme == "http", !url.isLoopback {
@@ -204,8 +216,13 @@ package struct ConfigLoader: Sendable {
     }
 
     /// Expands `${VAR}` and `${VAR:-default}` as Claude Code does.
-    func expand(_ text: String, _ path: [String]) throws(ConfigIssue) -> String {
+    ///
+    /// - Parameter secret: Register each substituted value as a secret (`Secrets`): everything a
+    ///   server is launched with, but paths (its command, its cwd, a CA file).
+    func expand(_ text: String, _ path: [String], secret: Bool = true) throws(ConfigIssue) -> String {
         guard text.contains("${") else { return text }
+        var substituted: [String] = []
+        defer { if secret { secrets.add(substituted) } }
         var out = ""
         var rest = Substring(text)
         while let open = rest.range(of: "${") {
@@ -228,8 +245,10 @@ package struct ConfigLoader: Sendable {
             }
             if let value = environment[String(name)] {
                 out += value
+                substituted.append(value)
             } else if let fallback {
                 out += fallback
+                substituted.append(String(fallback))
             } else {
                 throw ConfigIssue(
                     code: .unsetVariable,

@@ -190,16 +190,54 @@ package struct ServerConfig: Sendable, Decodable {
 
 extension ServerConfig {
     /// What muxgate hands this child that must never be shown: environment values, header values
-    /// (and their words: "Bearer TOKEN" may be echoed as TOKEN alone), and passwords written in its
-    /// arguments — a URL's `user:password@` and a `password=` key (libpq, ODBC and URL query style).
+    /// (and their words: "Bearer TOKEN" may be echoed as TOKEN alone), and credentials written in
+    /// its arguments or URL — a URL's user info, a `password=` key (libpq, ODBC and URL query
+    /// style), query values named like credentials (`token=`, `key=`, `sig=`…). What a `${VAR}`
+    /// put anywhere in its launch is registered as it is expanded (`ConfigLoader.expand`).
     package var secrets: [String] {
         switch transport {
         case .stdio(_, let args, let env, _): Array(env.values) + args.flatMap(Self.passwords(in:))
         case .http(let remote):
             remote.headers.values.flatMap { value in [value] + value.split(separator: " ").map(String.init) }
-                + Self.passwords(in: remote.url)
+                + Self.passwords(in: remote.url) + Self.credentials(inURL: remote.url)
         case .commands(let tools): tools.flatMap { Array($0.env.values) + $0.run.flatMap(Self.passwords(in:)) }
         }
+    }
+
+    /// A URL's user info (whole, and its user and password apart) and the values of query
+    /// parameters named like credentials, as written and percent-decoded.
+    package static func credentials(inURL url: String) -> [String] {
+        var found: [String] = []
+        if let scheme = url.range(of: "://") {
+            let rest = url[scheme.upperBound...]
+            let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+            if let at = authority.lastIndex(of: "@") {
+                let info = authority[..<at]
+                found.append(String(info))
+                found += info.split(separator: ":", maxSplits: 1).map(String.init)
+            }
+        }
+        if let query = url.split(separator: "?", maxSplits: 1).dropFirst().first {
+            let named = ["token", "key", "secret", "password", "passwd", "pwd", "sig", "signature", "auth", "code"]
+            for pair in query.split(whereSeparator: { $0 == "&" || $0 == ";" || $0 == "#" }) {
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                guard parts.count == 2 else { continue }
+                let name = parts[0].lowercased()
+                if named.contains(where: { name.contains($0) }) { found.append(String(parts[1])) }
+            }
+        }
+        return found.flatMap { value in
+            [value] + [value.removingPercentEncoding].compactMap { $0 }.filter { $0 != value }
+        }
+    }
+
+    /// `url` with its user info, if any, replaced by `[secret]`.
+    package static func redactingUserInfo(_ url: String) -> String {
+        guard let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + Secrets.replacement + String(rest[at...])
     }
 
     /// The passwords written in one argument, as written and percent-decoded.

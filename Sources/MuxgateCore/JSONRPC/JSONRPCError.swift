@@ -22,9 +22,19 @@ package struct JSONRPCError: Error, Sendable, CustomStringConvertible {
     /// A request that ran past its deadline.
     package static func timeout(_ message: String) -> Self { .init(code: -32001, message: message) }
 
+    /// The wire form: the sink of every error muxgate writes to an IDE, so its message (which may
+    /// quote a child's stderr or an HTTP body) and a string `data` are scrubbed of every known secret.
     package var value: JSONValue {
-        var members: [(String, JSONValue)] = [("code", .int(code)), ("message", .string(message))]
-        if let data { members.append(("data", data)) }
+        var members: [(String, JSONValue)] = [
+            ("code", .int(code)), ("message", .string(Secrets.shared.scrub(message))),
+        ]
+        if let data {
+            if case .string(let text) = data {
+                members.append(("data", .string(Secrets.shared.scrub(text))))
+            } else {
+                members.append(("data", data))
+            }
+        }
         return .object(members)
     }
 

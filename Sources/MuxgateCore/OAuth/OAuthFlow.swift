@@ -161,6 +161,7 @@ package struct OAuthFlow: Sendable {
                 guard let value = environment[name], !value.isEmpty else {
                     throw OAuthError("servers.\(server).auth.client_secret_env names \(name), which is not set")
                 }
+                Secrets.shared.add([value])
                 return value
             }
             let method =

@@ -63,7 +63,9 @@ package struct OAuthTokenStore: Sendable {
             throw OAuthError("cannot read \(file)")
         }
         do {
-            return try JSONDecoder().decode(OAuthGrant.self, from: data)
+            let grant = try JSONDecoder().decode(OAuthGrant.self, from: data)
+            grant.registerSecrets()
+            return grant
         } catch {
             throw OAuthError("\(file) is not a muxgate login (\(error)); run `muxgate login \(server)` again")
         }
@@ -71,6 +73,7 @@ package struct OAuthTokenStore: Sendable {
 
     /// Stores `grant` atomically with mode 0600 (a temporary file renamed over the old one).
     package func save(_ grant: OAuthGrant, for server: String) throws(OAuthError) {
+        grant.registerSecrets()
         var notes: [String] = []
         do {
             try AuditFile.prepareDirectory(directory, notes: &notes)
@@ -111,4 +114,12 @@ package struct OAuthTokenStore: Sendable {
 package struct OAuthError: Error, CustomStringConvertible, Sendable {
     package let description: String
     package init(_ description: String) { self.description = description }
+}
+
+extension OAuthGrant {
+    /// Its tokens and client secret are secrets to every sink (`Secrets`): a server that echoes its
+    /// `Authorization` header in an error body cannot put the token in muxgate's output.
+    func registerSecrets() {
+        Secrets.shared.add([accessToken, refreshToken, clientSecret].compactMap { $0 })
+    }
 }

@@ -191,8 +191,9 @@ extension Gateway {
 
     /// The tool result the IDE gets for a denied call: the child never sees it.
     static func deniedResult(_ entry: NamedCatalogue.Entry, _ decision: PolicyDecision) -> JSONValue {
-        let text =
+        let text = Secrets.shared.scrub(
             "muxgate denied this call to \(entry.exposedName) (server \(entry.server)): \(decision.reason) [\(decision.rule)]"
+        )
         return .object([
             ("content", .array([.object([("type", .string("text")), ("text", .string(text))])])),
             ("isError", .bool(true)),

@@ -370,7 +370,8 @@ package struct TeamFront: Service {
             var headers = headers
             headers[.contentType] = "application/json"
             let body = JSONValue.object([
-                ("error", .string(status.reasonPhrase)), ("error_description", .string("muxgate: " + reason)),
+                ("error", .string(status.reasonPhrase)),
+                ("error_description", .string(Secrets.shared.scrub("muxgate: " + reason))),
             ]).encoded
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }

@@ -28,7 +28,8 @@ extension Telemetry {
             if let state = meta["tracestate"]?.string { carrier["tracestate"] = state }
             tracer.extract(carrier, into: &context, using: DictionaryCarrier())
         }
-        let span = tracer.startAnySpan(tool.map { "\(method) \($0)" } ?? method, context: context, ofKind: .server)
+        let name = Secrets.shared.scrub(tool.map { "\(method) \($0)" } ?? method)
+        let span = ScrubbedSpan(inner: tracer.startAnySpan(name, context: context, ofKind: .server))
         // Gathered, then set once: each set on a span is a locked copy of all its attributes.
         var attributes: [String: SpanAttribute] = [
             "mcp.method.name": .string(method), "jsonrpc.protocol.version": .string("2.0"),
@@ -73,7 +74,7 @@ extension Telemetry {
     /// A span inside the request's (nil when not tracing, or the request is not traced).
     func span(_ name: String, in trace: RequestTrace?, kind: SpanKind = .internal) -> (any Span)? {
         guard let tracer, let parent = trace?.span else { return nil }
-        return tracer.startAnySpan(name, context: parent.context, ofKind: kind)
+        return ScrubbedSpan(inner: tracer.startAnySpan(name, context: parent.context, ofKind: kind))
     }
 
     /// `span`'s W3C `traceparent`, for the child's `_meta`.

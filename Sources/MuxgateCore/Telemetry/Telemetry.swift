@@ -124,7 +124,8 @@ final class Instruments: Sendable {
     /// An IDE request answered (or ended unanswered): `mcp.server.operation.duration`.
     func request(method: String, tool: String?, error: String?, duration: Duration) {
         var dimensions = [("mcp.method.name", method)]
-        if let tool { dimensions.append(("gen_ai.tool.name", tool)) }
+        // The one dimension the IDE names freely: scrubbed like every span attribute (`ScrubbedSpan`).
+        if let tool { dimensions.append(("gen_ai.tool.name", Secrets.shared.scrub(tool))) }
         if let error { dimensions.append(("error.type", error)) }
         Timer(label: "mcp.server.operation.duration", dimensions: dimensions, factory: factory)
             .recordNanoseconds(duration.nanoseconds)
