@@ -6,7 +6,7 @@
 /// So a call whose `arguments` hold `Branch` next to, or instead of, a declared `branch` is read
 /// two ways: the policy judges one value (or none), the child runs another. Such a call is refused.
 package struct ArgumentNames: Sendable {
-    /// The declared names.
+    /// The declared names (and those muxgate reads).
     private let exact: Set<String>
     /// Each declared name by its case-folded form.
     private let folded: [String: String]
@@ -21,21 +21,26 @@ package struct ArgumentNames: Sendable {
         self.nested = nested
     }
 
-    /// The names an `inputSchema` declares in `properties`, at every depth it describes.
-    package init(schema: JSONSlice?, depth: Int = 0) {
-        guard depth < 16, let properties = schema?["properties"], properties.kind == .object else {
-            self = .none
-            return
-        }
+    /// The names an `inputSchema` declares in `properties`, at every depth it describes, and at
+    /// the top level the names muxgate itself reads (`also`: rule arguments, operator-set ones).
+    package init(schema: JSONSlice?, also: [String] = [], depth: Int = 0) {
         var exact: Set<String> = []
         var folded: [String: String] = [:]
         var nested: [String: ArgumentNames] = [:]
-        for member in properties.members {
-            exact.insert(member.key)
-            folded[Self.fold(member.key)] = member.key
-            let inner = member.value["properties"] != nil ? member.value : member.value["items"]
-            let names = ArgumentNames(schema: inner, depth: depth + 1)
-            if !names.exact.isEmpty { nested[member.key] = names }
+        if depth < 16, let properties = schema?["properties"], properties.kind == .object {
+            for member in properties.members {
+                exact.insert(member.key)
+                folded[Self.fold(member.key)] = member.key
+                let inner = member.value["properties"] != nil ? member.value : member.value["items"]
+                let names = ArgumentNames(schema: inner, depth: depth + 1)
+                if !names.folded.isEmpty { nested[member.key] = names }
+            }
+        }
+        // Names muxgate reads that the schema does not declare: a key equal to one is fine (it
+        // is read as written); one that differs only by case is not.
+        for name in also where !exact.contains(name) {
+            folded[Self.fold(name)] = name
+            exact.insert(name)
         }
         self.init(exact: exact, folded: folded, nested: nested)
     }
@@ -44,24 +49,16 @@ package struct ArgumentNames: Sendable {
     /// `s` and the Kelvin sign meets `k` (folding a little more than Go does only refuses more).
     package static func fold(_ name: String) -> String { name.uppercased().lowercased() }
 
-    /// A key that differs from a declared name (or one of `also`, the names muxgate itself reads
-    /// at the top level: rule arguments, operator-set arguments) only by case.
+    /// A key that differs from a declared name (or one muxgate reads) only by case.
     ///
-    /// - Returns: Why the arguments can be read two ways, or nil.
-    ///   Worked out only when a key is not a declared name, so the common call pays nothing for it.
-    package func caseConflict(in arguments: JSONSlice?, also: () -> [String] = { [] }) -> String? {
-        guard let arguments, arguments.kind == .object else { return nil }
-        var extra: [String: String]?
-        return conflict(in: arguments, path: "arguments") {
-            if let extra { return extra }
-            var made: [String: String] = [:]
-            for name in also() where !exact.contains(name) { made[Self.fold(name)] = name }
-            extra = made
-            return made
-        }
+    /// - Returns: Why the arguments can be read two ways, or nil. A tool that declares no name
+    ///   and has none read by muxgate costs nothing here.
+    package func caseConflict(in arguments: JSONSlice?) -> String? {
+        guard !folded.isEmpty, let arguments, arguments.kind == .object else { return nil }
+        return conflict(in: arguments, path: "arguments")
     }
 
-    private func conflict(in object: JSONSlice, path: String, extra: () -> [String: String]) -> String? {
+    private func conflict(in object: JSONSlice, path: String) -> String? {
         var found: String?
         object.forEachMember { member in
             let key = member.key
@@ -69,14 +66,13 @@ package struct ArgumentNames: Sendable {
                 if let inner = nested[key] {
                     for value in member.value.kind == .array ? member.value.elements : [member.value]
                     where value.kind == .object {
-                        found = inner.conflict(in: value, path: path + "." + key) { [:] }
+                        found = inner.conflict(in: value, path: path + "." + key)
                         if found != nil { return false }
                     }
                 }
                 return true
             }
-            let folding = Self.fold(key)
-            guard let declared = folded[folding] ?? extra()[folding], declared != key else { return true }
+            guard let declared = folded[Self.fold(key)] else { return true }
             found =
                 "\(path) has the key \"\(key)\", which differs only by case from \"\(declared)\", a name the "
                 + "tool reads; a child that matches names without regard to case would take one for the other"

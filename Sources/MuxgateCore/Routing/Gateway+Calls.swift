@@ -116,14 +116,9 @@ extension Gateway {
             return .answered
         }
         let params = message.params!
+        var arguments = params["arguments"]
         // One reading: a key that differs from a name the tool or muxgate reads only by case.
-        if let why = entry.argumentNames.caseConflict(
-            in: params["arguments"],
-            also: {
-                setup.config.policy.rules.filter { $0.tool.matches(entry.exposedName) }.map(\.argument)
-                    + (setup.shapers[entry.server]?.config.argumentRules(for: entry.originalName).keys.map { $0 } ?? [])
-            }
-        ) {
+        if let why = entry.argumentNames.caseConflict(in: arguments) {
             refuseAmbiguous(message, id: id, session: session, entry: entry, why: why)
             return .answered
         }
@@ -132,7 +127,6 @@ extension Gateway {
         if let nameSlice = params["name"], entry.originalName != nameSlice.string {
             splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
         }
-        var arguments = params["arguments"]
         do throws(ShapingError) {
             if let shaped = try setup.shapers[entry.server]!.prepareArguments(
                 tool: entry.originalName,

@@ -168,6 +168,7 @@ extension Gateway {
                     trustAnnotations: setup.servers[$0.name]!.trustAnnotations
                 )
             },
+            rules: setup.config.policy.rules,
             skipped: skipped
         )
         let prompts = NamedCatalogue(

@@ -37,7 +37,8 @@ package struct NamedCatalogue: Sendable {
             scope: Scope,
             scopeSource: ScopeSource,
             definitionSHA256: String,
-            pinSHA256: String
+            pinSHA256: String,
+            readArguments: [String] = []
         ) {
             self.exposedName = exposedName
             self.server = server
@@ -49,7 +50,7 @@ package struct NamedCatalogue: Sendable {
             self.scopeSource = scopeSource
             self.definitionSHA256 = definitionSHA256
             self.pinSHA256 = pinSHA256
-            argumentNames = ArgumentNames(schema: childDefinition["inputSchema"])
+            argumentNames = ArgumentNames(schema: childDefinition["inputSchema"], also: readArguments)
         }
     }
 
@@ -89,7 +90,13 @@ package struct NamedCatalogue: Sendable {
     ///   - sources: Each server's shaper and its tools as the child listed them.
     ///   - skipped: Called with the server and a description of each definition left out for a
     ///     defect (no name, a duplicate name, a rename that collides).
-    package init(naming: Naming, sources: [Source], skipped: (String, String) -> Void = { _, _ in }) {
+    ///   - rules: The policy's argument rules: the arguments they read count as names a tool reads.
+    package init(
+        naming: Naming,
+        sources: [Source],
+        rules: [PolicyRule] = [],
+        skipped: (String, String) -> Void = { _, _ in }
+    ) {
         var items: [(item: Naming.Item, childName: String, shaped: [UInt8], tool: JSONSlice, source: Source)] = []
         for source in sources {
             var seen: Set<String> = []
@@ -145,7 +152,9 @@ package struct NamedCatalogue: Sendable {
                     scope: scope,
                     scopeSource: scopeSource,
                     definitionSHA256: AuditCanonical.sha256(of: tool),
-                    pinSHA256: ToolPin.sha256(tool)
+                    pinSHA256: ToolPin.sha256(tool),
+                    readArguments: rules.filter { $0.tool.matches(exposed) }.map(\.argument)
+                        + source.shaper.config.argumentRules(for: childName).keys
                 )
             )
         }
