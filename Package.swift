@@ -35,9 +35,16 @@ let package = Package(
             name: "muxgate",
             dependencies: ["MuxgateCore"]
         ),
+        // The system's SQLite: SQLite's own parser for a SQLite `sql: read_only` rule's `database:`.
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
+                "CSQLite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

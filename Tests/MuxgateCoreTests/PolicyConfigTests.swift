@@ -140,6 +140,14 @@ struct PolicyConfigTests {
                 .invalidValue, ["rules", "[0]", "operators"], "not an operator name"
             ),
             (
+                "rules: [{tool: db, argument: q, sql: read_only, dialect: postgres, database: /x.db}]", .invalidValue,
+                ["rules", "[0]", "database"], "'database' is for dialect: sqlite"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, database: shop.db}]", .invalidValue,
+                ["rules", "[0]", "database"], "not an absolute path"
+            ),
+            (
                 "rules: [{tool: db, argument: q, must_match: x, functions: [f]}]", .invalidValue,
                 ["rules", "[0]", "functions"], "goes with a sql check only"
             ),

@@ -172,7 +172,7 @@ struct PolicyIntegrationTests {
             [
                 "-c",
                 "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.close()",
-                database, SQLCorpus.sqliteSetup,
+                database, SQLCorpus.sqliteSetup + "CREATE VIEW v_log AS SELECT sqlite_log(1, 'x') AS l;",
             ]
         )
         let config = """
@@ -185,7 +185,7 @@ struct PolicyIntegrationTests {
             policy:
               profile: readonly
               rules:
-                - { tool: db_read_query, argument: query, sql: read_only }
+                - { tool: db_read_query, argument: query, sql: read_only, database: "\(database)" }
             """
         let harness = try Harness.start(config)
         defer { harness.muxgate.terminate() }
@@ -201,6 +201,8 @@ struct PolicyIntegrationTests {
             "SELECT * FROM \"Pragma_Journal_Mode\"('wal')",
             "SELECT \"Load_Extension\"('/tmp/x')",
             "SELECT 1 -- x\n; DELETE FROM items",
+            // Only SQLite's parser against the file (database:) sees the view's call.
+            "SELECT * FROM v_log",
         ]
         for (index, query) in attacks.enumerated() {
             let answer = await harness.call(

@@ -66,6 +66,9 @@ package struct PolicyRule: Sendable {
             if case .refused(let why) = SQLReadOnly.check(text, rule: rule) {
                 return "argument '\(argument)' is not a read-only SQL query: \(why)"
             }
+            if let database = rule.database, let why = SQLiteSchemaCheck.refusal(text, database: database, rule: rule) {
+                return "argument '\(argument)' is not a read-only SQL query: \(why)"
+            }
             return nil
         case .mustMatch(let pattern):
             if pattern.matches(text) == true { return nil }
@@ -105,7 +108,7 @@ package struct PolicyRule: Sendable {
 
 extension PolicyRule: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case tool, argument, sql, dialect, functions, keywords, operators, under, effect, reason
+        case tool, argument, sql, dialect, functions, keywords, operators, database, under, effect, reason
         case mustMatch = "must_match"
         case mustNotMatch = "must_not_match"
     }
@@ -138,7 +141,7 @@ extension PolicyRule: Decodable {
                     : "a rule has exactly one check, this one has \(names); write one rule for each"
             )
         }
-        for sqlOnly in [CodingKeys.dialect, .functions, .keywords, .operators] where key != .sql {
+        for sqlOnly in [CodingKeys.dialect, .functions, .keywords, .operators, .database] where key != .sql {
             if container.contains(sqlOnly) {
                 throw ConfigIssue(
                     .invalidValue,
@@ -275,6 +278,25 @@ extension PolicyRule: Decodable {
                 )
             }
             rule.operators.insert(symbol)
+        }
+        if let database = try container.decodeIfPresent(String.self, forKey: .database) {
+            guard dialect == .sqlite else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "database",
+                    message: "'database' is for dialect: sqlite (SQLite's parser prepares the query against that file)"
+                )
+            }
+            guard database.hasPrefix("/"), !database.contains("\0") else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "database",
+                    message: "'\(database)' is not an absolute path: name the server's SQLite file"
+                )
+            }
+            rule.database = database
         }
         return rule
     }

@@ -29,7 +29,7 @@ enum PostgresSafeLists {
         ORDINALITY OTHERS OUTER OVER OVERLAPS OVERLAY PARTITION PASSING PATH PLACING POSITION PRECEDING
         PRECISION PRESERVE QUOTES RANGE REAL RECURSIVE REF REPEATABLE RETURNING RIGHT ROLLUP ROW ROWS SCALAR
         SEARCH SECOND SELECT SOURCE SESSION_USER SET SETS SIMILAR SMALLINT SOME STANDALONE STRING STRIP SUBSTRING
-        SYMMETRIC SYSTEM_USER TABLE TABLESAMPLE TARGET TEXT THEN TIES TIME TIMESTAMP TO TRAILING TRIM TRUE TYPE
+        SYMMETRIC SYSTEM SYSTEM_USER TABLE TABLESAMPLE TARGET TEXT THEN TIES TIME TIMESTAMP TO TRAILING TRIM TRUE TYPE
         UNBOUNDED UNCONDITIONAL UNION UNIQUE UNKNOWN USER USING VALUE VALUES VARCHAR VARIADIC VARYING VERSION
         WHEN WHERE WHITESPACE WINDOW WITH WITHIN WITHOUT WRAPPER XMLATTRIBUTES XMLCONCAT XMLELEMENT XMLEXISTS
         XMLFOREST XMLNAMESPACES XMLPARSE XMLPI XMLROOT XMLSERIALIZE XMLTABLE YEAR YES ZONE
@@ -41,16 +41,17 @@ enum PostgresSafeLists {
     /// to lower case, a quoted one exactly), unqualified or qualified by `pg_catalog`.
     static let functions = catalogFunctions.union(vettedFunctions)
 
-    /// Volatile functions read by hand and known to change nothing: random values, the clock,
-    /// sequence *reads*, relation sizes, lock and partition reports, the `TABLESAMPLE` methods `system` and `bernoulli` (whose handlers are
-    /// functions of those names), and a few PostgreSQL 16 and 17 additions.
+    /// Volatile functions of PostgreSQL 15's `pg_catalog` read by hand and known to change nothing:
+    /// random values, the clock, sequence *reads*, relation sizes, lock and partition reports. Only
+    /// names the catalog has: a name it lacks could be a function of the user's. (`TABLESAMPLE`'s
+    /// built-in methods `system` and `bernoulli` are functions too, allowed right after
+    /// `TABLESAMPLE` only.)
     static let vettedFunctions = SQLKeywords.words(
         """
-        random random_normal clock_timestamp timeofday gen_random_uuid currval lastval pg_sequence_last_value
-        system bernoulli array_shuffle array_sample any_value date_add date_subtract pg_input_is_valid
-        pg_input_error_info pg_is_in_recovery ilike notilike pg_relation_size pg_table_size
-        pg_total_relation_size pg_indexes_size pg_database_size pg_tablespace_size pg_blocking_pids
-        pg_partition_tree pg_partition_ancestors current_query pg_jit_available pg_current_wal_lsn
+        random clock_timestamp timeofday gen_random_uuid currval lastval pg_sequence_last_value
+        pg_is_in_recovery pg_relation_size pg_table_size pg_total_relation_size pg_indexes_size pg_database_size
+        pg_tablespace_size pg_blocking_pids pg_partition_tree pg_partition_ancestors current_query pg_jit_available
+        pg_current_wal_lsn
         """
     )
 

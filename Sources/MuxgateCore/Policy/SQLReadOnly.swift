@@ -43,17 +43,21 @@ package enum SQLReadOnly {
         package var keywords: Set<String>
         /// PostgreSQL operators the operator knows to be built on functions free of effects.
         package var operators: Set<String>
+        /// SQLite: the server's database file (`database:`), for `SQLiteSchemaCheck`'s second layer.
+        package var database: String?
 
         package init(
             dialect: SQLDialect = .sqlite,
             functions: Set<String> = [],
             keywords: Set<String> = [],
-            operators: Set<String> = []
+            operators: Set<String> = [],
+            database: String? = nil
         ) {
             self.dialect = dialect
             self.functions = functions
             self.keywords = keywords
             self.operators = operators
+            self.database = database
         }
     }
 

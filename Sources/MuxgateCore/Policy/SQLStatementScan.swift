@@ -8,8 +8,11 @@ struct SQLStatementScan {
     private struct Frame {
         /// After a query-starting `WITH`, before its main `SELECT`: `name(…)` is a CTE's column list.
         var cteList = false
-        /// Inside `GROUP BY`: `ROLLUP(…)` and `CUBE(…)` are grouping syntax (PostgreSQL).
+        /// This level's `GROUP BY` list: `ROLLUP(…)` and `CUBE(…)` after `BY` or `,` are grouping
+        /// syntax (PostgreSQL), not calls.
         var groupBy = false
+        /// This level is `GROUPING SETS (…)`'s list: the same after `(` or `,`.
+        var groupingSets = false
     }
 
     private var frames: [Frame] = [Frame()]
@@ -34,7 +37,8 @@ struct SQLStatementScan {
             let why: String?
             switch tokens[index].kind {
             case .open:
-                frames.append(Frame(cteList: false, groupBy: frames[frames.count - 1].groupBy))
+                let sets = index > 0 && tokens[index - 1].keyword == "SETS"
+                frames.append(Frame(cteList: false, groupBy: false, groupingSets: sets))
                 why = nil
             case .close:
                 frames.removeLast()
@@ -220,13 +224,19 @@ struct SQLStatementScan {
             return .syntax
         }
         guard parts.count == 1 else { return .call(parts) }
+        // TABLESAMPLE's built-in methods (their handlers are functions of these names, taking `internal`).
+        if dialect == .postgres, previous?.keyword == "TABLESAMPLE",
+            ["system", "bernoulli"].contains(resolvedName(parts[0]))
+        {
+            return .syntax
+        }
         // A CTE's column list: WITH [RECURSIVE] name(a, b) AS (…), name2(c) AS (…).
         if frames[frames.count - 1].cteList, let previous,
             previous.kind == .comma || previous.keyword == "WITH" || previous.keyword == "RECURSIVE"
         {
             return .syntax
         }
-        if let keyword { return keywordParenthesis(keyword, previous: previous) ? .syntax : .call(parts) }
+        if let keyword { return keywordParenthesis(keyword, at: first) ? .syntax : .call(parts) }
         // An alias's column list right after a table or function: FROM t a(x, y), FROM f() g(n).
         if let previous,
             previous.kind == .close || previous.kind == .quotedIdentifier
@@ -238,9 +248,17 @@ struct SQLStatementScan {
     }
 
     /// Whether a bare keyword followed by `(` is syntax (not a call of a function of that name).
-    private func keywordParenthesis(_ keyword: String, previous: SQLToken?) -> Bool {
+    ///
+    /// A keyword that can also name a function is syntax only where the grammar cannot read a call:
+    /// `OVER (` after `)`, `BY (` after `ORDER`, an infix `LIKE (` after an operand (after `NOT`,
+    /// only when the `NOT` follows an operand: `SELECT NOT like(…)` calls `like`).
+    private func keywordParenthesis(_ keyword: String, at index: Int) -> Bool {
+        let previous = index > queryStart ? tokens[index - 1] : nil
+        let beforePrevious = index - 1 > queryStart ? tokens[index - 2] : nil
         let before = previous?.keyword ?? ""
         let afterClose = previous?.kind == .close
+        let afterAS = before == "AS" || (before == "NOT" && beforePrevious?.keyword == "AS")
+        let infix = endsOperand(previous) || (before == "NOT" && endsOperand(beforePrevious))
         switch dialect {
         case .sqlite:
             switch keyword {
@@ -249,7 +267,7 @@ struct SQLStatementScan {
                 "UNION", "INTERSECT", "EXCEPT", "CAST", "ISNULL", "NOTNULL":
                 return true
             case "OVER", "FILTER": return afterClose
-            case "MATERIALIZED": return before == "AS" || before == "NOT"
+            case "MATERIALIZED": return afterAS
             case "BY": return ["ORDER", "GROUP", "PARTITION"].contains(before)
             case "OFFSET", "ESCAPE": return endsOperand(previous)
             default: return false
@@ -258,19 +276,21 @@ struct SQLStatementScan {
             if SQLKeywords.postgresReserved.contains(keyword) || SQLKeywords.postgresColumnName.contains(keyword) {
                 return true  // never a function name unless quoted
             }
+            let frame = frames[frames.count - 1]
             switch keyword {
             case "OVER", "FILTER", "REPEATABLE", "OVERLAPS": return afterClose
-            case "ESCAPE", "COLUMNS": return endsOperand(previous)
-            case "LIKE", "ILIKE", "SIMILAR", "JOIN", "IS":
+            case "ESCAPE", "COLUMNS", "IS": return endsOperand(previous)
+            case "LIKE", "ILIKE", "SIMILAR": return infix
+            case "JOIN":
                 return endsOperand(previous)
-                    || ["NOT", "INNER", "LEFT", "RIGHT", "FULL", "OUTER", "CROSS", "NATURAL"].contains(before)
+                    || ["INNER", "LEFT", "RIGHT", "FULL", "OUTER", "CROSS", "NATURAL"].contains(before)
             case "BY": return ["ORDER", "GROUP", "PARTITION"].contains(before)
             case "FIRST", "NEXT": return before == "FETCH"
             case "SETS": return before == "GROUPING"
             case "CUBE", "ROLLUP":
-                return frames[frames.count - 1].groupBy
-                    && (before == "BY" || previous?.kind == .comma || previous?.kind == .open)
-            case "MATERIALIZED": return before == "AS" || before == "NOT"
+                return (frame.groupBy && (before == "BY" || previous?.kind == .comma))
+                    || (frame.groupingSets && (previous?.kind == .open || previous?.kind == .comma))
+            case "MATERIALIZED": return afterAS
             case "VARYING": return ["CHARACTER", "CHAR", "NCHAR", "BIT"].contains(before)
             case "OPERATOR": return true  // OPERATOR(schema.op): refused as a keyword, with that message
             default: return false
