@@ -41,10 +41,17 @@ let package = Package(
             path: "Sources/CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // PostgreSQL's parser (libpg_query): the parse-tree layer of a PostgreSQL `sql: read_only` rule.
+        .systemLibrary(
+            name: "CPGQuery",
+            path: "Sources/CPGQuery",
+            providers: [.apt(["libpg-query-dev"])]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
                 "CSQLite",
+                "CPGQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

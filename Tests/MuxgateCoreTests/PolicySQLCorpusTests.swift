@@ -44,6 +44,14 @@ struct PolicySQLCorpusTests {
         #expect(passed.isEmpty, "\(passed.count) of \(statements.count) passed, e.g. \(passed.prefix(5))")
     }
 
+    @Test("PostgreSQL's parser layer alone refuses every generated write too: two independent readings agree")
+    func writesRefusedByTheParser() {
+        let statements = Self.writes(.postgres, seed: 0x5EED_0001)
+        let rule = SQLReadOnly.Rule(dialect: .postgres)
+        let passed = statements.filter { PostgresParseCheck.refusal($0, rule: rule) == nil }
+        #expect(passed.isEmpty, "\(passed.count) of \(statements.count) passed, e.g. \(passed.prefix(5))")
+    }
+
     @Test(
         "every read of the corpus passes, also obfuscated",
         arguments: [(SQLObfuscator.Dialect.sqlite, SQLDialect.sqlite), (.postgres, .postgres)]
@@ -53,10 +61,11 @@ struct PolicySQLCorpusTests {
         obfuscator.catalogFunctions = SQLCorpus.postgresCatalogFunctions
         let reads = corpus == .sqlite ? SQLCorpus.sqliteReads : SQLCorpus.postgresReads
         for read in reads {
-            #expect(SQLReadOnly.check(read, dialect: dialect) == .readOnly, "\(read)")
+            let rule = SQLReadOnly.Rule(dialect: dialect)
+            #expect(SQLReadOnly.checkAllLayers(read, rule: rule) == .readOnly, "\(read)")
             for _ in 0..<Self.readVariants {
                 let variant = obfuscator.variant(of: read)
-                let verdict = SQLReadOnly.check(variant, dialect: dialect)
+                let verdict = SQLReadOnly.checkAllLayers(variant, rule: rule)
                 #expect(verdict == .readOnly, "\(variant.debugDescription): \(verdict)")
             }
         }

@@ -195,6 +195,41 @@ struct PolicySQLPostgresTests {
         #expect(try texts("SELECT B'10', X'1f', N'n'") == ["SELECT", "10", ",", "1f", ",", "n"])
     }
 
+    @Test(
+        "PostgreSQL's own parser (libpg_query) refuses on its own what is no read, named as the parser resolves it",
+        arguments: [
+            ("SELECT 1; DELETE FROM accounts", "reads 2 statements"),
+            ("DELETE FROM accounts", "reads a DELETE (writes: DELETE)"),
+            ("SELECT * INTO x FROM accounts", "SELECT … INTO creates a table"),
+            ("SELECT * FROM accounts FOR KEY SHARE", "FOR UPDATE / FOR SHARE locks rows"),
+            ("WITH d AS (DELETE FROM accounts RETURNING 1) SELECT * FROM d", "a DELETE (writes: DELETE)"),
+            ("EXPLAIN ANALYZE UPDATE accounts SET balance = 0", "an UPDATE"),
+            (#"SELECT U&"!006E!0065xtval" UESCAPE '!' ('s')"#, "calls nextval()"),
+            ("SELECT NOT ilike('a', 'b')", "calls ilike()"),
+            ("SELECT a FROM t GROUP BY (rollup(x))", "calls rollup()"),
+            ("SELECT 1 OPERATOR(public.+) 2", "OPERATOR(public.+)"),
+            ("SELECT 1 OPERATOR(pg_catalog.+) 2", nil),
+            ("SELECT a <<->> b FROM t", "uses the operator <<->>"),
+            ("SELECT * FROM t TABLESAMPLE evil (1)", "TABLESAMPLE evil is no built-in sampling method"),
+            ("SELECT 1 +", "cannot parse it: syntax error at end of input"),
+            ("SELECT EXTRACT(YEAR FROM now()), x AT TIME ZONE 'UTC', POSITION('a' IN b), a LIKE b ESCAPE '!'", nil),
+            ("SELECT t.owner, t.key FROM t", nil),
+            // libpg_query 15 alone rejects a comment around UESCAPE or inside WITH ORDINALITY, which PostgreSQL
+            // accepts: the comments are blanked first (as PostgreSQL reads them, they are whitespace).
+            ("SELECT U&'d!0061t' /* c */ UESCAPE -- c\n '!'", nil),
+            ("SELECT * FROM unnest(ARRAY[1]) WITH /* c */ ORDINALITY", nil),
+            ("SELECT 1 /* c */ NOT -- c\n LIKE 'a'", nil),
+        ] as [(String, String?)]
+    )
+    func parserLayer(sql: String, reason: String?) {
+        let why = PostgresParseCheck.refusal(sql, rule: SQLReadOnly.Rule(dialect: .postgres))
+        if let reason {
+            #expect(why?.contains(reason) == true, "\(sql): \(why ?? "passed")")
+        } else {
+            #expect(why == nil, "\(sql): \(why ?? "")")
+        }
+    }
+
     @Test("a rule's functions:, keywords: and operators: extend the PostgreSQL lists")
     func ruleExtensions() {
         let rule = SQLReadOnly.Rule(

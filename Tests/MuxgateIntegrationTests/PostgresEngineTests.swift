@@ -4,7 +4,7 @@ import MuxgateTesting
 import Testing
 
 /// `sql: read_only` (PostgreSQL) against a real server (a throwaway cluster per test): each write
-/// the check refuses changes rows, sequences, large objects, locks, settings or files, notifies or
+/// both layers refuse (the token-level check and PostgreSQL's parser, each on its own) changes rows, sequences, large objects, locks, settings or files, notifies or
 /// sleeps when PostgreSQL runs it (in a transaction rolled back afterwards, through psycopg's simple
 /// queries, which run every statement of a text); each read it passes runs without error or effect.
 @Suite(
@@ -48,7 +48,11 @@ struct PostgresEngineTests {
                 )
                 #expect(
                     SQLReadOnly.check(test.sql, dialect: .postgres) != .readOnly,
-                    "\(test.sql.debugDescription) passed the check"
+                    "\(test.sql.debugDescription) passed the token-level check"
+                )
+                #expect(
+                    PostgresParseCheck.refusal(test.sql, rule: SQLReadOnly.Rule(dialect: .postgres)) != nil,
+                    "\(test.sql.debugDescription) passed the parse-tree check"
                 )
             }
         }
@@ -79,7 +83,7 @@ struct PostgresEngineTests {
             let outcomes = try await SQLEngine.postgres(url: pg.url, setup: "", cases)
             for (read, outcome) in zip(reads, outcomes) {
                 #expect(
-                    SQLReadOnly.check(read, dialect: .postgres) == .readOnly,
+                    SQLReadOnly.checkAllLayers(read, rule: SQLReadOnly.Rule(dialect: .postgres)) == .readOnly,
                     "\(read.debugDescription) was refused"
                 )
                 #expect(outcome.error == nil, "\(read.debugDescription): \(outcome.error ?? "")")

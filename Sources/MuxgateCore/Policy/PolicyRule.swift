@@ -63,10 +63,7 @@ package struct PolicyRule: Sendable {
         let quoted = Self.quote(text)
         switch check {
         case .sqlReadOnly(let rule):
-            if case .refused(let why) = SQLReadOnly.check(text, rule: rule) {
-                return "argument '\(argument)' is not a read-only SQL query: \(why)"
-            }
-            if let database = rule.database, let why = SQLiteSchemaCheck.refusal(text, database: database, rule: rule) {
+            if case .refused(let why) = SQLReadOnly.checkAllLayers(text, rule: rule) {
                 return "argument '\(argument)' is not a read-only SQL query: \(why)"
             }
             return nil

@@ -21,8 +21,23 @@
 struct PostgresTokenizer {
     private let z: [UInt8]
     private var i = 0
+    /// Where the comments are (and the whitespace of string continuations), for `withoutComments`.
+    private(set) var comments: [Range<Int>] = []
 
     init(_ bytes: [UInt8]) { z = bytes }
+
+    /// `sql` with every comment's bytes (newlines kept) turned into spaces, as PostgreSQL reads it —
+    /// or nil when it does not tokenize. The parse-tree layer parses this: libpg_query 15 mistakes a
+    /// comment inside a two-word look-ahead (`WITH /* */ ORDINALITY`, `U&'…' /* */ UESCAPE`) for a token.
+    static func withoutComments(_ sql: String) -> String? {
+        var lexer = PostgresTokenizer(Array(sql.utf8))
+        guard (try? lexer.tokens()) != nil else { return nil }
+        var bytes = lexer.z
+        for range in lexer.comments {
+            for k in range where !isNewline(bytes[k]) { bytes[k] = 0x20 }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 
     private func at(_ index: Int) -> UInt8 { index < z.count ? z[index] : 0 }
 
@@ -55,7 +70,9 @@ struct PostgresTokenizer {
             if Self.isSpace(c) {
                 i += 1
             } else if c == UInt8(ascii: "-"), at(i + 1) == UInt8(ascii: "-") {
+                let start = i
                 while i < z.count, !Self.isNewline(z[i]) { i += 1 }
+                comments.append(start..<i)
             } else if c == UInt8(ascii: "/"), at(i + 1) == UInt8(ascii: "*") {
                 let start = i
                 var depth = 0
@@ -72,6 +89,7 @@ struct PostgresTokenizer {
                         i += 1
                     }
                 } while depth > 0
+                comments.append(start..<i)
             } else {
                 return
             }
@@ -246,6 +264,7 @@ struct PostgresTokenizer {
                 i += 1
             }
             guard let next = continuation(after: i) else { break }
+            comments.append(i..<next)
             i = next
         }
         return String(decoding: content, as: UTF8.self)

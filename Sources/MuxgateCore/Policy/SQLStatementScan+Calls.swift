@@ -40,30 +40,45 @@ extension SQLStatementScan {
             return "calls \(written)(), which is not on the list of SQLite functions known to be free of "
                 + "effects; if it is free of effects, add '\(function)' to the rule's functions:"
         case .postgres:
-            let qualified = names.joined(separator: ".")
-            if rule.functions.contains(qualified) { return nil }
-            if names.count == 1 || (names.count == 2 && names[0] == "pg_catalog"),
-                PostgresSafeLists.functions.contains(function), !PostgresSafeLists.excludedFunctions.contains(function)
-            {
-                return nil
-            }
-            if let effect = PostgresSafeLists.knownEffects.first(where: { function.hasPrefix($0.prefix) }) {
-                return "calls \(written)(), which has effects: \(effect.why)"
-            }
-            if names.count > 1, names[0] != "pg_catalog" {
-                return "calls \(written)(), a function of schema \(names[0]): only pg_catalog's functions are "
-                    + "known; if it is free of effects, add '\(qualified)' to the rule's functions:"
-            }
-            return "calls \(written)(), which is not on the list of PostgreSQL functions known to be free of "
-                + "effects; if it is free of effects, add '\(qualified)' to the rule's functions:"
+            return Self.postgresCall(names, written: written, rule: rule)
         }
+    }
+
+    /// A PostgreSQL call of the resolved, qualified name `names` (also `PostgresParseCheck`'s).
+    static func postgresCall(_ names: [String], written: String, rule: SQLReadOnly.Rule) -> String? {
+        let function = names[names.count - 1]
+        let qualified = names.joined(separator: ".")
+        if rule.functions.contains(qualified) { return nil }
+        if names.count == 1 || (names.count == 2 && names[0] == "pg_catalog"),
+            PostgresSafeLists.functions.contains(function), !PostgresSafeLists.excludedFunctions.contains(function)
+        {
+            return nil
+        }
+        if let effect = PostgresSafeLists.knownEffects.first(where: { function.hasPrefix($0.prefix) }) {
+            return "calls \(written)(), which has effects: \(effect.why)"
+        }
+        if names.count > 1, names[0] != "pg_catalog" {
+            return "calls \(written)(), a function of schema \(names[0]): only pg_catalog's functions are "
+                + "known; if it is free of effects, add '\(qualified)' to the rule's functions:"
+        }
+        return "calls \(written)(), which is not on the list of PostgreSQL functions known to be free of "
+            + "effects; if it is free of effects, add '\(qualified)' to the rule's functions:"
+    }
+
+    /// A PostgreSQL operator, `schema` its qualification in `OPERATOR(schema.op)` if any.
+    static func postgresOperator(_ symbol: String, schema: String? = nil, rule: SQLReadOnly.Rule) -> String? {
+        if schema == nil || schema == "pg_catalog",
+            PostgresSafeLists.operators.contains(symbol) || rule.operators.contains(symbol)
+        {
+            return nil
+        }
+        let written = schema.map { "OPERATOR(\($0).\(symbol))" } ?? symbol
+        return "uses the operator \(written), which is not a built-in PostgreSQL operator (a user-defined "
+            + "operator calls a function of the user's); if it is free of effects, add it to the rule's operators:"
     }
 
     /// An operator: PostgreSQL's may be user-defined (and call any function).
     func op(_ token: SQLToken) -> String? {
-        guard rule.dialect == .postgres else { return nil }
-        if PostgresSafeLists.operators.contains(token.text) || rule.operators.contains(token.text) { return nil }
-        return "uses the operator \(token.text), which is not a built-in PostgreSQL operator (a user-defined "
-            + "operator calls a function of the user's); if it is free of effects, add it to the rule's operators:"
+        rule.dialect == .postgres ? Self.postgresOperator(token.text, rule: rule) : nil
     }
 }

@@ -11,7 +11,7 @@ import CSQLite
 /// prepare (an unknown table), is refused: where muxgate cannot be sure, it refuses.
 ///
 /// It runs after the token-level check (`SQLReadOnly`), which must pass on its own.
-enum SQLiteSchemaCheck {
+package enum SQLiteSchemaCheck {
     /// What the authorizer saw that it denied.
     private final class Denials {
         let functions: Set<String>
@@ -21,7 +21,7 @@ enum SQLiteSchemaCheck {
     }
 
     /// Why `sql` is refused when SQLite prepares it against `database`, or nil when it passes.
-    static func refusal(_ sql: String, database: String, rule: SQLReadOnly.Rule) -> String? {
+    package static func refusal(_ sql: String, database: String, rule: SQLReadOnly.Rule) -> String? {
         var connection: OpaquePointer?
         let flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX
         guard sqlite3_open_v2(database, &connection, flags, nil) == SQLITE_OK, let connection else {
