@@ -230,6 +230,20 @@ struct PolicySQLPostgresTests {
         }
     }
 
+    @Test("PostgreSQL's parser layer gives the same answers from many threads at once (libpg_query is thread-safe)")
+    func parserConcurrently() async {
+        let rule = SQLReadOnly.Rule(dialect: .postgres)
+        let cases = [("SELECT lower(name) FROM accounts", true), ("SELECT nextval('s')", false)]
+        let answers = await withTaskGroup(of: Bool.self) { group in
+            for index in 0..<400 {
+                let (sql, reads) = cases[index % 2]
+                group.addTask { (PostgresParseCheck.refusal(sql, rule: rule) == nil) == reads }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(answers.count == 400 && answers.allSatisfy { $0 })
+    }
+
     @Test("a rule's functions:, keywords: and operators: extend the PostgreSQL lists")
     func ruleExtensions() {
         let rule = SQLReadOnly.Rule(
