@@ -132,6 +132,10 @@ struct PolicyConfigTests {
                 .invalidValue, ["rules", "[0]", "keywords"], "a read-only rule cannot allow it"
             ),
             (
+                "rules: [{tool: db, argument: q, sql: read_only, dialect: postgres, keywords: [operator]}]",
+                .invalidValue, ["rules", "[0]", "keywords"], "a read-only rule cannot allow it"
+            ),
+            (
                 "rules: [{tool: db, argument: q, sql: read_only, operators: ['+++']}]", .invalidValue,
                 ["rules", "[0]", "operators"], "'operators' is for dialect: postgres"
             ),

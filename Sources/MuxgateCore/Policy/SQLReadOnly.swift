@@ -92,14 +92,16 @@ package enum SQLReadOnly {
         return dialect == .sqlite ? SQLKeywords.sqlite.contains(upper) : SQLKeywords.postgres.contains(upper)
     }
 
-    /// Whether `keyword` writes, locks or leaves the query, so that no rule may allow it.
+    /// Whether `keyword` writes, locks or leaves the query (or names any operator), so that no rule
+    /// may allow it.
     package static func isWritingKeyword(_ keyword: String, _ dialect: SQLDialect) -> Bool {
         let upper = asciiUppercased(keyword)
         switch dialect {
         case .sqlite:
             return SQLiteSafeLists.writingKeywords.contains(upper) || SQLiteSafeLists.sessionKeywords.contains(upper)
         case .postgres:
-            return PostgresSafeLists.writingKeywords.contains(upper)
+            // OPERATOR(schema.op) names any operator: the token-level check relies on refusing it.
+            return PostgresSafeLists.writingKeywords.contains(upper) || upper == "OPERATOR"
         }
     }
 }
