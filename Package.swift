@@ -35,9 +35,23 @@ let package = Package(
             name: "muxgate",
             dependencies: ["MuxgateCore"]
         ),
+        // The system's SQLite: SQLite's own parser for a SQLite `sql: read_only` rule's `database:`.
+        .systemLibrary(
+            name: "CSQLite",
+            path: "Sources/CSQLite",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        // PostgreSQL's parser (libpg_query): the parse-tree layer of a PostgreSQL `sql: read_only` rule.
+        .systemLibrary(
+            name: "CPGQuery",
+            path: "Sources/CPGQuery",
+            providers: [.apt(["libpg-query-dev"])]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
+                "CSQLite",
+                "CPGQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -111,6 +111,54 @@ struct PolicyConfigTests {
                 "effect"
             ),
             ("rules: [{tool: '', argument: q, sql: read_only}]", .invalidValue, ["rules", "[0]", "tool"], "empty"),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, functions: ['my fn']}]", .invalidValue,
+                ["rules", "[0]", "functions"], "'my fn' is not a function name"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, functions: [main.fn]}]", .invalidValue,
+                ["rules", "[0]", "functions"], "SQLite's functions have no schema"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, dialect: postgres, functions: [a.b.c]}]",
+                .invalidValue, ["rules", "[0]", "functions"], "or schema.name"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, keywords: [colour]}]", .invalidValue,
+                ["rules", "[0]", "keywords"], "'colour' is not a SQLite keyword"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, dialect: postgres, keywords: [share]}]",
+                .invalidValue, ["rules", "[0]", "keywords"], "a read-only rule cannot allow it"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, dialect: postgres, keywords: [operator]}]",
+                .invalidValue, ["rules", "[0]", "keywords"], "a read-only rule cannot allow it"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, operators: ['+++']}]", .invalidValue,
+                ["rules", "[0]", "operators"], "'operators' is for dialect: postgres"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, dialect: postgres, operators: [abc]}]",
+                .invalidValue, ["rules", "[0]", "operators"], "not an operator name"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, dialect: postgres, database: /x.db}]", .invalidValue,
+                ["rules", "[0]", "database"], "'database' is for dialect: sqlite"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, database: shop.db}]", .invalidValue,
+                ["rules", "[0]", "database"], "not an absolute path"
+            ),
+            (
+                "rules: [{tool: db, argument: q, must_match: x, functions: [f]}]", .invalidValue,
+                ["rules", "[0]", "functions"], "goes with a sql check only"
+            ),
+            (
+                "rules: [{tool: db, argument: q, sql: read_only, function: [f]}]", .unknownKey,
+                ["rules", "[0]", "function"], "functions"
+            ),
         ]
     )
     func invalid(yaml: String, code: ConfigError.Code, path: [String], message: String) throws {
@@ -136,6 +184,39 @@ struct PolicyConfigTests {
             )
         )
         #expect(rule.path == ["policy", "rules", "[1]"])
+    }
+
+    @Test("a sql rule's functions:, keywords: and operators: extend its lists")
+    func sqlExtensions() throws {
+        let config = try PolicyYAML.decode(
+            PolicyConfig.self,
+            """
+            profile: readonly
+            rules:
+              - { tool: db, argument: q, sql: read_only, functions: [My_Report], keywords: [match] }
+              - { tool: pg, argument: q, sql: read_only, dialect: postgres, functions: [reporting.monthly, MixedCase],
+                  keywords: [owner], operators: ['<<->>'] }
+            """
+        )
+        guard case .sqlReadOnly(let sqlite) = config.rules[0].check,
+            case .sqlReadOnly(let postgres) = config.rules[1].check
+        else {
+            Issue.record("not sql rules")
+            return
+        }
+        #expect(sqlite == SQLReadOnly.Rule(dialect: .sqlite, functions: ["my_report"], keywords: ["MATCH"]))
+        #expect(
+            postgres
+                == SQLReadOnly.Rule(
+                    dialect: .postgres,
+                    functions: ["reporting.monthly", "MixedCase"],
+                    keywords: ["OWNER"],
+                    operators: ["<<->>"]
+                )
+        )
+        #expect(config.rules[0].failure(in: try JSONSlice.parse(#"{"q": "SELECT my_report(1)"}"#)) == nil)
+        let refusal = config.rules[0].failure(in: try JSONSlice.parse(#"{"q": "SELECT other(1)"}"#))
+        #expect(refusal?.contains("add 'other' to the rule's functions:") == true, "\(refusal ?? "")")
     }
 
     @Test("a configured profile with a built-in's name replaces it")

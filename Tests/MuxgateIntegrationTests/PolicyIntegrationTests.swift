@@ -159,6 +159,91 @@ struct PolicyIntegrationTests {
         #expect(await harness.shutDown())
     }
 
+    /// SQLite reads `$a(')`, `:a(')`, `@a(')` and `#a(')` as one variable token, quote and all, so the
+    /// `;` after it ends the statement and the DELETE runs (in the shell, or any client that runs a
+    /// script); the old check read the quote as a string's start and passed the DELETE as its content.
+    @Test(
+        "sqlite: the variable-token attacks and pragma tables are refused before mcp-server-sqlite; the table is intact"
+    )
+    func sqliteVariableTokens() async throws {
+        let database = try TestPaths.temporaryDirectory("muxgate-db") + "/shop.db"
+        try await TestEnvironment.shared.run(
+            TestPaths.python,
+            [
+                "-c",
+                "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.executescript(sys.argv[2]); c.close()",
+                database, SQLCorpus.sqliteSetup + "CREATE VIEW v_log AS SELECT sqlite_log(1, 'x') AS l;",
+            ]
+        )
+        let config = """
+            \(TestPaths.loadedStartup)
+            servers:
+              db:
+                command: \(TestPaths.root)/.venv-sqlite/bin/mcp-server-sqlite
+                args: [--db-path, "\(database)"]
+                scopes: { read: [read_query, list_tables, describe_table] }
+            policy:
+              profile: readonly
+              rules:
+                - { tool: db_read_query, argument: query, sql: read_only, database: "\(database)" }
+            """
+        let harness = try Harness.start(config)
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        let attacks = [
+            "SELECT $a(') ; DELETE FROM items ; SELECT (')",
+            "SELECT :a(') ; DELETE FROM items ; SELECT (')",
+            "SELECT @a(') ; DELETE FROM items ; SELECT (')",
+            "SELECT #a(') ; DELETE FROM items ; SELECT (')",
+            "SELECT $a::b(x'y) ; DROP TABLE items ; --')",
+            "SELECT ?1, :x(x'y) ; DELETE FROM items ; --')",
+            "SELECT * FROM pragma_optimize",
+            "SELECT * FROM \"Pragma_Journal_Mode\"('wal')",
+            "SELECT \"Load_Extension\"('/tmp/x')",
+            "SELECT 1 -- x\n; DELETE FROM items",
+            // Only SQLite's parser against the file (database:) sees the view's call.
+            "SELECT * FROM v_log",
+        ]
+        for (index, query) in attacks.enumerated() {
+            let answer = await harness.call(
+                "db_read_query",
+                JSONValue.object([("query", .string(query))]).encodedString,
+                id: 10 + index
+            )
+            #expect(answer?.result?["isError"]?.bool == true, "\(query): \(answer?.root.text ?? "no answer")")
+            #expect(
+                answer?.firstText?.contains("not a read-only SQL query") == true,
+                "\(query): \(answer?.firstText ?? "")"
+            )
+        }
+        // A \r does not end a SQLite `--` comment: this is `SELECT 1`, and passes (PostgreSQL reads it otherwise).
+        let carriage = await harness.call(
+            "db_read_query",
+            #"{"query":"SELECT 1 AS one -- x\r; DELETE FROM items"}"#,
+            id: 4
+        )
+        #expect(carriage?.result?["isError"]?.bool != true, "\(carriage?.root.text ?? "")")
+        let count = await harness.call("db_read_query", #"{"query":"SELECT count(*) AS n FROM items"}"#, id: 2)
+        #expect(count?.result?["isError"]?.bool != true, "\(count?.root.text ?? "")")
+        #expect(count?.firstText?.contains("3") == true, "the rows are all there: \(count?.firstText ?? "")")
+        let json = await harness.call(
+            "db_read_query",
+            #"{"query":"SELECT i.name, j.value FROM items i, json_each(i.tags) j WHERE j.value = 'fruit' ORDER BY i.id"}"#,
+            id: 3
+        )
+        #expect(json?.firstText?.contains("pear") == true, "a JSON read runs: \(json?.root.text ?? "")")
+        #expect(await harness.shutDown())
+        let rows = try await TestEnvironment.shared.run(
+            TestPaths.python,
+            [
+                "-c",
+                "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM items').fetchone()[0])",
+                database,
+            ]
+        )
+        #expect(rows.trimmingCharacters(in: .whitespacesAndNewlines) == "3")
+    }
+
     @Test("a denied call never reaches the child (its request log proves it)")
     func deniedNeverReachesChild() async throws {
         let directory = try TestPaths.temporaryDirectory()

@@ -115,6 +115,14 @@ struct PostgresTests {
                 "WITH gone AS (DELETE FROM accounts RETURNING *) SELECT count(*) FROM gone",
                 "DO $$ BEGIN DELETE FROM accounts; END $$",
                 "SELECT * INTO stolen FROM accounts",
+                // The function's name spelled with Unicode escapes, quoted, qualified, in odd case.
+                #"SELECT U&"!006E!0065xtval" UESCAPE '!' ('accounts_id_seq')"#,
+                #"SELECT U&"\006Eextval"('accounts_id_seq')"#,
+                #"SELECT "pg_catalog"."nextval"('accounts_id_seq')"#,
+                "SELECT PG_CATALOG.NEXTVAL('accounts_id_seq')",
+                "SELECT query_to_xml('SELECT nextval(''accounts_id_seq'')', true, true, '')",
+                "SELECT lo_from_bytea(0, 'x')",
+                "SELECT 1 -- x\r; DELETE FROM accounts",
             ]
             for (index, sql) in attacks.enumerated() {
                 let answer = await harness.call(

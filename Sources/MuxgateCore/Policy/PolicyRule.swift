@@ -6,9 +6,10 @@
 package struct PolicyRule: Sendable {
     /// What the rule verifies about the argument's value.
     package enum Check: Sendable {
-        /// `sql: read_only`: one query statement in the dialect (`dialect:`, SQLite unless said;
-        /// see `SQLReadOnly`).
-        case sqlReadOnly(SQLDialect)
+        /// `sql: read_only`: one query statement in the dialect (`dialect:`, SQLite unless said),
+        /// using only what the safe lists and the rule's `functions:`, `keywords:` and `operators:`
+        /// allow (see `SQLReadOnly`).
+        case sqlReadOnly(SQLReadOnly.Rule)
         /// `must_match`: the pattern matches somewhere in the value.
         case mustMatch(PolicyPattern)
         /// `must_not_match`: the pattern matches nowhere in the value.
@@ -38,8 +39,8 @@ package struct PolicyRule: Sendable {
     /// The check as written in the configuration, e.g. `must_match '^(lint|test)$'`.
     package var checkDescription: String {
         switch check {
-        case .sqlReadOnly(.sqlite): "sql: read_only"
-        case .sqlReadOnly(let dialect): "sql: read_only (\(dialect.rawValue))"
+        case .sqlReadOnly(let rule) where rule.dialect == .sqlite: "sql: read_only"
+        case .sqlReadOnly(let rule): "sql: read_only (\(rule.dialect.rawValue))"
         case .mustMatch(let pattern): "must_match: '\(pattern)'"
         case .mustNotMatch(let pattern): "must_not_match: '\(pattern)'"
         case .under(let base): "under: \(base)"
@@ -68,8 +69,8 @@ package struct PolicyRule: Sendable {
             return "argument '\(argument)' contains a NUL character, which programs read differently (C stops at it)"
         }
         switch check {
-        case .sqlReadOnly(let dialect):
-            if case .refused(let why) = SQLReadOnly.check(text, dialect: dialect) {
+        case .sqlReadOnly(let rule):
+            if case .refused(let why) = SQLReadOnly.checkAllLayers(text, rule: rule) {
                 return "argument '\(argument)' is not a read-only SQL query: \(why)"
             }
             return nil
@@ -116,7 +117,7 @@ package struct PolicyRule: Sendable {
 
 extension PolicyRule: Decodable {
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case tool, argument, sql, dialect, under, effect, reason
+        case tool, argument, sql, dialect, functions, keywords, operators, database, under, effect, reason
         case mustMatch = "must_match"
         case mustNotMatch = "must_not_match"
     }
@@ -149,8 +150,15 @@ extension PolicyRule: Decodable {
                     : "a rule has exactly one check, this one has \(names); write one rule for each"
             )
         }
-        if key != .sql, container.contains(.dialect) {
-            throw ConfigIssue(.invalidValue, at: here, key: "dialect", message: "'dialect' goes with a sql check only")
+        for sqlOnly in [CodingKeys.dialect, .functions, .keywords, .operators, .database] where key != .sql {
+            if container.contains(sqlOnly) {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: sqlOnly.stringValue,
+                    message: "'\(sqlOnly.stringValue)' goes with a sql check only"
+                )
+            }
         }
         let text = try container.decode(String.self, forKey: key)
         switch key {
@@ -175,7 +183,7 @@ extension PolicyRule: Decodable {
                 }
                 dialect = named
             }
-            check = .sqlReadOnly(dialect)
+            check = .sqlReadOnly(try Self.sqlRule(dialect, container, at: here))
         case .mustMatch, .mustNotMatch:
             let pattern: PolicyPattern
             do {
@@ -213,5 +221,92 @@ extension PolicyRule: Decodable {
             )
         }
         reason = try container.decodeIfPresent(String.self, forKey: .reason)
+    }
+
+    /// The `functions:`, `keywords:` and `operators:` of a `sql: read_only` rule, checked.
+    private static func sqlRule(
+        _ dialect: SQLDialect,
+        _ container: KeyedDecodingContainer<CodingKeys>,
+        at here: [any CodingKey]
+    ) throws -> SQLReadOnly.Rule {
+        var rule = SQLReadOnly.Rule(dialect: dialect)
+        for name in try container.decodeIfPresent([String].self, forKey: .functions) ?? [] {
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            let valid =
+                !name.isEmpty && parts.count <= (dialect == .postgres ? 2 : 1) && parts.allSatisfy { !$0.isEmpty }
+                && !name.contains(where: { $0.isWhitespace || "()\"'`;".contains($0) })
+            guard valid else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "functions",
+                    message: "'\(name)' is not a function name: write the name alone"
+                        + (dialect == .postgres
+                            ? ", or schema.name (e.g. reporting.monthly_totals), as the catalog spells it"
+                            : " (SQLite's functions have no schema)")
+                )
+            }
+            rule.functions.insert(dialect == .sqlite ? name.lowercased() : name)
+        }
+        for word in try container.decodeIfPresent([String].self, forKey: .keywords) ?? [] {
+            guard SQLReadOnly.isKeyword(word, dialect) else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "keywords",
+                    message:
+                        "'\(word)' is not a \(dialect.displayName) keyword; a name that is no keyword needs no entry"
+                )
+            }
+            guard !SQLReadOnly.isWritingKeyword(word, dialect) else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "keywords",
+                    message: "'\(word)' writes, locks or leaves the query: a read-only rule cannot allow it"
+                )
+            }
+            rule.keywords.insert(word.uppercased())
+        }
+        let operators = try container.decodeIfPresent([String].self, forKey: .operators) ?? []
+        if !operators.isEmpty, dialect != .postgres {
+            throw ConfigIssue(
+                .invalidValue,
+                at: here,
+                key: "operators",
+                message: "'operators' is for dialect: postgres (SQLite has no user-defined operators)"
+            )
+        }
+        for symbol in operators {
+            guard !symbol.isEmpty, symbol.allSatisfy({ "~!@#^&|`?+-*/%<>=".contains($0) }) else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "operators",
+                    message: "'\(symbol)' is not an operator name (operators are made of ~!@#^&|`?+-*/%<>=)"
+                )
+            }
+            rule.operators.insert(symbol)
+        }
+        if let database = try container.decodeIfPresent(String.self, forKey: .database) {
+            guard dialect == .sqlite else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "database",
+                    message: "'database' is for dialect: sqlite (SQLite's parser prepares the query against that file)"
+                )
+            }
+            guard database.hasPrefix("/"), !database.contains("\0") else {
+                throw ConfigIssue(
+                    .invalidValue,
+                    at: here,
+                    key: "database",
+                    message: "'\(database)' is not an absolute path: name the server's SQLite file"
+                )
+            }
+            rule.database = database
+        }
+        return rule
     }
 }
