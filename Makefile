@@ -9,16 +9,26 @@ FUZZ_SOURCES = Sources/MuxgateCore/JSON/*.swift Sources/MuxgateCore/JSONRPC/*.sw
 	Sources/MuxgateCore/HTTP/SingleLine.swift Sources/MuxgateCore/HTTP/ParamHeaders.swift \
 	Sources/MuxgateCore/Support/Secrets.swift Fuzz/FuzzMessages.swift
 
-.PHONY: all build release venv test unit demo fuzz format lint clean
+.PHONY: all build release venv test unit demo fuzz format lint clean system-libraries
 
 all: build
 
-build:
+# The C libraries muxgate links, from Debian's packages: SQLite's and PostgreSQL's parsers (the SQL
+# read-only check). Installed on first use where apt-get is (as root, or through sudo).
+system-libraries:
+	@if [ ! -e /usr/include/sqlite3.h ] || [ ! -e /usr/include/pg_query.h ]; then \
+		echo "installing libsqlite3-dev and libpg-query-dev (the SQL parsers muxgate links)"; \
+		if [ "$$(id -u)" = 0 ]; then apt-get install -y -q libsqlite3-dev libpg-query-dev \
+			|| { apt-get update -q && apt-get install -y -q libsqlite3-dev libpg-query-dev; }; \
+		else sudo apt-get install -y -q libsqlite3-dev libpg-query-dev; fi; \
+	fi
+
+build: system-libraries
 	$(SWIFT) build $(BUILD_FLAGS)
 
 # The binary to install (and to benchmark): optimised, the Swift runtime and Foundation linked in,
 # so it starts without loading twenty shared libraries and runs where no Swift toolchain is.
-release:
+release: system-libraries
 	$(SWIFT) build -c release --static-swift-stdlib $(BUILD_FLAGS)
 
 # Project-local Python environments with the reference servers and the official MCP client.
@@ -29,7 +39,7 @@ venv:
 # At most TEST_WIDTH tests at once (Swift Testing starts them all otherwise): each integration test
 # starts Python servers, and dozens at once on two cores starve one another past any start-up bound.
 TEST_WIDTH ?= 6
-test: venv
+test: venv system-libraries
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 

@@ -92,7 +92,7 @@ struct CommandToolTests {
         // An option, and a NUL, are refused.
         let option = await harness.call("cmd_say", #"{"text":"--version"}"#, id: 40)
         #expect(
-            option?.result?["isError"]?.bool == true && Self.text(option).contains("starts with '-'"),
+            option?.result?["isError"]?.bool == true && Self.text(option).contains("puts '-' at the start"),
             "\(Self.text(option))"
         )
         let nul = await harness.call("cmd_say", #"{"text":"a\u0000b"}"#, id: 41)
