@@ -48,6 +48,14 @@ func checkDuplicates(_ root: JSONSlice) {
     }
     let found = root.firstDuplicateKey
     precondition((found != nil) == repeats(root), "duplicate keys: the scan disagrees with decoding")
+    // The validator's own check (what an IDE's message is parsed with) agrees, and points at it.
+    do {
+        _ = try JSONSlice.parse(Array(root.buffer), distinctKeys: true)
+        precondition(found == nil, "duplicate keys: the validator missed one")
+    } catch {
+        precondition(error.reason == .duplicateKey, "duplicate keys: valid JSON refused for \(error)")
+        precondition(root.duplicateKey(at: error.offset) != nil, "duplicate keys: the offset names no key")
+    }
 }
 
 /// The same JSON value whatever the whitespace between tokens (a slice's bytes keep it).

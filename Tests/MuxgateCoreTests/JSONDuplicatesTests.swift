@@ -37,9 +37,18 @@ struct JSONDuplicatesTests {
     @Test("an object with many keys is checked with a set: a repeat past the linear limit is found")
     func manyKeys() throws {
         let keys = (0..<2_000).map { "\"k\($0)\":\($0)" }
-        #expect(try JSONSlice.parse("{" + keys.joined(separator: ",") + "}").firstDuplicateKey == nil)
-        let repeated = try JSONSlice.parse("{" + (keys + [#""k\u0031999":0"#]).joined(separator: ",") + "}")
-        #expect(repeated.firstDuplicateKey?.key == "k1999")
+        let distinct = "{" + keys.joined(separator: ",") + "}"
+        #expect(try JSONSlice.parse(distinct).firstDuplicateKey == nil)
+        _ = try JSONSlice.parse(Array(distinct.utf8), distinctKeys: true)
+        let text = "{" + (keys + [#""k\u0031999":0"#]).joined(separator: ",") + "}"
+        #expect(try JSONSlice.parse(text).firstDuplicateKey?.key == "k1999")
+        #expect(throws: JSONParseError.self) { try JSONSlice.parse(Array(text.utf8), distinctKeys: true) }
+        let message = try JSONRPCMessage.parse(
+            Array(#"{"jsonrpc":"2.0","id":1,"method":"m","params":{"a":1,"a":2}}"#.utf8),
+            oneReading: true
+        )
+        #expect(message.keysChecked && message.repeatedKeyOffset != nil)
+        #expect(Gateway.ambiguity(of: message)?.contains("params has the key \"a\" more than once") == true)
     }
 
     @Test("property: the scan agrees with decoding every object's members, on generated documents")
@@ -48,7 +57,17 @@ struct JSONDuplicatesTests {
         for _ in 0..<3_000 {
             let text = Self.document(depth: 0, &random)
             let root = try JSONSlice.parse(text)
-            #expect((root.firstDuplicateKey != nil) == Self.hasRepeat(root), "\(text)")
+            let repeats = Self.hasRepeat(root)
+            #expect((root.firstDuplicateKey != nil) == repeats, "\(text)")
+            // The validator's own check, what an IDE's message is parsed with, agrees.
+            let strict = Result { () throws(JSONParseError) in try JSONSlice.parse(Array(text.utf8), distinctKeys: true)
+            }
+            switch strict {
+            case .success: #expect(!repeats, "\(text)")
+            case .failure(let error):
+                #expect(repeats && error.reason == .duplicateKey, "\(text): \(error)")
+                #expect(root.duplicateKey(at: error.offset) != nil, "\(text)")
+            }
         }
     }
 
@@ -125,7 +144,9 @@ struct JSONDuplicatesTests {
         let arguments = try JSONSlice.parse(#"{"Repo":"/tmp"}"#)
         #expect(ArgumentNames(schema: nil).caseConflict(in: arguments) == nil)
         #expect(ArgumentNames(schema: nil, also: ["repo"]).caseConflict(in: arguments) != nil)
-        #expect(ArgumentNames(schema: nil, also: ["repo"]).caseConflict(in: try JSONSlice.parse(#"{"repo":"/x"}"#)) == nil)
+        #expect(
+            ArgumentNames(schema: nil, also: ["repo"]).caseConflict(in: try JSONSlice.parse(#"{"repo":"/x"}"#)) == nil
+        )
         #expect(ArgumentNames.fold("ſ") == ArgumentNames.fold("S"))
     }
 }

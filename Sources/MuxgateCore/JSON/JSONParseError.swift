@@ -11,6 +11,8 @@ package struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertib
         case controlCharacter = "unescaped control character in string"
         case tooDeep = "nesting too deep"
         case trailingData = "data after the JSON value"
+        /// Only when asked for (`JSONSlice.parse(_:distinctKeys:)`): an object repeats a key.
+        case duplicateKey = "an object repeats a key"
     }
 
     package let reason: Reason

@@ -7,9 +7,19 @@ package struct JSONScanner {
     package static let maximumDepth = 512
 
     let bytes: UnsafeBufferPointer<UInt8>
+    /// When set, validation also refuses an object that repeats a key (`duplicateKey`, at the
+    /// repeat), keeping the keys of the open objects here, innermost last.
+    let keys: UnsafeMutableBufferPointer<KeySpan>?
 
     package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
+        keys = nil
+    }
+
+    /// A scanner whose validation refuses repeated keys, with `keys` as its scratch space.
+    package init(_ bytes: UnsafeBufferPointer<UInt8>, keys: UnsafeMutableBufferPointer<KeySpan>) {
+        self.bytes = bytes
+        self.keys = keys
     }
 
     /// The index of the first non-whitespace byte at or after `index`.
@@ -77,11 +87,13 @@ package struct JSONScanner {
     }
 
     /// Validates the value starting at `index` (no leading whitespace) and returns its end.
-    package func skipValue(_ index: Int, depth: Int = 0) throws(JSONParseError) -> Int {
+    ///
+    /// - Parameter top: With `keys`, the first free slot (the open objects' keys are below it).
+    package func skipValue(_ index: Int, depth: Int = 0, top: Int = 0) throws(JSONParseError) -> Int {
         guard index < bytes.count else { throw JSONParseError(.unexpectedEnd, at: index) }
         switch bytes[index] {
-        case UInt8(ascii: "{"): return try skipObject(index, depth: depth + 1)
-        case UInt8(ascii: "["): return try skipArray(index, depth: depth + 1)
+        case UInt8(ascii: "{"): return try skipObject(index, depth: depth + 1, top: top)
+        case UInt8(ascii: "["): return try skipArray(index, depth: depth + 1, top: top)
         case UInt8(ascii: "\""): return try skipString(index)
         case UInt8(ascii: "t"): return try skipLiteral(index, "true")
         case UInt8(ascii: "f"): return try skipLiteral(index, "false")
@@ -101,18 +113,19 @@ package struct JSONScanner {
         return index + count
     }
 
-    private func skipObject(_ index: Int, depth: Int) throws(JSONParseError) -> Int {
+    private func skipObject(_ index: Int, depth: Int, top: Int) throws(JSONParseError) -> Int {
         guard depth <= Self.maximumDepth else { throw JSONParseError(.tooDeep, at: index) }
         var i = skipWhitespace(index + 1)
         guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
         if bytes[i] == UInt8(ascii: "}") { return i + 1 }
+        if let keys { return try skipDistinctObject(i, depth: depth, keys: keys, top: top) }
         while true {
             guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
             guard bytes[i] == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedByte, at: i) }
             i = skipWhitespace(try skipString(i))
             guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
             guard bytes[i] == UInt8(ascii: ":") else { throw JSONParseError(.unexpectedByte, at: i) }
-            i = skipWhitespace(try skipValue(skipWhitespace(i + 1), depth: depth))
+            i = skipWhitespace(try skipValue(skipWhitespace(i + 1), depth: depth, top: top))
             guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
             switch bytes[i] {
             case UInt8(ascii: ","): i = skipWhitespace(i + 1)
@@ -122,13 +135,83 @@ package struct JSONScanner {
         }
     }
 
-    private func skipArray(_ index: Int, depth: Int) throws(JSONParseError) -> Int {
+    /// A key of an object being validated: its span (quotes included), and whether its bytes are
+    /// its text (plain ASCII, no escape), so two plain keys compare byte for byte.
+    package struct KeySpan {
+        var start = 0
+        var end = 0
+        var plain = true
+    }
+
+    /// `skipObject` from its first key, refusing a key the object already has: compared byte for
+    /// byte when both are plain, else decoded and compared as Swift compares strings (as
+    /// `JSONSlice.firstDuplicateKey` does). The object's keys go in `keys` from `top` on (its
+    /// members' objects use the slots above); when the scratch space is full, its remaining keys
+    /// go into a set, so a hostile object cannot make this quadratic either.
+    private func skipDistinctObject(
+        _ first: Int,
+        depth: Int,
+        keys: UnsafeMutableBufferPointer<KeySpan>,
+        top: Int
+    ) throws(JSONParseError) -> Int {
+        var count = 0
+        var overflow: Set<String>?
+        var i = first
+        while true {
+            guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
+            guard bytes[i] == UInt8(ascii: "\"") else { throw JSONParseError(.unexpectedByte, at: i) }
+            var key = KeySpan(start: i)
+            key.end = try skipString(i, plain: &key.plain)
+            if overflow == nil {
+                var k = top
+                while k < top + count {
+                    if sameKey(keys[k], key) { throw JSONParseError(.duplicateKey, at: key.start) }
+                    k += 1
+                }
+                if top + count < keys.count {
+                    keys[top + count] = key
+                    count += 1
+                } else {
+                    overflow = Set(keys[top..<(top + count)].map { JSONSlice.decodeString(bytes, $0.start..<$0.end) })
+                }
+            }
+            if overflow != nil, !overflow!.insert(JSONSlice.decodeString(bytes, key.start..<key.end)).inserted {
+                throw JSONParseError(.duplicateKey, at: key.start)
+            }
+            i = skipWhitespace(key.end)
+            guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
+            guard bytes[i] == UInt8(ascii: ":") else { throw JSONParseError(.unexpectedByte, at: i) }
+            i = skipWhitespace(try skipValue(skipWhitespace(i + 1), depth: depth, top: top + count))
+            guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
+            switch bytes[i] {
+            case UInt8(ascii: ","): i = skipWhitespace(i + 1)
+            case UInt8(ascii: "}"): return i + 1
+            default: throw JSONParseError(.unexpectedByte, at: i)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func sameKey(_ a: KeySpan, _ b: KeySpan) -> Bool {
+        guard a.end - a.start == b.end - b.start || !(a.plain && b.plain) else { return false }
+        if a.plain && b.plain {
+            var k = 1
+            while k < a.end - a.start - 1 {
+                if bytes[a.start + k] != bytes[b.start + k] { return false }
+                k += 1
+            }
+            return true
+        }
+        return JSONSlice.decodeString(bytes, a.start..<a.end) == JSONSlice.decodeString(bytes, b.start..<b.end)
+    }
+
+    private func skipArray(_ index: Int, depth: Int, top: Int) throws(JSONParseError) -> Int {
         guard depth <= Self.maximumDepth else { throw JSONParseError(.tooDeep, at: index) }
         var i = skipWhitespace(index + 1)
         guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
         if bytes[i] == UInt8(ascii: "]") { return i + 1 }
         while true {
-            i = skipWhitespace(try skipValue(i, depth: depth))
+            i = skipWhitespace(try skipValue(i, depth: depth, top: top))
             guard i < bytes.count else { throw JSONParseError(.unexpectedEnd, at: i) }
             switch bytes[i] {
             case UInt8(ascii: ","): i = skipWhitespace(i + 1)
@@ -140,17 +223,26 @@ package struct JSONScanner {
 
     /// Validates a string starting at its opening quote; returns the index after the closing quote.
     package func skipString(_ index: Int) throws(JSONParseError) -> Int {
+        var plain = true
+        return try skipString(index, plain: &plain)
+    }
+
+    /// `skipString`, also saying whether the string's bytes are its text (ASCII, no escape).
+    @inline(__always)
+    func skipString(_ index: Int, plain: inout Bool) throws(JSONParseError) -> Int {
         var i = index + 1
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "\"") { return i + 1 }
             if b == UInt8(ascii: "\\") {
+                plain = false
                 i = try skipEscape(i)
             } else if b < 0x20 {
                 throw JSONParseError(.controlCharacter, at: i)
             } else if b < 0x80 {
                 i += 1
             } else {
+                plain = false
                 i = try skipUTF8(i)
             }
         }

@@ -66,6 +66,12 @@ extension JSONSlice {
         }
     }
 
+    /// The repeated key whose opening quote is at `offset` (from `JSONParseError.duplicateKey`),
+    /// with its object's path.
+    package func duplicateKey(at offset: Int) -> DuplicateKey? {
+        locateKey(at: offset, path: [])
+    }
+
     /// The path to the object whose member key starts at `offset`, and that key.
     private func locateKey(at offset: Int, path: [String]) -> DuplicateKey? {
         switch kind {

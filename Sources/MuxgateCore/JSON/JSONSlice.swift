@@ -27,17 +27,29 @@ package struct JSONSlice: Sendable {
     /// Parses and validates a complete JSON text (surrounding whitespace allowed).
     ///
     /// - Throws: `JSONParseError` naming the byte offset of the first problem.
-    package static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONSlice {
+    /// - Parameter distinctKeys: Also refuse an object that repeats a key (`duplicateKey`, at the
+    ///   repeat: the one-reading check of an IDE's message, in the same pass).
+    package static func parse(_ bytes: [UInt8], distinctKeys: Bool = false) throws(JSONParseError) -> JSONSlice {
         let range: Range<Int> = try bytes.withUnsafeBufferPointer { (pointer) throws(JSONParseError) -> Range<Int> in
-            let scanner = JSONScanner(pointer)
-            let start = scanner.skipWhitespace(0)
-            let end = try scanner.skipValue(start)
-            guard scanner.skipWhitespace(end) == pointer.count else {
-                throw JSONParseError(.trailingData, at: scanner.skipWhitespace(end))
+            guard distinctKeys else { return try validate(JSONScanner(pointer)) }
+            // The open objects' keys, on the stack (40 of them are 960 bytes: within the 1 KiB
+            // that is always put there): a message's keys fit many times over.
+            return try withUnsafeTemporaryAllocation(of: JSONScanner.KeySpan.self, capacity: 40) {
+                (keys) throws(JSONParseError) -> Range<Int> in
+                try validate(JSONScanner(pointer, keys: keys))
             }
-            return start..<end
         }
         return JSONSlice(validated: bytes, range: range)
+    }
+
+    /// The range of the one value the scanner's buffer holds, surrounding whitespace aside.
+    private static func validate(_ scanner: JSONScanner) throws(JSONParseError) -> Range<Int> {
+        let start = scanner.skipWhitespace(0)
+        let end = try scanner.skipValue(start)
+        guard scanner.skipWhitespace(end) == scanner.bytes.count else {
+            throw JSONParseError(.trailingData, at: scanner.skipWhitespace(end))
+        }
+        return start..<end
     }
 
     /// Parses a JSON text given as a string.
@@ -95,13 +107,33 @@ package struct JSONSlice: Sendable {
     /// The value of the last member named `key` (JSON parsers commonly let the last duplicate win).
     package subscript(key: String) -> JSONSlice? {
         guard kind == .object else { return nil }
-        var found: JSONSlice?
-        // The key's own UTF-8 view: copying it into an array cost an allocation per lookup.
-        forEachMember(matching: key.utf8) { member in
-            found = member.value
-            return true
+        // The key's own bytes (no copy for a native or small string), compared as written; a
+        // key written with escapes is decoded first. No member's key is made a String.
+        var key = key
+        return key.withUTF8 { wanted in
+            var found: JSONSlice?
+            forEachRawMember { raw, value in
+                if Self.sameBytes(raw, wanted) {
+                    found = value
+                } else if raw.contains(UInt8(ascii: "\\")), Self.decodeString(raw).utf8.elementsEqual(wanted) {
+                    found = value
+                }
+                return true
+            }
+            return found
         }
-        return found
+    }
+
+    /// Whether two byte runs are equal: the length first, then byte by byte.
+    @inline(__always)
+    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard a.count == b.count else { return false }
+        var k = 0
+        while k < a.count {
+            if a[k] != b[k] { return false }
+            k += 1
+        }
+        return true
     }
 
     /// Walks an object's members, stopping when `body` returns false.
@@ -126,7 +158,8 @@ package struct JSONSlice: Sendable {
                 var key: String?
                 if let wanted {
                     let raw = UnsafeBufferPointer(rebasing: pointer[(i + 1)..<(keyEnd - 1)])
-                    if raw.elementsEqual(wanted) {
+                    // The length first: most keys differ in it, and the generic comparison is slow.
+                    if raw.count == wanted.count && raw.elementsEqual(wanted) {
                         key = String(decoding: raw, as: UTF8.self)
                     } else if raw.contains(UInt8(ascii: "\\")) {
                         let decoded = JSONSlice.decodeString(pointer, keyRange)
@@ -146,6 +179,30 @@ package struct JSONSlice: Sendable {
                     )
                     if !body(member) { return }
                 }
+                i = scanner.skipWhitespace(valueEnd)
+                if i < range.upperBound - 1 && pointer[i] == UInt8(ascii: ",") {
+                    i = scanner.skipWhitespace(i + 1)
+                }
+            }
+        }
+    }
+
+    /// Walks an object's members with their keys as written (between the quotes), without
+    /// decoding them, stopping when `body` returns false. A key that contains a backslash holds
+    /// an escape: decode it (`decodeString(_:)`) to compare it.
+    package func forEachRawMember(_ body: (_ key: UnsafeBufferPointer<UInt8>, _ value: JSONSlice) -> Bool) {
+        guard kind == .object else { return }
+        buffer.withUnsafeBufferPointer { pointer in
+            let scanner = JSONScanner(pointer)
+            var i = scanner.skipWhitespace(range.lowerBound + 1)
+            while i < range.upperBound - 1, pointer[i] == UInt8(ascii: "\"") {
+                let keyEnd = scanner.skipValidatedString(i)
+                let colon = scanner.skipWhitespace(keyEnd)
+                let valueStart = scanner.skipWhitespace(colon + 1)
+                let valueEnd = scanner.skipValidated(valueStart)
+                let raw = UnsafeBufferPointer(rebasing: pointer[(i + 1)..<(keyEnd - 1)])
+                let value = JSONSlice(validated: buffer, range: valueStart..<valueEnd)
+                if !body(raw, value) { return }
                 i = scanner.skipWhitespace(valueEnd)
                 if i < range.upperBound - 1 && pointer[i] == UInt8(ascii: ",") {
                     i = scanner.skipWhitespace(i + 1)
@@ -179,6 +236,14 @@ package struct JSONSlice: Sendable {
     package var int: Int? {
         guard isIntegerLiteral else { return nil }
         return Int(text)
+    }
+
+    /// Decodes the inside of a validated string literal (no quotes), as `forEachRawMember` hands it.
+    package static func decodeString(_ raw: UnsafeBufferPointer<UInt8>) -> String {
+        var quoted = [UInt8(ascii: "\"")]
+        quoted.append(contentsOf: raw)
+        quoted.append(UInt8(ascii: "\""))
+        return quoted.withUnsafeBufferPointer { decodeString($0, 0..<$0.count) }
     }
 
     /// Decodes a validated string literal (quotes included in `range`).

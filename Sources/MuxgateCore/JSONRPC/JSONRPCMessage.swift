@@ -21,6 +21,10 @@ package struct JSONRPCMessage: Sendable {
     package let params: JSONSlice?
     package let result: JSONSlice?
     package let error: JSONSlice?
+    /// Whether the parse looked for repeated keys (`parse(_:oneReading:)`), and where the first
+    /// repeated key starts when it found one.
+    package private(set) var keysChecked = false
+    package private(set) var repeatedKeyOffset: Int?
 
     /// The message's bytes exactly as received.
     package var bytes: [UInt8] { root.buffer }
@@ -29,13 +33,38 @@ package struct JSONRPCMessage: Sendable {
     ///
     /// - Throws: `Invalid` with -32700 for bad JSON and -32600 for a value that is not a JSON-RPC
     ///   2.0 message (batches included: they exist only in 2025-03-26, which muxgate does not batch).
-    package static func parse(_ line: [UInt8]) throws(Invalid) -> JSONRPCMessage {
+    /// - Parameter oneReading: Look for an object that repeats a key, at any depth, in the same
+    ///   pass (`repeatedKeyOffset`): what an IDE's message is checked for.
+    package static func parse(_ line: [UInt8], oneReading: Bool = false) throws(Invalid) -> JSONRPCMessage {
+        var message = try parse(line, distinctKeys: oneReading)
+        message.keysChecked = oneReading
+        return message
+    }
+
+    private static func parse(_ line: [UInt8], distinctKeys: Bool) throws(Invalid) -> JSONRPCMessage {
         let root: JSONSlice
+        var repeated: Int?
         do {
-            root = try JSONSlice.parse(line)
+            root = try JSONSlice.parse(line, distinctKeys: distinctKeys)
         } catch {
-            throw Invalid(error: .parseError("Parse error: \(error)"), id: nil)
+            guard error.reason == .duplicateKey else {
+                throw Invalid(error: .parseError("Parse error: \(error)"), id: nil)
+            }
+            // Valid JSON read two ways: parsed again without the check, and marked.
+            repeated = error.offset
+            do {
+                root = try JSONSlice.parse(line)
+            } catch {
+                throw Invalid(error: .parseError("Parse error: \(error)"), id: nil)
+            }
         }
+        var message = try envelope(root)
+        message.repeatedKeyOffset = repeated
+        return message
+    }
+
+    /// The envelope of a parsed value.
+    private static func envelope(_ root: JSONSlice) throws(Invalid) -> JSONRPCMessage {
         guard root.kind == .object else {
             let what = root.kind == .array ? "batches are not supported" : "a message must be a JSON object"
             throw Invalid(error: .invalidRequest("Invalid Request: \(what)"), id: nil)
@@ -46,15 +75,19 @@ package struct JSONRPCMessage: Sendable {
         var params: JSONSlice?
         var result: JSONSlice?
         var error: JSONSlice?
-        root.forEachMember { member in
-            switch member.key {
-            case "jsonrpc": version = member.value
-            case "id": id = member.value
-            case "method": method = member.value
-            case "params": params = member.value
-            case "result": result = member.value
-            case "error": error = member.value
-            default: break
+        // Keys compared as written (decoded only when escaped): every message passes here.
+        root.forEachRawMember { raw, value in
+            let member =
+                EnvelopeMember.named(raw)
+                ?? (raw.contains(UInt8(ascii: "\\")) ? EnvelopeMember(rawValue: JSONSlice.decodeString(raw)) : nil)
+            switch member {
+            case .jsonrpc: version = value
+            case .id: id = value
+            case .method: method = value
+            case .params: params = value
+            case .result: result = value
+            case .error: error = value
+            case nil: break
             }
             return true
         }
@@ -139,5 +172,30 @@ package enum JSONRPC {
     package static func error(id: [UInt8]?, _ error: JSONRPCError) -> [UInt8] {
         let idValue: JSONValue = id.map { .raw($0[...]) } ?? .null
         return JSONValue.object([("jsonrpc", .string("2.0")), ("id", idValue), ("error", error.value)]).encoded
+    }
+}
+
+/// The members of a JSON-RPC envelope muxgate reads.
+private enum EnvelopeMember: String {
+    case jsonrpc, id, method, params, result, error
+
+    /// The member a key written without escapes names: by its length, then its bytes.
+    static func named(_ raw: UnsafeBufferPointer<UInt8>) -> EnvelopeMember? {
+        let candidate: (EnvelopeMember, StaticString)
+        switch raw.count {
+        case 2: candidate = (.id, "id")
+        case 5: candidate = (.error, "error")
+        case 6:
+            switch raw[0] {
+            case UInt8(ascii: "m"): candidate = (.method, "method")
+            case UInt8(ascii: "p"): candidate = (.params, "params")
+            case UInt8(ascii: "r"): candidate = (.result, "result")
+            default: return nil
+            }
+        case 7: candidate = (.jsonrpc, "jsonrpc")
+        default: return nil
+        }
+        let expected = UnsafeBufferPointer(start: candidate.1.utf8Start, count: candidate.1.utf8CodeUnitCount)
+        return JSONSlice.sameBytes(raw, expected) ? candidate.0 : nil
     }
 }

@@ -134,7 +134,17 @@ extension Gateway {
             ) {
                 let bytes = shaped.encoded
                 splice.setMember("arguments", to: bytes, in: params)
-                arguments = try? JSONSlice.parse(bytes)
+                // The policy judges exactly these bytes; if they cannot be read back (one way),
+                // the call stops here rather than being judged on nothing.
+                guard let parsed = try? JSONSlice.parse(bytes), parsed.firstDuplicateKey == nil else {
+                    logger.error("tools/call \(entry.exposedName): the shaped arguments cannot be read back")
+                    session.respond(
+                        to: id,
+                        JSONRPC.error(id: id, .internalError("muxgate could not read back the arguments it built"))
+                    )
+                    return .answered
+                }
+                arguments = parsed
             }
         } catch {
             logger.warning("tools/call \(entry.exposedName) refused: \(error.message)")

@@ -34,13 +34,13 @@ extension Gateway {
     /// Handles `line` if it is such a call; false when the general path must.
     package nonisolated func fastPath(_ line: [UInt8], from session: ClientSession) -> Bool {
         // A byte search first: every other line is validated once, by the gateway, not twice.
-        guard !session.modern, Self.mentionsCall(line), let message = try? JSONRPCMessage.parse(line),
+        guard !session.modern, Self.mentionsCall(line), let message = try? JSONRPCMessage.parse(line, oneReading: true),
             message.kind == .request,
             message.method == "tools/call", let name = message.params?["name"]?.string,
             let entry = published.withLock({ $0[name] }), let child = child(entry.server, for: session, make: false),
             !child.isModern, child.phase == .ready,
             // Two readings of one request: the general path refuses it.
-            message.root.firstDuplicateKey == nil
+            message.repeatedKeyOffset == nil
         else { return false }
         let id = Array(message.id!.bytes)
         // A duplicate of an id in flight goes the general way, which refuses it.

@@ -11,7 +11,11 @@ extension Gateway {
     /// The message's first repeated key at any depth, as the reason a request is refused; nil
     /// when it has one reading.
     nonisolated static func ambiguity(of message: JSONRPCMessage) -> String? {
-        message.root.firstDuplicateKey.map { duplicate in
+        // Found while parsing when the front asked (`parse(_:oneReading:)`), else scanned now.
+        let repeated =
+            message.keysChecked
+            ? message.repeatedKeyOffset.flatMap(message.root.duplicateKey(at:)) : message.root.firstDuplicateKey
+        return repeated.map { duplicate in
             "\(duplicate); readers disagree on which value counts (the first, the last, or either), so muxgate "
                 + "refuses the message rather than judge one value while the server acts on another"
         }

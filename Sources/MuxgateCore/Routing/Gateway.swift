@@ -230,7 +230,7 @@ package actor Gateway: Service {
     package func receive(_ line: [UInt8], from session: ClientSession) -> (@Sendable () async -> Void)? {
         let message: JSONRPCMessage
         do {
-            message = try JSONRPCMessage.parse(line)
+            message = try JSONRPCMessage.parse(line, oneReading: true)
         } catch {
             logger.warning("invalid message from the client: \(error.error.message)")
             session.sink.send(JSONRPC.error(id: error.id.map { Array($0.bytes) }, error.error))

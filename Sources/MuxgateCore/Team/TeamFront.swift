@@ -218,7 +218,7 @@ package struct TeamFront: Service {
         }
         let message: JSONRPCMessage
         do {
-            message = try JSONRPCMessage.parse(body)
+            message = try JSONRPCMessage.parse(body, oneReading: true)
         } catch {
             return Self.json(.badRequest, JSONRPC.error(id: error.id.map { Array($0.bytes) }, error.error))
         }
