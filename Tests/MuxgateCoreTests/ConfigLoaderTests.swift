@@ -137,3 +137,51 @@ struct ConfigLoaderTests {
         }
     }
 }
+
+@Suite("Config: what counts as a secret, registered as it is read")
+struct ConfigSecretsTests {
+    @Test("every ${VAR} in a launch, env and header values, URL credentials; not paths, not defaults")
+    func registered() throws {
+        let secrets = Secrets()
+        let loader = ConfigLoader(
+            environment: ["TOK": "tok-value-123456", "HOME": "/home/alice-dev", "KEY": "header-key-998877"],
+            secrets: secrets
+        )
+        _ = try loader.parse(
+            """
+            servers:
+              local:
+                command: ${HOME}/bin/server
+                args: [--token, "${TOK}", "${HOME}/data", "--mode=${MODE:-production-default}"]
+                env: { LITERAL: literal-env-value }
+              remote:
+                url: "https://api.example.com/mcp?sig=query-signature-42&v=1"
+                headers: { X-Key: "${KEY}" }
+            """,
+            file: "/tmp/c.yaml"
+        )
+        let known = Set(secrets.snapshot.values)
+        for value in ["tok-value-123456", "literal-env-value", "header-key-998877", "query-signature-42"] {
+            #expect(known.contains(value), "\(value) is a secret")
+        }
+        for value in ["/home/alice-dev", "production-default"] {
+            #expect(!known.contains(value), "\(value) is not")
+        }
+        #expect(secrets.scrub("ran with tok-value-123456 in /home/alice-dev") == "ran with [secret] in /home/alice-dev")
+    }
+
+    @Test("a URL rejected for its user info is never printed with it, and its credentials are registered first")
+    func rejectedURL() throws {
+        let secrets = Secrets()
+        let loader = ConfigLoader(environment: [:], secrets: secrets)
+        #expect {
+            _ = try loader.parse(
+                "servers:\n  r:\n    url: \"https://bob:hunter2-secret@example.com/mcp\"\n",
+                file: "/tmp/c.yaml"
+            )
+        } throws: { error in
+            "\(error)".contains("servers.r.url") && !"\(error)".contains("hunter2-secret")
+        }
+        #expect(secrets.snapshot.values.contains("hunter2-secret"))
+    }
+}

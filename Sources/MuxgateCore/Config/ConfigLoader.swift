@@ -215,6 +215,13 @@ package struct ConfigLoader: Sendable {
         }
     }
 
+    /// Variables that name where things are, not credentials: their values (`/home/alice`) are not
+    /// registered as secrets when expanded, or every path in every log line would be hidden.
+    static let notSecret: Set<String> = [
+        "HOME", "PWD", "TMPDIR", "USER", "LOGNAME", "PATH", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+        "XDG_CACHE_HOME", "XDG_RUNTIME_DIR",
+    ]
+
     /// Expands `${VAR}` and `${VAR:-default}` as Claude Code does.
     ///
     /// - Parameter secret: Register each substituted value as a secret (`Secrets`): everything a
@@ -245,10 +252,10 @@ package struct ConfigLoader: Sendable {
             }
             if let value = environment[String(name)] {
                 out += value
-                substituted.append(value)
+                if !Self.notSecret.contains(String(name)) { substituted.append(value) }
             } else if let fallback {
+                // Written in the file, as any literal: env and header values are secrets anyway.
                 out += fallback
-                substituted.append(String(fallback))
             } else {
                 throw ConfigIssue(
                     code: .unsetVariable,

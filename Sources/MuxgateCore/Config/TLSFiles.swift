@@ -7,8 +7,8 @@ extension ConfigLoader {
     func resolve(_ tls: HTTPFrontConfig.TLSFiles, in directory: String) throws(ConfigIssue) -> HTTPFrontConfig.TLSFiles
     {
         var resolved = tls
-        let cert = try expand(tls.cert, ["http", "tls", "cert"])
-        let key = try expand(tls.key, ["http", "tls", "key"])
+        let cert = try expand(tls.cert, ["http", "tls", "cert"], secret: false)
+        let key = try expand(tls.key, ["http", "tls", "key"], secret: false)
         resolved.cert = cert.hasPrefix("/") ? cert : directory + "/" + cert
         resolved.key = key.hasPrefix("/") ? key : directory + "/" + key
         let configuration = try resolved.serverConfiguration()

@@ -95,7 +95,8 @@ package final class ClientSession: Sendable {
     @discardableResult
     package func admit(_ identity: ClientIdentity, for id: [UInt8]?) -> Bool {
         guard fixedIdentity == nil else { return false }
-        if let id { requestIdentities.withLock { $0[id] = identity } }
+        // A request reusing an id in flight (refused) must not rebind the one that holds it.
+        if let id { requestIdentities.withLock { if $0[id] == nil { $0[id] = identity } } }
         return currentIdentity.withLock { current in
             defer { current = identity }
             return current.profile != identity.profile
