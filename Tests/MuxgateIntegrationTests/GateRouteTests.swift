@@ -115,4 +115,23 @@ struct GateRouteTests {
         }
         #expect(received.contains("fx://notes/ok1") && received.contains("fx://notes/ok2"), "the controls got through")
     }
+
+    @Test("muxgate's own errors name a tool as the IDE called it, not as the child knows it")
+    func errorsNameTheExposedTool() async throws {
+        let harness = try Harness.start(
+            "audit: { enabled: false }\nservers:\n"
+                + Harness.fixture(
+                    "fx",
+                    [],
+                    extra: ["tools:", "  arguments:", "    echo: { pinned: { value: 1, hide: true } }"]
+                )
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        _ = try await harness.toolNames()
+        let answer = await harness.call("fx_echo", #"{"pinned":2}"#, id: 5)
+        #expect(answer?.errorCode == -32602, "\(answer?.root.text ?? "")")
+        #expect(answer?.errorMessage.contains("'fx_echo'") == true, "\(answer?.errorMessage ?? "")")
+        #expect(await harness.shutDown())
+    }
 }

@@ -47,7 +47,7 @@ struct ToolsCommand: AsyncParsableCommand {
         for (name, phase, bound, tail) in phases {
             switch phase {
             case .ready: continue
-            case .failed(let reason), .exited(let reason): print("! \(name): \(reason)")
+            case .failed(let failure), .exited(let failure): print("! \(name): \(failure.message)")
             default:
                 print(
                     "! \(name): not ready within its startup_timeout (waited \(ServerReport.seconds(bound)))"

@@ -104,7 +104,7 @@ extension Gateway {
                 guard let capability, session.hello?.capabilities?[capability] != nil else {
                     result = .failure(
                         JSONRPCError(
-                            code: -32601,
+                            code: JSONRPCError.Code.methodNotFound,
                             message:
                                 "server '\(child.name)' needs \(method) from the client, which did not declare \(capability ?? "it")"
                         )

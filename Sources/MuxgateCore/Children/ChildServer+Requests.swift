@@ -64,8 +64,8 @@ extension ChildServer {
             throw JSONRPCError.serverUnavailable(
                 "server '\(name)' did not finish starting within \(startupTimeout.seconds)s"
             )
-        case .failed(let reason), .exited(let reason):
-            throw JSONRPCError.serverUnavailable("server '\(name)' is unavailable: \(reason)")
+        case .failed(let failure), .exited(let failure):
+            throw JSONRPCError.serverUnavailable("server '\(name)' is unavailable: \(failure.message)")
         case .idle, .stopped:
             throw JSONRPCError.serverUnavailable("server '\(name)' is stopped (muxgate is shutting down)")
         }

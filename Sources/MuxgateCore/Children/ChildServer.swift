@@ -18,8 +18,8 @@ import SystemPackage
 package final class ChildServer: Service, Sendable {
     package enum Phase: Sendable, Equatable {
         case idle, starting, ready
-        case exited(String)
-        case failed(String)
+        case exited(ChildFailure)
+        case failed(ChildFailure)
         case stopped
     }
 

@@ -42,7 +42,8 @@ extension Gateway {
         let separator = config.client.separator
         for child in children where name.hasPrefix(child.name + separator) {
             switch child.phase {
-            case .failed(let reason), .exited(let reason): return " (server '\(child.name)' is unavailable: \(reason))"
+            case .failed(let failure), .exited(let failure):
+                return " (server '\(child.name)' is unavailable: \(failure.message))"
             default: continue
             }
         }
@@ -130,6 +131,7 @@ extension Gateway {
         do throws(ShapingError) {
             if let shaped = try setup.shapers[entry.server]!.prepareArguments(
                 tool: entry.originalName,
+                calledAs: entry.exposedName,
                 arguments: arguments
             ) {
                 let bytes = shaped.encoded

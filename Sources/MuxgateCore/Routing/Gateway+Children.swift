@@ -229,7 +229,7 @@ extension Gateway {
                 JSONRPC.error(
                     id: Array(message.id!.bytes),
                     JSONRPCError(
-                        code: -32603,
+                        code: JSONRPCError.Code.internalError,
                         message: "muxgate cannot tell which client \(method) is for: "
                             + "no single client session has a request in flight to this server"
                     )

@@ -10,7 +10,7 @@ extension Gateway {
             for child in children where child.phase != .ready && child.hasRun {
                 let why: String
                 switch child.phase {
-                case .failed(let reason), .exited(let reason): why = reason
+                case .failed(let failure), .exited(let failure): why = failure.message
                 default:
                     why =
                         "still starting after \(config.startupTimeout(for: child.config).seconds)s; "

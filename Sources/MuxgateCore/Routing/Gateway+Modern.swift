@@ -26,7 +26,7 @@ extension Gateway {
             JSONRPC.error(
                 id: id,
                 JSONRPCError(
-                    code: -32022,
+                    code: JSONRPCError.Code.unsupportedProtocolVersion,
                     message: "Unsupported protocol version",
                     data: .object([
                         ("supported", .array([.string(RequestEnvelope.version)])),

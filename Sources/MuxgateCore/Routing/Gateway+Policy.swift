@@ -76,7 +76,7 @@ extension Gateway {
         -> JSONValue
     {
         let message = """
-            muxgate: allow \(entry.server) tool '\(entry.originalName)' (\(entry.scope.rawValue))?
+            muxgate: allow tool '\(entry.exposedName)' of server \(entry.server) (\(entry.scope.rawValue))?
             Arguments: \(Self.summary(of: arguments))
             Why this asks: \(decision.reason)
             """

@@ -247,8 +247,8 @@ extension Gateway {
             session.respond(to: id, JSONRPC.error(id: id, error))
             let kind: AuditEvent.Outcome =
                 switch error.code {
-                case JSONRPCError.timeout("").code: .timeout
-                case JSONRPCError.serverUnavailable("").code: .childExit
+                case JSONRPCError.Code.timeout: .timeout
+                case JSONRPCError.Code.serverUnavailable: .childExit
                 default: .rpcError
                 }
             return RelayOutcome(kind: kind, error: error.message)

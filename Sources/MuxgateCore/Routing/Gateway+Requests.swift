@@ -35,7 +35,7 @@ extension Gateway {
             guard let (server, original) = await resolveResource(uri), let child = self.child(server, for: session)
             else {
                 // 2026-07-28 moved "resource not found" from -32002 to -32602.
-                let code = modern ? -32602 : -32002
+                let code = modern ? JSONRPCError.Code.invalidParams : JSONRPCError.Code.resourceNotFound
                 session.respond(
                     to: id,
                     JSONRPC.error(id: id, JSONRPCError(code: code, message: "Resource not found: \(uri)"))

@@ -347,6 +347,11 @@ package actor Gateway: Service {
         case "subscriptions/listen":
             listen(message, id: id, session: session)
         case "ping":
+            // 2026-07-28 removed ping: a session that speaks it gets what any unknown method gets.
+            guard !session.modern, Self.envelope(message) == nil else {
+                session.respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
+                return nil
+            }
             session.sendResult(id: id, .object([]))
         case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
             let kind = ListKind.allCases.first { $0.method == message.method }!

@@ -10,14 +10,20 @@ extension ToolShaper {
     ///   - arguments: the call's `arguments`, nil when absent (`null` counts as absent).
     /// - Throws: `ShapingError` when `arguments` is not an object, or when it supplies an argument
     ///   the operator pins.
-    package func prepareArguments(tool childName: String, arguments: JSONSlice?) throws(ShapingError) -> JSONValue? {
+    ///   - calledAs: the name the IDE called it by, which the errors name (default: the child's).
+    package func prepareArguments(
+        tool childName: String,
+        calledAs exposedName: String? = nil,
+        arguments: JSONSlice?
+    ) throws(ShapingError) -> JSONValue? {
+        let shown = exposedName ?? childName
         let arguments = arguments?.kind == .null ? nil : arguments
         if let arguments, arguments.kind != .object {
             throw ShapingError(
                 .argumentsNotObject,
                 server: server,
                 tool: childName,
-                message: "the arguments of tool '\(childName)' must be an object, not \(arguments.kind)"
+                message: "the arguments of tool '\(shown)' must be an object, not \(arguments.kind)"
             )
         }
         let rules = config.argumentRules(for: childName)
@@ -31,7 +37,7 @@ extension ToolShaper {
                 server: server,
                 tool: childName,
                 message:
-                    "argument '\(member.key)' of tool '\(childName)' is set by the operator and may not be supplied; "
+                    "argument '\(member.key)' of tool '\(shown)' is set by the operator and may not be supplied; "
                     + "call the tool without it"
             )
         }
