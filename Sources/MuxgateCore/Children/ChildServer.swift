@@ -109,7 +109,8 @@ package final class ChildServer: Service, Sendable {
         batch: @escaping @Sendable (() -> Void) -> Void = { $0() },
         logStamp: @escaping @Sendable () -> String? = { nil },
         keepTools: (@Sendable ([JSONSlice]) -> Void)? = nil,
-        session: ClientSession? = nil
+        session: ClientSession? = nil,
+        transports: ChildTransports = .standard
     ) {
         self.session = session
         self.logStamp = logStamp
@@ -117,7 +118,7 @@ package final class ChildServer: Service, Sendable {
         self.batch = batch
         self.keepTools = keepTools
         self.config = config
-        self.transport = Self.transport(for: config, callTimeout: callTimeout)
+        self.transport = transports.make(config, callTimeout)
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
         self.maxMessageBytes = maxMessageBytes

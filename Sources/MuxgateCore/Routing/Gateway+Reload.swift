@@ -48,7 +48,8 @@ extension Gateway {
             events: eventSink,
             routes: routes,
             namespacedURIs: namespacedURIs,
-            tasks: tasks
+            tasks: tasks,
+            transports: transports
         )
         let fresh = next.children.filter { old.childByName[$0.name] !== $0 }
         let retired = old.children.filter { next.childByName[$0.name] !== $0 }

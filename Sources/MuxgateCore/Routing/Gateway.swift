@@ -89,18 +89,23 @@ package actor Gateway: Service {
 
     /// The audit trail (nil: `audit.enabled: false`, or a command that makes no calls).
     let auditor: Auditor?
+    /// What each configured server is reached through (kept for the children a reload makes).
+    let transports: ChildTransports
     /// Traces and metrics (nil: off, the default).
     let telemetry: Telemetry?
     /// Servers that have started once (a later start is a restart, for the metrics).
     var startedServers: Set<String> = []
 
     /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
+    ///
+    /// - Parameter transports: What each configured server is reached through (the assembly's choice).
     package init(
         config: MuxgateConfig,
         sink: any MessageSink,
         logger: Logger,
         auditor: Auditor? = nil,
-        telemetry: Telemetry? = nil
+        telemetry: Telemetry? = nil,
+        transports: ChildTransports = .standard
     ) {
         let session = ClientSession(label: "stdio", identity: .local, sink: sink, telemetry: telemetry, fixed: true)
         self.init(
@@ -108,18 +113,26 @@ package actor Gateway: Service {
             routes: ClientRoutes(only: session),
             logger: logger,
             auditor: auditor,
-            telemetry: telemetry
+            telemetry: telemetry,
+            transports: transports
         )
     }
 
     /// A gateway for team mode: the HTTP front opens its sessions (`openSession`).
-    package init(teamConfig config: MuxgateConfig, logger: Logger, auditor: Auditor?, telemetry: Telemetry? = nil) {
+    package init(
+        teamConfig config: MuxgateConfig,
+        logger: Logger,
+        auditor: Auditor?,
+        telemetry: Telemetry? = nil,
+        transports: ChildTransports = .standard
+    ) {
         self.init(
             config: config,
             routes: ClientRoutes(only: nil),
             logger: logger,
             auditor: auditor,
-            telemetry: telemetry
+            telemetry: telemetry,
+            transports: transports
         )
     }
 
@@ -128,8 +141,10 @@ package actor Gateway: Service {
         routes: ClientRoutes,
         logger: Logger,
         auditor: Auditor?,
-        telemetry: Telemetry?
+        telemetry: Telemetry?,
+        transports: ChildTransports
     ) {
+        self.transports = transports
         self.auditor = auditor
         self.telemetry = telemetry
         self.routes = routes
@@ -143,7 +158,8 @@ package actor Gateway: Service {
             events: eventSink,
             routes: routes,
             namespacedURIs: namespacedURIs,
-            tasks: tasks
+            tasks: tasks,
+            transports: transports
         )
         self.setup = Mutex(setup)
         everyChild = setup.children

@@ -24,7 +24,8 @@ package final class GatewaySetup: Sendable {
         events: AsyncStream<ChildReport>.Continuation,
         routes: ClientRoutes,
         namespacedURIs: Locked<[String: Set<String>]>,
-        tasks: TaskRegistry
+        tasks: TaskRegistry,
+        transports: ChildTransports
     ) {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
@@ -52,7 +53,8 @@ package final class GatewaySetup: Sendable {
                 logStamp: { (session.map { $0.logging.stamp } ?? routes.logStamp)?.rawValue },
                 // A session's own instance keeps no cache: the shared one lists the tools.
                 keepTools: server.lazy && session == nil ? Self.cache(server, config, logger) : nil,
-                session: session
+                session: session,
+                transports: transports
             )
         }
         self.makeChild = makeChild

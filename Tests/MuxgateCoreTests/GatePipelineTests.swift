@@ -1,0 +1,137 @@
+import Logging
+import MuxgateTesting
+import Testing
+
+@testable import MuxgateCore
+
+/// The gate without processes: a gateway over in-memory children (`MemoryChild`), driven as the
+/// stdio front drives it. Whatever the route, a denied request never reaches a child.
+@Suite("Gate pipeline: every method in the table, no denied request reaching a child")
+struct GatePipelineTests {
+    /// A gateway over one memory child, `mem`, and the IDE's side of it.
+    struct Gate {
+        let gateway: Gateway
+        let sink: CollectingSink
+        let child: MemoryChild
+        let running: Task<Void, Never>
+
+        static let config = """
+            policy: { profile: readonly, hide_denied: false }
+            audit: { enabled: false }
+            servers:
+              mem:
+                command: unused
+                tools: { deny: [hidden] }
+                prompts: { deny: [secret_prompt] }
+                resources: { deny: ["mem://secret", "mem://notes/secret*"] }
+            """
+
+        init() async throws {
+            child = MemoryChild(
+                "mem",
+                tools: [.init("read", readOnly: true), .init("write"), .init("hidden", readOnly: true)],
+                prompts: ["greet", "secret_prompt"],
+                resources: ["mem://note", "mem://secret"],
+                templates: ["mem://notes/{name}"]
+            )
+            let config = try ConfigLoader(environment: [:], secrets: Secrets()).parse(
+                Self.config,
+                file: "/tmp/gate.yaml"
+            )
+            sink = CollectingSink()
+            gateway = Gateway(
+                config: config,
+                sink: sink,
+                logger: Logger(label: "gate-test"),
+                transports: .memory([child])
+            )
+            running = Task { [gateway] in try? await gateway.run() }
+            _ = await send(
+                0,
+                "initialize",
+                #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"#
+            )
+            _ = await send(1, "tools/list")
+        }
+
+        /// Sends a request as the stdio front does (the fast path first) and returns its answer.
+        func send(_ id: Int, _ method: String, _ params: String = "{}") async -> JSONRPCMessage? {
+            let line = Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#.utf8)
+            let session = gateway.primary!
+            if !gateway.fastPath(line, from: session), let work = await gateway.receive(line) { await work() }
+            let wanted = Array("\(id)".utf8)
+            _ = await sink.wait(
+                until: { $0.contains { (try? JSONRPCMessage.parse($0))?.id.map { Array($0.bytes) } == wanted } },
+                timeout: .seconds(5)
+            )
+            return sink.collected.compactMap { try? JSONRPCMessage.parse($0) }
+                .first { $0.kind == .response && $0.id.map { Array($0.bytes) } == wanted }
+        }
+
+        func stop() { running.cancel() }
+    }
+
+    static func refused(_ answer: JSONRPCMessage?) -> Bool {
+        answer?.error != nil || answer?.result?["isError"]?.bool == true
+    }
+
+    @Test("each method of the table that reaches a child refuses what listing hides; the child never sees it")
+    func everyMethod() async throws {
+        let gate = try await Gate()
+        defer { gate.stop() }
+        var id = 10
+        func ask(_ method: String, _ params: String) async -> JSONRPCMessage? {
+            id += 1
+            return await gate.send(id, method, params)
+        }
+        for (method, reachesChild) in Gateway.clientMethods where reachesChild {
+            switch method {
+            case "tools/call":
+                for name in ["mem_hidden", "mem_write", "mem_nothing"] {
+                    #expect(Self.refused(await ask(method, #"{"name":"\#(name)","arguments":{}}"#)), "\(name)")
+                }
+                #expect(!Self.refused(await ask(method, #"{"name":"mem_read","arguments":{"a":1}}"#)))
+            case "prompts/get":
+                #expect(Self.refused(await ask(method, #"{"name":"mem_secret_prompt"}"#)))
+                #expect(!Self.refused(await ask(method, #"{"name":"mem_greet"}"#)))
+            case "resources/read", "resources/subscribe", "resources/unsubscribe":
+                for uri in ["mem://secret", "muxgate://mem/mem://secret", "MEM://secret", "mem://notes/secret1"] {
+                    #expect(Self.refused(await ask(method, #"{"uri":"\#(uri)"}"#)), "\(method) \(uri)")
+                }
+                #expect(!Self.refused(await ask(method, #"{"uri":"mem://notes/ok"}"#)))
+            case "completion/complete":
+                let argument = #""argument":{"name":"n","value":"v"}"#
+                #expect(
+                    Self.refused(
+                        await ask(method, #"{"ref":{"type":"ref/resource","uri":"mem://secret"},\#(argument)}"#)
+                    )
+                )
+                #expect(
+                    Self.refused(
+                        await ask(method, #"{"ref":{"type":"ref/prompt","name":"mem_secret_prompt"},\#(argument)}"#)
+                    )
+                )
+            case "tasks/get", "tasks/result", "tasks/cancel":
+                #expect(Self.refused(await ask(method, #"{"taskId":"mem:t1"}"#)))
+            case "subscriptions/listen", "tasks/list", "logging/setLevel":
+                break  // no name of their own to deny (the route tests cover listen's URIs)
+            default:
+                Issue.record("a method reaches a child and is not walked here: \(method)")
+            }
+        }
+        let seen = gate.child.received.map(\.root.text).joined(separator: "\n")
+        for forbidden in ["hidden", "\"write\"", "secret", "nothing"] {
+            #expect(!seen.contains(forbidden), "reached the child: \(forbidden)\n\(seen)")
+        }
+        #expect(seen.contains("mem://notes/ok"), "the controls reached it")
+    }
+
+    @Test("a request read two ways is refused on either path, before any stage that could forward it")
+    func oneReading() async throws {
+        let gate = try await Gate()
+        defer { gate.stop() }
+        let answer = await gate.send(20, "tools/call", #"{"name":"mem_read","arguments":{"a":1,"a":2}}"#)
+        #expect(answer?.error?["code"]?.int == -32602)
+        #expect(gate.child.received("tools/call").isEmpty)
+    }
+}
