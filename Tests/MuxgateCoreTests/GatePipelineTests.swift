@@ -84,7 +84,8 @@ struct GatePipelineTests {
             id += 1
             return await gate.send(id, method, params)
         }
-        for (method, reachesChild) in Gateway.clientMethods where reachesChild {
+        for route in GateRoute.table where route.reachesChild {
+            let method = route.method
             switch method {
             case "tools/call":
                 for name in ["mem_hidden", "mem_write", "mem_nothing"] {

@@ -4,7 +4,7 @@ import MuxgateTesting
 import Testing
 
 /// Every route through the same gate: each IDE method that reaches a child, walked from
-/// `Gateway.clientMethods`, refuses every denied name and URI in every spelling, and the recording
+/// `GateRoute.table`, refuses every denied name and URI in every spelling, and the recording
 /// child proves none of them reached it.
 @Suite("One gate: every IDE method that reaches a child refuses what listing hides")
 struct GateRouteTests {
@@ -50,7 +50,8 @@ struct GateRouteTests {
             answer?.error != nil || answer?.result?["isError"]?.bool == true
         }
         var covered: Set<String> = []
-        for (method, reachesChild) in Gateway.clientMethods where reachesChild {
+        for route in GateRoute.table where route.reachesChild {
+            let method = route.method
             switch method {
             case "tools/call":
                 // Filtered out by tools.deny, and denied by the profile (an unannotated tool is destructive).
@@ -98,7 +99,7 @@ struct GateRouteTests {
             }
             covered.insert(method)
         }
-        #expect(covered.count == Gateway.clientMethods.filter(\.reachesChild).count)
+        #expect(covered.count == GateRoute.table.filter(\.reachesChild).count)
         // An unknown method is not routed at all.
         #expect(await ask("resources/peek", #"{"uri":"fx://note"}"#)?.errorCode == -32601)
         #expect(await harness.shutDown())

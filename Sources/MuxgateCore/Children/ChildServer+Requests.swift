@@ -181,6 +181,23 @@ extension ChildServer {
         return true
     }
 
+    /// Sends a request and hands its answer to `completion`, once, on whichever thread ends it: at
+    /// once when the child is ready (`send`, no task), else after starting it (`request`).
+    package func submit(
+        _ method: String,
+        build: @escaping @Sendable ([UInt8]) -> [UInt8],
+        completion: @escaping @Sendable (Result<JSONRPCMessage, any Error>) -> Void
+    ) {
+        guard !send(method, build: build, completion: completion) else { return }
+        Task {
+            do {
+                completion(.success(try await request(method, build: build)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
+    }
+
     /// Arms the one timer that fails requests past their deadline.
     ///
     /// One timer serves every request in flight: it is re-armed only for a deadline earlier than

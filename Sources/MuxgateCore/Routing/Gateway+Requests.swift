@@ -18,7 +18,7 @@ extension Gateway {
             }
             var splice = JSONSplice()
             splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-            await relayAcrossEras(message, id: id, session: session, to: child, edits: splice)
+            await forward(Forwarding(message: message, id: id, session: session, child: child, edits: splice))
         }
     }
 
@@ -47,7 +47,8 @@ extension Gateway {
                 edits.replace(slice.range, with: JSONValue.quoted(original))
             }
             let namespaced = namespacedURIs.withLock { $0[server] ?? [] }
-            await relayAcrossEras(message, id: id, session: session, to: child, edits: edits) { response in
+            let forwarding = Forwarding(message: message, id: id, session: session, child: child, edits: edits) {
+                response in
                 // The contents name the URI the IDE asked for, not the child's own.
                 var answer = JSONSplice()
                 for item in response.result?["contents"]?.elements ?? [] {
@@ -59,6 +60,7 @@ extension Gateway {
                 }
                 return answer
             }
+            await forward(forwarding)
         }
     }
 
@@ -95,7 +97,7 @@ extension Gateway {
                 session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown reference: \(reference.text)")))
                 return
             }
-            await relay(message, id: id, session: session, to: child, edits: splice)
+            await forward(Forwarding(message: message, id: id, session: session, child: child, edits: splice))
         }
     }
 

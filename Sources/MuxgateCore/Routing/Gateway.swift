@@ -317,17 +317,6 @@ package actor Gateway: Service {
         )
     }
 
-    /// Every method an IDE may call, and what it reaches: muxgate alone, or a child (then through
-    /// the same filters and policy as listing: the route tests walk this table).
-    package static let clientMethods: [(method: String, reachesChild: Bool)] = [
-        ("initialize", false), ("server/discover", false), ("ping", false), ("subscriptions/listen", true),
-        ("tools/list", false), ("prompts/list", false), ("resources/list", false),
-        ("resources/templates/list", false), ("tools/call", true), ("prompts/get", true), ("resources/read", true),
-        ("resources/subscribe", true), ("resources/unsubscribe", true), ("completion/complete", true),
-        ("tasks/get", true), ("tasks/result", true), ("tasks/cancel", true), ("tasks/list", true),
-        ("logging/setLevel", true),
-    ]
-
     private func request(_ message: JSONRPCMessage, _ session: ClientSession) -> (@Sendable () async -> Void)? {
         let id = Array(message.id!.bytes)
         if session !== primary, message.method == "server/discover" || Self.envelope(message) != nil {
@@ -351,7 +340,7 @@ package actor Gateway: Service {
         }
         // A method missing from the table is unknown, whatever a case below handles: the table is
         // what the route tests walk.
-        guard Self.clientMethods.contains(where: { $0.method == message.method! }) else {
+        guard GateRoute.of(message.method!) != nil else {
             session.respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
             return nil
         }

@@ -2,11 +2,14 @@ import Logging
 import Synchronization
 import Tracing
 
-/// Relaying a request to one child, which every routed request shares: a fresh id there, the
-/// IDE's cancel reaching it, its answer back under the IDE's id, and what a call to a child
-/// records for the telemetry.
+/// The forward stage, once for every route: the IDE's request to its child under a fresh id
+/// (the IDE's cancel reaching it), across the protocol eras, and the answer back under the IDE's
+/// id. Every route — a tool call on the fast path or the general one, a prompt, a resource, a
+/// completion, a task — goes through `forward`, which has a callback entry (no task: the fast
+/// path) and an async one over it; the era crossings (`Gateway+Modern`, `ChildServer+Modern`)
+/// are strategies inside it, built on the same `exchange`.
 extension Gateway {
-    /// How a relayed request ended, for the audit trail.
+    /// How a forwarded request ended, for the audit trail.
     struct RelayOutcome {
         var kind: AuditEvent.Outcome
         /// The result the child answered (its size and digest are audited).
@@ -14,60 +17,76 @@ extension Gateway {
         var error: String? = nil
     }
 
-    /// Sends the IDE's request to `child` under a fresh id (with `edits`), and its answer back
-    /// under the IDE's id; a cancel from the IDE meanwhile reaches the child.
-    @discardableResult
-    func relay(
-        _ message: JSONRPCMessage,
-        id: [UInt8],
-        session: ClientSession,
-        to child: ChildServer,
-        edits: JSONSplice,
-        answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
-    ) async -> RelayOutcome {
-        let result = await relayedResult(message, session: session, to: child, edits: edits)
-        return deliver(
-            result,
-            id: id,
-            session: session,
-            method: message.method!,
-            server: child.name,
-            answerEdits: answerEdits
-        )
+    /// What one forwarded request needs: the IDE's message and id, its session, the child, the
+    /// edits the child's line gets, and those the answer gets.
+    struct Forwarding: Sendable {
+        let message: JSONRPCMessage
+        let id: [UInt8]
+        let session: ClientSession
+        let child: ChildServer
+        var edits: JSONSplice
+        var answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)?
+
+        var method: String { message.method! }
     }
 
-    /// `relayedResponse` as a `Result`.
-    nonisolated func relayedResult(
-        _ message: JSONRPCMessage,
-        session: ClientSession,
-        to child: ChildServer,
-        edits: JSONSplice
-    ) async
-        -> Result<JSONRPCMessage, any Error>
-    {
-        do {
-            return .success(try await relayedResponse(message, session: session, to: child, edits: edits))
-        } catch {
-            return .failure(error)
+    /// How a request crosses between the IDE's protocol era and the child's.
+    enum Crossing {
+        /// The same era: one exchange, answered as it comes.
+        case direct
+        /// A 2026-07-28 IDE's tool call: the child's requests become input-required results.
+        case inputRequired
+        /// A 2026-07-28 child, an `initialize`-era IDE: its input-required results become requests.
+        case resolvingInput
+    }
+
+    nonisolated func crossing(_ forwarding: Forwarding) -> Crossing {
+        if modern && forwarding.method == "tools/call" { return .inputRequired }
+        if forwarding.child.isModern && !modern { return .resolvingInput }
+        return .direct
+    }
+
+    /// Forwards and delivers; `completion` gets how it ended, once. A direct crossing to a ready
+    /// child runs without a task (the child's reader thread delivers); the others run in one.
+    nonisolated func forward(_ forwarding: Forwarding, completion: @escaping @Sendable (RelayOutcome) -> Void) {
+        guard crossing(forwarding) == .direct else {
+            Task { completion(await self.forwardAcrossEras(forwarding)) }
+            return
+        }
+        exchange(forwarding) { [self] result in completion(deliver(result, forwarding)) }
+    }
+
+    /// `forward`, awaited.
+    @discardableResult
+    nonisolated func forward(_ forwarding: Forwarding) async -> RelayOutcome {
+        await withCheckedContinuation { continuation in
+            forward(forwarding) { continuation.resume(returning: $0) }
         }
     }
 
-    /// The child's response to the IDE's request, sent under a fresh id; the IDE's cancel reaches it.
-    nonisolated func relayedResponse(
-        _ message: JSONRPCMessage,
-        session: ClientSession,
-        to child: ChildServer,
-        edits: JSONSplice
-    ) async throws
-        -> JSONRPCMessage
-    {
+    /// The crossings that need more than one exchange, or the IDE's help.
+    private func forwardAcrossEras(_ forwarding: Forwarding) async -> RelayOutcome {
+        switch crossing(forwarding) {
+        case .inputRequired: await forwardAskingForInput(forwarding)
+        case .resolvingInput: await forwardResolvingInput(forwarding)
+        case .direct: deliver(await exchange(forwarding), forwarding)
+        }
+    }
+
+    /// One exchange with the child: the IDE's request under a fresh id (with `edits`), its
+    /// answer to `completion`; the IDE's cancel reaches the child meanwhile. A 2026-07-28 IDE's
+    /// envelope is muxgate's to read: an `initialize`-era child does not see it.
+    nonisolated func exchange(
+        _ forwarding: Forwarding,
+        edits override: JSONSplice? = nil,
+        completion: @escaping @Sendable (Result<JSONRPCMessage, any Error>) -> Void
+    ) {
+        let (message, session, child) = (forwarding.message, forwarding.session, forwarding.child)
         let server = child.name
-        let id = Array(message.id!.bytes)
-        var edits = edits
+        let id = forwarding.id
+        var edits = override ?? forwarding.edits
         var optedIn = false
-        if let meta = Self.envelope(message) {
-            // An initialize-era child refuses the 2026-07-28 envelope: it is muxgate's to read. A
-            // 2026-07-28 child gets it as the IDE sent it.
+        if session.modern, let meta = Self.envelope(message) {
             if !child.isModern { edits.editMembers(of: meta, removing: { RequestEnvelope.keys.contains($0.key) }) }
             if let level = meta[RequestEnvelope.logLevelKey]?.string.flatMap(LogLevel.init(rawValue:)) {
                 optedIn = true
@@ -76,14 +95,23 @@ extension Gateway {
             }
         }
         let tracked = trackedLine(message, session: session, to: server, edits: edits)
-        defer {
+        child.submit(forwarding.method, build: tracked.build) { [self, optedIn] result in
             session.inFlight.withLock { _ = $0.removeValue(forKey: id) }
             tracked.release()
             if optedIn, let higher = session.logging.optOut(server: server, id: id), !child.isModern {
                 setChildLevel(higher, child)
             }
+            completion(result)
         }
-        return try await child.request(message.method!, build: tracked.build)
+    }
+
+    /// `exchange`, awaited.
+    nonisolated func exchange(_ forwarding: Forwarding, edits: JSONSplice? = nil) async
+        -> Result<JSONRPCMessage, any Error>
+    {
+        await withCheckedContinuation { continuation in
+            exchange(forwarding, edits: edits) { continuation.resume(returning: $0) }
+        }
     }
 
     /// Tells an `initialize`-era child that offers logging which level to send (the lowest any
@@ -217,14 +245,11 @@ extension Gateway {
     }
 
     /// Answers the IDE with the child's response (or the error that stood in for it).
-    nonisolated func deliver(
-        _ result: Result<JSONRPCMessage, any Error>,
-        id: [UInt8],
-        session: ClientSession,
-        method: String,
-        server: String,
-        answerEdits: ((JSONRPCMessage) -> JSONSplice)?
-    ) -> RelayOutcome {
+    nonisolated func deliver(_ result: Result<JSONRPCMessage, any Error>, _ forwarding: Forwarding) -> RelayOutcome {
+        let (id, session, method, server) = (
+            forwarding.id, forwarding.session, forwarding.method, forwarding.child.name
+        )
+        let answerEdits = forwarding.answerEdits
         do {
             let response = try result.get()
             var edits = answerEdits?(response) ?? JSONSplice()
