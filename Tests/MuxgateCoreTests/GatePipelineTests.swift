@@ -14,6 +14,8 @@ struct GatePipelineTests {
         let sink: CollectingSink
         let child: MemoryChild
         let running: Task<Void, Never>
+        /// Each request's stages as it passed them, by its id.
+        let passed = Locked<[String: [GateStage]]>([:])
 
         static let config = """
             policy: { profile: readonly, hide_denied: false }
@@ -39,11 +41,15 @@ struct GatePipelineTests {
                 file: "/tmp/gate.yaml"
             )
             sink = CollectingSink()
+            let passed = passed
             gateway = Gateway(
                 config: config,
                 sink: sink,
                 logger: Logger(label: "gate-test"),
-                transports: .memory([child])
+                transports: .memory([child]),
+                trace: GateTrace { stage, id in
+                    passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }
+                }
             )
             running = Task { [gateway] in try? await gateway.run() }
             _ = await send(
@@ -134,5 +140,32 @@ struct GatePipelineTests {
         let answer = await gate.send(20, "tools/call", #"{"name":"mem_read","arguments":{"a":1,"a":2}}"#)
         #expect(answer?.error?["code"]?.int == -32602)
         #expect(gate.child.received("tools/call").isEmpty)
+    }
+
+    @Test("every route's stages are in the pipeline's order; a tool call passes them in that order, on either path")
+    func stageOrder() async throws {
+        for route in GateRoute.table {
+            #expect(route.stages == route.stages.sorted(), "\(route.method)")
+            #expect(route.stages.first == .read, "\(route.method) reads first")
+        }
+        #expect(GateRoute.of("tools/call")?.stages == GateStage.allCases)
+        let gate = try await Gate()
+        defer { gate.stop() }
+        // Allowed (the fast path: a known tool of a ready child), denied, read two ways.
+        _ = await gate.send(30, "tools/call", #"{"name":"mem_read","arguments":{}}"#)
+        _ = await gate.send(31, "tools/call", #"{"name":"mem_write","arguments":{}}"#)
+        _ = await gate.send(32, "tools/call", #"{"name":"mem_read","arguments":{"a":1,"a":1}}"#)
+        // The general path: a name muxgate resolves after the children, not from the fast path's
+        // copy. Its answer comes on the same child's queue after 30's, so 30's observe is traced.
+        let general = Array(
+            #"{"jsonrpc":"2.0","id":33,"method":"tools/call","params":{"name":"mem_read","arguments":{}}}"#.utf8
+        )
+        if let work = await gate.gateway.receive(general) { await work() }
+        let observed = gate.passed.withLock { $0 }
+        let allowed: [GateStage] = [.read, .resolve, .shape, .judge, .record, .forward, .observe]
+        #expect(observed["30"] == allowed, "\(observed)")
+        #expect(observed["31"] == [.read, .resolve, .shape, .judge, .record], "a denial stops at record")
+        #expect(observed["32"] == [.read], "two readings stop at read")
+        #expect(observed["33"] == allowed, "the general path passes the same stages")
     }
 }

@@ -76,3 +76,13 @@ extension GateRoute {
     /// The route of `method`, if an IDE may call it.
     package static func of(_ method: String) -> GateRoute? { byMethod[method] }
 }
+
+/// Who watches requests pass stages (tests of the pipeline's order); nil in service, where each
+/// stage costs one nil check for it.
+package struct GateTrace: Sendable {
+    package let passed: @Sendable (_ stage: GateStage, _ id: [UInt8]) -> Void
+
+    package init(_ passed: @escaping @Sendable (_ stage: GateStage, _ id: [UInt8]) -> Void) {
+        self.passed = passed
+    }
+}

@@ -26,6 +26,7 @@ extension Gateway {
                 )
                 return
             }
+            trace?.passed(.resolve, id)
             let call = GateCall(message, id: id, session: session, entry: entry, child: child, setup: current)
             await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
                 carryOut(pass(call)) { ended.resume() }
@@ -50,6 +51,10 @@ extension Gateway {
         // A duplicate of an id in flight goes the general way, which refuses it.
         guard let claim = session.activeIDs.claim(id) else { return false }
         if session.telemetry != nil { session.observe(message, id: id) }
+        if let trace {
+            trace.passed(.read, id)
+            trace.passed(.resolve, id)
+        }
         let call = GateCall(message, id: id, session: session, entry: entry, child: child, setup: current)
         carryOut(pass(call)) { session.finished(id, claim: claim) }
         return true
@@ -80,8 +85,11 @@ extension Gateway {
     /// group commit has put its decision on disk (audit before acting).
     nonisolated func pass(_ call: GateCall) -> CallPlan {
         var call = call
+        trace?.passed(.shape, call.id)
         guard shape(&call) else { return .answered }
+        trace?.passed(.judge, call.id)
         judge(&call)
+        trace?.passed(.record, call.id)
         return record(call)
     }
 
@@ -94,6 +102,7 @@ extension Gateway {
         case .waiting(let pending):
             pending.then { [self] in carryOut($0, done: done) }
         case .ask(let call):
+            trace?.passed(.approve, call.id)
             Task {
                 guard let approved = await approve(call) else { return done() }
                 forwardAndObserve(approved, done: done)
@@ -116,7 +125,9 @@ extension Gateway {
         )
         // The answer needs only the request's id of the message: one reference to keep.
         let (entry, requestID, session) = (call.entry, call.message.id, call.session)
+        trace?.passed(.forward, call.id)
         forward(forwarding) { [self] outcome in
+            trace?.passed(.observe, forwarding.id)
             observe(outcome, of: entry, requestID: requestID, session: session, since: started)
             done()
         }

@@ -91,6 +91,8 @@ package actor Gateway: Service {
     let auditor: Auditor?
     /// What each configured server is reached through (kept for the children a reload makes).
     let transports: ChildTransports
+    /// Who watches requests pass the gate's stages (tests only).
+    let trace: GateTrace?
     /// Traces and metrics (nil: off, the default).
     let telemetry: Telemetry?
     /// Servers that have started once (a later start is a restart, for the metrics).
@@ -105,7 +107,8 @@ package actor Gateway: Service {
         logger: Logger,
         auditor: Auditor? = nil,
         telemetry: Telemetry? = nil,
-        transports: ChildTransports = .standard
+        transports: ChildTransports = .standard,
+        trace: GateTrace? = nil
     ) {
         let session = ClientSession(label: "stdio", identity: .local, sink: sink, telemetry: telemetry, fixed: true)
         self.init(
@@ -114,7 +117,8 @@ package actor Gateway: Service {
             logger: logger,
             auditor: auditor,
             telemetry: telemetry,
-            transports: transports
+            transports: transports,
+            trace: trace
         )
     }
 
@@ -124,7 +128,8 @@ package actor Gateway: Service {
         logger: Logger,
         auditor: Auditor?,
         telemetry: Telemetry? = nil,
-        transports: ChildTransports = .standard
+        transports: ChildTransports = .standard,
+        trace: GateTrace? = nil
     ) {
         self.init(
             config: config,
@@ -132,7 +137,8 @@ package actor Gateway: Service {
             logger: logger,
             auditor: auditor,
             telemetry: telemetry,
-            transports: transports
+            transports: transports,
+            trace: trace
         )
     }
 
@@ -142,9 +148,11 @@ package actor Gateway: Service {
         logger: Logger,
         auditor: Auditor?,
         telemetry: Telemetry?,
-        transports: ChildTransports
+        transports: ChildTransports,
+        trace: GateTrace?
     ) {
         self.transports = transports
+        self.trace = trace
         self.auditor = auditor
         self.telemetry = telemetry
         self.routes = routes
@@ -282,6 +290,7 @@ package actor Gateway: Service {
             }
             // Claimed before any work starts, so an answer sent at once frees it (`respond`).
             if session.telemetry != nil { session.observe(message, id: id) }
+            trace?.passed(.read, id)
             if let ambiguity {
                 refuseAmbiguous(message, id: id, session: session, why: ambiguity)
                 session.finished(id, claim: claim)
