@@ -42,7 +42,8 @@ extension Gateway {
         guard !session.modern, Self.mentionsCall(line),
             let message = try? JSONRPCMessage.parse(line, oneReading: true),
             message.kind == .request, message.method == "tools/call", let name = message.params?["name"]?.string,
-            let entry = published.withLock({ $0[name] }), let child = child(entry.server, for: session, make: false),
+            let entry = catalogues.withLock({ $0.tools[name] }),
+            let child = child(entry.server, for: session, make: false),
             !child.isModern, child.phase == .ready,
             // Two readings of one request: the general path refuses it.
             message.repeatedKeyOffset == nil

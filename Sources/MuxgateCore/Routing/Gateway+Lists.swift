@@ -201,11 +201,8 @@ extension Gateway {
         if resources.differs(from: self.resources, in: .resources) { changed.append(.resources) }
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
         if let auditor, changed.contains(.tools) { auditToolChanges(from: catalogue, to: tools, auditor) }
-        catalogue = tools
-        published.withLock { $0 = tools }
+        catalogues.withLock { $0 = Catalogues(tools: tools, prompts: prompts, resources: resources) }
         reportDefinitionChanges()
-        self.prompts = prompts
-        self.resources = resources
         namespacedURIs.withLock { $0 = resources.namespacedURIs }
         // Resources and templates share one notification.
         for session in routes.all {

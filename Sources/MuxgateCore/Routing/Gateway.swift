@@ -54,13 +54,17 @@ package actor Gateway: Service {
     var approvals: [String: (binding: String, deadline: ContinuousClock.Instant)] = [:]
     /// When the children were started (once).
     var startedAt: ContinuousClock.Instant?
-    var catalogue = NamedCatalogue()
+    /// What the IDE sees — tools, prompts, resources — as one snapshot, rebuilt whole when a
+    /// child's lists or the configuration change (`rebuildCatalogues`, on the actor), read by the
+    /// actor and by the threads that take calls (the fast path) alike, without waiting for it.
+    let catalogues = Locked(Catalogues())
+    nonisolated var catalogue: NamedCatalogue { catalogues.withLock { $0.tools } }
+    nonisolated var prompts: NamedCatalogue { catalogues.withLock { $0.prompts } }
+    nonisolated var resources: ResourceCatalogue { catalogues.withLock { $0.resources } }
     /// The configuration and children's list versions the catalogues were built from.
     var builtFrom: (setup: ObjectIdentifier, lists: [Int])?
     /// A rebuild is queued behind the events in flight.
     var rebuildScheduled = false
-    var prompts = NamedCatalogue()
-    var resources = ResourceCatalogue()
     /// Requests muxgate forwarded from a child to an IDE, by the id muxgate gave them.
     var outgoing: [Int: OutgoingRequest] = [:]
     /// muxgate's own requests to an IDE (approvals), by id, awaiting that session's answer.
@@ -73,8 +77,6 @@ package actor Gateway: Service {
     let namespacedURIs = Locked<[String: Set<String>]>([:])
     /// Which child runs each task, by the id the IDE sees.
     let tasks = TaskRegistry()
-    /// The tool catalogue as last built, for the stdin thread's fast path (no actor hop).
-    let published = Locked(NamedCatalogue())
     /// Team-mode sessions numbered for the audit trail (`s1`, `s2`, …).
     var sessionSerial = 0
 
@@ -443,4 +445,11 @@ package actor Gateway: Service {
         }
         origin.child.notify(message.rewritten(id: origin.id))
     }
+}
+
+/// The catalogues the IDE sees, built together from one configuration and the children's lists.
+struct Catalogues: Sendable {
+    var tools = NamedCatalogue()
+    var prompts = NamedCatalogue()
+    var resources = ResourceCatalogue()
 }
