@@ -4,10 +4,10 @@ BUILD_FLAGS ?=
 
 SWIFTC ?= swiftc
 FUZZ_SECONDS ?= 60
-FUZZ_SOURCES = Sources/MuxgateCore/JSON/*.swift Sources/MuxgateCore/JSONRPC/*.swift \
-	Sources/MuxgateCore/Support/LineFramer.swift Sources/MuxgateCore/HTTP/SSEParser.swift \
-	Sources/MuxgateCore/HTTP/SingleLine.swift Sources/MuxgateCore/HTTP/ParamHeaders.swift \
-	Sources/MuxgateCore/Support/Secrets.swift Fuzz/FuzzMessages.swift
+FUZZ_SOURCES = Sources/MuxgateWire/JSON/*.swift Sources/MuxgateWire/JSONRPC/*.swift \
+	Sources/MuxgateWire/Framing/LineFramer.swift Sources/MuxgateWire/Framing/SSEParser.swift \
+	Sources/MuxgateWire/Framing/SingleLine.swift Sources/MuxgateWire/Framing/ParamHeaders.swift \
+	Sources/MuxgateWire/Support/Secrets.swift Fuzz/FuzzMessages.swift
 
 .PHONY: all build release venv test unit demo fuzz format lint clean system-libraries
 

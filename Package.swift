@@ -47,9 +47,19 @@ let package = Package(
             path: "Sources/CPGQuery",
             providers: [.apt(["libpg-query-dev"])]
         ),
+        // The wire: JSON, JSON-RPC, framing and SSE, canonical JSON, secrets' scrubbing, and the
+        // small concurrency helpers every layer uses. Nothing above it.
+        .target(
+            name: "MuxgateWire",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
+                "MuxgateWire",
                 "CSQLite",
                 "CPGQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -78,7 +88,7 @@ let package = Package(
         ),
         .target(
             name: "MuxgateTesting",
-            dependencies: ["MuxgateCore"]
+            dependencies: ["MuxgateWire", "MuxgateCore"]
         ),
         .executableTarget(
             name: "muxgate-fixture"
@@ -86,7 +96,7 @@ let package = Package(
         .executableTarget(
             name: "muxgate-bench",
             dependencies: [
-                "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -94,12 +104,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateCoreTests",
-            dependencies: ["MuxgateCore", "MuxgateTesting"]
+            dependencies: ["MuxgateWire", "MuxgateCore", "MuxgateTesting"]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
             dependencies: [
-                "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

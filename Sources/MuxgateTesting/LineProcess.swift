@@ -1,5 +1,6 @@
 package import Foundation
 package import MuxgateCore
+package import MuxgateWire
 import Synchronization
 
 /// A process spoken to in newline-delimited JSON over its stdin/stdout, for tests.

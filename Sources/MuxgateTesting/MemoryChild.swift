@@ -1,5 +1,6 @@
 import Dispatch
 package import MuxgateCore
+package import MuxgateWire
 
 /// A child MCP server that lives in memory, for tests of the gate that start no process: it
 /// answers the handshake, lists the tools, prompts, resources and templates it was given, echoes

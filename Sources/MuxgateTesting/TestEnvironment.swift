@@ -1,5 +1,6 @@
 import Foundation
 import MuxgateCore
+package import MuxgateWire
 
 /// Prepares what integration tests need, once per test process: the Python venvs with the
 /// reference servers and the official MCP client.

@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateWire
 
 /// A server process for tests that listens on a loopback port and says which on stdout
 /// (`PORT <n>`, as `Tests/e2e/http_server.py` does), or on a port picked for it beforehand.

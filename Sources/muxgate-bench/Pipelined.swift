@@ -1,5 +1,6 @@
 import Foundation
 import MuxgateCore
+package import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

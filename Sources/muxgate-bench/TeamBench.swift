@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+package import MuxgateWire
 
 /// Scenario 8: team mode. N IDEs (lean HTTP clients, each its own session) against one muxgate
 /// over Streamable HTTP, against the same N clients each with its own stdio muxgate (and child):

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+package import MuxgateWire
 
 // muxgate-bench: muxgate against a direct connection to the same child (the baseline).
 //

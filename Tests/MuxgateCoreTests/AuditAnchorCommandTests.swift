@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 extension AuditCommandTests {
     @Test("keygen writes the private key 0600 and FILE.pub, refuses to overwrite without --force")

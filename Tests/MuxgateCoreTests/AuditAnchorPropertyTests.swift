@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// Random anchored logs, randomly cut, edited, spliced, re-chained or rolled back: `verify
 /// --anchor` may pass only when what the newest checkpoint covers is still there, unchanged.

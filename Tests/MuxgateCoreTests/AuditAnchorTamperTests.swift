@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// Every way of cutting, rewriting or rolling back an anchored log that `verify --anchor` must catch.
 ///

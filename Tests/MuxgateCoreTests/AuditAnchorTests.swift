@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// The anchor's writer: when checkpoints are written, what they hold, and how the file is kept.
 @Suite("Audit anchor: signed checkpoints at intervals and at stop")

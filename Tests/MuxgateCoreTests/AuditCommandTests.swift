@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("Audit commands")
 struct AuditCommandTests {

@@ -4,6 +4,7 @@ import Synchronization
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// The group commit: durable records share fsyncs, and what waits for one runs only once its
 /// record is on disk, in the order records were appended.

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("Audit log")
 struct AuditLogTests {

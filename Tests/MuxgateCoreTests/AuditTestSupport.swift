@@ -3,6 +3,7 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// A temporary audit log and helpers to write, read and damage it.
 struct AuditScratch {

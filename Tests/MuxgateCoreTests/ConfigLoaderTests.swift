@@ -3,6 +3,7 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("Configuration")
 struct ConfigLoaderTests {

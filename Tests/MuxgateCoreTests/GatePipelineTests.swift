@@ -3,6 +3,7 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// The gate without processes: a gateway over in-memory children (`MemoryChild`), driven as the
 /// stdio front drives it. Whatever the route, a denied request never reaches a child.
@@ -20,6 +21,7 @@ struct GatePipelineTests {
         static let config = """
             policy: { profile: readonly, hide_denied: false }
             audit: { enabled: false }
+            startup_timeout: 120s
             servers:
               mem:
                 command: unused
@@ -57,7 +59,10 @@ struct GatePipelineTests {
                 "initialize",
                 #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"#
             )
-            _ = await send(1, "tools/list")
+            // Every test starts from the children ready and their tools known (on a loaded machine
+            // the handshake may take a while: the bounds above are generous, the waits signalled).
+            let tools = await send(1, "tools/list")
+            guard tools?.result?["tools"]?.elements.count == 2 else { throw GateNotReady() }
         }
 
         /// Sends a request as the stdio front does (the fast path first) and returns its answer.
@@ -68,7 +73,7 @@ struct GatePipelineTests {
             let wanted = Array("\(id)".utf8)
             _ = await sink.wait(
                 until: { $0.contains { (try? JSONRPCMessage.parse($0))?.id.map { Array($0.bytes) } == wanted } },
-                timeout: .seconds(5)
+                timeout: .seconds(120)
             )
             return sink.collected.compactMap { try? JSONRPCMessage.parse($0) }
                 .first { $0.kind == .response && $0.id.map { Array($0.bytes) } == wanted }
@@ -76,6 +81,9 @@ struct GatePipelineTests {
 
         func stop() { running.cancel() }
     }
+
+    /// The memory child's tools were not listed.
+    struct GateNotReady: Error {}
 
     static func refused(_ answer: JSONRPCMessage?) -> Bool {
         answer?.error != nil || answer?.result?["isError"]?.bool == true

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// Properties of the gate's readings: a denied URI stays denied however it is spelled, and a
 /// secret never survives a scrub however it is surrounded or overlapped.

@@ -3,6 +3,7 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("muxgate import")
 struct ImportTests {

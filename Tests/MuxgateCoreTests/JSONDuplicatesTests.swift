@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("One reading: repeated keys at any depth, keys that differ only by case")
 struct JSONDuplicatesTests {

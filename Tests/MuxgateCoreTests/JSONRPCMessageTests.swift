@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("JSON-RPC envelope")
 struct JSONRPCMessageTests {

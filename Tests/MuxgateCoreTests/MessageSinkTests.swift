@@ -2,6 +2,7 @@ import Dispatch
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("Namespacing")
 struct NamingTests {

@@ -3,6 +3,7 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// The generated corpus, judged by the check alone: every obfuscated write refused, every obfuscated
 /// read passed. `MuxgateIntegrationTests.SQLEngineTests` runs the same corpus on the real engines.

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// `sql: read_only` with `dialect: postgres`: PostgreSQL's lexing and its writes, locks and
 /// functions with effects. The integration test runs the same attacks against a real server.

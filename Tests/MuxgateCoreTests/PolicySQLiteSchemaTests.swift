@@ -2,6 +2,7 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// `database:` on a SQLite `sql: read_only` rule: SQLite's own parser prepares the query against
 /// the real schema with an authorizer, after the token-level check.

@@ -2,6 +2,7 @@ import Testing
 import Yams
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// Decodes policy configuration from YAML text the way the tests need it.
 enum PolicyYAML {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("Shaping: call arguments")
 struct ShapingArgumentsTests {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("Shaping: checks for muxgate check")
 struct ShapingChecksTests {

@@ -2,6 +2,7 @@ import Testing
 import Yams
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 @Suite("Shaping: configuration")
 struct ShapingConfigTests {

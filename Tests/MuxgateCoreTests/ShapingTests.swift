@@ -2,6 +2,7 @@ import Testing
 import Yams
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// Tool definitions as mcp-server-git sends them, and helpers shared by the shaping suites.
 enum ShapingFixtures {

@@ -1,6 +1,7 @@
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// Team mode's streams: which stream a message joins, event ids, and resuming after a lost stream.
 @Suite("Team streams")

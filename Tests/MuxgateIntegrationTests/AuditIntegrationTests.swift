@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// The audit trail end to end: what muxgate records, that it verifies, and what it never contains.

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Byte fidelity both ways: what muxgate has no reason to change arrives exactly as it was sent.

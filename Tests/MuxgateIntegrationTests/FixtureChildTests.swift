@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Behaviour the reference servers never show, driven through the fixture child.

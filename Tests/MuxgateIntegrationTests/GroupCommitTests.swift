@@ -6,6 +6,7 @@ import Synchronization
 import Testing
 
 @testable import MuxgateCore
+@testable import MuxgateWire
 
 /// The durable path in process: a gateway with a real fixture child and an audit log whose group
 /// commit the test holds, so what happens while a decision waits for the disk is not left to timing.

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Starts `muxgate serve` on a config and speaks to it as an IDE would.

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Log messages in every cell of IDE era × child era: the official client (`--log-level info`) as

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Protocol 2026-07-28 towards the IDE, with children of both eras behind one muxgate.

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// OAuth end to end on loopback: an authorization server and a protected MCP server built on the

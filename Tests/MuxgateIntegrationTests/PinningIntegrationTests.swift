@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Tool-definition pinning: `muxgate lock`, quarantine of changed and new tools, `muxgate diff`.

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// `sql: read_only` (PostgreSQL) against a real server (a throwaway cluster per test): each write

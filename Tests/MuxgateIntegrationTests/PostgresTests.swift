@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// A real PostgreSQL (Debian's, a throwaway cluster per test) behind `postgres-mcp` from PyPI,

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Remote children: the Python SDK's MCPServer over Streamable HTTP (stateful, stateless, JSON,

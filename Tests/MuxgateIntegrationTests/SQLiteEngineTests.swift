@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// `sql: read_only` (SQLite) against the real engine: Python's `sqlite3` — what `mcp-server-sqlite`

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Secrets nowhere: a child that echoes what it was given and remote servers that echo their

@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Requests a child sends the client (roots, sampling, elicitation, ping) travel through muxgate

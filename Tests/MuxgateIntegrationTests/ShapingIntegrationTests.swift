@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Tool shaping end to end: the real mcp-server-git behind muxgate, and the fixture for list changes.

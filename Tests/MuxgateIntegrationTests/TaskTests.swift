@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Tasks (2025-11-25): task-augmented calls and tasks/* reach the child that runs the task.

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import NIOCore
 import NIOHTTP1
 import Testing

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import NIOHTTP1
 import Testing
 

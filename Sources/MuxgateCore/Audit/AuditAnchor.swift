@@ -1,5 +1,6 @@
 import Dispatch
 package import Foundation
+package import MuxgateWire
 import Synchronization
 
 /// Writes signed checkpoints of an `AuditLog` to an anchor file outside it (and to syslog).

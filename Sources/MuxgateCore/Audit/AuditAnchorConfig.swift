@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 
 /// `audit.anchor`: signed checkpoints of the log's ends, written to a file outside the log (and
 /// optionally to syslog) at an interval and at stop.

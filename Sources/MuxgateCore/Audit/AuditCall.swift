@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// One tool call as the log tells it: its decision, and the approval and outcome that followed.
 package struct AuditCall: Sendable {
     package let decision: AuditEntry

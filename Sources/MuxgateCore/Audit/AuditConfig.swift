@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 
 /// The `audit:` section: where the tamper-evident log goes and what it keeps out.
 package struct AuditConfig: Sendable, Decodable, Equatable {

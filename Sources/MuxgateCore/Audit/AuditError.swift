@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The audit log could not be opened, written or read: what failed, for which file, and what to do.
 package struct AuditError: Error, Sendable, CustomStringConvertible {
     package enum Code: String, Sendable {

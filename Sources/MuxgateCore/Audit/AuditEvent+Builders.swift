@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Typed builders for every audit event; each maps to the schema in `docs/audit.md`.
 extension AuditEvent {
     /// muxgate started serving a client.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// What one audit record says: its kind and its event fields (the envelope is added by `AuditLog`).
 ///
 /// Build events with the typed builders in `AuditEvent+Builders.swift`; field names are the

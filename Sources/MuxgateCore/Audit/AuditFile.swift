@@ -1,10 +1,14 @@
 import Foundation
+package import MuxgateWire
 
 // `struct stat` comes from the C library, but which module the compiler attributes it to depends
-// on what other files of the target import (CoreFoundation re-exports it); importing both keeps
-// MemberImportVisibility satisfied either way.
+// on what the target's other files import (CoreFoundation and Dispatch carry it too); importing
+// them all keeps MemberImportVisibility satisfied whichever it picks.
 #if canImport(CoreFoundation)
     import CoreFoundation
+#endif
+#if canImport(CDispatch)
+    import CDispatch
 #endif
 #if canImport(Glibc)
     import Glibc
@@ -146,7 +150,7 @@ struct AuditFile {
 
     /// Writes all of `bytes`; returns how many were written and the error that stopped it, if any.
     func writeAll(_ bytes: [UInt8]) -> (written: Int, error: Int32?) {
-        MuxgateCore.writeAll(bytes, to: descriptor)
+        MuxgateWire.writeAll(bytes, to: descriptor)
     }
 
     func sync() throws(AuditError) {

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Renders `muxgate audit report --html`: one self-contained page (inline CSS and JS, no assets).
 ///
 /// The chain status and the summary come first, then a table of calls filtered in the page by a

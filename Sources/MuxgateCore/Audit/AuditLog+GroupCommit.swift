@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+package import MuxgateWire
 import Synchronization
 
 /// The group commit: one thread fsyncs for every record that waits, and runs what waited.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Reads audit log files line by line, in chain order, for verification and review.
 package enum AuditLogReader {
     /// One line of a log file.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The byte layout of one audit record and its hash.
 ///
 /// A record is one line: `{"seq":N,"ts":"…","event":"…","session":"…",<event fields, keys sorted>,

@@ -1,4 +1,5 @@
 package import Logging
+package import MuxgateWire
 import ServiceLifecycle
 
 /// Runs an `AuditLog`'s group commit (and its anchor's checkpoints) and closes it on graceful shutdown.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The table `muxgate audit show` prints: one row a record, in log order (newest last).
 package struct AuditShowTable: Sendable {
     package let entries: [AuditEntry]

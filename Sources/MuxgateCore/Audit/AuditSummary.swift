@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The numbers `muxgate audit summary` prints and the HTML report shows at the top.
 package struct AuditSummary: Sendable {
     /// Calls to one tool.

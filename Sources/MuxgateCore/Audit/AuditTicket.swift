@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 import Synchronization
 
 /// A record waiting for the group commit, and what it resolves.

@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

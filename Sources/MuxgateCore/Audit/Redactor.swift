@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Replaces the values of sensitive arguments with `"[redacted]"` before they are logged.
 ///
 /// A pattern is `argument` (any tool) or `tool.argument`: the part before the first `.` is a glob

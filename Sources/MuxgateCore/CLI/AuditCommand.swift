@@ -1,5 +1,6 @@
 package import ArgumentParser
 import Foundation
+package import MuxgateWire
 import Yams
 
 /// `muxgate audit`: verify and review the tamper-evident audit log.

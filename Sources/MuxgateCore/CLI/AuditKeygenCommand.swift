@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,7 @@
 package import ArgumentParser
 import Foundation
 import Logging
+package import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

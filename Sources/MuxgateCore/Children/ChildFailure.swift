@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Why a child is not serving: a code to act on, and the words a person reads.
 ///
 /// A child's phase carries one (`ChildServer.Phase.failed`, `.exited`), so what reports on it —

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateWire
 import Synchronization
 
 /// A child spoken to in protocol 2026-07-28 (`protocol: 2026-07-28`): `server/discover` instead of

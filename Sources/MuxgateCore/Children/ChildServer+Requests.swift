@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+package import MuxgateWire
 import Synchronization
 
 /// Requests to the child: sent once it is ready, answered or failed by their deadline (one timer

@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+package import MuxgateWire
 import Synchronization
 
 /// How muxgate reaches one child: whole JSON-RPC messages out and in, nothing else.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The paginated lists an MCP server offers, and how each is fetched and announced.
 package enum ListKind: String, Sendable, CaseIterable {
     case tools, prompts, resources, resourceTemplates

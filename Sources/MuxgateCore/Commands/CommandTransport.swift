@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+package import MuxgateWire
 import Synchronization
 
 /// muxgate's own MCP server of command tools (`commands:`), reached as any child is: through the

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 
 /// One command tool (`commands.NAME`): a program run with arguments from the call, never through a
 /// shell unless `shell: true` says so.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A configuration that muxgate cannot run with: which file, where in it, and what to do.
 package struct ConfigError: Error, Sendable, CustomStringConvertible {
     package enum Code: String, Sendable {

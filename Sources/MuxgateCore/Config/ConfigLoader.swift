@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 import Yams
 
 /// Finds, reads, decodes, expands and validates a configuration file.

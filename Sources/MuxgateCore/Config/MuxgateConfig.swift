@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The whole configuration of one muxgate instance.
 package struct MuxgateConfig: Sendable, Decodable {
     /// What muxgate knows of the IDE entry that starts it.

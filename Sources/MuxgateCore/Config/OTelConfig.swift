@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The `otel:` section: OpenTelemetry traces and metrics over OTLP/HTTP. The standard `OTEL_*`
 /// variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, …) apply
 /// on top, as every OpenTelemetry SDK reads them; `OTEL_TRACES_EXPORTER=otlp` turns traces on too.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// How to reach a child over HTTP (`servers.NAME.url` and its companions).
 package struct RemoteServerConfig: Sendable, Equatable {
     /// Which HTTP transport the server speaks.

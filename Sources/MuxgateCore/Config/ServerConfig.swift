@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 
 /// How to reach one child MCP server (`servers.NAME`).
 package struct ServerConfig: Sendable, Decodable {

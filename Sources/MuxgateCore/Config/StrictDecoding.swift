@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A coding key for any string, used to list the keys a mapping really has.
 struct AnyCodingKey: CodingKey {
     let stringValue: String

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The `http:` section: team mode's listener (`muxgate serve --http`).
 package struct HTTPFrontConfig: Sendable, Decodable {
     /// `host:port` to listen on; a host that is not loopback needs `allow_remote: true`.

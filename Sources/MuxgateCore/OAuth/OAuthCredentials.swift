@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 import Synchronization
 
 /// The `Authorization` header of an OAuth child's requests while `serve` runs: the stored login,

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 
 extension OAuthFlow {
     /// `muxgate login NAME`: the authorization code flow with PKCE, the browser sent to the

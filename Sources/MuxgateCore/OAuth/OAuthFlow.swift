@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+package import MuxgateWire
 import NIOCore
 import NIOHTTP1
 import NIOSSL

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A readable line diff (longest common subsequence), for `muxgate diff`.
 package enum LineDiff {
     /// `old` and `new` as `-`, `+` and ` ` lines, with `context` unchanged lines kept around changes.

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateWire
 
 /// `muxgate.lock`: the reviewed tool definitions of every server, pinned by hash.
 ///

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// What a pin covers of a tool definition, and its hash.
 ///
 /// The fields that change what a model is told or what a call does: name, title, description,

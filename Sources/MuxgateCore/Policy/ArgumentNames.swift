@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The argument names a tool's input schema declares, to find keys that a reader matching names
 /// without regard to case would take for one of them.
 ///

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Musl)

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The `policy:` section: the active profile, the profiles, and the argument rules.
 ///
 /// Built-in profiles (`readonly`, `developer`, `full`) exist without configuration; a configured

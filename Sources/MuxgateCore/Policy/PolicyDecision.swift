@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The outcome of checking one call against the policy, with what decided it and why.
 package struct PolicyDecision: Sendable, Equatable {
     package let effect: PolicyEffect

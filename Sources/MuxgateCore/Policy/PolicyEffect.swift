@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// What the policy does with a call: let it through, ask the user, or refuse it.
 ///
 /// Ordered by severity (`allow < ask < deny`): when several entries or rules apply, the most

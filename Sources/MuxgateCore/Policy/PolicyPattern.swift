@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A regular expression from the configuration, compiled once at load.
 ///
 /// Matching searches the value (`firstMatch`), so anchor with `^…$` to constrain the whole value.

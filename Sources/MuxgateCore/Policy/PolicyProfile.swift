@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A named set of grants: which scopes and tools are allowed, asked about, or denied.
 ///
 /// Entries are scope names (`read`, `write`, `destructive`) or globs over exposed tool names.

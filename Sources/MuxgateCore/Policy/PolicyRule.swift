@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A check on one argument of the tools a glob matches (`policy.rules[i]`).
 ///
 /// A rule has exactly one check. When the check fails the call gets the rule's effect (`deny` by

@@ -1,4 +1,5 @@
 import CPGQuery
+package import MuxgateWire
 
 /// The second layer of a PostgreSQL `sql: read_only` rule: PostgreSQL's own grammar, through
 /// libpg_query (Debian's `libpg-query-dev`, PostgreSQL 15's parser as a library), and a walk of the

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The functions of PostgreSQL's `pg_catalog` known to be free of effects (`PostgresSafeLists.functions`).
 extension PostgresSafeLists {
     /// Generated from a fresh PostgreSQL 15 cluster: every `pg_catalog` function name all of whose

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// What `sql: read_only` with `dialect: postgres` lets a query use: the keywords a read needs, the
 /// functions known to be free of effects, the built-in operators. Anything else is refused; a rule
 /// extends them with `keywords:`, `functions:` and `operators:`.

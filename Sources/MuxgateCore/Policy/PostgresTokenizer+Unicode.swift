@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// PostgreSQL's `U&` escapes, and the text as the parse-tree layer reads it.
 extension PostgresTokenizer {
     /// `sql` with every comment's bytes (newlines kept) turned into spaces, as PostgreSQL reads it —

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// PostgreSQL's lexer, rule for rule where it matters: `src/backend/parser/scan.l` and the
 /// `UESCAPE` look-ahead of `parser.c`.
 ///

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Every keyword of each dialect: a word on these lists is syntax to the server, not a name, unless
 /// quoted. `SQLReadOnly` lets through only the keywords a read needs (`SQLiteSafeLists`,
 /// `PostgresSafeLists`) and refuses the rest, so a column named like a keyword must be quoted.

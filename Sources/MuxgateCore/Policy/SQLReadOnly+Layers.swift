@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A rule's layers together.
 extension SQLReadOnly {
     /// Checks one text with every layer the rule has: the token-level check (`check`), then

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Decides whether a text is one read-only SQLite or PostgreSQL query: the `sql: read_only` check.
 ///
 /// It fails closed: it lets through only what it positively knows to be free of effects in the

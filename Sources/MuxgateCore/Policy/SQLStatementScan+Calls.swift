@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Function calls and operators against the safe lists.
 extension SQLStatementScan {
     /// PostgreSQL's `NAMEDATALEN - 1`: longer names are cut (at a character boundary).

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The SQL a `sql: read_only` rule reads: how its text is split into tokens differs.
 package enum SQLDialect: String, Sendable, CaseIterable {
     case sqlite

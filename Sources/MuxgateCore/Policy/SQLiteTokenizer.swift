@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// SQLite's tokenizer, rule for rule: a port of `sqlite3GetToken` in SQLite's `src/tokenize.c`.
 ///
 /// - Whitespace is `\t \n \f \r` and space to start a run, which then also takes `\v`

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// How much a tool can change: what a profile grants or refuses.
 ///
 /// Ordered by restrictiveness (`read < write < destructive`), so when several sources name a tool

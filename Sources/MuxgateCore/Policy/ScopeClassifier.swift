@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Gives every tool a scope and says where it came from.
 ///
 /// In order: the operator's `scopes:` map; then, when the server's annotations are trusted, the

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The operator's classification of one child's tools (`servers.NAME.scopes`).
 ///
 /// Globs match the child's own tool names, before muxgate renames them. A name in several lists

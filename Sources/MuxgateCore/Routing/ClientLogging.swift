@@ -1,3 +1,4 @@
+package import MuxgateWire
 import Synchronization
 
 /// A log level (RFC 5424, the MCP order): a message at a level reaches who asked for it or lower.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Which IDE session a message from a child goes to.
 ///
 /// With the stdio front there is one session (`only`) and every message goes to it, as the child

@@ -1,3 +1,4 @@
+package import MuxgateWire
 import Synchronization
 
 /// Who is calling: a client of team mode (`clients.NAME`), or the local user of the stdio front.

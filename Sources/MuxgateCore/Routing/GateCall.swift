@@ -1,3 +1,4 @@
+package import MuxgateWire
 import Synchronization
 
 /// One `tools/call` on its way through the gate: the request, who makes it, the tool and child it

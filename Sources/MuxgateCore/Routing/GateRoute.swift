@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The stages an IDE request passes through the gate, in this order. A method's route names the
 /// ones it needs; none is ever skipped for a method that names it, on any path.
 package enum GateStage: String, Sendable, CaseIterable, Comparable {

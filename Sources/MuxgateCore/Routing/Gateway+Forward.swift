@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateWire
 import Synchronization
 import Tracing
 

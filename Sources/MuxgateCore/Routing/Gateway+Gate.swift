@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateWire
 
 /// A tool call through the gate: the same stages (`GateStage`) on both paths. The general path
 /// (a task per call) resolves the tool, waiting for children that are still starting; the fast

@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateWire
 import Synchronization
 
 /// Protocol 2026-07-28 towards the IDE: `server/discover`, the per-request `_meta` envelope, and

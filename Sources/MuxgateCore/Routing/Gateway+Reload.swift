@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateWire
 import Synchronization
 
 /// Hot reload: a new configuration replaces the running one without dropping the IDE.

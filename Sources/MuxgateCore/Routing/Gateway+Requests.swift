@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateWire
 import Synchronization
 
 /// Requests routed to one child other than tool calls: prompts, resources, completions, logging.

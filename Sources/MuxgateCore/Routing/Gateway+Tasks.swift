@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateWire
 import Synchronization
 
 /// Tasks (2025-11-25): `tasks/get`, `tasks/result` and `tasks/cancel` go to the child that runs

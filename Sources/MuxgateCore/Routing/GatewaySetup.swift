@@ -1,4 +1,5 @@
 package import Logging
+package import MuxgateWire
 
 /// What one configuration makes of the gateway: its children, naming and shaping. Immutable; a
 /// reload builds a new one, keeping the children whose launch did not change.

@@ -1,4 +1,5 @@
 import Dispatch
+package import MuxgateWire
 import Synchronization
 
 #if canImport(Glibc)

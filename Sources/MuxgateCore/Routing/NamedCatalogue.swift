@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The tools (or prompts) the IDE sees: every child's items, shaped and under their exposed names.
 ///
 /// Built from the children's definitions as they sent them. Each server's `ToolShaper` filters,

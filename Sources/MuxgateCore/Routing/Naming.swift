@@ -1,4 +1,5 @@
 import Crypto
+package import MuxgateWire
 
 /// Turns child tool names into exposed names that are valid, unique, stable and fit Claude's budget.
 ///

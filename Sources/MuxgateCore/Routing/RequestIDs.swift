@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// The ids of the IDE's requests in flight: an id is taken while its request is worked on, and free
 /// again the moment its answer is handed to the sink.
 ///

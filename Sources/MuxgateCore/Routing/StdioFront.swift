@@ -1,4 +1,5 @@
 package import Logging
+package import MuxgateWire
 package import ServiceLifecycle
 
 /// The IDE-facing side: reads messages from stdin and hands them to the gateway.

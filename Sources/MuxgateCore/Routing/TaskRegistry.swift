@@ -1,3 +1,4 @@
+package import MuxgateWire
 import Synchronization
 
 /// Which child runs each task (2025-11-25 `tasks`), under the id the IDE sees.

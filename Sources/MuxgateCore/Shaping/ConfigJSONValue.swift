@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A value written in the configuration (any YAML scalar, sequence or mapping) as the JSON it stands for.
 ///
 /// Plain `true`/`false` are booleans, plain numbers are numbers (a decimal literal keeps its text

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Text operations on the descriptions muxgate shows to a model.
 enum DescriptionText {
     /// True for characters a reader cannot see but a model reads: zero-width and joiner characters,

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 extension Glob: Decodable {
     /// Decodes a pattern written as a string; a malformed one is a `ConfigIssue` at its key path.
     package init(from decoder: any Decoder) throws {

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A shell-style pattern matched against a whole name or URI.
 ///
 /// `*` matches any run of characters (including none), `?` exactly one, `[abc]`, `[a-z]` and

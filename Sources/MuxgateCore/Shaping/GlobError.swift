@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A glob pattern that cannot be compiled: which pattern, what is wrong with it, and how to write it.
 package struct GlobError: Error, Sendable, Equatable, CustomStringConvertible {
     package enum Code: String, Sendable {

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Which of a child's items muxgate exposes (`servers.NAME.prompts` and `servers.NAME.resources`).
 ///
 /// `allow` lists globs over the child's names (prompts) or URIs (resources); without it every

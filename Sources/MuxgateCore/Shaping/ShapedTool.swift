@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A child's tool as muxgate exposes it, before namespacing.
 package struct ShapedTool: Sendable {
     /// The name the child gave the tool: what muxgate calls it by.

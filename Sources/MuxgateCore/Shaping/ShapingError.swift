@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// A tool call that muxgate refuses because of the operator's shaping rules.
 ///
 /// The router answers it as JSON-RPC invalid params (-32602) with `description` as the message.

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 extension ToolShaper {
     /// The `arguments` object to send to the child for a call, or nil to forward the call's bytes untouched.
     ///

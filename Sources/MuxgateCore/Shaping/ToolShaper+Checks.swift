@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 extension ToolShaper {
     /// One line for each rule that has no effect on the child's tools, for `muxgate check` and start-up.
     ///

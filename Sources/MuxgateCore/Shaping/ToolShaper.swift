@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// Applies one child's `tools:` shaping to its tool definitions and to calls of them.
 ///
 /// Definitions are rewritten by splicing: only the name (when renamed), the description (when a

@@ -1,3 +1,5 @@
+package import MuxgateWire
+
 /// How muxgate reshapes one child's tools (`servers.NAME.tools`).
 ///
 /// `allow`/`deny` filter by the child's own names (deny wins), `rename` maps a child's name to

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+package import MuxgateWire
 import NIOCore
 
 /// Team mode's SSE streams: a request's answer (JSON, or a stream that ends with it), the

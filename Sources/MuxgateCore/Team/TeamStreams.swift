@@ -1,3 +1,4 @@
+package import MuxgateWire
 import Synchronization
 
 /// Where one team-mode session's messages go: each request's own exchange (the POST that made it)

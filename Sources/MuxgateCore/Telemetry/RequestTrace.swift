@@ -1,3 +1,4 @@
+package import MuxgateWire
 import Tracing
 
 /// One IDE request being observed: its server span (when tracing) and what its metrics need.

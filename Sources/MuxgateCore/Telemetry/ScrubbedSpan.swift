@@ -1,3 +1,4 @@
+package import MuxgateWire
 import Tracing
 
 /// The telemetry sink: every span muxgate starts is one of these, so every attribute, status

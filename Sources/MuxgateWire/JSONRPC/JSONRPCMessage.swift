@@ -180,7 +180,7 @@ private enum EnvelopeMember: String {
     case jsonrpc, id, method, params, result, error
 
     /// The member a key written without escapes names: by its length, then its bytes.
-    static func named(_ raw: UnsafeBufferPointer<UInt8>) -> EnvelopeMember? {
+    package static func named(_ raw: UnsafeBufferPointer<UInt8>) -> EnvelopeMember? {
         let candidate: (EnvelopeMember, StaticString)
         switch raw.count {
         case 2: candidate = (.id, "id")

@@ -41,7 +41,7 @@ package enum AuditCanonical {
     }
 
     /// Members sorted by key bytes, stable.
-    static func sorted(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
+    package static func sorted(_ members: [(String, JSONValue)]) -> [(String, JSONValue)] {
         // Most objects (and every event muxgate builds) are in order already.
         if members.indices.dropFirst().allSatisfy({ !utf8Precedes(members[$0].0, members[$0 - 1].0) }) {
             return members
@@ -55,7 +55,7 @@ package enum AuditCanonical {
 
     /// Whether `a` sorts before `b` by UTF-8 bytes (`memcmp` on the contiguous bytes: the generic
     /// comparison of the two views cost ~150 instructions a key).
-    static func utf8Precedes(_ a: String, _ b: String) -> Bool {
+    package static func utf8Precedes(_ a: String, _ b: String) -> Bool {
         var (a, b) = (a, b)
         return a.withUTF8 { x in
             b.withUTF8 { y in
@@ -67,7 +67,7 @@ package enum AuditCanonical {
     }
 
     /// `value` with object keys sorted at every depth (`.raw` parts parsed and canonicalised).
-    static func canonical(_ value: JSONValue) -> JSONValue {
+    package static func canonical(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let members): return .object(sorted(members.map { ($0.0, canonical($0.1)) }))
         case .array(let elements): return .array(elements.map(canonical))

@@ -23,7 +23,7 @@ package enum ParamHeaders {
         package let description: String
     }
 
-    static let key = "x-mcp-header"
+    package static let key = "x-mcp-header"
     private static let single: Set<String> = [
         "items", "contains", "unevaluatedItems", "additionalProperties", "propertyNames",
         "unevaluatedProperties", "not", "if", "then", "else", "contentSchema",

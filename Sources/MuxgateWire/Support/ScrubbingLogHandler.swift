@@ -32,7 +32,7 @@ package struct ScrubbingLogHandler: LogHandler {
 
     /// An error carried as its scrubbed description.
     private struct ScrubbedError: Error, CustomStringConvertible {
-        let description: String
+        package let description: String
     }
 
     package subscript(metadataKey key: String) -> Logger.Metadata.Value? {

@@ -96,33 +96,33 @@ extension JSONSlice {
 /// The keys seen so far in each open object of a scan (arrays hold none).
 private struct DuplicateKeyFrames {
     /// Past this many keys an object's keys go into a set.
-    static let linearLimit = 32
+    package static let linearLimit = 32
 
     private struct Frame {
-        let isObject: Bool
+        package let isObject: Bool
         /// Where its keys start in `keys`.
-        let start: Int
+        package let start: Int
         /// Its keys decoded, once it has more than `linearLimit`.
-        var set: Set<String>?
+        package var set: Set<String>?
     }
 
     private var frames: [Frame] = []
     /// Each open object's key spans (quotes included), innermost last.
     private var keys: [Range<Int>] = []
 
-    var inObject: Bool { frames.last?.isObject == true }
+    package var inObject: Bool { frames.last?.isObject == true }
 
-    mutating func open(isObject: Bool) {
+    package mutating func open(isObject: Bool) {
         frames.append(Frame(isObject: isObject, start: keys.count, set: nil))
     }
 
-    mutating func close() {
+    package mutating func close() {
         guard let frame = frames.popLast() else { return }
         keys.removeSubrange(frame.start...)
     }
 
     /// Records the key at `span` in the innermost object; true when that object had it already.
-    mutating func isRepeated(_ span: Range<Int>, in pointer: UnsafeBufferPointer<UInt8>) -> Bool {
+    package mutating func isRepeated(_ span: Range<Int>, in pointer: UnsafeBufferPointer<UInt8>) -> Bool {
         guard var frame = frames.popLast() else { return false }
         defer { frames.append(frame) }
         if var set = frame.set {

@@ -23,8 +23,8 @@ package final class Secrets: Sendable {
 
     private struct State {
         /// Longest first, so a secret that contains another is replaced whole.
-        var values: [String] = []
-        var version = 0
+        package var values: [String] = []
+        package var version = 0
     }
 
     private let state = Mutex(State())

@@ -7,7 +7,7 @@
 /// Foundation's `Thread.name` does not reach the kernel on Linux, and `pthread_setname_np` is not
 /// imported into Swift; writing `/proc/thread-self/comm` does the same. Best effort: elsewhere, or
 /// when it fails, the thread keeps its name. The kernel keeps 15 bytes.
-func nameThisThread(_ name: String) {
+package func nameThisThread(_ name: String) {
     #if os(Linux)
         let descriptor = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return }

@@ -19,7 +19,7 @@ package struct JSONSlice: Sendable {
     package let range: Range<Int>
 
     /// Wraps a range of `buffer` that is already known to hold exactly one valid JSON value.
-    init(validated buffer: [UInt8], range: Range<Int>) {
+    package init(validated buffer: [UInt8], range: Range<Int>) {
         self.buffer = buffer
         self.range = range
     }
@@ -126,7 +126,7 @@ package struct JSONSlice: Sendable {
 
     /// Whether two byte runs are equal: the length first, then byte by byte.
     @inline(__always)
-    static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+    package static func sameBytes(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard a.count == b.count else { return false }
         var k = 0
         while k < a.count {
@@ -247,7 +247,7 @@ package struct JSONSlice: Sendable {
     }
 
     /// Decodes a validated string literal (quotes included in `range`).
-    static func decodeString(_ pointer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+    package static func decodeString(_ pointer: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
         let body = (range.lowerBound + 1)..<(range.upperBound - 1)
         guard pointer[body].contains(UInt8(ascii: "\\")) else {
             return String(decoding: UnsafeBufferPointer(rebasing: pointer[body]), as: UTF8.self)

@@ -6,10 +6,10 @@
 package struct JSONScanner {
     package static let maximumDepth = 512
 
-    let bytes: UnsafeBufferPointer<UInt8>
+    package let bytes: UnsafeBufferPointer<UInt8>
     /// When set, validation also refuses an object that repeats a key (`duplicateKey`, at the
     /// repeat), keeping the keys of the open objects here, innermost last.
-    let keys: UnsafeMutableBufferPointer<KeySpan>?
+    package let keys: UnsafeMutableBufferPointer<KeySpan>?
 
     package init(_ bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -138,9 +138,9 @@ package struct JSONScanner {
     /// A key of an object being validated: its span (quotes included), and whether its bytes are
     /// its text (plain ASCII, no escape), so two plain keys compare byte for byte.
     package struct KeySpan {
-        var start = 0
-        var end = 0
-        var plain = true
+        package var start = 0
+        package var end = 0
+        package var plain = true
     }
 
     /// `skipObject` from its first key, refusing a key the object already has: compared byte for
@@ -229,7 +229,7 @@ package struct JSONScanner {
 
     /// `skipString`, also saying whether the string's bytes are its text (ASCII, no escape).
     @inline(__always)
-    func skipString(_ index: Int, plain: inout Bool) throws(JSONParseError) -> Int {
+    package func skipString(_ index: Int, plain: inout Bool) throws(JSONParseError) -> Int {
         var i = index + 1
         while i < bytes.count {
             let b = bytes[i]

@@ -5,9 +5,9 @@ import Synchronization
 /// A waiting task that is cancelled returns too, so a latch never pins a task group.
 package final class Latch: Sendable {
     private struct State {
-        var fired = false
-        var nextToken = 0
-        var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
+        package var fired = false
+        package var nextToken = 0
+        package var waiters: [Int: CheckedContinuation<Void, Never>] = [:]
     }
 
     private let state = Mutex(State())
@@ -68,4 +68,8 @@ package func withTimeout<T: Sendable>(
 
 package struct TimeoutError: Error, Sendable {
     package let duration: Duration
+
+    package init(duration: Duration) {
+        self.duration = duration
+    }
 }
