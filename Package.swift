@@ -56,10 +56,23 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
+        // The configuration: every setting as a Codable value validated where it is decoded (the
+        // operator's policy, shaping and pinning as the file states them), and the loader.
+        .target(
+            name: "MuxgateConfig",
+            dependencies: [
+                "MuxgateWire",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
                 "MuxgateWire",
+                "MuxgateConfig",
                 "CSQLite",
                 "CPGQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -88,7 +101,7 @@ let package = Package(
         ),
         .target(
             name: "MuxgateTesting",
-            dependencies: ["MuxgateWire", "MuxgateCore"]
+            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgateCore"]
         ),
         .executableTarget(
             name: "muxgate-fixture"
@@ -96,7 +109,7 @@ let package = Package(
         .executableTarget(
             name: "muxgate-bench",
             dependencies: [
-                "MuxgateWire", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -104,12 +117,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateCoreTests",
-            dependencies: ["MuxgateWire", "MuxgateCore", "MuxgateTesting"]
+            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgateCore", "MuxgateTesting"]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
             dependencies: [
-                "MuxgateWire", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateConfig
 package import MuxgateCore
 package import MuxgateWire
 import Synchronization

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// A throwaway PostgreSQL server for one test: `initdb` in a temporary directory, password

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Random statements for the property "whatever the check accepts, the engine runs without effect".

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The statements the `sql: read_only` tests generate from: writes and side effects the check must

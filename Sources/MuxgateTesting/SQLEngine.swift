@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Runs SQL statements on a real engine — Python's `sqlite3` (what `mcp-server-sqlite` runs), the

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// A deterministic source of randomness for generated tests (SplitMix64): the same seed gives the

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 import MuxgateCore
 package import MuxgateWire
 

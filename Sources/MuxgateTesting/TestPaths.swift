@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Where the test suites find the project's binaries, venvs and scripts.

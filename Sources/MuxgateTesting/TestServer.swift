@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// A server process for tests that listens on a loopback port and says which on stdout

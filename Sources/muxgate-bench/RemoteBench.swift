@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+package import MuxgateConfig
 import MuxgateCore
 import MuxgateTesting
 package import MuxgateWire

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 import MuxgateCore
 import MuxgateTesting
 package import MuxgateWire

@@ -1,6 +1,7 @@
 import Dispatch
 import Testing
 
+@testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgateWire
 

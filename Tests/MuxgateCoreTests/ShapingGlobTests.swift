@@ -1,5 +1,6 @@
 import Testing
 
+@testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgateWire
 

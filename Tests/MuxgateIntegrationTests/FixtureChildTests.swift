@@ -1,4 +1,5 @@
 import Foundation
+import MuxgateConfig
 import MuxgateCore
 import MuxgateTesting
 import MuxgateWire

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MuxgateConfig
 import MuxgateCore
 import MuxgateTesting
 import MuxgateWire

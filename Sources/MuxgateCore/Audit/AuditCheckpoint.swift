@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// One signed checkpoint of the anchor: where the log stood, signed with Ed25519.

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The audit log could not be opened, written or read: what failed, for which file, and what to do.

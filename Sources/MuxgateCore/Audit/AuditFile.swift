@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 // `struct stat` comes from the C library, but which module the compiler attributes it to depends

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// A live log file and the files rotated out of it: `audit.jsonl.1` (oldest), `.2`, … then `audit.jsonl`.

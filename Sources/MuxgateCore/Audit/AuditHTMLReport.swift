@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Renders `muxgate audit report --html`: one self-contained page (inline CSS and JS, no assets).

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

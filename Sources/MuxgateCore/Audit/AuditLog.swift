@@ -1,5 +1,6 @@
 import Dispatch
 package import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

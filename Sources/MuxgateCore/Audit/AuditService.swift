@@ -1,4 +1,5 @@
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 import ServiceLifecycle
 

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The table `muxgate audit show` prints: one row a record, in log order (newest last).

@@ -1,5 +1,6 @@
 package import Crypto
 package import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The Ed25519 private key that signs the audit anchor's checkpoints.

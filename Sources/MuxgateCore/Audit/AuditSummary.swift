@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The numbers `muxgate audit summary` prints and the HTML report shows at the top.

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 // Only the C library here: with Foundation in the same file, the socket types made the compiler

@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// What `AuditVerifier` found: whether the chain is intact, where it first breaks, and warnings.

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The anchor's checks: its signed checkpoints, their chain, and the log's ends against them.

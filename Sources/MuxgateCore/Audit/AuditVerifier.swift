@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// How far `AuditVerifier` checks beyond the chain itself.

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Replaces the values of sensitive arguments with `"[redacted]"` before they are logged.

@@ -1,5 +1,6 @@
 package import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 import Yams
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate audit summary`: calls per server and tool, denials by rule, errors, slowest tools.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate check`: validates the config, starts every child and reports what is wrong.

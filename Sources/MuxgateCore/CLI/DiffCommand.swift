@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate diff`: what changed in the servers' tool definitions since `muxgate.lock`.

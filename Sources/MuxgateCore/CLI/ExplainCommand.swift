@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate explain`: what the policy would decide for a call, without making it.

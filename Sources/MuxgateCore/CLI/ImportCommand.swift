@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate import`: turns Claude Code or Claude Desktop MCP entries into one muxgate config.

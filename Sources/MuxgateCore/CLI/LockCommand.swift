@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate lock`: pins every server's tool definitions in `muxgate.lock` beside the config.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate login NAME`: OAuth for a remote server with `auth: oauth`, once; `serve` then uses

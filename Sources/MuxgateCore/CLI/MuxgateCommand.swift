@@ -1,6 +1,7 @@
 package import ArgumentParser
 import Foundation
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// MuxgateCore's `print`: what the CLI prints goes through `Console`, so no command can print a

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// `muxgate token`: team mode's callers.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 import ServiceLifecycle
 

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// An event and the child instance it comes from (a reload can replace a child by one of the same

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Why a child is not serving: a code to act on, and the words a person reads.

@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

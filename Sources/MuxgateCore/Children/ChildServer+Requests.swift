@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 package import ServiceLifecycle
 import Subprocess

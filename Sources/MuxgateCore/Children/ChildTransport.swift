@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

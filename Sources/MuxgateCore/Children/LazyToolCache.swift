@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Where a `lazy: true` server's tools come from before it first runs.

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The paginated lists an MCP server offers, and how each is fetched and announced.

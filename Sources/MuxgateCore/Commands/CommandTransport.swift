@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 import NIOCore
 import NIOHTTP1

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 import NIOCore
 import NIOHTTP1

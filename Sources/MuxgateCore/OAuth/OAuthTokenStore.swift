@@ -1,4 +1,5 @@
 package import Foundation
+package import MuxgateConfig
 package import MuxgateWire
 
 /// What `muxgate login NAME` obtained for one remote server: the client registration at its

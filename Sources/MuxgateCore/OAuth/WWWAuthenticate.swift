@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The parameters of a `WWW-Authenticate: Bearer …` challenge (RFC 6750, RFC 9728): auth-params

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 #if canImport(Glibc)

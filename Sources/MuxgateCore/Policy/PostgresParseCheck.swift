@@ -1,4 +1,5 @@
 import CPGQuery
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The second layer of a PostgreSQL `sql: read_only` rule: PostgreSQL's own grammar, through

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// PostgreSQL's `U&` escapes, and the text as the parse-tree layer reads it.

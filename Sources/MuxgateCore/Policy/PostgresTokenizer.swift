@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// PostgreSQL's lexer, rule for rule where it matters: `src/backend/parser/scan.l` and the

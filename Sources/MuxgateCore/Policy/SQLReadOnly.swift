@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Decides whether a text is one read-only SQLite or PostgreSQL query: the `sql: read_only` check.
@@ -27,42 +28,7 @@ package import MuxgateWire
 /// What it cannot see: functions, operators, casts and types the database defines and that a
 /// view, rule, trigger, default or overload calls behind a name it allows. Pair the rule with a
 /// read-only database role.
-package enum SQLReadOnly {
-    /// The outcome of the check.
-    package enum Verdict: Sendable, Equatable {
-        case readOnly
-        /// Refused, with why (`stacked statements …`, `writes: DELETE`, `calls nextval(), …`).
-        case refused(String)
-    }
-
-    /// What one `sql: read_only` rule accepts: its dialect and what the rule adds to the safe lists.
-    package struct Rule: Sendable, Equatable {
-        package var dialect: SQLDialect
-        /// Functions the operator knows to be free of effects, as written in `functions:` (SQLite:
-        /// lower-cased; PostgreSQL: the name as the catalog holds it, `schema.name` when qualified).
-        package var functions: Set<String>
-        /// Keywords the operator allows (`keywords:`), upper-cased.
-        package var keywords: Set<String>
-        /// PostgreSQL operators the operator knows to be built on functions free of effects.
-        package var operators: Set<String>
-        /// SQLite: the server's database file (`database:`), for `SQLiteSchemaCheck`'s second layer.
-        package var database: String?
-
-        package init(
-            dialect: SQLDialect = .sqlite,
-            functions: Set<String> = [],
-            keywords: Set<String> = [],
-            operators: Set<String> = [],
-            database: String? = nil
-        ) {
-            self.dialect = dialect
-            self.functions = functions
-            self.keywords = keywords
-            self.operators = operators
-            self.database = database
-        }
-    }
-
+extension SQLReadOnly {
     /// Checks one text against the dialect's lists alone.
     package static func check(_ sql: String, dialect: SQLDialect = .sqlite) -> Verdict {
         check(sql, rule: Rule(dialect: dialect))
@@ -86,24 +52,5 @@ package enum SQLReadOnly {
         var scan = SQLStatementScan(tokens: Array(statement), rule: rule)
         if let refusal = scan.refusal() { return .refused(refusal) }
         return .readOnly
-    }
-
-    /// Whether `word` is a keyword of `dialect` (any case).
-    package static func isKeyword(_ word: String, _ dialect: SQLDialect) -> Bool {
-        let upper = asciiUppercased(word)
-        return dialect == .sqlite ? SQLKeywords.sqlite.contains(upper) : SQLKeywords.postgres.contains(upper)
-    }
-
-    /// Whether `keyword` writes, locks or leaves the query (or names any operator), so that no rule
-    /// may allow it.
-    package static func isWritingKeyword(_ keyword: String, _ dialect: SQLDialect) -> Bool {
-        let upper = asciiUppercased(keyword)
-        switch dialect {
-        case .sqlite:
-            return SQLiteSafeLists.writingKeywords.contains(upper) || SQLiteSafeLists.sessionKeywords.contains(upper)
-        case .postgres:
-            // OPERATOR(schema.op) names any operator: the token-level check relies on refusing it.
-            return PostgresSafeLists.writingKeywords.contains(upper) || upper == "OPERATOR"
-        }
     }
 }

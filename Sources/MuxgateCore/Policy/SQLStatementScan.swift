@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// One statement's walk for `SQLReadOnly`: where the query starts, then every keyword, call, name

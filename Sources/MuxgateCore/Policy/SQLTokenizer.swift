@@ -1,13 +1,5 @@
+package import MuxgateConfig
 package import MuxgateWire
-
-/// The SQL a `sql: read_only` rule reads: how its text is split into tokens differs.
-package enum SQLDialect: String, Sendable, CaseIterable {
-    case sqlite
-    case postgres
-
-    /// The dialect's name in messages.
-    var displayName: String { self == .sqlite ? "SQLite" : "PostgreSQL" }
-}
 
 /// One token of a SQL text, as the dialect's own tokenizer would produce it.
 ///
@@ -77,11 +69,6 @@ enum SQLTokenizer {
             return .failure(error)
         }
     }
-}
-
-/// `text` with ASCII `a`–`z` upper-cased and nothing else changed (SQL keywords fold ASCII only).
-func asciiUppercased(_ text: String) -> String {
-    String(decoding: text.utf8.map { (0x61...0x7A).contains($0) ? $0 - 0x20 : $0 }, as: UTF8.self)
 }
 
 /// `text` with ASCII `A`–`Z` lower-cased and nothing else changed.

@@ -1,4 +1,5 @@
 import CSQLite
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The second layer of a SQLite `sql: read_only` rule that names its database (`database:`):

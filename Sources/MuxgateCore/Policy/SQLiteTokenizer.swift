@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// SQLite's tokenizer, rule for rule: a port of `sqlite3GetToken` in SQLite's `src/tokenize.c`.

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The stages an IDE request passes through the gate, in this order. A method's route names the

@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Traffic that starts at a child: list changes, notifications and requests for the IDE.

@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// A tool call through the gate: the same stages (`GateStage`) on both paths. The general path

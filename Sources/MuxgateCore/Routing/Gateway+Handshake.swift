@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The handshake: what muxgate answers to `initialize`, how a session's IDE is taken in, and

@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// One reading of every request: a message from an IDE that a child could read differently from

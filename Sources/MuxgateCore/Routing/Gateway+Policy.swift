@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Permission checks at call time: the policy's decision, and human approval through elicitation.

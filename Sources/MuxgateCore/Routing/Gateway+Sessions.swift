@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Team mode's sessions: opened by the HTTP front for each authenticated IDE, ended by it.

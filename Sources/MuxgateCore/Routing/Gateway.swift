@@ -1,4 +1,5 @@
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 package import ServiceLifecycle
 import Synchronization

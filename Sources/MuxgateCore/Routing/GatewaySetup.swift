@@ -1,4 +1,5 @@
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 
 /// What one configuration makes of the gateway: its children, naming and shaping. Immutable; a

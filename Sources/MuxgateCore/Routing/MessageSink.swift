@@ -1,4 +1,5 @@
 import Dispatch
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The tools (or prompts) the IDE sees: every child's items, shaped and under their exposed names.

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The ids of the IDE's requests in flight: an id is taken while its request is worked on, and free

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The resources and resource templates the IDE sees, and which child owns a URI.

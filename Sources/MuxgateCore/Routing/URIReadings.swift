@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// The forms in which a child might read one resource URI, for filters that must hold whichever

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Text operations on the descriptions muxgate shows to a model.

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// A child's tool as muxgate exposes it, before namespacing.

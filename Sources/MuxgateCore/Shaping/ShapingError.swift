@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// A tool call that muxgate refuses because of the operator's shaping rules.

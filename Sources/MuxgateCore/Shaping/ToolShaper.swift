@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Applies one child's `tools:` shaping to its tool definitions and to calls of them.

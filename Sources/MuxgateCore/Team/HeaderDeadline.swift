@@ -1,4 +1,5 @@
 import HTTPTypes
+package import MuxgateConfig
 package import MuxgateWire
 import NIOCore
 import NIOHTTPTypes

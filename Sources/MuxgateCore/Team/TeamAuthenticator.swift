@@ -1,4 +1,5 @@
 import Crypto
+package import MuxgateConfig
 package import MuxgateWire
 
 /// Who a bearer token belongs to (`clients.NAME.token_sha256`): only the tokens' hashes are known.

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+package import MuxgateConfig
 package import MuxgateWire
 import NIOCore
 

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 import NIOCore
 package import ServiceLifecycle

@@ -1,3 +1,4 @@
+package import MuxgateConfig
 package import MuxgateWire
 import Synchronization
 

@@ -1,5 +1,6 @@
 import CoreMetrics
 package import Logging
+package import MuxgateConfig
 package import MuxgateWire
 import OTel
 import Prometheus
