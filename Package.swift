@@ -68,13 +68,18 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // The policy's decisions over what the configuration states: profiles and argument rules
+        // (the SQL analysis with the engines' own parsers, path containment), shaping, scopes.
+        .target(
+            name: "MuxgatePolicy",
+            dependencies: ["MuxgateWire", "MuxgateConfig", "CSQLite", "CPGQuery"]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
                 "MuxgateWire",
                 "MuxgateConfig",
-                "CSQLite",
-                "CPGQuery",
+                "MuxgatePolicy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -101,7 +106,7 @@ let package = Package(
         ),
         .target(
             name: "MuxgateTesting",
-            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgateCore"]
+            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore"]
         ),
         .executableTarget(
             name: "muxgate-fixture"
@@ -109,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "muxgate-bench",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -117,12 +122,12 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateCoreTests",
-            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgateCore", "MuxgateTesting"]
+            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore", "MuxgateTesting"]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
 package import Foundation
 package import MuxgateConfig
 package import MuxgateCore
+package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Dispatch
 package import MuxgateConfig
 package import MuxgateCore
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// A child MCP server that lives in memory, for tests of the gate that start no process: it

@@ -1,5 +1,6 @@
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// A throwaway PostgreSQL server for one test: `initdb` in a temporary directory, password

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Random statements for the property "whatever the check accepts, the engine runs without effect".

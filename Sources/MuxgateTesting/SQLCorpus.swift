@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The statements the `sql: read_only` tests generate from: writes and side effects the check must

@@ -1,5 +1,6 @@
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Runs SQL statements on a real engine — Python's `sqlite3` (what `mcp-server-sqlite` runs), the

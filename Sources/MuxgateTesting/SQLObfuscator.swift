@@ -1,5 +1,6 @@
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// A deterministic source of randomness for generated tests (SplitMix64): the same seed gives the

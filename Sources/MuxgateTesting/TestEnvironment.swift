@@ -1,6 +1,7 @@
 import Foundation
 package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Prepares what integration tests need, once per test process: the Python venvs with the

@@ -1,5 +1,6 @@
 package import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// A server process for tests that listens on a loopback port and says which on stdout

@@ -1,6 +1,7 @@
 import Foundation
 package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
 import MuxgateTesting
 package import MuxgateWire
 

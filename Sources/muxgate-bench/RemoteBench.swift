@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
 import MuxgateTesting
 package import MuxgateWire
 import NIOCore

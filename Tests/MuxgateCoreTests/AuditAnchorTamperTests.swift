@@ -3,6 +3,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// Every way of cutting, rewriting or rolling back an anchored log that `verify --anchor` must catch.

@@ -5,6 +5,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// The anchor's writer: when checkpoints are written, what they hold, and how the file is kept.

@@ -5,6 +5,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// The group commit: durable records share fsyncs, and what waits for one runs only once its

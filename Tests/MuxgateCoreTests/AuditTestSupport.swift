@@ -4,6 +4,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// A temporary audit log and helpers to write, read and damage it.

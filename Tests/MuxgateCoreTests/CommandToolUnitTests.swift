@@ -3,6 +3,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 @Suite("Command tools: config and argv")

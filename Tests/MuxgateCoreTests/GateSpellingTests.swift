@@ -2,6 +2,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// Properties of the gate's readings: a denied URI stays denied however it is spelled, and a

@@ -4,6 +4,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// The generated corpus, judged by the check alone: every obfuscated write refused, every obfuscated

@@ -2,6 +2,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// `sql: read_only` with `dialect: postgres`: PostgreSQL's lexing and its writes, locks and

@@ -3,6 +3,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// `database:` on a SQLite `sql: read_only` rule: SQLite's own parser prepares the query against

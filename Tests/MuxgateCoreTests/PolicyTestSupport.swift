@@ -3,6 +3,7 @@ import Yams
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// Decodes policy configuration from YAML text the way the tests need it.

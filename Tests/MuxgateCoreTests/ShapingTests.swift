@@ -3,6 +3,7 @@ import Yams
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// Tool definitions as mcp-server-git sends them, and helpers shared by the shaping suites.

@@ -7,6 +7,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// The durable path in process: a gateway with a real fixture child and an audit log whose group

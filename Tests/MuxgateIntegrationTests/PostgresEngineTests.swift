@@ -1,6 +1,7 @@
 import Foundation
 import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
 import MuxgateWire
 import Testing

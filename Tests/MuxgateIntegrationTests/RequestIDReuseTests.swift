@@ -6,6 +6,7 @@ import Testing
 
 @testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
 @testable import MuxgateWire
 
 /// An IDE may reuse a request id as soon as it has read the answer. The chaos test caught muxgate

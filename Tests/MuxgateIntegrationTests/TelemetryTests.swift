@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
 import MuxgateWire
 import NIOHTTP1

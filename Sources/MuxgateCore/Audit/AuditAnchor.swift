@@ -1,6 +1,7 @@
 import Dispatch
 package import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

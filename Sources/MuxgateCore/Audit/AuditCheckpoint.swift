@@ -1,5 +1,6 @@
 package import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// One signed checkpoint of the anchor: where the log stood, signed with Ed25519.

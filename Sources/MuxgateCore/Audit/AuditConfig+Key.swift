@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 
 extension AuditConfig {
     /// The HMAC key: the UTF-8 bytes of `$key_env`; nil when the chain is not keyed.

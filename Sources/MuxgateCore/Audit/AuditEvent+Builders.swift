@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Typed builders for every audit event; each maps to the schema in `docs/audit.md`.

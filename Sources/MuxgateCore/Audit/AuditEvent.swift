@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// What one audit record says: its kind and its event fields (the envelope is added by `AuditLog`).

@@ -1,5 +1,6 @@
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 // `struct stat` comes from the C library, but which module the compiler attributes it to depends

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Renders `muxgate audit report --html`: one self-contained page (inline CSS and JS, no assets).

@@ -1,5 +1,6 @@
 package import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import ServiceLifecycle
 

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The table `muxgate audit show` prints: one row a record, in log order (newest last).

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The numbers `muxgate audit summary` prints and the HTML report shows at the top.

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 // Only the C library here: with Foundation in the same file, the socket types made the compiler

@@ -1,5 +1,6 @@
 package import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 #if canImport(Glibc)

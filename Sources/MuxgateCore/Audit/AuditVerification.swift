@@ -1,5 +1,6 @@
 package import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// What `AuditVerifier` found: whether the chain is intact, where it first breaks, and warnings.

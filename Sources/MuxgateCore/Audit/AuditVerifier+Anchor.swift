@@ -1,5 +1,6 @@
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The anchor's checks: its signed checkpoints, their chain, and the log's ends against them.

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Replaces the values of sensitive arguments with `"[redacted]"` before they are logged.

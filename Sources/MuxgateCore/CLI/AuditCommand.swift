@@ -1,6 +1,7 @@
 package import ArgumentParser
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import Yams
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// `muxgate audit verify`: walks the hash chain and names the first bad record; with an anchor,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// `muxgate check`: validates the config, starts every child and reports what is wrong.

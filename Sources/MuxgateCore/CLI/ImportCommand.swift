@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// `muxgate import`: turns Claude Code or Claude Desktop MCP entries into one muxgate config.

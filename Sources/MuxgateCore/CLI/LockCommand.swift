@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// `muxgate lock`: pins every server's tool definitions in `muxgate.lock` beside the config.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// `muxgate login NAME`: OAuth for a remote server with `auth: oauth`, once; `serve` then uses

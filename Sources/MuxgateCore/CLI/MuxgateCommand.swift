@@ -2,6 +2,7 @@ package import ArgumentParser
 import Foundation
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 #if canImport(Glibc)

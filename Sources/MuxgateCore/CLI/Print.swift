@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// MuxgateCore's `print`: what the CLI prints goes through `Console`, so no command can print a

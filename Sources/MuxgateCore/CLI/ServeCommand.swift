@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import ServiceLifecycle
 import UnixSignals

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// An event and the child instance it comes from (a reload can replace a child by one of the same

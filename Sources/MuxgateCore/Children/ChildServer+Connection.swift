@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Foundation
 package import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Where a `lazy: true` server's tools come from before it first runs.

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The paginated lists an MCP server offers, and how each is fetched and announced.

@@ -1,5 +1,6 @@
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// A command tool as the model sees it (its MCP definition) and as muxgate checks a call to it:

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import NIOCore
 import NIOHTTP1

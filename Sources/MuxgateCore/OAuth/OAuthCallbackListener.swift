@@ -1,5 +1,6 @@
 import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import NIOCore
 import NIOHTTP1

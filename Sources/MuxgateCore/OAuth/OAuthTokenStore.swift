@@ -1,5 +1,6 @@
 package import Foundation
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// What `muxgate login NAME` obtained for one remote server: the client registration at its

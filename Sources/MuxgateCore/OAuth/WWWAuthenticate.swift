@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The parameters of a `WWW-Authenticate: Bearer …` challenge (RFC 6750, RFC 9728): auth-params

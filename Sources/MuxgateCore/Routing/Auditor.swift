@@ -1,5 +1,6 @@
 package import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The gateway's handle on the audit log: what to redact, and what to do when a record can't be written.

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Which IDE session a message from a child goes to.

@@ -1,5 +1,6 @@
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Traffic that starts at a child: list changes, notifications and requests for the IDE.

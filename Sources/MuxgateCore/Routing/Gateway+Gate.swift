@@ -1,5 +1,6 @@
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// A tool call through the gate: the same stages (`GateStage`) on both paths. The general path

@@ -1,5 +1,6 @@
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The handshake: what muxgate answers to `initialize`, how a session's IDE is taken in, and

@@ -1,5 +1,6 @@
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// One reading of every request: a message from an IDE that a child could read differently from

@@ -1,5 +1,6 @@
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

@@ -1,5 +1,6 @@
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Team mode's sessions: opened by the HTTP front for each authenticated IDE, ended by it.

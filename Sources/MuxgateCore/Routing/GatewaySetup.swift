@@ -1,5 +1,6 @@
 package import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// What one configuration makes of the gateway: its children, naming and shaping. Immutable; a

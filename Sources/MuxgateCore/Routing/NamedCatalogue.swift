@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The tools (or prompts) the IDE sees: every child's items, shaped and under their exposed names.

@@ -1,4 +1,5 @@
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// The ids of the IDE's requests in flight: an id is taken while its request is worked on, and free

@@ -1,5 +1,6 @@
 import HTTPTypes
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import NIOCore
 import NIOHTTPTypes

@@ -3,6 +3,7 @@ import Foundation
 import JWTKit
 import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import NIOCore
 import NIOHTTP1

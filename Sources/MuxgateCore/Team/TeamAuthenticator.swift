@@ -1,5 +1,6 @@
 import Crypto
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 
 /// Who a bearer token belongs to (`clients.NAME.token_sha256`): only the tokens' hashes are known.

@@ -1,6 +1,7 @@
 import HTTPTypes
 import Hummingbird
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import NIOCore
 

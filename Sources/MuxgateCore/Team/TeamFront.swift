@@ -4,6 +4,7 @@ import HummingbirdCore
 import HummingbirdTLS
 package import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import NIOCore
 package import ServiceLifecycle

@@ -1,6 +1,7 @@
 import CoreMetrics
 package import Logging
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateWire
 import OTel
 import Prometheus

@@ -98,10 +98,10 @@ extension ToolShaper {
     }
 
     /// Tag names that mark text addressed to the model rather than the user (tool-poisoning examples).
-    static let suspiciousTags = ["important", "system", "instructions", "instruction", "hidden", "secret"]
+    package static let suspiciousTags = ["important", "system", "instructions", "instruction", "hidden", "secret"]
 
     /// Phrases that tell a model to override its instructions or keep something from the user.
-    static let suspiciousPhrases = [
+    package static let suspiciousPhrases = [
         "ignore previous instructions", "ignore all previous", "ignore the previous", "ignore any previous",
         "disregard previous", "disregard all previous", "forget previous instructions",
         "do not tell the user", "don't tell the user", "do not inform the user", "do not mention this",
@@ -109,7 +109,7 @@ extension ToolShaper {
     ]
 
     /// The suspicious tags (as found) and phrases in a text.
-    static func suspiciousFindings(_ text: String) -> [String] {
+    package static func suspiciousFindings(_ text: String) -> [String] {
         let folded = String(text.lowercased().map { $0 == "\u{2019}" ? "'" : $0 })
         let normalised = folded.split(whereSeparator: \.isWhitespace).joined(separator: " ")
         var findings: [String] = []

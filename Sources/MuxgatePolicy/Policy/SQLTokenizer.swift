@@ -6,8 +6,8 @@ package import MuxgateWire
 /// Whitespace and comments are dropped. A literal's `text` is its content with quotes removed and
 /// escapes undone where that matters (quoted identifiers, PostgreSQL's `U&"…"`); an operator's is
 /// the operator as the server reads it.
-struct SQLToken: Equatable, Sendable {
-    enum Kind: Equatable, Sendable {
+package struct SQLToken: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable {
         /// A keyword or bare identifier, as written (case kept).
         case word
         /// A quoted identifier (`"…"`, `` `…` ``, `[…]`, `U&"…"`): `text` is the name.
@@ -26,34 +26,34 @@ struct SQLToken: Equatable, Sendable {
         case op
     }
 
-    let kind: Kind
-    let text: String
+    package let kind: Kind
+    package let text: String
     /// Where the token starts in the text's UTF-8 bytes.
-    let offset: Int
+    package let offset: Int
 
-    init(_ kind: Kind, _ text: String, at offset: Int) {
+    package init(_ kind: Kind, _ text: String, at offset: Int) {
         self.kind = kind
         self.text = text
         self.offset = offset
     }
 
     /// The text upper-cased (ASCII) for a word, else "" (keywords are ASCII letters and `_`).
-    var keyword: String { kind == .word ? asciiUppercased(text) : "" }
+    package var keyword: String { kind == .word ? asciiUppercased(text) : "" }
 }
 
 /// Why a text could not be tokenized the way its dialect's server would, so muxgate refuses it.
-struct SQLProblem: Error, Equatable, Sendable {
-    let message: String
+package struct SQLProblem: Error, Equatable, Sendable {
+    package let message: String
 
-    init(_ message: String) { self.message = message }
+    package init(_ message: String) { self.message = message }
 }
 
 /// Splits a text into `SQLToken`s the way the dialect's server does (`SQLiteTokenizer`,
 /// `PostgresTokenizer`).
-enum SQLTokenizer {
+package enum SQLTokenizer {
     /// Tokenizes `sql`, dropping whitespace and comments; anything the server would not read as
     /// we do, or would reject, is a `SQLProblem`.
-    static func tokenize(_ sql: String, dialect: SQLDialect) -> Result<[SQLToken], SQLProblem> {
+    package static func tokenize(_ sql: String, dialect: SQLDialect) -> Result<[SQLToken], SQLProblem> {
         let bytes = Array(sql.utf8)
         if bytes.contains(0) { return .failure(SQLProblem("the text contains a NUL byte")) }
         do throws(SQLProblem) {
@@ -72,12 +72,12 @@ enum SQLTokenizer {
 }
 
 /// `text` with ASCII `A`–`Z` lower-cased and nothing else changed.
-func asciiLowercased(_ text: String) -> String {
+package func asciiLowercased(_ text: String) -> String {
     String(decoding: text.utf8.map { (0x41...0x5A).contains($0) ? $0 + 0x20 : $0 }, as: UTF8.self)
 }
 
 /// A short, printable excerpt of `bytes` for a message.
-func excerpt(_ bytes: ArraySlice<UInt8>, limit: Int = 24) -> String {
+package func excerpt(_ bytes: ArraySlice<UInt8>, limit: Int = 24) -> String {
     let shown = String(decoding: bytes.prefix(limit), as: UTF8.self)
     let escaped = shown.unicodeScalars.map { scalar -> String in
         scalar.value < 0x20 || scalar.value == 0x7F ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)

@@ -16,10 +16,10 @@ package import MuxgateWire
 package enum SQLiteSchemaCheck {
     /// What the authorizer saw that it denied.
     private final class Denials {
-        let functions: Set<String>
-        var reasons: [String] = []
+        package let functions: Set<String>
+        package var reasons: [String] = []
 
-        init(functions: Set<String>) { self.functions = functions }
+        package init(functions: Set<String>) { self.functions = functions }
     }
 
     /// Why `sql` is refused when SQLite prepares it against `database`, or nil when it passes.

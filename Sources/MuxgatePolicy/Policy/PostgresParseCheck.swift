@@ -44,7 +44,7 @@ package enum PostgresParseCheck {
     }
 
     /// The node kinds of PostgreSQL 15's raw parse trees that queries are made of.
-    static let nodes: Set<String> = [
+    package static let nodes: Set<String> = [
         "SelectStmt", "ExplainStmt", "DefElem", "ResTarget", "ColumnRef", "A_Star", "A_Const", "String", "Integer",
         "Float", "Boolean", "BitString", "List", "ParamRef", "A_Expr", "BoolExpr", "NullTest", "BooleanTest",
         "SubLink", "CaseExpr", "CaseWhen", "CoalesceExpr", "MinMaxExpr", "SQLValueFunction", "RowExpr",
@@ -55,14 +55,14 @@ package enum PostgresParseCheck {
     ]
 
     /// Fields that only a write or a lock has.
-    static let deniedFields: [String: String] = [
+    package static let deniedFields: [String: String] = [
         "intoClause": "SELECT … INTO creates a table (writes: INTO)",
         "lockingClause": "FOR UPDATE / FOR SHARE locks rows (writes: a lock)",
         "onConflictClause": "ON CONFLICT belongs to a write",
         "returningList": "RETURNING belongs to a write",
     ]
 
-    static func describe(_ kind: String) -> String {
+    package static func describe(_ kind: String) -> String {
         switch kind {
         case "InsertStmt": "an INSERT (writes: INSERT)"
         case "UpdateStmt": "an UPDATE (writes: UPDATE)"
@@ -74,10 +74,10 @@ package enum PostgresParseCheck {
 
     /// Visits every node of the tree, stopping at the first refusal.
     private struct Walker {
-        let rule: SQLReadOnly.Rule
-        var refusal: String?
+        package let rule: SQLReadOnly.Rule
+        package var refusal: String?
 
-        mutating func walk(_ value: JSONSlice) {
+        package mutating func walk(_ value: JSONSlice) {
             switch value.kind {
             case .array:
                 for element in value.elements where refusal == nil { walk(element) }

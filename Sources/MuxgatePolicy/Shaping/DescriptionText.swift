@@ -2,12 +2,12 @@ package import MuxgateConfig
 package import MuxgateWire
 
 /// Text operations on the descriptions muxgate shows to a model.
-enum DescriptionText {
+package enum DescriptionText {
     /// True for characters a reader cannot see but a model reads: zero-width and joiner characters,
     /// bidi embeddings, overrides and isolates, word joiner and invisible operators, the BOM, the
     /// soft hyphen, the Mongolian vowel separator, and Unicode tag characters (U+E0000–U+E007F,
     /// which can spell out hidden ASCII text).
-    static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+    package static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {
         case 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2064, 0x2066...0x2069, 0xFEFF, 0x00AD, 0x180E,
             0xE0000...0xE007F:
@@ -18,7 +18,7 @@ enum DescriptionText {
     }
 
     /// The text without invisible characters.
-    static func stripInvisible(_ text: String) -> String {
+    package static func stripInvisible(_ text: String) -> String {
         guard text.unicodeScalars.contains(where: isInvisible) else { return text }
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: text.unicodeScalars.lazy.filter { !isInvisible($0) })
@@ -26,7 +26,7 @@ enum DescriptionText {
     }
 
     /// The distinct invisible characters in the text, in order of first appearance, as `U+XXXX`.
-    static func invisibleCodePoints(_ text: String) -> [String] {
+    package static func invisibleCodePoints(_ text: String) -> [String] {
         var seen: [String] = []
         for scalar in text.unicodeScalars where isInvisible(scalar) {
             let hex = String(scalar.value, radix: 16, uppercase: true)
@@ -37,7 +37,7 @@ enum DescriptionText {
     }
 
     /// The ASCII text spelled by tag characters (U+E0020–U+E007E), if any.
-    static func hiddenTagText(_ text: String) -> String {
+    package static func hiddenTagText(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars where (0xE0020...0xE007E).contains(scalar.value) {
             out.unicodeScalars.append(Unicode.Scalar(UInt8(scalar.value - 0xE0000)))
@@ -48,7 +48,7 @@ enum DescriptionText {
     /// Replaces `{server}`, `{tool}` and `{description}` in one pass; other braces stay as written.
     ///
     /// One pass, so a tool name or description that itself contains a placeholder is not expanded again.
-    static func substitute(_ template: String, server: String, tool: String, description: String) -> String {
+    package static func substitute(_ template: String, server: String, tool: String, description: String) -> String {
         guard template.contains("{") else { return template }
         let values = ["{server}": server, "{tool}": tool, "{description}": description]
         var out = ""
@@ -71,7 +71,7 @@ enum DescriptionText {
     /// `prepend` (each goes in front, so the most specific ends up first), then every `append`.
     ///
     /// - Returns: the new text, or nil when no rule applies (the description stays as the child wrote it).
-    static func rewrite(
+    package static func rewrite(
         _ original: String?,
         rules: [ToolShapingConfig.DescribeRule],
         server: String,

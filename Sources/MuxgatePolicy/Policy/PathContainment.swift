@@ -83,7 +83,7 @@ package enum PathContainment {
 
     /// The path normalized as text: `.` and empty components dropped, `..` removing the component
     /// before it whatever that is (at the root it stays at the root).
-    static func lexical(_ absolute: String) -> String {
+    package static func lexical(_ absolute: String) -> String {
         var parts: [Substring] = []
         for part in absolute.split(separator: "/") {
             switch part {
@@ -96,7 +96,7 @@ package enum PathContainment {
     }
 
     /// True when `path` is `base` or below it, both canonical.
-    static func isInside(_ path: String, _ base: String) -> Bool {
+    package static func isInside(_ path: String, _ base: String) -> Bool {
         base == "/" || path == base || path.hasPrefix(base + "/")
     }
 
@@ -108,12 +108,12 @@ package enum PathContainment {
     }
 
     /// Why a path could not be resolved.
-    struct Failure: Error {
-        let message: String
+    package struct Failure: Error {
+        package let message: String
     }
 
     /// The canonical form of an absolute path: no `.`, `..`, empty components or symlinks that exist.
-    static func canonicalize(_ absolute: String) -> Result<String, Failure> {
+    package static func canonicalize(_ absolute: String) -> Result<String, Failure> {
         var resolved: [Substring] = []
         var pending: [Substring] = absolute.split(separator: "/").reversed()
         var hops = 0

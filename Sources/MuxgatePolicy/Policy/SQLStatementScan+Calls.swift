@@ -4,11 +4,11 @@ package import MuxgateWire
 /// Function calls and operators against the safe lists.
 extension SQLStatementScan {
     /// PostgreSQL's `NAMEDATALEN - 1`: longer names are cut (at a character boundary).
-    static let postgresNameLimit = 63
+    package static let postgresNameLimit = 63
 
     /// The name a token stands for as the server resolves it: SQLite folds ASCII case whether quoted
     /// or not; PostgreSQL folds an unquoted name and keeps a quoted one, then cuts both to 63 bytes.
-    func resolvedName(_ token: SQLToken) -> String {
+    package func resolvedName(_ token: SQLToken) -> String {
         switch rule.dialect {
         case .sqlite:
             return asciiLowercased(token.text)
@@ -25,7 +25,7 @@ extension SQLStatementScan {
     }
 
     /// A call of the qualified name `parts`: nil when it is known to be free of effects.
-    func call(_ parts: [SQLToken]) -> String? {
+    package func call(_ parts: [SQLToken]) -> String? {
         let names = parts.map(resolvedName)
         let written = zip(parts, names).map { token, name in
             token.kind == .quotedIdentifier && name != asciiLowercased(name) ? "\"\(name)\"" : name
@@ -48,7 +48,7 @@ extension SQLStatementScan {
     }
 
     /// A PostgreSQL call of the resolved, qualified name `names` (also `PostgresParseCheck`'s).
-    static func postgresCall(_ names: [String], written: String, rule: SQLReadOnly.Rule) -> String? {
+    package static func postgresCall(_ names: [String], written: String, rule: SQLReadOnly.Rule) -> String? {
         let function = names[names.count - 1]
         let qualified = names.joined(separator: ".")
         if rule.functions.contains(qualified) { return nil }
@@ -69,7 +69,7 @@ extension SQLStatementScan {
     }
 
     /// A PostgreSQL operator, `schema` its qualification in `OPERATOR(schema.op)` if any.
-    static func postgresOperator(_ symbol: String, schema: String? = nil, rule: SQLReadOnly.Rule) -> String? {
+    package static func postgresOperator(_ symbol: String, schema: String? = nil, rule: SQLReadOnly.Rule) -> String? {
         if schema == nil || schema == "pg_catalog",
             PostgresSafeLists.operators.contains(symbol) || rule.operators.contains(symbol)
         {
@@ -81,7 +81,7 @@ extension SQLStatementScan {
     }
 
     /// An operator: PostgreSQL's may be user-defined (and call any function).
-    func op(_ token: SQLToken) -> String? {
+    package func op(_ token: SQLToken) -> String? {
         rule.dialect == .postgres ? Self.postgresOperator(token.text, rule: rule) : nil
     }
 }

@@ -20,25 +20,25 @@ package import MuxgateWire
 ///   every other byte (`\ ^ { } ]`, control characters) are illegal.
 ///
 /// An illegal token is a `SQLProblem`: SQLite would refuse the statement, and muxgate does too.
-struct SQLiteTokenizer {
+package struct SQLiteTokenizer {
     private let z: [UInt8]
     private var i = 0
 
-    init(_ bytes: [UInt8]) { z = bytes }
+    package init(_ bytes: [UInt8]) { z = bytes }
 
     /// The byte at `index`, or 0 past the end (SQLite reads a NUL-terminated string).
     private func at(_ index: Int) -> UInt8 { index < z.count ? z[index] : 0 }
 
-    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0D).contains(c) }
-    static func isDigit(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) }
-    static func isXDigit(_ c: UInt8) -> Bool {
+    package static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0D).contains(c) }
+    package static func isDigit(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) }
+    package static func isXDigit(_ c: UInt8) -> Bool {
         isDigit(c) || (0x41...0x46).contains(c) || (0x61...0x66).contains(c)
     }
-    static func isIdChar(_ c: UInt8) -> Bool {
+    package static func isIdChar(_ c: UInt8) -> Bool {
         (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || isDigit(c) || c == 0x5F || c == 0x24 || c >= 0x80
     }
 
-    mutating func tokens() throws(SQLProblem) -> [SQLToken] {
+    package mutating func tokens() throws(SQLProblem) -> [SQLToken] {
         var list: [SQLToken] = []
         while i < z.count {
             if let token = try next() { list.append(token) }

@@ -3,25 +3,25 @@ package import MuxgateWire
 
 /// One statement's walk for `SQLReadOnly`: where the query starts, then every keyword, call, name
 /// and operator against the dialect's safe lists and the rule's additions.
-struct SQLStatementScan {
-    let tokens: [SQLToken]
-    let rule: SQLReadOnly.Rule
+package struct SQLStatementScan {
+    package let tokens: [SQLToken]
+    package let rule: SQLReadOnly.Rule
 
     /// What is known about one parenthesis level.
     private struct Frame {
         /// After a query-starting `WITH`, before its main `SELECT`: `name(…)` is a CTE's column list.
-        var cteList = false
+        package var cteList = false
         /// This level's `GROUP BY` list: `ROLLUP(…)` and `CUBE(…)` after `BY` or `,` are grouping
         /// syntax (PostgreSQL), not calls.
-        var groupBy = false
+        package var groupBy = false
         /// This level is `GROUPING SETS (…)`'s list: the same after `(` or `,`.
-        var groupingSets = false
+        package var groupingSets = false
     }
 
     private var frames: [Frame] = [Frame()]
     private var queryStart = 0
 
-    init(tokens: [SQLToken], rule: SQLReadOnly.Rule) {
+    package init(tokens: [SQLToken], rule: SQLReadOnly.Rule) {
         self.tokens = tokens
         self.rule = rule
     }
@@ -30,7 +30,7 @@ struct SQLStatementScan {
     private var keywords: Set<String> { dialect == .sqlite ? SQLKeywords.sqlite : SQLKeywords.postgres }
 
     /// Why the statement is not known to be a read, or nil when it is.
-    mutating func refusal() -> String? {
+    package mutating func refusal() -> String? {
         switch start() {
         case .success(let index): queryStart = index
         case .failure(let problem): return problem.message

@@ -21,27 +21,27 @@ package import MuxgateWire
 /// - Operators: the longest run of `~!@#^&|`?+-*/%<>=`, cut before `--` or `/*`, and a trailing `+`
 ///   or `-` dropped unless the run holds one of `~!@#^&|`?%`; `!=` is `<>`. `::`, `:=`, `:` and `..`
 ///   are operators too; `,` `;` `(` `)` `[` `]` `.` punctuation; anything else (`{`, `\`, …) is refused.
-struct PostgresTokenizer {
-    let z: [UInt8]
+package struct PostgresTokenizer {
+    package let z: [UInt8]
     private var i = 0
     /// Where the comments are (and the whitespace of string continuations), for `withoutComments`.
     private(set) var comments: [Range<Int>] = []
 
-    init(_ bytes: [UInt8]) { z = bytes }
+    package init(_ bytes: [UInt8]) { z = bytes }
 
     private func at(_ index: Int) -> UInt8 { index < z.count ? z[index] : 0 }
 
-    static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0D).contains(c) }
-    static func isNewline(_ c: UInt8) -> Bool { c == 0x0A || c == 0x0D }
-    static func isDigit(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) }
-    static func isIdentifierStart(_ c: UInt8) -> Bool {
+    package static func isSpace(_ c: UInt8) -> Bool { c == 0x20 || (0x09...0x0D).contains(c) }
+    package static func isNewline(_ c: UInt8) -> Bool { c == 0x0A || c == 0x0D }
+    package static func isDigit(_ c: UInt8) -> Bool { (0x30...0x39).contains(c) }
+    package static func isIdentifierStart(_ c: UInt8) -> Bool {
         (0x41...0x5A).contains(c) || (0x61...0x7A).contains(c) || c == 0x5F || c >= 0x80
     }
-    static func isIdentifierPart(_ c: UInt8) -> Bool { isIdentifierStart(c) || isDigit(c) || c == 0x24 }
-    static let operatorCharacters = Set("~!@#^&|`?+-*/%<>=".utf8)
-    static let operatorCharactersKeepingSign = Set("~!@#^&|`?%".utf8)
+    package static func isIdentifierPart(_ c: UInt8) -> Bool { isIdentifierStart(c) || isDigit(c) || c == 0x24 }
+    package static let operatorCharacters = Set("~!@#^&|`?+-*/%<>=".utf8)
+    package static let operatorCharactersKeepingSign = Set("~!@#^&|`?%".utf8)
 
-    mutating func tokens() throws(SQLProblem) -> [SQLToken] {
+    package mutating func tokens() throws(SQLProblem) -> [SQLToken] {
         var list: [SQLToken] = []
         while let token = try next() { list.append(token) }
         return list
@@ -204,7 +204,7 @@ struct PostgresTokenizer {
     }
 
     /// The kinds of quoted string and how each reads its inside.
-    enum LiteralMode {
+    package enum LiteralMode {
         /// `'…'` and `N'…'`: `''` is a quote; `\'` refused (it depends on standard_conforming_strings).
         case plain
         /// `E'…'`: backslash escapes.

@@ -54,13 +54,13 @@ extension PolicyRule {
         }
     }
 
-    static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         let limit = 80
         let shown = text.count > limit ? String(text.prefix(limit)) + "…" : text
         return "'" + shown.map { $0 == "\n" ? "\\n" : String($0) }.joined() + "'"
     }
 
-    static func describe(_ kind: JSONSlice.Kind) -> String {
+    package static func describe(_ kind: JSONSlice.Kind) -> String {
         switch kind {
         case .object: "an object"
         case .array: "an array"

@@ -6,7 +6,7 @@ extension PostgresTokenizer {
     /// `sql` with every comment's bytes (newlines kept) turned into spaces, as PostgreSQL reads it —
     /// or nil when it does not tokenize. The parse-tree layer parses this: libpg_query 15 mistakes a
     /// comment inside a two-word look-ahead (`WITH /* */ ORDINALITY`, `U&'…' /* */ UESCAPE`) for a token.
-    static func withoutComments(_ sql: String) -> String? {
+    package static func withoutComments(_ sql: String) -> String? {
         var lexer = PostgresTokenizer(Array(sql.utf8))
         guard (try? lexer.tokens()) != nil else { return nil }
         var bytes = lexer.z
@@ -18,7 +18,7 @@ extension PostgresTokenizer {
 
     /// `\XXXX`, `\+XXXXXX` (surrogate pairs joined) and a doubled escape, with `escape` for `\`;
     /// nil for anything PostgreSQL rejects (a bad escape, a lone surrogate, U+0000).
-    static func decodeUnicode(_ raw: [UInt8], escape: UInt8) -> String? {
+    package static func decodeUnicode(_ raw: [UInt8], escape: UInt8) -> String? {
         func hex(_ from: Int, _ count: Int) -> UInt32? {
             guard from + count <= raw.count else { return nil }
             var value: UInt32 = 0
