@@ -74,12 +74,24 @@ let package = Package(
             name: "MuxgatePolicy",
             dependencies: ["MuxgateWire", "MuxgateConfig", "CSQLite", "CPGQuery"]
         ),
+        // The audit trail: hash-chained records, group commit, the anchor's signed checkpoints,
+        // verification and review. It names callers by value (`AuditCaller`).
+        .target(
+            name: "MuxgateAudit",
+            dependencies: [
+                "MuxgateWire", "MuxgateConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
                 "MuxgateWire",
                 "MuxgateConfig",
                 "MuxgatePolicy",
+                "MuxgateAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -106,7 +118,7 @@ let package = Package(
         ),
         .target(
             name: "MuxgateTesting",
-            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore"]
+            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore"]
         ),
         .executableTarget(
             name: "muxgate-fixture"
@@ -114,7 +126,7 @@ let package = Package(
         .executableTarget(
             name: "muxgate-bench",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -122,12 +134,14 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateCoreTests",
-            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore", "MuxgateTesting"]
+            dependencies: [
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore", "MuxgateTesting",
+            ]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore", "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

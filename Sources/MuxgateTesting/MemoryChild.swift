@@ -1,4 +1,5 @@
 import Dispatch
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgateCore
 package import MuxgatePolicy

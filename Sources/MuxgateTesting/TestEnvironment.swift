@@ -1,4 +1,5 @@
 import Foundation
+package import MuxgateAudit
 package import MuxgateConfig
 import MuxgateCore
 package import MuxgatePolicy

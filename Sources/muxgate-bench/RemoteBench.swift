@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+package import MuxgateAudit
 package import MuxgateConfig
 import MuxgateCore
 package import MuxgatePolicy

@@ -2,6 +2,7 @@ import Logging
 import MuxgateTesting
 import Testing
 
+@testable import MuxgateAudit
 @testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgatePolicy

@@ -2,6 +2,7 @@ import Foundation
 import MuxgateTesting
 import Testing
 
+@testable import MuxgateAudit
 @testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgatePolicy

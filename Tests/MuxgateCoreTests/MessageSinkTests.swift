@@ -1,6 +1,7 @@
 import Dispatch
 import Testing
 
+@testable import MuxgateAudit
 @testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgatePolicy

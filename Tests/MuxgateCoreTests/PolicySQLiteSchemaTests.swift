@@ -1,6 +1,7 @@
 import MuxgateTesting
 import Testing
 
+@testable import MuxgateAudit
 @testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgatePolicy

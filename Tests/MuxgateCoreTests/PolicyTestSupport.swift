@@ -1,6 +1,7 @@
 import Testing
 import Yams
 
+@testable import MuxgateAudit
 @testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgatePolicy

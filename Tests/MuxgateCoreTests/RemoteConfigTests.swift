@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
 @testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgatePolicy

@@ -4,6 +4,7 @@ import MuxgateTesting
 import Synchronization
 import Testing
 
+@testable import MuxgateAudit
 @testable import MuxgateConfig
 @testable import MuxgateCore
 @testable import MuxgatePolicy

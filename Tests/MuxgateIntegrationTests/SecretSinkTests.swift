@@ -1,4 +1,5 @@
 import Foundation
+import MuxgateAudit
 import MuxgateConfig
 import MuxgateCore
 import MuxgatePolicy

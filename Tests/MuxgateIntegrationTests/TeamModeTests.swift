@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import MuxgateAudit
 import MuxgateConfig
 import MuxgateCore
 import MuxgatePolicy

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire

@@ -1,6 +1,7 @@
 package import ArgumentParser
 import Foundation
 import Logging
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire

@@ -1,3 +1,4 @@
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire

@@ -1,5 +1,6 @@
 import Foundation
 package import Logging
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire
@@ -319,11 +320,3 @@ package final class ChildServer: Service, Sendable {
 
 /// The IDE cancelled the request (`notifications/cancelled`): no answer is due.
 package struct CancelledByClient: Error {}
-
-extension Duration {
-    /// Whole and fractional seconds, for messages.
-    package var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

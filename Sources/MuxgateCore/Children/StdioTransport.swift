@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire

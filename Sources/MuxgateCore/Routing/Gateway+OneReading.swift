@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire
@@ -54,7 +55,7 @@ extension Gateway {
                 reason: why,
                 args: nil,
                 argsSHA256: AuditCanonical.sha256(Array(message.params?.bytes ?? [])),
-                caller: session
+                caller: session.auditCaller
             ),
             durable: true
         )

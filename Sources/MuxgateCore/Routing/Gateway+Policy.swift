@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire
@@ -61,7 +62,7 @@ extension Gateway {
                     approval: approval,
                     rule: decision.rule,
                     reason: reason,
-                    caller: session
+                    caller: session.auditCaller
                 ),
                 durable: true
             )

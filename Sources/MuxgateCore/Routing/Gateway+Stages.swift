@@ -1,4 +1,5 @@
 import Logging
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire
@@ -104,7 +105,7 @@ extension Gateway {
                 reason: decision.reason,
                 args: redacted,
                 argsSHA256: argsSHA256,
-                caller: session
+                caller: session.auditCaller
             ),
             // Audit before acting: what can change something is on disk before it is forwarded.
             durable: entry.scope != .read || decision.effect != .allow
@@ -282,7 +283,7 @@ extension Gateway {
                     resultSHA256: outcome.result.map { AuditCanonical.sha256($0.bytes) },
                     error: outcome.error,
                     command: command,
-                    caller: session
+                    caller: session.auditCaller
                 ),
                 durable: false
             )

@@ -1,4 +1,5 @@
 import Crypto
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire

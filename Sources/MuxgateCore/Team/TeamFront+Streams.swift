@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+package import MuxgateAudit
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateWire

@@ -73,3 +73,11 @@ package struct TimeoutError: Error, Sendable {
         self.duration = duration
     }
 }
+
+extension Duration {
+    /// Whole and fractional seconds, for messages.
+    package var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

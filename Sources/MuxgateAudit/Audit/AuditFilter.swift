@@ -1,6 +1,5 @@
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// Which records `muxgate audit show` (and `summary`, `report`) keep.

@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// One tool call as the log tells it: its decision, and the approval and outcome that followed.

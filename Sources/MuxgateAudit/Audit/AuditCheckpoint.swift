@@ -1,6 +1,5 @@
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// One signed checkpoint of the anchor: where the log stood, signed with Ed25519.
@@ -46,11 +45,11 @@ package struct AuditCheckpoint: Sendable, Equatable {
     /// The whole line (no newline).
     package let line: [UInt8]
     /// What is signed: the line without its `sig` member, closed with `}`.
-    let body: [UInt8]
-    let signature: [UInt8]
+    package let body: [UInt8]
+    package let signature: [UInt8]
 
     /// `,"sig":"` + 88 base64 characters (64 bytes) + `"}`.
-    static let signatureSuffixLength = 98
+    package static let signatureSuffixLength = 98
     private static let signatureMarker = Array(#","sig":""#.utf8)
 
     /// SHA-256 of the whole line: what the next checkpoint's `prev` and the log's `checkpoint`
@@ -60,7 +59,7 @@ package struct AuditCheckpoint: Sendable, Equatable {
     /// Builds and signs a checkpoint.
     ///
     /// - Throws: `AuditError` (`anchorFailed`) when signing fails.
-    static func make(
+    package static func make(
         number: UInt64,
         ts: String,
         key: AuditSigningKey,

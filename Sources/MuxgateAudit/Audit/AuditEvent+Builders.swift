@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// Typed builders for every audit event; each maps to the schema in `docs/audit.md`.
@@ -99,7 +98,7 @@ extension AuditEvent {
         reason: String?,
         args: JSONValue?,
         argsSHA256: String,
-        caller: ClientSession? = nil
+        caller: AuditCaller? = nil
     ) -> AuditEvent {
         var event = AuditEvent(
             .decision,
@@ -133,7 +132,7 @@ extension AuditEvent {
         resultSHA256: String?,
         error: String?,
         command: JSONValue? = nil,
-        caller: ClientSession? = nil
+        caller: AuditCaller? = nil
     ) -> AuditEvent {
         var event = AuditEvent(
             .outcome,
@@ -158,13 +157,13 @@ extension AuditEvent {
         approval: Approval,
         rule: String?,
         reason: String?,
-        caller: ClientSession? = nil
+        caller: AuditCaller? = nil
     ) -> AuditEvent {
         AuditEvent(
             .approval,
             [
-                ("client", caller?.auditName), ("client_session", caller?.auditSession),
-                ("client_subject", caller?.auditSubject),
+                ("client", caller.map { .string($0.client) }), ("client_session", caller.map { .string($0.session) }),
+                ("client_subject", caller?.subject.map(JSONValue.string)),
                 ("request_id", requestID.map(AuditCanonical.value)), ("server", .string(server)),
                 ("tool", .string(tool)), ("approval", .string(approval.rawValue)), ("rule", rule.map(JSONValue.string)),
                 ("reason", reason.map(JSONValue.string)),
@@ -234,7 +233,7 @@ extension AuditEvent {
     }
 
     /// Milliseconds with microsecond precision, as a JSON number literal (`12.345`).
-    static func milliseconds(_ duration: Duration) -> String {
+    package static func milliseconds(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let micros = seconds * 1_000_000 + attoseconds / 1_000_000_000_000
         let sign = micros < 0 ? "-" : ""

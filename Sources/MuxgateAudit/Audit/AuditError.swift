@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// The audit log could not be opened, written or read: what failed, for which file, and what to do.

@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// Replaces the values of sensitive arguments with `"[redacted]"` before they are logged.
@@ -11,12 +10,12 @@ package struct Redactor: Sendable {
     package static let replacement = "[redacted]"
 
     /// Globs compiled from lower-cased patterns, matched against lower-cased names.
-    struct Pattern: Sendable {
-        let tool: Glob?
-        let argument: Glob
+    package struct Pattern: Sendable {
+        package let tool: Glob?
+        package let argument: Glob
     }
 
-    let patterns: [Pattern]
+    package let patterns: [Pattern]
     private let hasher: AuditHasher
 
     /// - Parameters:

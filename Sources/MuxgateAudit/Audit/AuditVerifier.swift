@@ -1,6 +1,5 @@
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// How far `AuditVerifier` checks beyond the chain itself.
@@ -108,12 +107,12 @@ package enum AuditVerifier {
 
     /// The record-by-record walk.
     private struct Walk {
-        let lines: [AuditLogReader.Line]
-        let hasher: AuditHasher
+        package let lines: [AuditLogReader.Line]
+        package let hasher: AuditHasher
         /// Line indices of each seq, to tell a reordering from a deletion.
-        var positions: [UInt64: [Int]] = [:]
+        package var positions: [UInt64: [Int]] = [:]
 
-        init(lines: [AuditLogReader.Line], hasher: AuditHasher) {
+        package init(lines: [AuditLogReader.Line], hasher: AuditHasher) {
             self.lines = lines
             self.hasher = hasher
             for (index, line) in lines.enumerated() {
@@ -122,7 +121,7 @@ package enum AuditVerifier {
         }
 
         /// Walks the chain into `result`; returns the records that verified, in order.
-        func run(into result: inout AuditVerification) -> [AuditLogReader.Line] {
+        package func run(into result: inout AuditVerification) -> [AuditLogReader.Line] {
             var verified: [AuditLogReader.Line] = []
             var last: AuditEntry?
             var lastLine: AuditLogReader.Line?
@@ -223,12 +222,12 @@ package enum AuditVerifier {
         }
 
         /// Where the walk stands when a record is checked.
-        struct Context {
-            let index: Int
-            let last: AuditEntry?
-            let lastLine: AuditLogReader.Line?
-            let damaged: [AuditLogReader.Line]
-            let seen: Set<UInt64>
+        package struct Context {
+            package let index: Int
+            package let last: AuditEntry?
+            package let lastLine: AuditLogReader.Line?
+            package let damaged: [AuditLogReader.Line]
+            package let seen: Set<UInt64>
         }
 
         /// The failure `entry` causes, if it does not continue the chain from `context.last`.

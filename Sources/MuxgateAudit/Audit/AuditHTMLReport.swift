@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// Renders `muxgate audit report --html`: one self-contained page (inline CSS and JS, no assets).

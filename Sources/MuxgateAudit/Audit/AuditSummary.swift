@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// The numbers `muxgate audit summary` prints and the HTML report shows at the top.
@@ -110,7 +109,7 @@ package struct AuditSummary: Sendable {
     }
 
     /// `12.3 ms` / `1.52 s`.
-    static func ms(_ value: Double) -> String {
+    package static func ms(_ value: Double) -> String {
         if value >= 1000 { return "\((value / 10).rounded() / 100) s" }
         return "\((value * 10).rounded() / 10) ms"
     }

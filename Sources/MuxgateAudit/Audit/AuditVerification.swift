@@ -1,6 +1,5 @@
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// What `AuditVerifier` found: whether the chain is intact, where it first breaks, and warnings.
@@ -125,7 +124,7 @@ package struct AuditVerification: Sendable {
     }
 
     /// `3h 12m`, `4m 05s`, `12s`.
-    static func describe(age: TimeInterval) -> String {
+    package static func describe(age: TimeInterval) -> String {
         let seconds = Int(max(0, age))
         if seconds >= 86_400 { return "\(seconds / 86_400)d \(seconds % 86_400 / 3600)h" }
         if seconds >= 3600 { return "\(seconds / 3600)h \(seconds % 3600 / 60)m" }

@@ -1,7 +1,6 @@
 import Dispatch
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 
@@ -38,43 +37,43 @@ package final class AuditLog: Sendable {
     package let anchorKeyID: String?
     private let hasher: AuditHasher
     private let rotateBytes: Int
-    let groupCommit: Duration
+    package let groupCommit: Duration
     private let now: @Sendable () -> Date
     /// Runs on the group-commit thread before each of its fsyncs (tests hold it there).
-    let beforeCommit: @Sendable () -> Void
+    package let beforeCommit: @Sendable () -> Void
     let state: Mutex<State>
     /// Strings that never reach the file (its own lock: records are scrubbed before the log's).
     private let scrubber: Mutex<AuditScrubber>
     /// Wakes the group-commit thread; signalled once it exits.
-    let committerWakeup = DispatchSemaphore(value: 0)
-    let committerExited = DispatchSemaphore(value: 0)
+    package let committerWakeup = DispatchSemaphore(value: 0)
+    package let committerExited = DispatchSemaphore(value: 0)
 
-    struct State {
-        var file: AuditFile?
-        var closed = false
-        var identity: AuditFile.Identity?
-        var knownSize: Int64 = 0
-        var lastSeq: UInt64 = 0
-        var lastHash = AuditRecord.genesis
+    package struct State {
+        package var file: AuditFile?
+        package var closed = false
+        package var identity: AuditFile.Identity?
+        package var knownSize: Int64 = 0
+        package var lastSeq: UInt64 = 0
+        package var lastHash = AuditRecord.genesis
         /// The kind of the last record (the anchor skips a checkpoint when only its own record is new).
-        var lastKind: AuditEvent.Kind?
+        package var lastKind: AuditEvent.Kind?
         /// The file ends without a newline (a torn write): the next record starts a fresh line.
-        var pendingNewline = false
+        package var pendingNewline = false
         /// Written but not yet fsynced.
-        var dirty = false
+        package var dirty = false
         /// Records written so far (tells an fsync whether more came while it ran).
-        var writes: UInt64 = 0
+        package var writes: UInt64 = 0
         /// `AuditService` runs the group commit.
-        var syncsInBackground = false
-        var lastSync = ContinuousClock.now
+        package var syncsInBackground = false
+        package var lastSync = ContinuousClock.now
         /// Work waiting for the group commit, in the order it was appended (see `append(_:durable:then:)`).
-        var waiters: [GroupCommitWaiter] = []
-        var waitersHead = 0
+        package var waiters: [GroupCommitWaiter] = []
+        package var waitersHead = 0
         /// The group-commit thread runs (`startGroupCommit`); it sleeps while `committerIdle`.
-        var committerRunning = false
-        var committerIdle = false
-        var committerStopping = false
-        var statistics = AuditStatistics()
+        package var committerRunning = false
+        package var committerIdle = false
+        package var committerStopping = false
+        package var statistics = AuditStatistics()
     }
 
     /// Opens the log `config` describes, creating it and its directory if needed.
@@ -293,8 +292,8 @@ package final class AuditLog: Sendable {
 
     /// A record's event fields, scrubbed and encoded: what can be done before taking the lock.
     private struct PreparedRecord {
-        let kind: AuditEvent.Kind
-        let fields: [UInt8]
+        package let kind: AuditEvent.Kind
+        package let fields: [UInt8]
     }
 
     private func prepare(_ event: AuditEvent) -> PreparedRecord {

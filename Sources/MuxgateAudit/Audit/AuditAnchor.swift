@@ -1,7 +1,6 @@
 import Dispatch
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 
@@ -35,10 +34,10 @@ package final class AuditAnchor: Sendable {
 
     private struct State {
         /// The last checkpoint this process wrote.
-        var last: AuditCheckpoint?
-        var written = 0
-        var running = false
-        var stopping = false
+        package var last: AuditCheckpoint?
+        package var written = 0
+        package var running = false
+        package var stopping = false
     }
 
     /// Prepares the anchor of `log`: its directory is created (0700) if missing, and an existing
@@ -156,7 +155,7 @@ package final class AuditAnchor: Sendable {
     }
 
     /// One turn of the thread: a checkpoint if new records exist, then a `checkpoint` record.
-    func tick(_ reason: AuditCheckpoint.Reason) throws(AuditError) {
+    package func tick(_ reason: AuditCheckpoint.Reason) throws(AuditError) {
         guard let checkpoint = try checkpoint(reason) else { return }
         try log.append(.checkpoint(checkpoint), durable: false)
     }

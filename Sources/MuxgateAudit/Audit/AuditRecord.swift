@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// The byte layout of one audit record and its hash.
@@ -12,7 +11,7 @@ package enum AuditRecord {
     /// `prev` of the very first record of a log.
     package static let genesis = String(repeating: "0", count: 64)
     /// `,"hash":"` + 64 hex digits + `"}`.
-    static let hashSuffixLength = 75
+    package static let hashSuffixLength = 75
     private static let hashMarker = Array(#","hash":""#.utf8)
 
     /// Encodes a record (without its trailing newline) and returns it with its hash.
@@ -47,7 +46,7 @@ package enum AuditRecord {
     }
 
     /// Encodes a record from its chain position and its pre-encoded `fields` (`fields(of:)`).
-    static func encode(
+    package static func encode(
         seq: UInt64,
         ts: String,
         kind: AuditEvent.Kind,

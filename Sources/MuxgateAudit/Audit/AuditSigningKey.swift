@@ -1,7 +1,6 @@
 package import Crypto
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// The Ed25519 private key that signs the audit anchor's checkpoints.
@@ -38,7 +37,7 @@ package struct AuditSigningKey: Sendable {
     /// The Ed25519 signature (64 bytes) of `bytes`.
     ///
     /// - Throws: `AuditError` (`anchorFailed`) in the unlikely case the library cannot sign.
-    func sign(_ bytes: [UInt8]) throws(AuditError) -> [UInt8] {
+    package func sign(_ bytes: [UInt8]) throws(AuditError) -> [UInt8] {
         do {
             return [UInt8](try key.signature(for: bytes))
         } catch {
@@ -54,7 +53,7 @@ package struct AuditSigningKey: Sendable {
 package struct AuditPublicKey: Sendable, Equatable {
     private let key: Curve25519.Signing.PublicKey
 
-    init(_ key: Curve25519.Signing.PublicKey) {
+    package init(_ key: Curve25519.Signing.PublicKey) {
         self.key = key
     }
 
@@ -87,24 +86,24 @@ package struct AuditPublicKey: Sendable, Equatable {
     }
 
     /// True when `signature` is this key's signature of `bytes`.
-    func isValidSignature(_ signature: [UInt8], for bytes: [UInt8]) -> Bool {
+    package func isValidSignature(_ signature: [UInt8], for bytes: [UInt8]) -> Bool {
         key.isValidSignature(signature, for: bytes)
     }
 }
 
 /// PEM and DER framing of Ed25519 keys (RFC 8410), without an ASN.1 library: the encodings of
 /// an Ed25519 key are fixed prefixes followed by the 32 raw bytes.
-enum AuditKeyEncoding {
+package enum AuditKeyEncoding {
     /// `SEQUENCE { INTEGER 0, SEQUENCE { OID 1.3.101.112 }, OCTET STRING { OCTET STRING (32) } }`.
-    static let pkcs8Prefix: [UInt8] = [
+    package static let pkcs8Prefix: [UInt8] = [
         0x30, 0x2E, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
     ]
     /// `SEQUENCE { SEQUENCE { OID 1.3.101.112 }, BIT STRING (32 bytes) }`.
-    static let spkiPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
+    package static let spkiPrefix: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00]
 
     /// The 32 raw bytes of a private key in PEM PKCS#8 (version 1, or version 2 with the public
     /// key appended) or plain base64.
-    static func privateRaw(_ text: String) -> [UInt8]? {
+    package static func privateRaw(_ text: String) -> [UInt8]? {
         if let der = derFromPEM(text, label: "PRIVATE KEY") {
             // Version 1 (openssl) or 2 (with the public key after): same layout up to the key.
             guard der.count >= 48, der[0] == 0x30, der[2...3] == [0x02, 0x01], der[4] <= 1,
@@ -116,7 +115,7 @@ enum AuditKeyEncoding {
     }
 
     /// The 32 raw bytes of a public key in PEM SubjectPublicKeyInfo or plain base64.
-    static func publicRaw(_ text: String) -> [UInt8]? {
+    package static func publicRaw(_ text: String) -> [UInt8]? {
         if let der = derFromPEM(text, label: "PUBLIC KEY") {
             guard der.count == 44, Array(der[..<12]) == spkiPrefix else { return nil }
             return Array(der[12...])
@@ -124,7 +123,7 @@ enum AuditKeyEncoding {
         return rawBase64(text)
     }
 
-    static func pem(_ label: String, _ der: [UInt8]) -> String {
+    package static func pem(_ label: String, _ der: [UInt8]) -> String {
         "-----BEGIN \(label)-----\n\(Data(der).base64EncodedString())\n-----END \(label)-----\n"
     }
 

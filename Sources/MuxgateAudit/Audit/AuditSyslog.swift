@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 // Only the C library here: with Foundation in the same file, the socket types made the compiler
@@ -23,7 +22,7 @@ package struct AuditSyslog: Sendable {
     package static let defaultSocket = "/dev/log"
     package static let tag = "muxgate-audit"
     /// `authpriv` (10) × 8 + `info` (6).
-    static let priority = 86
+    package static let priority = 86
 
     package let socketPath: String
 

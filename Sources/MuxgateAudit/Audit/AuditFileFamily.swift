@@ -1,6 +1,5 @@
 import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// A live log file and the files rotated out of it: `audit.jsonl.1` (oldest), `.2`, … then `audit.jsonl`.
@@ -20,7 +19,7 @@ package struct AuditFileFamily: Sendable {
     /// The rotated files with their numbers, ascending.
     ///
     /// - Throws: `AuditError` (`readFailed`) when the directory cannot be listed.
-    func numbered() throws(AuditError) -> [(number: Int, path: String)] {
+    package func numbered() throws(AuditError) -> [(number: Int, path: String)] {
         let directory = (path as NSString).deletingLastPathComponent
         let prefix = (path as NSString).lastPathComponent + "."
         let names: [String]
@@ -37,7 +36,7 @@ package struct AuditFileFamily: Sendable {
 
     /// Where the live file goes when it is rotated: one past the highest number in use, never an
     /// existing file (a rename would replace it).
-    func nextRotatedPath() throws(AuditError) -> String {
+    package func nextRotatedPath() throws(AuditError) -> String {
         var number = (try numbered().last?.number ?? 0) + 1
         while FileManager.default.fileExists(atPath: path + ".\(number)") { number += 1 }
         return path + ".\(number)"
@@ -72,12 +71,12 @@ package struct AuditFileFamily: Sendable {
     }
 
     /// The `seq` of the first record in `file`; nil when it has none or cannot be read.
-    static func firstSeq(_ file: String) -> UInt64? {
+    package static func firstSeq(_ file: String) -> UInt64? {
         firstEntry(file)?.seq
     }
 
     /// The first record in `file`; nil when it has none or cannot be read.
-    static func firstEntry(_ file: String) -> AuditEntry? {
+    package static func firstEntry(_ file: String) -> AuditEntry? {
         guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
         defer { try? handle.close() }
         var buffer: [UInt8] = []

@@ -1,6 +1,5 @@
 package import Logging
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 import ServiceLifecycle
 
@@ -16,8 +15,8 @@ import ServiceLifecycle
 package struct AuditService: Service {
     package let log: AuditLog
     package let anchor: AuditAnchor?
-    let stopReason: String
-    let logger: Logger
+    package let stopReason: String
+    package let logger: Logger
 
     package init(log: AuditLog, anchor: AuditAnchor? = nil, stopReason: String = "shutdown", logger: Logger) {
         self.log = log

@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// The table `muxgate audit show` prints: one row a record, in log order (newest last).
@@ -88,7 +87,7 @@ package struct AuditShowTable: Sendable {
     }
 
     /// `text` on one line, at most `limit` characters.
-    static func cut(_ text: String, _ limit: Int) -> String {
+    package static func cut(_ text: String, _ limit: Int) -> String {
         let line = text.split(whereSeparator: \.isNewline).joined(separator: " ")
         return line.count <= limit ? line : String(line.prefix(limit - 1)) + "…"
     }

@@ -1,14 +1,13 @@
 import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 
 /// A record waiting for the group commit, and what it resolves.
-struct GroupCommitWaiter: Sendable {
-    let seq: UInt64
-    let durable: Bool
-    let ticket: AuditTicket
+package struct GroupCommitWaiter: Sendable {
+    package let seq: UInt64
+    package let durable: Bool
+    package let ticket: AuditTicket
 }
 
 /// What waits for a record's group commit (`AuditLog.appendAwaitable`): resolved once, after the
@@ -21,7 +20,7 @@ package final class AuditTicket: Sendable {
 
     private let state = Mutex(State.waiting(nil))
 
-    init() {}
+    package init() {}
 
     /// Runs `body` once the ticket is resolved (at once, on this thread, if it is already), with
     /// the error of the fsync that should have covered the record, if it failed.
@@ -38,7 +37,7 @@ package final class AuditTicket: Sendable {
         if let resolved { body(resolved) }
     }
 
-    func resolve(_ error: AuditError?) {
+    package func resolve(_ error: AuditError?) {
         let body = state.withLock { state -> (@Sendable (AuditError?) -> Void)? in
             guard case .waiting(let body) = state else { return nil }
             state = .resolved(error)

@@ -1,6 +1,5 @@
 package import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 #if canImport(Glibc)

@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 
 extension AuditConfig {
     /// The HMAC key: the UTF-8 bytes of `$key_env`; nil when the chain is not keyed.

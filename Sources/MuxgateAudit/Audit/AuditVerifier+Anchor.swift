@@ -1,15 +1,14 @@
 import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// The anchor's checks: its signed checkpoints, their chain, and the log's ends against them.
 extension AuditVerifier {
     /// One line of the anchor file.
     private struct AnchorLine {
-        let number: Int
-        let terminated: Bool
-        let checkpoint: AuditCheckpoint?
+        package let number: Int
+        package let terminated: Bool
+        package let checkpoint: AuditCheckpoint?
     }
 
     /// Checks the anchor at `path` with the pinned `key`, then the verified `records` against it.
@@ -20,7 +19,7 @@ extension AuditVerifier {
     /// (head cut, unless allowed); a record at a checkpoint's `seq` has another hash (rewritten);
     /// the log names a checkpoint the anchor lacks or holds differently, or a stopped anchored
     /// session has no checkpoint covering its `stop` (rolled back).
-    static func checkAnchor(
+    package static func checkAnchor(
         _ path: String,
         key: AuditPublicKey,
         records: [AuditLogReader.Line],
@@ -95,7 +94,7 @@ extension AuditVerifier {
     }
 
     /// Without an anchor: notes that the log's records say it is anchored, so its ends went unchecked.
-    static func noteAnchorEvidence(_ records: [AuditLogReader.Line], into result: inout AuditVerification) {
+    package static func noteAnchorEvidence(_ records: [AuditLogReader.Line], into result: inout AuditVerification) {
         guard let line = records.last(where: { $0.entry?.text("anchor") != nil }), let entry = line.entry else {
             return
         }

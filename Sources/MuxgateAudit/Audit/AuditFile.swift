@@ -1,6 +1,5 @@
 import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 // `struct stat` comes from the C library, but which module the compiler attributes it to depends
@@ -21,22 +20,22 @@ package import MuxgateWire
 #endif
 
 /// An open audit log file: POSIX calls with errors that name the file and say what to do.
-struct AuditFile {
+package struct AuditFile {
     /// Which file a descriptor or path refers to (device and inode).
-    struct Identity: Equatable {
-        let device: UInt64
-        let inode: UInt64
+    package struct Identity: Equatable {
+        package let device: UInt64
+        package let inode: UInt64
     }
 
-    let descriptor: Int32
-    let path: String
+    package let descriptor: Int32
+    package let path: String
 
     /// Opens (creating 0600) the log for reading and appending; tightens a wider mode.
     ///
     /// - Parameter notes: Receives what was fixed (a mode tightened).
     /// - Throws: `AuditError` (`fileUnusable`) when it cannot be opened, is not a regular file
     ///   (symlinks are refused) or belongs to another user.
-    static func openLog(_ path: String, notes: inout [String]) throws(AuditError) -> AuditFile {
+    package static func openLog(_ path: String, notes: inout [String]) throws(AuditError) -> AuditFile {
         let descriptor = Self.retrying { open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600) }
         guard descriptor >= 0 else {
             throw AuditError(.fileUnusable, path: path, "cannot open: \(Self.describe(errno)) (a symlink is refused)")
@@ -66,7 +65,7 @@ struct AuditFile {
     }
 
     /// The whole content of a log file (review and verification).
-    static func contents(of path: String) throws(AuditError) -> [UInt8] {
+    package static func contents(of path: String) throws(AuditError) -> [UInt8] {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot read it" : "no such file"
             throw AuditError(.readFailed, path: path, reason)
@@ -78,7 +77,7 @@ struct AuditFile {
     ///
     /// - Throws: `AuditError` (`directoryUnusable`) when it cannot be created, is not a
     ///   directory, or is another user's and writable by others.
-    static func prepareDirectory(_ directory: String, notes: inout [String]) throws(AuditError) {
+    package static func prepareDirectory(_ directory: String, notes: inout [String]) throws(AuditError) {
         var missing: [String] = []
         var current = directory
         var info = stat()
@@ -113,7 +112,7 @@ struct AuditFile {
     }
 
     /// Makes a directory's entries (a created or renamed file) durable.
-    static func syncDirectory(_ directory: String) throws(AuditError) {
+    package static func syncDirectory(_ directory: String) throws(AuditError) {
         let descriptor = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw AuditError(.syncFailed, path: directory, "cannot open the directory: \(Self.describe(errno))")
@@ -125,13 +124,13 @@ struct AuditFile {
     }
 
     /// The identity of the file at `path`; nil when there is none.
-    static func identity(atPath path: String) -> Identity? {
+    package static func identity(atPath path: String) -> Identity? {
         var info = stat()
         guard stat(path, &info) == 0 else { return nil }
         return Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 
-    func identity() throws(AuditError) -> (Identity, size: Int64) {
+    package func identity() throws(AuditError) -> (Identity, size: Int64) {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
             throw AuditError(.fileUnusable, path: path, "fstat failed: \(Self.describe(errno))")
@@ -140,22 +139,22 @@ struct AuditFile {
     }
 
     /// Takes the exclusive advisory lock every muxgate writing this log takes around an append.
-    func lock() throws(AuditError) {
+    package func lock() throws(AuditError) {
         guard Self.retrying({ flock(descriptor, LOCK_EX) }) == 0 else {
             throw AuditError(.writeFailed, path: path, "cannot lock the log: \(Self.describe(errno))")
         }
     }
 
-    func unlock() {
+    package func unlock() {
         _ = flock(descriptor, LOCK_UN)
     }
 
     /// Writes all of `bytes`; returns how many were written and the error that stopped it, if any.
-    func writeAll(_ bytes: [UInt8]) -> (written: Int, error: Int32?) {
+    package func writeAll(_ bytes: [UInt8]) -> (written: Int, error: Int32?) {
         MuxgateWire.writeAll(bytes, to: descriptor)
     }
 
-    func sync() throws(AuditError) {
+    package func sync() throws(AuditError) {
         guard Self.retrying({ fsync(descriptor) }) == 0 else {
             throw AuditError(
                 .syncFailed,
@@ -165,7 +164,7 @@ struct AuditFile {
         }
     }
 
-    func release() {
+    package func release() {
         _ = close(descriptor)
     }
 
@@ -173,14 +172,14 @@ struct AuditFile {
     ///
     /// Reads backwards from the end in growing windows; lines that are not records (torn writes)
     /// are skipped. A final line without a newline still counts when it is a whole record.
-    func lastRecord() throws(AuditError) -> (entry: AuditEntry?, endsWithNewline: Bool, size: Int64) {
+    package func lastRecord() throws(AuditError) -> (entry: AuditEntry?, endsWithNewline: Bool, size: Int64) {
         let (entry, endsWithNewline, size) = try lastLine(AuditEntry.parse)
         return (entry, endsWithNewline, size)
     }
 
     /// The last line of the file that `parse` accepts (see `lastRecord()`), whether the file ends
     /// in a newline, and its size.
-    func lastLine<Value>(
+    package func lastLine<Value>(
         _ parse: (ArraySlice<UInt8>) -> Value?
     ) throws(AuditError) -> (value: Value?, endsWithNewline: Bool, size: Int64) {
         let (_, size) = try identity()
@@ -204,7 +203,7 @@ struct AuditFile {
         }
     }
 
-    static func describe(_ code: Int32) -> String {
+    package static func describe(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 
@@ -218,7 +217,7 @@ struct AuditFile {
 
 extension AuditFile {
     /// Opens a log file read-only (to find the last record of a rotated file).
-    static func openForReading(_ path: String) throws(AuditError) -> AuditFile {
+    package static func openForReading(_ path: String) throws(AuditError) -> AuditFile {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard descriptor >= 0 else {
             throw AuditError(.readFailed, path: path, "cannot open: \(describe(errno))")

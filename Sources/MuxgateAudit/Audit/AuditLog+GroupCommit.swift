@@ -1,7 +1,6 @@
 import Dispatch
 import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 
@@ -123,14 +122,14 @@ extension AuditLog {
 
     /// Whether the group-commit thread sleeps and must be woken (it is then marked awake, so one
     /// wakeup is signalled however many appends find it asleep).
-    static func wakeCommitter(_ state: inout State) -> Bool {
+    package static func wakeCommitter(_ state: inout State) -> Bool {
         guard state.committerRunning, state.committerIdle else { return false }
         state.committerIdle = false
         return true
     }
 
     /// Stops the group-commit thread once everything waiting for it has run.
-    func stopGroupCommit() {
+    package func stopGroupCommit() {
         let running = state.withLock { state -> Bool in
             guard state.committerRunning else { return false }
             state.committerRunning = false

@@ -1,5 +1,4 @@
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// What one audit record says: its kind and its event fields (the envelope is added by `AuditLog`).
@@ -79,24 +78,39 @@ package struct AuditEvent: Sendable {
     }
 
     /// Adds a field (used by `AuditLog` for the `start` event's chain facts).
-    mutating func add(_ key: String, _ value: JSONValue) {
+    package mutating func add(_ key: String, _ value: JSONValue) {
         precondition(!Self.envelopeKeys.contains(key), "'\(key)' is an audit envelope key")
         fields.append((key, value))
     }
 
     /// Adds who made the call (team mode: `client`, `client_session`, `client_subject`) and puts
     /// the fields back in key order; the stdio front's calls carry none, at no cost.
-    mutating func add(caller: ClientSession?) {
-        guard let caller, caller.identity.name != nil else { return }
-        let added = [
-            ("client", caller.auditName), ("client_session", caller.auditSession),
-            ("client_subject", caller.auditSubject),
-        ].compactMap { key, value in value.map { (key, $0) } }
+    package mutating func add(caller: AuditCaller?) {
+        guard let caller else { return }
+        let added: [(String, JSONValue)] =
+            [
+                ("client", .string(caller.client)), ("client_session", .string(caller.session)),
+            ] + (caller.subject.map { [("client_subject", JSONValue.string($0))] } ?? [])
         fields = (fields + added).sorted { $0.0 < $1.0 }
     }
 
     /// The value of a field, if set.
     package subscript(key: String) -> JSONValue? {
         fields.last { $0.0 == key }?.1
+    }
+}
+
+/// Who made a call, as its audit records name them (team mode): the configuration's client, the
+/// session's label (`s1`: the transport's session id is a credential and stays out), and an OIDC
+/// caller's subject.
+package struct AuditCaller: Sendable, Equatable {
+    package let client: String
+    package let session: String
+    package let subject: String?
+
+    package init(client: String, session: String, subject: String?) {
+        self.client = client
+        self.session = session
+        self.subject = subject
     }
 }

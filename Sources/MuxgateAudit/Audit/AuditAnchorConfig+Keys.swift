@@ -1,6 +1,5 @@
 import Foundation
 package import MuxgateConfig
-package import MuxgatePolicy
 package import MuxgateWire
 
 /// The anchor's keys, read as its configuration (`AuditAnchorConfig`) says.
