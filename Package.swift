@@ -94,7 +94,9 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateCoreTests",
-            dependencies: ["MuxgateCore", "MuxgateTesting"]
+            dependencies: ["MuxgateCore", "MuxgateTesting"],
+            // Reference data the tests read by path (the discovery engine's tokenizer and vectors).
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",

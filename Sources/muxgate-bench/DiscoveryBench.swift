@@ -134,4 +134,191 @@ func discoveryBench(_ arguments: [String], root: String) throws {
             }
         }
     }
+    if all || arguments.contains("--speed") {
+        discoverySpeed(model: model, sets: sets, toolCount: Int(value("--tools") ?? "") ?? 10_000)
+    }
+}
+
+/// Replays vectors computed once: the index's own machinery at a scale the model would take minutes for.
+struct ReplayEmbedder: TextEmbedder {
+    let table: [String: [Float]]
+    let dimension: Int
+    var identity: String { "replay/v1" }
+
+    func embed(_ text: String) throws -> [Float] {
+        guard let vector = table[text] else { throw DiscoveryError(.embedderFailed, "no replayed vector") }
+        return vector
+    }
+}
+
+/// `count` tools made from the corpus: copies under other server names, each text changed a little.
+func syntheticTools(_ documents: [ToolDocument], count: Int) -> (tools: [ToolDocument], origin: [String: String]) {
+    var tools: [ToolDocument] = []
+    var origin: [String: String] = [:]
+    var copy = 0
+    while tools.count < count {
+        for document in documents where tools.count < count {
+            var tool = document
+            tool.server = "\(document.server)-\(copy)"
+            tool.id = tool.server + ":" + document.name
+            tool.description = document.description + (copy == 0 ? "" : " (mirror \(copy))")
+            origin[tool.embeddingText] = document.embeddingText
+            tools.append(tool)
+        }
+        copy += 1
+    }
+    return (tools, origin)
+}
+
+func residentKiB() -> Int {
+    let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "0") ?? 0
+}
+
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
+        + Double(usage.ru_stime.tv_usec) / 1e6
+}
+
+func milliseconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) * 1e3 + Double(duration.components.attoseconds) * 1e-15
+}
+
+func percentiles(_ samples: [Double]) -> String {
+    let sorted = samples.sorted()
+    func at(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+    return String(format: "p50 %.2f ms, p90 %.2f ms, p99 %.2f ms (n = %d)", at(0.5), at(0.9), at(0.99), sorted.count)
+}
+
+func discoverySpeed(model: MiniLMModel, sets: [DiscoveryGoldenSet], toolCount: Int) {
+    let live = sets[1]
+    let queries = sets.flatMap { $0.queries.map(\.text) }
+
+    // 1. Query encoding alone, this thread (one core).
+    _ = model.embed("warm up")
+    var encode: [Double] = []
+    var lengths: [Int] = []
+    for _ in 0..<3 {
+        for query in queries {
+            let started = ContinuousClock.now
+            _ = model.embed(query)
+            encode.append(milliseconds(started.duration(to: .now)))
+            lengths.append(model.tokenizer.encode(query).count)
+        }
+    }
+    let meanTokens = Double(lengths.reduce(0, +)) / Double(lengths.count)
+    print("\nquery encoding (\(model.weights), one thread, \(String(format: "%.1f", meanTokens)) pieces on average): \(percentiles(encode))")
+
+    // 2. Indexing the 527 tools with the model: wall and CPU time, vectors per second.
+    let memoryBefore = residentKiB()
+    var started = ContinuousClock.now
+    var cpu = cpuSeconds()
+    let index = DiscoveryIndex(embedder: model)
+    index.replace(server: "livemcptool", documents: live.documents)
+    let lexicalReady = milliseconds(started.duration(to: .now))
+    index.waitUntilEmbedded()
+    let wall = milliseconds(started.duration(to: .now))
+    let cpuPerTool = (cpuSeconds() - cpu) / Double(live.documents.count) * 1000
+    let pieces = live.documents.map { model.tokenizer.encode($0.embeddingText).count }
+    print(
+        String(
+            format: "index %d tools: BM25 searchable after %.1f ms; all vectors after %.0f ms wall, %.1f ms CPU a tool (%.0f pieces a tool on average)",
+            live.documents.count, lexicalReady, wall, cpuPerTool, Double(pieces.reduce(0, +)) / Double(pieces.count)
+        )
+    )
+
+    // 3. Search at 527 tools, query encoding included.
+    var search: [Double] = []
+    for query in queries + queries {
+        started = .now
+        _ = index.search(query, limit: 10)
+        search.append(milliseconds(started.duration(to: .now)))
+    }
+    print("search at \(live.documents.count) tools (encode + rank, limit 10): \(percentiles(search))")
+    let vectors = Dictionary(uniqueKeysWithValues: live.documents.map { ($0.embeddingText, model.embed($0.embeddingText)) })
+    index.shutdown()
+    _ = memoryBefore
+
+    // 4. N tools: the index's machinery with replayed vectors (the model's share is the CPU a tool above).
+    let (tools, origin) = syntheticTools(live.documents, count: toolCount)
+    let replay = ReplayEmbedder(table: origin.mapValues { vectors[$0]! }, dimension: model.dimension)
+    let servers = Dictionary(grouping: tools, by: \.server)
+    let cacheDirectory = NSTemporaryDirectory() + "muxgate-discovery-bench-\(getpid())"
+    try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
+    let cacheURL = URL(fileURLWithPath: cacheDirectory + "/vectors.cache")
+    let rssBefore = residentKiB()
+    started = .now
+    cpu = cpuSeconds()
+    let large = DiscoveryIndex(
+        embedder: replay,
+        cache: try? EmbeddingCache(url: cacheURL, identity: replay.identity, dimension: replay.dimension)
+    )
+    for (server, documents) in servers { large.replace(server: server, documents: documents) }
+    let lexicalLarge = milliseconds(started.duration(to: .now))
+    large.waitUntilEmbedded()
+    let wallLarge = milliseconds(started.duration(to: .now))
+    let rssAfter = residentKiB()
+    print(
+        String(
+            format: "index %d tools (%d servers, one replace each, vectors replayed): all BM25-searchable after %.0f ms, vectors published after %.0f ms, %.2f s CPU; with the model: + %.0f s of one core (%.1f ms a tool)",
+            tools.count, servers.count, lexicalLarge, wallLarge, cpuSeconds() - cpu, Double(tools.count) * cpuPerTool / 1000, cpuPerTool
+        )
+    )
+    print("memory: resident +\(rssAfter - rssBefore) KiB for \(tools.count) tools (vectors alone: \(tools.count * (model.dimension + 4) / 1024) KiB)")
+
+    // 5. Ranking alone at N tools (the query's vector computed beforehand).
+    var rank: [Double] = []
+    var lexicalOnly: [Double] = []
+    let sample = Array(queries.prefix(60))
+    let queryVectors = sample.map { model.embed($0) }
+    for round in 0..<3 {
+        for (query, vector) in zip(sample, queryVectors) {
+            started = .now
+            _ = large.search(query, limit: 10, queryVector: vector)
+            if round > 0 { rank.append(milliseconds(started.duration(to: .now))) }
+            started = .now
+            _ = large.search(query, limit: 10, ranking: .lexical)
+            if round > 0 { lexicalOnly.append(milliseconds(started.duration(to: .now))) }
+        }
+    }
+    print("ranking alone at \(tools.count) tools (BM25 + cosine + fusion + top 10, allowed: all): \(percentiles(rank))")
+    print("BM25 alone at \(tools.count) tools: \(percentiles(lexicalOnly))")
+    let half = Set(tools.prefix(tools.count / 2).map(\.id))
+    var filtered: [Double] = []
+    for (query, vector) in zip(sample, queryVectors) {
+        started = .now
+        _ = large.search(query, limit: 10, queryVector: vector, allowed: { half.contains($0) })
+        filtered.append(milliseconds(started.duration(to: .now)))
+    }
+    print("ranking alone at \(tools.count) tools, half of them allowed (a Set lookup a tool): \(percentiles(filtered))")
+    var full: [Double] = []
+    for query in sample {
+        started = .now
+        _ = large.search(query, limit: 10, queryVector: model.embed(query))
+        full.append(milliseconds(started.duration(to: .now)))
+    }
+    print("search at \(tools.count) tools (encode + rank): \(percentiles(full))")
+    large.shutdown()
+
+    // 6. A restart on the cache: every vector from disk, nothing embedded.
+    started = .now
+    cpu = cpuSeconds()
+    let restarted = DiscoveryIndex(
+        embedder: replay,
+        cache: try? EmbeddingCache(url: cacheURL, identity: replay.identity, dimension: replay.dimension)
+    )
+    for (server, documents) in servers { restarted.replace(server: server, documents: documents) }
+    let status = restarted.status
+    print(
+        String(
+            format: "cached restart at %d tools: %d of %d vectors from the cache, ready after %.0f ms (%.2f s CPU), cache file %d KiB",
+            tools.count, status.embedded, status.documents, milliseconds(started.duration(to: .now)), cpuSeconds() - cpu,
+            ((try? FileManager.default.attributesOfItem(atPath: cacheURL.path)[.size] as? Int) ?? 0) / 1024
+        )
+    )
+    restarted.shutdown()
 }

@@ -122,17 +122,19 @@ package final class DiscoveryIndex: Sendable {
     /// - Parameter allowed: called once per indexed tool id; a tool it refuses is left out before
     ///   ranking, and BM25's statistics and the score scaling are computed without it, so what the
     ///   caller sees is what an index of only the allowed tools would return.
+    /// - Parameter queryVector: the query's embedding when the caller has it already (else computed here).
     package func search(
         _ query: String,
         limit: Int = 10,
         ranking: Ranking = .automatic,
+        queryVector precomputed: [Float]? = nil,
         allowed: (String) -> Bool = { _ in true }
     ) -> [DiscoveryMatch] {
         let snapshot = current.withLock { $0 }
         let terms = ranking == .semantic ? [] : TextAnalyzer.terms(query)
         var queryVector: [Float]?
         if ranking != .lexical, let embedder, snapshot.embeddedCount > 0 {
-            queryVector = try? embedder.embed(query)
+            queryVector = precomputed ?? (try? embedder.embed(query))
         }
         let weights: (Float, Float) =
             switch ranking {

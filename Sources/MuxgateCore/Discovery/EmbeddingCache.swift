@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 import Synchronization
 
 /// Tool vectors on disk, keyed by a keyed hash of the text they embed, so a restart embeds only

@@ -1,4 +1,4 @@
-import Foundation
+package import Foundation
 
 /// all-MiniLM-L6-v2 (a 6-layer, 384-wide BERT sentence encoder, Apache-2.0) run in process.
 ///

@@ -35,7 +35,7 @@ struct VectorTable: Sendable {
 
     var count: Int { scales.count }
 
-    func has(_ row: Int) -> Bool { scales[row] != 0 }
+    func has(_ row: Int) -> Bool { row < scales.count && scales[row] != 0 }
 
     mutating func set(_ row: Int, _ vector: StoredVector) {
         precondition(vector.values.count == dimension)
