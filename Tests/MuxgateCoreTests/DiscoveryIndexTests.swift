@@ -116,12 +116,12 @@ struct DiscoveryIndexTests {
         index.replace(server: "s", documents: version(0))
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
-                for v in 1...200 { index.replace(server: "s", documents: version(v)) }
+                for v in 1...60 { index.replace(server: "s", documents: version(v)) }
                 return true
             }
             for _ in 0..<2 {
                 group.addTask {
-                    for _ in 0..<300 {
+                    for _ in 0..<120 {
                         let ids = index.search("shared words", limit: 8).map(\.id)
                         let versions = Set(ids.map { $0.split(separator: "_").first! })
                         if ids.count != 8 || versions.count != 1 { return false }

@@ -34,7 +34,7 @@ extension MiniLMModel {
             for index in 0..<(tokens * hidden) { x[index] += scratch.projected[index] }
             layerNorm(x, tokens: tokens, layer.attentionNorm)
             apply(layer.up, to: x, tokens: tokens, into: scratch.up, scratch: &scratch)
-            gelu(scratch.up, count: tokens * configuration.intermediate)
+            Int8Kernels.gelu(scratch.up, count: tokens * configuration.intermediate)
             apply(layer.down, to: scratch.up, tokens: tokens, into: scratch.projected, scratch: &scratch)
             for index in 0..<(tokens * hidden) { x[index] += scratch.projected[index] }
             layerNorm(x, tokens: tokens, layer.outputNorm)
@@ -146,18 +146,16 @@ extension MiniLMModel {
         let width = hidden / heads
         let stride = 3 * hidden
         let scale = 1 / Float(width).squareRoot()
-        let qkv = scratch.qkv
+        let qkv = UnsafeRawPointer(scratch.qkv)
         let scores = scratch.scores
         for head in 0..<heads {
             let offset = head * width
             for query in 0..<tokens {
-                let q = qkv + query * stride + offset
+                let q = qkv + 4 * (query * stride + offset)
                 var largest = -Float.infinity
                 for key in 0..<tokens {
-                    let k = qkv + key * stride + hidden + offset
-                    var sum: Float = 0
-                    for index in 0..<width { sum += q[index] * k[index] }
-                    scores[key] = sum * scale
+                    let k = qkv + 4 * (key * stride + hidden + offset)
+                    scores[key] = Int8Kernels.dot(q, k, count: width) * scale
                     largest = max(largest, scores[key])
                 }
                 var total: Float = 0
@@ -166,11 +164,11 @@ extension MiniLMModel {
                     total += scores[key]
                 }
                 let out = scratch.context + query * hidden + offset
-                for index in 0..<width { out[index] = 0 }
+                out.initialize(repeating: 0, count: width)
+                let inverse = 1 / total
                 for key in 0..<tokens {
-                    let weight = scores[key] / total
-                    let v = qkv + key * stride + 2 * hidden + offset
-                    for index in 0..<width { out[index] += weight * v[index] }
+                    let v = qkv + 4 * (key * stride + 2 * hidden + offset)
+                    Int8Kernels.addScaled(scores[key] * inverse, v, to: UnsafeMutableRawPointer(out), count: width)
                 }
             }
         }
@@ -198,20 +196,6 @@ extension MiniLMModel {
             for index in 0..<hidden {
                 row[index] = (row[index] - mean) * inverse * parameters.weight[index] + parameters.bias[index]
             }
-        }
-    }
-
-    /// GELU as BERT defines it, `x Φ(x) = x (1 + erf(x / √2)) / 2`, with erf to within 1.5e-7
-    /// (Abramowitz and Stegun 7.1.26).
-    private func gelu(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        for index in 0..<count {
-            let x = values[index]
-            let z = abs(x) * 0.70710678
-            let t = 1 / (1 + 0.3275911 * z)
-            let polynomial = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-            let erfAbs = 1 - polynomial * exp(-z * z)
-            let erf = x < 0 ? -erfAbs : erfAbs
-            values[index] = 0.5 * x * (1 + erf)
         }
     }
 }

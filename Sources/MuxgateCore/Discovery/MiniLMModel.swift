@@ -163,7 +163,7 @@ package final class MiniLMModel: @unchecked Sendable {
         let config = header.config
         let hidden = config.hidden
         guard hidden % 16 == 0, config.intermediate % 16 == 0, config.intermediate <= Int8Kernels.maximumColumns,
-            config.heads > 0, hidden % config.heads == 0, config.maxSeqLength <= config.maxPositions
+            config.heads > 0, hidden % config.heads == 0, (hidden / config.heads) % 4 == 0, config.maxSeqLength <= config.maxPositions
         else { throw invalid("unsupported shape (hidden \(hidden), intermediate \(config.intermediate))") }
 
         // The vocabulary: one token a line, in id order.
