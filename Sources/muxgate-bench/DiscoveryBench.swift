@@ -139,14 +139,20 @@ func discoveryBench(_ arguments: [String], root: String) throws {
     }
 }
 
-/// Replays vectors computed once: the index's own machinery at a scale the model would take minutes for.
-struct ReplayEmbedder: TextEmbedder {
-    let table: [String: [Float]]
+/// Unit vectors drawn from a hash of the text: the index's own machinery at a scale the model
+/// would take minutes for (what the model costs a tool is measured on the real corpus).
+struct SyntheticEmbedder: TextEmbedder {
     let dimension: Int
-    var identity: String { "replay/v1" }
+    var identity: String { "synthetic/v1" }
 
     func embed(_ text: String) throws -> [Float] {
-        guard let vector = table[text] else { throw DiscoveryError(.embedderFailed, "no replayed vector") }
+        var state = text.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+        var vector = (0..<dimension).map { _ -> Float in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Float(Int64(bitPattern: state) >> 40) / Float(1 << 23)
+        }
+        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        for index in vector.indices { vector[index] /= norm }
         return vector
     }
 }
@@ -168,6 +174,13 @@ func syntheticTools(_ documents: [ToolDocument], count: Int) -> (tools: [ToolDoc
         copy += 1
     }
     return (tools, origin)
+}
+
+/// This thread's CPU time in milliseconds (what one core spends, whatever else the machine runs).
+func threadCPUMilliseconds() -> Double {
+    var time = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+    return Double(time.tv_sec) * 1e3 + Double(time.tv_nsec) / 1e6
 }
 
 func residentKiB() -> Int {
@@ -196,97 +209,49 @@ func percentiles(_ samples: [Double]) -> String {
 func discoverySpeed(model: MiniLMModel, sets: [DiscoveryGoldenSet], toolCount: Int) {
     let live = sets[1]
     let queries = sets.flatMap { $0.queries.map(\.text) }
+    let sample = Array(queries.prefix(60))
 
-    // 1. Query encoding alone, this thread (one core).
-    _ = model.embed("warm up")
-    var encode: [Double] = []
-    var lengths: [Int] = []
-    for _ in 0..<3 {
-        for query in queries {
-            let started = ContinuousClock.now
-            _ = model.embed(query)
-            encode.append(milliseconds(started.duration(to: .now)))
-            lengths.append(model.tokenizer.encode(query).count)
-        }
-    }
-    let meanTokens = Double(lengths.reduce(0, +)) / Double(lengths.count)
-    print("\nquery encoding (\(model.weights), one thread, \(String(format: "%.1f", meanTokens)) pieces on average): \(percentiles(encode))")
-
-    // 2. Indexing the 527 tools with the model: wall and CPU time, vectors per second.
-    let memoryBefore = residentKiB()
-    var started = ContinuousClock.now
-    var cpu = cpuSeconds()
-    let index = DiscoveryIndex(embedder: model)
-    index.replace(server: "livemcptool", documents: live.documents)
-    let lexicalReady = milliseconds(started.duration(to: .now))
-    index.waitUntilEmbedded()
-    let wall = milliseconds(started.duration(to: .now))
-    let cpuPerTool = (cpuSeconds() - cpu) / Double(live.documents.count) * 1000
-    let pieces = live.documents.map { model.tokenizer.encode($0.embeddingText).count }
-    print(
-        String(
-            format: "index %d tools: BM25 searchable after %.1f ms; all vectors after %.0f ms wall, %.1f ms CPU a tool (%.0f pieces a tool on average)",
-            live.documents.count, lexicalReady, wall, cpuPerTool, Double(pieces.reduce(0, +)) / Double(pieces.count)
-        )
-    )
-
-    // 3. Search at 527 tools, query encoding included.
-    var search: [Double] = []
-    for query in queries + queries {
-        started = .now
-        _ = index.search(query, limit: 10)
-        search.append(milliseconds(started.duration(to: .now)))
-    }
-    print("search at \(live.documents.count) tools (encode + rank, limit 10): \(percentiles(search))")
-    let vectors = Dictionary(uniqueKeysWithValues: live.documents.map { ($0.embeddingText, model.embed($0.embeddingText)) })
-    index.shutdown()
-    _ = memoryBefore
-
-    // 4. N tools: the index's machinery with replayed vectors (the model's share is the CPU a tool above).
-    let (tools, origin) = syntheticTools(live.documents, count: toolCount)
-    let replay = ReplayEmbedder(table: origin.mapValues { vectors[$0]! }, dimension: model.dimension)
-    let servers = Dictionary(grouping: tools, by: \.server)
+    // 1. N tools, first (so the resident-memory growth is the index's own): synthetic vectors, the
+    //    index's real machinery; what the model costs a tool is measured on the corpus below.
+    let (tools, _) = syntheticTools(live.documents, count: toolCount)
+    let synthetic = SyntheticEmbedder(dimension: model.dimension)
+    let servers = Dictionary(grouping: tools, by: \.server).sorted { $0.key < $1.key }
     let cacheDirectory = NSTemporaryDirectory() + "muxgate-discovery-bench-\(getpid())"
     try? FileManager.default.createDirectory(atPath: cacheDirectory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: cacheDirectory) }
     let cacheURL = URL(fileURLWithPath: cacheDirectory + "/vectors.cache")
     let rssBefore = residentKiB()
-    started = .now
-    cpu = cpuSeconds()
+    var started = ContinuousClock.now
+    var cpu = cpuSeconds()
     let large = DiscoveryIndex(
-        embedder: replay,
-        cache: try? EmbeddingCache(url: cacheURL, identity: replay.identity, dimension: replay.dimension)
+        embedder: synthetic,
+        cache: try? EmbeddingCache(url: cacheURL, identity: synthetic.identity, dimension: synthetic.dimension)
     )
     for (server, documents) in servers { large.replace(server: server, documents: documents) }
     let lexicalLarge = milliseconds(started.duration(to: .now))
     large.waitUntilEmbedded()
     let wallLarge = milliseconds(started.duration(to: .now))
+    let cpuLarge = cpuSeconds() - cpu
     let rssAfter = residentKiB()
-    print(
-        String(
-            format: "index %d tools (%d servers, one replace each, vectors replayed): all BM25-searchable after %.0f ms, vectors published after %.0f ms, %.2f s CPU; with the model: + %.0f s of one core (%.1f ms a tool)",
-            tools.count, servers.count, lexicalLarge, wallLarge, cpuSeconds() - cpu, Double(tools.count) * cpuPerTool / 1000, cpuPerTool
-        )
-    )
-    print("memory: resident +\(rssAfter - rssBefore) KiB for \(tools.count) tools (vectors alone: \(tools.count * (model.dimension + 4) / 1024) KiB)")
 
-    // 5. Ranking alone at N tools (the query's vector computed beforehand).
     var rank: [Double] = []
+    var rankCPU: [Double] = []
     var lexicalOnly: [Double] = []
-    let sample = Array(queries.prefix(60))
-    let queryVectors = sample.map { model.embed($0) }
-    for round in 0..<3 {
+    let queryVectors = sample.map { try! synthetic.embed($0) }
+    for round in 0..<4 {
         for (query, vector) in zip(sample, queryVectors) {
             started = .now
+            let cpu = threadCPUMilliseconds()
             _ = large.search(query, limit: 10, queryVector: vector)
-            if round > 0 { rank.append(milliseconds(started.duration(to: .now))) }
+            if round > 0 {
+                rankCPU.append(threadCPUMilliseconds() - cpu)
+                rank.append(milliseconds(started.duration(to: .now)))
+            }
             started = .now
             _ = large.search(query, limit: 10, ranking: .lexical)
             if round > 0 { lexicalOnly.append(milliseconds(started.duration(to: .now))) }
         }
     }
-    print("ranking alone at \(tools.count) tools (BM25 + cosine + fusion + top 10, allowed: all): \(percentiles(rank))")
-    print("BM25 alone at \(tools.count) tools: \(percentiles(lexicalOnly))")
     let half = Set(tools.prefix(tools.count / 2).map(\.id))
     var filtered: [Double] = []
     for (query, vector) in zip(sample, queryVectors) {
@@ -294,31 +259,97 @@ func discoverySpeed(model: MiniLMModel, sets: [DiscoveryGoldenSet], toolCount: I
         _ = large.search(query, limit: 10, queryVector: vector, allowed: { half.contains($0) })
         filtered.append(milliseconds(started.duration(to: .now)))
     }
-    print("ranking alone at \(tools.count) tools, half of them allowed (a Set lookup a tool): \(percentiles(filtered))")
-    var full: [Double] = []
-    for query in sample {
-        started = .now
-        _ = large.search(query, limit: 10, queryVector: model.embed(query))
-        full.append(milliseconds(started.duration(to: .now)))
-    }
-    print("search at \(tools.count) tools (encode + rank): \(percentiles(full))")
-    large.shutdown()
 
-    // 6. A restart on the cache: every vector from disk, nothing embedded.
+    // A restart on the cache: every vector from disk, nothing embedded.
     started = .now
     cpu = cpuSeconds()
     let restarted = DiscoveryIndex(
-        embedder: replay,
-        cache: try? EmbeddingCache(url: cacheURL, identity: replay.identity, dimension: replay.dimension)
+        embedder: synthetic,
+        cache: try? EmbeddingCache(url: cacheURL, identity: synthetic.identity, dimension: synthetic.dimension)
     )
     for (server, documents) in servers { restarted.replace(server: server, documents: documents) }
-    let status = restarted.status
+    let restartWall = milliseconds(started.duration(to: .now))
+    let restartCPU = cpuSeconds() - cpu
+    let restartStatus = restarted.status
+    restarted.shutdown()
+    let cacheSize = ((try? FileManager.default.attributesOfItem(atPath: cacheURL.path)[.size] as? Int) ?? 0) / 1024
+
+    // 2. Query encoding alone, this thread (one core).
+    _ = model.embed("warm up")
+    var encode: [Double] = []
+    var encodeCPU: [Double] = []
+    var lengths: [Int] = []
+    for _ in 0..<3 {
+        for query in queries {
+            started = .now
+            let cpu = threadCPUMilliseconds()
+            _ = model.embed(query)
+            encodeCPU.append(threadCPUMilliseconds() - cpu)
+            encode.append(milliseconds(started.duration(to: .now)))
+            lengths.append(model.tokenizer.encode(query).count)
+        }
+    }
+    let meanTokens = Double(lengths.reduce(0, +)) / Double(lengths.count)
+
+    // 3. Indexing the 527 tools with the model: wall and CPU time.
+    started = .now
+    cpu = cpuSeconds()
+    let index = DiscoveryIndex(embedder: model)
+    index.replace(server: "livemcptool", documents: live.documents)
+    let lexicalReady = milliseconds(started.duration(to: .now))
+    index.waitUntilEmbedded()
+    let wall = milliseconds(started.duration(to: .now))
+    let cpuPerTool = (cpuSeconds() - cpu) / Double(live.documents.count) * 1000
+    let pieces = live.documents.map { model.tokenizer.encode($0.embeddingText).count }
+
+    // 4. Search, query encoding included, at 527 and N tools.
+    var search: [Double] = []
+    var searchCPU: [Double] = []
+    for query in queries + queries {
+        started = .now
+        let cpu = threadCPUMilliseconds()
+        _ = index.search(query, limit: 10)
+        searchCPU.append(threadCPUMilliseconds() - cpu)
+        search.append(milliseconds(started.duration(to: .now)))
+    }
+    index.shutdown()
+    var full: [Double] = []
+    var fullCPU: [Double] = []
+    for query in sample {
+        started = .now
+        let cpu = threadCPUMilliseconds()
+        _ = large.search(query, limit: 10, queryVector: model.embed(query))
+        fullCPU.append(threadCPUMilliseconds() - cpu)
+        full.append(milliseconds(started.duration(to: .now)))
+    }
+    large.shutdown()
+
+    print("\n| measurement | result |")
+    print("|---|---|")
+    print("| query encoding (\(model.weights), one thread, \(String(format: "%.1f", meanTokens)) pieces on average) | wall \(percentiles(encode)); thread CPU \(percentiles(encodeCPU)) |")
+    print("| search at \(live.documents.count) tools (encode + rank, limit 10) | wall \(percentiles(search)); thread CPU \(percentiles(searchCPU)) |")
+    print("| search at \(tools.count) tools (encode + rank) | wall \(percentiles(full)); thread CPU \(percentiles(fullCPU)) |")
+    print("| ranking alone at \(tools.count) tools (BM25 + cosine + fusion + top 10, all allowed) | wall \(percentiles(rank)); thread CPU \(percentiles(rankCPU)) |")
+    print("| BM25 alone at \(tools.count) tools | wall \(percentiles(lexicalOnly)) |")
+    print("| ranking alone at \(tools.count) tools, half allowed (a Set<String> lookup a tool) | wall \(percentiles(filtered)) |")
     print(
         String(
-            format: "cached restart at %d tools: %d of %d vectors from the cache, ready after %.0f ms (%.2f s CPU), cache file %d KiB",
-            tools.count, status.embedded, status.documents, milliseconds(started.duration(to: .now)), cpuSeconds() - cpu,
-            ((try? FileManager.default.attributesOfItem(atPath: cacheURL.path)[.size] as? Int) ?? 0) / 1024
+            format: "| index %d tools with the model | BM25-searchable after %.0f ms; every vector after %.0f ms wall; %.1f ms CPU a tool (%.0f pieces a tool on average) |",
+            live.documents.count, lexicalReady, wall, cpuPerTool, Double(pieces.reduce(0, +)) / Double(pieces.count)
         )
     )
-    restarted.shutdown()
+    print(
+        String(
+            format: "| index %d tools (%d servers, a replace each; synthetic vectors) | BM25-searchable after %.0f ms, vectors published after %.0f ms, %.2f s CPU for the index; the model would add %.0f s of one core (%.1f ms a tool) |",
+            tools.count, servers.count, lexicalLarge, wallLarge, cpuLarge, Double(tools.count) * cpuPerTool / 1000, cpuPerTool
+        )
+    )
+    print(
+        String(
+            format: "| cached restart at %d tools | %d of %d vectors from the cache, ready after %.0f ms (%.2f s CPU); cache file %d KiB |",
+            tools.count, restartStatus.embedded, restartStatus.documents, restartWall, restartCPU, cacheSize
+        )
+    )
+    print("| memory for \(tools.count) tools (resident growth; the vectors alone are \(tools.count * (model.dimension + 4) / 1024) KiB) | +\(rssAfter - rssBefore) KiB |")
+    print("| model file in memory | \(model.byteCount / 1024) KiB |")
 }

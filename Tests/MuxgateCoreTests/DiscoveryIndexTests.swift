@@ -33,9 +33,19 @@ struct DiscoveryIndexTests {
             BM25Index.Analyzed(fields: [("apple apple cherry", 1)]),
             BM25Index.Analyzed(fields: [("durian", 1)]),
         ]
-        let index = BM25Index(documents)
+        let dictionary = TermDictionary()
+        // Two segments (two servers), scored together: statistics span both.
+        let first = BM25Index(Array(documents.prefix(2)), dictionary: dictionary)
+        let second = BM25Index([documents[2]], dictionary: dictionary)
         var scores = [Float](repeating: 0, count: 3)
-        index.score(query: ["appl"], allowed: [true, true, true], allowedCount: 3, into: &scores)
+        BM25Index.score(
+            query: dictionary.lookup(["appl"]),
+            segments: [first, second],
+            offsets: [0, 2],
+            allowed: [true, true, true],
+            allowedCount: 3,
+            into: &scores
+        )
         let idf = log(Float(1) + (3 - 2 + 0.5) / (2 + 0.5))
         let average: Float = 2
         func expected(tf: Float, length: Float) -> Float {

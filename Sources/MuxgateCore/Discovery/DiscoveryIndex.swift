@@ -44,13 +44,14 @@ package final class DiscoveryIndex: Sendable {
     private let embedder: (any TextEmbedder)?
     private let cache: EmbeddingCache?
     private let key: SipHash
+    private let dictionary = TermDictionary()
     private let current: Mutex<DiscoverySnapshot>
     private let writer: Mutex<Writer>
     private let worker: EmbeddingWorker?
 
-    /// The writer's state: every server's entries, and vectors computed but not yet published.
+    /// The writer's state: every server's segment, and vectors computed but not yet published.
     private struct Writer {
-        var servers: [String: [DiscoverySnapshot.Entry]] = [:]
+        var segments: [String: DiscoverySegment] = [:]
         var fresh: [UInt64: StoredVector] = [:]
         var generation = 0
     }
@@ -63,7 +64,7 @@ package final class DiscoveryIndex: Sendable {
         self.cache = embedder == nil ? nil : cache
         self.options = options
         key = self.cache?.key ?? SipHash.random()
-        current = Mutex(DiscoverySnapshot.empty(dimension: embedder?.dimension ?? 0))
+        current = Mutex(DiscoverySnapshot(segments: [], generation: 0))
         writer = Mutex(Writer())
         worker = embedder.map { EmbeddingWorker(embedder: $0) }
         worker?.start(index: self)
@@ -79,35 +80,44 @@ package final class DiscoveryIndex: Sendable {
     }
 
     /// Makes `documents` the whole of `server`'s tools (an empty list removes the server).
+    ///
+    /// Costs the analysis of these documents and a new snapshot that reuses every other server's
+    /// segment; their vectors are taken from the server's previous tools with the same text, then
+    /// the cache, and the rest are queued for the embedding thread.
     package func replace(server: String, documents: [ToolDocument]) {
-        let entries = documents.map { document in
-            DiscoverySnapshot.Entry(
-                document: document,
-                analyzed: BM25Index.Analyzed(document),
-                key: key.hash(document.embeddingText.utf8)
-            )
-        }
+        let texts = documents.map(\.embeddingText)
+        let keys = texts.map { key.hash($0.utf8) }
+        let bm25 = BM25Index(documents.map(BM25Index.Analyzed.init), dictionary: dictionary)
+        let dimension = embedder?.dimension ?? 0
         var missing: [(UInt64, String)] = []
         writer.withLock { writer in
-            if entries.isEmpty {
-                writer.servers[server] = nil
+            if documents.isEmpty {
+                writer.segments[server] = nil
             } else {
-                writer.servers[server] = entries
-            }
-            let previous = current.withLock { $0 }
-            if let cache {
-                for entry in entries where previous.rows[entry.key] == nil && writer.fresh[entry.key] == nil {
-                    if let vector = cache.vector(for: entry.key) { writer.fresh[entry.key] = vector }
-                }
-            }
-            let snapshot = publish(&writer, previous: previous, documentsChanged: true)
-            if embedder != nil {
+                let previous = writer.segments[server]?.vectorsByKey() ?? [:]
+                var vectors = VectorTable(dimension: dimension, count: embedder == nil ? 0 : documents.count)
                 var seen = Set<UInt64>()
-                for entry in entries where snapshot.rows[entry.key] == nil && seen.insert(entry.key).inserted {
-                    missing.append((entry.key, entry.document.embeddingText))
+                if embedder != nil {
+                    for (row, key) in keys.enumerated() {
+                        if let vector = writer.fresh[key] ?? previous[key] ?? cache?.vector(for: key) {
+                            vectors.set(row, vector)
+                        } else if seen.insert(key).inserted {
+                            missing.append((key, texts[row]))
+                        }
+                    }
                 }
+                writer.segments[server] = DiscoverySegment(
+                    server: server,
+                    ids: documents.map(\.id),
+                    keys: keys,
+                    bm25: bm25,
+                    vectors: vectors
+                )
             }
+            publish(&writer)
         }
+        // The segment holds them now; the cache keeps them on disk only.
+        cache?.release(keys)
         if !missing.isEmpty { worker?.enqueue(missing) }
     }
 
@@ -119,10 +129,11 @@ package final class DiscoveryIndex: Sendable {
     /// The best `limit` allowed tools for `query`, best first.
     ///
     /// Encodes the query on the calling thread (a few milliseconds with the in-process model).
-    /// - Parameter allowed: called once per indexed tool id; a tool it refuses is left out before
-    ///   ranking, and BM25's statistics and the score scaling are computed without it, so what the
-    ///   caller sees is what an index of only the allowed tools would return.
-    /// - Parameter queryVector: the query's embedding when the caller has it already (else computed here).
+    /// - Parameters:
+    ///   - queryVector: the query's embedding when the caller has it already (else computed here).
+    ///   - allowed: called once per indexed tool id; a tool it refuses is left out before
+    ///     ranking, and BM25's statistics and the score scaling are computed without it, so what
+    ///     the caller sees is what an index of only the allowed tools would return.
     package func search(
         _ query: String,
         limit: Int = 10,
@@ -131,7 +142,7 @@ package final class DiscoveryIndex: Sendable {
         allowed: (String) -> Bool = { _ in true }
     ) -> [DiscoveryMatch] {
         let snapshot = current.withLock { $0 }
-        let terms = ranking == .semantic ? [] : TextAnalyzer.terms(query)
+        let terms = ranking == .semantic ? [] : dictionary.lookup(TextAnalyzer.terms(query))
         var queryVector: [Float]?
         if ranking != .lexical, let embedder, snapshot.embeddedCount > 0 {
             queryVector = precomputed ?? (try? embedder.embed(query))
@@ -148,8 +159,8 @@ package final class DiscoveryIndex: Sendable {
     package var status: Status {
         let snapshot = current.withLock { $0 }
         return Status(
-            documents: snapshot.entries.count,
-            embedded: snapshot.entries.indices.filter { snapshot.vectors.has($0) }.count,
+            documents: snapshot.count,
+            embedded: snapshot.embeddedCount,
             pending: worker?.pendingCount ?? 0,
             generation: snapshot.generation
         )
@@ -159,45 +170,35 @@ package final class DiscoveryIndex: Sendable {
     package func waitUntilEmbedded() {
         worker?.waitUntilIdle()
         writer.withLock { writer in
-            if !writer.fresh.isEmpty { publish(&writer, previous: current.withLock { $0 }, documentsChanged: false) }
+            if !writer.fresh.isEmpty { publish(&writer) }
         }
     }
 
     // MARK: - Publishing
 
-    /// Vectors the embedding thread computed: kept, cached, and published at most every `publishInterval`.
-    fileprivate func add(_ computed: [(key: UInt64, vector: StoredVector)], flush: Bool) {
+    /// Vectors the embedding thread computed: cached, and published with the segments that want them.
+    fileprivate func add(_ computed: [(key: UInt64, vector: StoredVector)]) {
         if let cache { try? cache.store(computed) }
         writer.withLock { writer in
             for (key, vector) in computed { writer.fresh[key] = vector }
-            if flush { publish(&writer, previous: current.withLock { $0 }, documentsChanged: false) }
+            publish(&writer)
         }
     }
 
-    @discardableResult
-    private func publish(_ writer: inout Writer, previous: DiscoverySnapshot, documentsChanged: Bool) -> DiscoverySnapshot {
-        let entries: [DiscoverySnapshot.Entry]
-        let bm25: BM25Index
-        if documentsChanged {
-            entries = writer.servers.keys.sorted().flatMap { writer.servers[$0]! }
-            bm25 = BM25Index(entries.map(\.analyzed))
-        } else {
-            entries = previous.entries
-            bm25 = previous.bm25
-        }
-        var vectors = VectorTable(dimension: embedder?.dimension ?? 0, count: embedder == nil ? 0 : entries.count)
-        if embedder != nil {
-            for (row, entry) in entries.enumerated() {
-                if let vector = writer.fresh[entry.key] ?? previous.vector(for: entry.key) { vectors.set(row, vector) }
+    private func publish(_ writer: inout Writer) {
+        if !writer.fresh.isEmpty {
+            let fresh = writer.fresh
+            for (server, segment) in writer.segments {
+                if let updated = segment.adding({ fresh[$0] }) { writer.segments[server] = updated }
             }
+            cache?.release(fresh.keys)
+            // A vector no segment wanted belongs to a tool replaced since it was queued.
+            writer.fresh = [:]
         }
         writer.generation += 1
-        let snapshot = DiscoverySnapshot(entries: entries, bm25: bm25, vectors: vectors, generation: writer.generation)
-        // What the snapshot holds no longer needs a copy elsewhere.
-        writer.fresh = writer.fresh.filter { snapshot.rows[$0.key] == nil }
-        cache?.release(snapshot.rows.keys)
+        let segments = writer.segments.keys.sorted().map { writer.segments[$0]! }
+        let snapshot = DiscoverySnapshot(segments: segments, generation: writer.generation)
         current.withLock { $0 = snapshot }
-        return snapshot
     }
 }
 
@@ -284,7 +285,7 @@ private final class EmbeddingWorker: @unchecked Sendable {
             let due = ContinuousClock.now - lastPublish >= .seconds(interval)
             if drained || due {
                 guard let index = index() else { return }
-                index.add(computed, flush: true)
+                index.add(computed)
                 computed.removeAll(keepingCapacity: true)
                 lastPublish = .now
             }

@@ -50,39 +50,45 @@ struct VectorTable: Sendable {
         return StoredVector(values: Array(values[(row * dimension)..<((row + 1) * dimension)]), scale: scales[row])
     }
 
-    /// The cosine of `query` (unit length) with every row that has a vector (rows without one get 0).
-    func cosines(_ query: [Float], into output: inout [Float]) {
-        let rows = count
-        guard rows > 0, query.count == dimension, dimension % Int8Kernels.columnMultiple == 0 else { return }
-        var quantized = [Int16](repeating: 0, count: dimension)
-        var queryScale: Float = 0
-        var sums = [Int32](repeating: 0, count: rows)
+    /// A unit-length query as the kernel reads it: Int16 values and their scale.
+    static func quantize(_ query: [Float]) -> (values: [Int16], scale: Float) {
+        var values = [Int16](repeating: 0, count: query.count)
+        var scale: Float = 0
         query.withUnsafeBufferPointer { input in
-            quantized.withUnsafeMutableBufferPointer { target in
-                Int8Kernels.quantize(
-                    input.baseAddress!,
-                    rows: 1,
-                    columns: dimension,
-                    into: target.baseAddress!,
-                    scales: &queryScale
-                )
+            values.withUnsafeMutableBufferPointer { target in
+                Int8Kernels.quantize(input.baseAddress!, rows: 1, columns: query.count, into: target.baseAddress!, scales: &scale)
             }
         }
+        return (values, scale)
+    }
+
+    /// Writes the cosine of the query with each row into `output[offset + row]` (0 for rows without a vector).
+    /// - Parameter sums: scratch space of at least `count` values.
+    func cosines(
+        _ query: (values: [Int16], scale: Float),
+        into output: inout [Float],
+        at offset: Int,
+        scratch sums: inout [Int32]
+    ) {
+        let rows = count
+        guard rows > 0, sums.count >= rows, query.values.count == dimension,
+            dimension % Int8Kernels.columnMultiple == 0
+        else { return }
         values.withUnsafeBufferPointer { weights in
-            quantized.withUnsafeBufferPointer { input in
-                sums.withUnsafeMutableBufferPointer { output in
+            query.values.withUnsafeBufferPointer { input in
+                sums.withUnsafeMutableBufferPointer { target in
                     Int8Kernels.dot(
                         weights: weights.baseAddress!,
                         rows: rows,
                         columns: dimension,
                         input: input.baseAddress!,
                         tokens: 1,
-                        output: output.baseAddress!,
+                        output: target.baseAddress!,
                         outputStride: rows
                     )
                 }
             }
         }
-        for row in 0..<rows { output[row] = Float(sums[row]) * scales[row] * queryScale }
+        for row in 0..<rows { output[offset + row] = Float(sums[row]) * scales[row] * query.scale }
     }
 }
