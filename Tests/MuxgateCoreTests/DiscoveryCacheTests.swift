@@ -79,7 +79,10 @@ struct DiscoveryCacheTests {
     func badScale() throws {
         let (url, key) = try filled(1)
         var bytes = EmbeddingCache.header(identity: identity, dimension: 32, key: key)
-        bytes += EmbeddingCache.record(key: 9, vector: StoredVector(values: [Int8](repeating: 1, count: 32), scale: .nan))
+        bytes += EmbeddingCache.record(
+            key: 9,
+            vector: StoredVector(values: [Int8](repeating: 1, count: 32), scale: .nan)
+        )
         try Data(bytes).write(to: url)
         let cache = try EmbeddingCache(url: url, identity: identity, dimension: 32)
         #expect(cache.loaded == 0)
@@ -89,7 +92,9 @@ struct DiscoveryCacheTests {
     @Test("an index restarted on its cache has every vector at once, without embedding anything")
     func cachedRestart() throws {
         let url = URL(fileURLWithPath: try TestPaths.temporaryDirectory("discovery-cache") + "/vectors.cache")
-        let documents = (0..<6).map { ToolDocument(id: "t\($0)", server: "s", name: "tool_\($0)", description: "tool \($0)") }
+        let documents = (0..<6).map {
+            ToolDocument(id: "t\($0)", server: "s", name: "tool_\($0)", description: "tool \($0)")
+        }
         let first = DiscoveryIndex(
             embedder: BagOfWordsEmbedder(),
             cache: try EmbeddingCache(url: url, identity: BagOfWordsEmbedder().identity, dimension: 32)

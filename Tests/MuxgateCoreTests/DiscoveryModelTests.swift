@@ -76,7 +76,9 @@ struct DiscoveryModelTests {
         #expect(throws: DiscoveryError.self) { try MiniLMModel(data: Data("not a model".utf8), path: "x.mxemb") }
         let path = DiscoveryTestModel.directory + "/all-MiniLM-L6-v2.q8.mxemb"
         guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else { return }
-        let error = #expect(throws: DiscoveryError.self) { try MiniLMModel(data: data.prefix(data.count / 2), path: "cut.mxemb") }
+        let error = #expect(throws: DiscoveryError.self) {
+            try MiniLMModel(data: data.prefix(data.count / 2), path: "cut.mxemb")
+        }
         #expect(error?.code == .invalidModel)
         #expect(error?.description.contains("cut.mxemb") == true)
     }

@@ -85,39 +85,51 @@ package final class DiscoveryIndex: Sendable {
     /// segment; their vectors are taken from the server's previous tools with the same text, then
     /// the cache, and the rest are queued for the embedding thread.
     package func replace(server: String, documents: [ToolDocument]) {
-        let texts = documents.map(\.embeddingText)
-        let keys = texts.map { key.hash($0.utf8) }
-        let bm25 = BM25Index(documents.map(BM25Index.Analyzed.init), dictionary: dictionary)
+        replace([server: documents])
+    }
+
+    /// Makes each server's documents its whole list of tools, in one new snapshot (at start-up,
+    /// when every server's tools arrive together).
+    package func replace(_ servers: [String: [ToolDocument]]) {
+        let prepared = servers.map { server, documents in
+            let texts = documents.map(\.embeddingText)
+            return (
+                server: server, documents: documents, texts: texts, keys: texts.map { key.hash($0.utf8) },
+                bm25: BM25Index(documents.map(BM25Index.Analyzed.init), dictionary: dictionary)
+            )
+        }
         let dimension = embedder?.dimension ?? 0
         var missing: [(UInt64, String)] = []
         writer.withLock { writer in
-            if documents.isEmpty {
-                writer.segments[server] = nil
-            } else {
-                let previous = writer.segments[server]?.vectorsByKey() ?? [:]
-                var vectors = VectorTable(dimension: dimension, count: embedder == nil ? 0 : documents.count)
-                var seen = Set<UInt64>()
-                if embedder != nil {
-                    for (row, key) in keys.enumerated() {
-                        if let vector = writer.fresh[key] ?? previous[key] ?? cache?.vector(for: key) {
-                            vectors.set(row, vector)
-                        } else if seen.insert(key).inserted {
-                            missing.append((key, texts[row]))
+            for (server, documents, texts, keys, bm25) in prepared {
+                if documents.isEmpty {
+                    writer.segments[server] = nil
+                } else {
+                    let previous = writer.segments[server]?.vectorsByKey() ?? [:]
+                    var vectors = VectorTable(dimension: dimension, count: embedder == nil ? 0 : documents.count)
+                    var seen = Set<UInt64>()
+                    if embedder != nil {
+                        for (row, key) in keys.enumerated() {
+                            if let vector = writer.fresh[key] ?? previous[key] ?? cache?.vector(for: key) {
+                                vectors.set(row, vector)
+                            } else if seen.insert(key).inserted {
+                                missing.append((key, texts[row]))
+                            }
                         }
                     }
+                    writer.segments[server] = DiscoverySegment(
+                        server: server,
+                        ids: documents.map(\.id),
+                        keys: keys,
+                        bm25: bm25,
+                        vectors: vectors
+                    )
                 }
-                writer.segments[server] = DiscoverySegment(
-                    server: server,
-                    ids: documents.map(\.id),
-                    keys: keys,
-                    bm25: bm25,
-                    vectors: vectors
-                )
             }
             publish(&writer)
         }
-        // The segment holds them now; the cache keeps them on disk only.
-        cache?.release(keys)
+        // The segments hold them now; the cache keeps them on disk only.
+        cache?.release(prepared.flatMap(\.keys))
         if !missing.isEmpty { worker?.enqueue(missing) }
     }
 
@@ -131,7 +143,7 @@ package final class DiscoveryIndex: Sendable {
     /// Encodes the query on the calling thread (a few milliseconds with the in-process model).
     /// - Parameters:
     ///   - queryVector: the query's embedding when the caller has it already (else computed here).
-    ///   - allowed: called once per indexed tool id; a tool it refuses is left out before
+    ///   - allowed: called once per indexed tool id (nil: all allowed); a tool it refuses is left out before
     ///     ranking, and BM25's statistics and the score scaling are computed without it, so what
     ///     the caller sees is what an index of only the allowed tools would return.
     package func search(
@@ -139,7 +151,7 @@ package final class DiscoveryIndex: Sendable {
         limit: Int = 10,
         ranking: Ranking = .automatic,
         queryVector precomputed: [Float]? = nil,
-        allowed: (String) -> Bool = { _ in true }
+        allowed: ((String) -> Bool)? = nil
     ) -> [DiscoveryMatch] {
         let snapshot = current.withLock { $0 }
         let terms = ranking == .semantic ? [] : dictionary.lookup(TextAnalyzer.terms(query))

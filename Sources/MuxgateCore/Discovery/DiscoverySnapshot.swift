@@ -55,16 +55,18 @@ final class DiscoverySnapshot: Sendable {
         terms: [UInt32],
         queryVector: [Float]?,
         limit: Int,
-        allowed: (String) -> Bool,
+        allowed: ((String) -> Bool)?,
         weights: (lexical: Float, semantic: Float)
     ) -> [DiscoveryMatch] {
         guard count > 0, limit > 0 else { return [] }
-        var mask = [Bool](repeating: false, count: count)
-        var allowedCount = 0
-        for (segment, offset) in zip(segments, offsets) {
-            for (row, id) in segment.ids.enumerated() where allowed(id) {
-                mask[offset + row] = true
-                allowedCount += 1
+        var mask = [Bool](repeating: allowed == nil, count: count)
+        var allowedCount = allowed == nil ? count : 0
+        if let allowed {
+            for (segment, offset) in zip(segments, offsets) {
+                for (row, id) in segment.ids.enumerated() where allowed(id) {
+                    mask[offset + row] = true
+                    allowedCount += 1
+                }
             }
         }
         guard allowedCount > 0 else { return [] }

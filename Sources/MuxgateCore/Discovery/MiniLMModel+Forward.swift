@@ -118,7 +118,13 @@ extension MiniLMModel {
                 for index in 0..<rows { row[index] += linear.bias[index] }
             }
         case .q8(let weights, let scales, _, _):
-            Int8Kernels.quantize(input, rows: tokens, columns: columns, into: scratch.quantized, scales: scratch.inputScales)
+            Int8Kernels.quantize(
+                input,
+                rows: tokens,
+                columns: columns,
+                into: scratch.quantized,
+                scales: scratch.inputScales
+            )
             Int8Kernels.dot(
                 weights: weights,
                 rows: rows,

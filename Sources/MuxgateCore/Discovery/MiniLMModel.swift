@@ -101,7 +101,9 @@ package final class MiniLMModel: @unchecked Sendable {
         guard data.count > 12, data.prefix(8).elementsEqual(Array("MXEMB001".utf8)) else {
             throw invalid("not a muxgate model file (format MXEMB001)")
         }
-        let headerLength = data.withUnsafeBytes { Int($0.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian) }
+        let headerLength = data.withUnsafeBytes {
+            Int($0.loadUnaligned(fromByteOffset: 8, as: UInt32.self).littleEndian)
+        }
         guard headerLength > 0, 12 + headerLength <= data.count else { throw invalid("the header is cut short") }
         let header: ModelFileHeader
         do {
@@ -121,11 +123,14 @@ package final class MiniLMModel: @unchecked Sendable {
         let base = storage + dataStart
         let available = data.count - dataStart
 
-        func tensor(_ name: String, rows expectedRows: Int? = nil, columns expectedColumns: Int? = nil) throws -> Tensor {
+        func tensor(_ name: String, rows expectedRows: Int? = nil, columns expectedColumns: Int? = nil) throws -> Tensor
+        {
             guard let entry = header.tensors[name] else { throw invalid("tensor \(name) is missing") }
             let rows = entry.shape.first ?? 1
             let columns = entry.shape.dropFirst().reduce(1, *)
-            if let expectedRows, rows != expectedRows { throw invalid("tensor \(name) has \(rows) rows, not \(expectedRows)") }
+            if let expectedRows, rows != expectedRows {
+                throw invalid("tensor \(name) has \(rows) rows, not \(expectedRows)")
+            }
             if let expectedColumns, columns != expectedColumns {
                 throw invalid("tensor \(name) has \(columns) columns, not \(expectedColumns)")
             }
@@ -135,7 +140,11 @@ package final class MiniLMModel: @unchecked Sendable {
                 guard entry.offset >= 0, entry.offset % 4 == 0, entry.offset + count * 4 <= available else {
                     throw invalid("tensor \(name) lies outside the file")
                 }
-                return .f32(UnsafePointer((base + entry.offset).assumingMemoryBound(to: Float.self)), rows: rows, columns: columns)
+                return .f32(
+                    UnsafePointer((base + entry.offset).assumingMemoryBound(to: Float.self)),
+                    rows: rows,
+                    columns: columns
+                )
             case "q8":
                 guard let scales = entry.scales, entry.offset >= 0, entry.offset + count <= available, scales >= 0,
                     scales % 4 == 0, scales + rows * 4 <= available
@@ -157,21 +166,32 @@ package final class MiniLMModel: @unchecked Sendable {
             return pointer
         }
         func linear(_ name: String, rows: Int, columns: Int) throws -> Linear {
-            Linear(weight: try tensor(name + ".weight", rows: rows, columns: columns), bias: try vector(name + ".bias", rows))
+            Linear(
+                weight: try tensor(name + ".weight", rows: rows, columns: columns),
+                bias: try vector(name + ".bias", rows)
+            )
         }
 
         let config = header.config
         let hidden = config.hidden
         guard hidden % 16 == 0, config.intermediate % 16 == 0, config.intermediate <= Int8Kernels.maximumColumns,
-            config.heads > 0, hidden % config.heads == 0, (hidden / config.heads) % 4 == 0, config.maxSeqLength <= config.maxPositions
+            config.heads > 0, hidden % config.heads == 0, (hidden / config.heads) % 4 == 0,
+            config.maxSeqLength <= config.maxPositions
         else { throw invalid("unsupported shape (hidden \(hidden), intermediate \(config.intermediate))") }
 
         // The vocabulary: one token a line, in id order.
         let vocab = header.tokenizer.vocab
-        guard vocab.offset >= 0, vocab.offset + vocab.length <= available else { throw invalid("the vocabulary lies outside the file") }
-        let vocabText = String(decoding: UnsafeRawBufferPointer(start: base + vocab.offset, count: vocab.length), as: UTF8.self)
+        guard vocab.offset >= 0, vocab.offset + vocab.length <= available else {
+            throw invalid("the vocabulary lies outside the file")
+        }
+        let vocabText = String(
+            decoding: UnsafeRawBufferPointer(start: base + vocab.offset, count: vocab.length),
+            as: UTF8.self
+        )
         let tokens = vocabText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard tokens.count == vocab.count else { throw invalid("the vocabulary holds \(tokens.count) tokens, not \(vocab.count)") }
+        guard tokens.count == vocab.count else {
+            throw invalid("the vocabulary holds \(tokens.count) tokens, not \(vocab.count)")
+        }
         var options = WordPieceTokenizer.Options()
         options.lowercase = header.tokenizer.lowercase
         options.stripAccents = header.tokenizer.stripAccents
@@ -194,7 +214,8 @@ package final class MiniLMModel: @unchecked Sendable {
                 qkv: try linear(prefix + "qkv", rows: 3 * hidden, columns: hidden),
                 attentionOut: try linear(prefix + "attention_out", rows: hidden, columns: hidden),
                 attentionNorm: (
-                    try vector(prefix + "attention_norm.weight", hidden), try vector(prefix + "attention_norm.bias", hidden)
+                    try vector(prefix + "attention_norm.weight", hidden),
+                    try vector(prefix + "attention_norm.bias", hidden)
                 ),
                 up: try linear(prefix + "up", rows: config.intermediate, columns: hidden),
                 down: try linear(prefix + "down", rows: hidden, columns: config.intermediate),

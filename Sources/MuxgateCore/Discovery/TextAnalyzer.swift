@@ -100,7 +100,8 @@ package enum TextAnalyzer {
             return String(String.UnicodeScalarView(word)).lowercased()
         }
         var folded = String.UnicodeScalarView()
-        for scalar in String(String.UnicodeScalarView(word)).lowercased().decomposedStringWithCanonicalMapping.unicodeScalars
+        for scalar in String(String.UnicodeScalarView(word)).lowercased().decomposedStringWithCanonicalMapping
+            .unicodeScalars
         where scalar.properties.generalCategory != .nonspacingMark {
             folded.append(scalar)
         }

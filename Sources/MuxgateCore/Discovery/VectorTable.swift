@@ -56,7 +56,13 @@ struct VectorTable: Sendable {
         var scale: Float = 0
         query.withUnsafeBufferPointer { input in
             values.withUnsafeMutableBufferPointer { target in
-                Int8Kernels.quantize(input.baseAddress!, rows: 1, columns: query.count, into: target.baseAddress!, scales: &scale)
+                Int8Kernels.quantize(
+                    input.baseAddress!,
+                    rows: 1,
+                    columns: query.count,
+                    into: target.baseAddress!,
+                    scales: &scale
+                )
             }
         }
         return (values, scale)

@@ -105,7 +105,9 @@ package struct WordPieceTokenizer: Sendable {
             var lowered = String.UnicodeScalarView()
             for scalar in string.unicodeScalars {
                 if scalar.isASCII {
-                    lowered.append(scalar.value >= 65 && scalar.value <= 90 ? Unicode.Scalar(scalar.value + 32)! : scalar)
+                    lowered.append(
+                        scalar.value >= 65 && scalar.value <= 90 ? Unicode.Scalar(scalar.value + 32)! : scalar
+                    )
                 } else {
                     lowered.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
                 }
