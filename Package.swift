@@ -1,6 +1,12 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+// What the test support, the benchmarks and the tests see: every layer.
+let everyLayer: [Target.Dependency] = [
+    "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
+    "MuxgateRemote", "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
+]
+
 let package = Package(
     name: "muxgate",
     platforms: [.macOS(.v15)],
@@ -218,21 +224,14 @@ let package = Package(
         ),
         .target(
             name: "MuxgateTesting",
-            dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
-                "MuxgateRemote",
-                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
-            ]
+            dependencies: everyLayer
         ),
         .executableTarget(
             name: "muxgate-fixture"
         ),
         .executableTarget(
             name: "muxgate-bench",
-            dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
-                "MuxgateRemote",
-                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
+            dependencies: everyLayer + [
                 "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -241,21 +240,13 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateCoreTests",
-            dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
-                "MuxgateRemote",
-                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
-                "MuxgateTesting",
-            ],
+            dependencies: everyLayer + ["MuxgateTesting"],
             // Reference data the tests read by path (the discovery engine's tokenizer and vectors).
             exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
-            dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
-                "MuxgateRemote",
-                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
+            dependencies: everyLayer + [
                 "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -133,8 +133,11 @@ package struct ServeCommand: AsyncParsableCommand {
         let sink = FileDescriptorSink()
         let gateway: Gateway
         let front: any Service
+        // Team mode: shutdown is bounded whatever clients do (the front drains first, below).
+        var shutdownBound: Duration?
         if let http {
             let team = try teamConfig(http, config)
+            shutdownBound = team.shutdownGrace + TeamFront.shutdownSlack
             gateway = Gateway(
                 teamConfig: config,
                 logger: logger,
@@ -165,39 +168,47 @@ package struct ServeCommand: AsyncParsableCommand {
             )
             front = StdioFront(gateway: gateway, maxMessageBytes: config.maxMessageBytes, logger: logger)
         }
-        let group = ServiceGroup(
-            configuration: .init(
-                // Telemetry first: it shuts down last, exporting the spans the others ended.
-                services: (telemetry?.services ?? []).map {
-                    ServiceGroupConfiguration.ServiceConfiguration(service: $0)
-                }
-                    + (auditor.map {
-                        [
-                            ServiceGroupConfiguration.ServiceConfiguration(
-                                service: AuditService(log: $0.log, anchor: anchor, logger: logger)
-                            )
-                        ]
-                    } ?? []) + [
-                        .init(
-                            service: front,
-                            successTerminationBehavior: .gracefullyShutdownGroup,
-                            failureTerminationBehavior: .gracefullyShutdownGroup
-                        ),
-                        .init(service: gateway, failureTerminationBehavior: .gracefullyShutdownGroup),
-                        .init(
-                            service: ConfigWatcher(
-                                gateway: gateway,
-                                file: config.file,
-                                profile: options.profile,
-                                interval: watch ? .milliseconds(500) : nil,
-                                logger: logger
-                            )
-                        ),
-                    ],
-                gracefulShutdownSignals: [.sigterm, .sigint],
+        let watcher = ServiceGroupConfiguration.ServiceConfiguration(
+            service: ConfigWatcher(
+                gateway: gateway,
+                file: config.file,
+                profile: options.profile,
+                interval: watch ? .milliseconds(500) : nil,
                 logger: logger
             )
         )
+        let frontService = ServiceGroupConfiguration.ServiceConfiguration(
+            service: front,
+            successTerminationBehavior: .gracefullyShutdownGroup,
+            failureTerminationBehavior: .gracefullyShutdownGroup
+        )
+        let gatewayService = ServiceGroupConfiguration.ServiceConfiguration(
+            service: gateway,
+            failureTerminationBehavior: .gracefullyShutdownGroup
+        )
+        // Services stop in the reverse of this order. Telemetry first: it shuts down last,
+        // exporting the spans the others ended; the audit writer next, so its `stop` record comes
+        // after everything. In team mode the front stops first (it drains while the children
+        // still answer), over stdio the gateway does (the IDE has gone).
+        let services =
+            (telemetry?.services ?? []).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) }
+            + (auditor.map {
+                [.init(service: AuditService(log: $0.log, anchor: anchor, logger: logger))]
+            } ?? [])
+            + (shutdownBound == nil
+                ? [frontService, gatewayService, watcher] : [gatewayService, watcher, frontService])
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services,
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        if let shutdownBound {
+            // Past the bound, graceful shutdown becomes cancellation, and a cancellation that
+            // hangs ends the process.
+            groupConfiguration.maximumGracefulShutdownDuration = shutdownBound
+            groupConfiguration.maximumCancellationDuration = .seconds(5)
+        }
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {

@@ -31,6 +31,9 @@ package struct HTTPFrontConfig: Sendable, Decodable {
     package var tls: TLSFiles?
     /// Serve Prometheus text at `/metrics` (no token asked: point a scraper at it; Origin checked).
     package var metrics = false
+    /// On SIGTERM: how long calls in flight may take to finish after muxgate stops taking new
+    /// sessions (`/readyz` fails); then every stream and session ends, whatever clients do.
+    package var shutdownGrace: Duration = .seconds(10)
 
     /// `http.tls`: the PEM files of the listener's certificate chain and private key.
     package struct TLSFiles: Sendable, Decodable, Equatable {
@@ -58,6 +61,7 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         case maxSessions = "max_sessions"
         case maxSessionsPerClient = "max_sessions_per_client"
         case publicURL = "public_url"
+        case shutdownGrace = "shutdown_grace"
         case tls, metrics
     }
 
@@ -77,6 +81,8 @@ package struct HTTPFrontConfig: Sendable, Decodable {
         idleTimeout = try container.decodeIfPresent(ConfigDuration.self, forKey: .idleTimeout)?.duration ?? idleTimeout
         headerTimeout =
             try container.decodeIfPresent(ConfigDuration.self, forKey: .headerTimeout)?.duration ?? headerTimeout
+        shutdownGrace =
+            try container.decodeIfPresent(ConfigDuration.self, forKey: .shutdownGrace)?.duration ?? shutdownGrace
         maxStreamDuration = try container.decodeIfPresent(ConfigDuration.self, forKey: .maxStreamDuration)?.duration
         if let duration = maxStreamDuration, duration < .milliseconds(100) {
             throw ConfigIssue(

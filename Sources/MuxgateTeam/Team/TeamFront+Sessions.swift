@@ -24,6 +24,11 @@ extension TeamFront {
     /// least recently used idle session ended for the new one (an IDE that crashed left it
     /// behind); 429 when all of them are busy.
     func open(for identity: ClientIdentity) async -> Result<TeamSession, Refusal> {
+        guard !draining.isSet else {
+            var refusal = Refusal(.serviceUnavailable, "muxgate is shutting down; open the session on another replica")
+            refusal.headers[.retryAfter] = "1"
+            return .failure(refusal)
+        }
         let perClient = config.maxSessionsPerClient
         enum Room {
             case free

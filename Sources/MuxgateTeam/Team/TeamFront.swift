@@ -34,6 +34,8 @@ package struct TeamFront: Service {
     let sessions = Locked<[String: TeamSession]>([:])
     /// Sessions being opened, counted against `max_sessions` before they exist.
     let pendingOpens = Locked(0)
+    /// Set when graceful shutdown begins: no new sessions, `/readyz` fails (`TeamFront+Drain`).
+    let draining = SharedFlag()
     /// Work whose answer must wait, run in the front's task group (as the stdio front does).
     private let work:
         (
@@ -90,6 +92,8 @@ package struct TeamFront: Service {
         if telemetry?.scrape() != nil {
             router.get("metrics") { request, _ in self.metrics(request) }
         }
+        router.get("healthz") { _, _ in self.health() }
+        router.get("readyz") { _, _ in await self.readiness() }
         router.get(".well-known/oauth-protected-resource") { _, _ in self.resourceMetadata() }
         router.get(".well-known/oauth-protected-resource/mcp") { _, _ in self.resourceMetadata() }
         var server = HTTPServerBuilder.http1(
@@ -121,6 +125,12 @@ package struct TeamFront: Service {
                 }
             }
             group.addTask { await self.expireIdleSessions() }
+            // On SIGTERM: drain, then end every stream and session, so the listener's own
+            // graceful shutdown (which waits for open responses) ends however clients behave.
+            group.addTask {
+                do { try await gracefulShutdown() } catch { return }
+                await self.drain()
+            }
             do {
                 try await app.run()
             } catch {
