@@ -1,6 +1,10 @@
 // swift-tools-version: 6.2
 import PackageDescription
 
+/// muxgate's version: what `muxgate --version` reports and what `make dist` names its packages
+/// (the commit comes from `make build-info`; a release's git tag `v<version>` must match this).
+let muxgateVersion = "0.1.0"
+
 let package = Package(
     name: "muxgate",
     platforms: [.macOS(.v15)],
@@ -47,9 +51,16 @@ let package = Package(
             path: "Sources/CPGQuery",
             providers: [.apt(["libpg-query-dev"])]
         ),
+        // The version and commit the binary reports (C, so a new commit recompiles one file and relinks).
+        .target(
+            name: "CMuxgateBuild",
+            path: "Sources/CMuxgateBuild",
+            cSettings: [.define("MUXGATE_VERSION", to: "\"\(muxgateVersion)\"")]
+        ),
         .target(
             name: "MuxgateCore",
             dependencies: [
+                "CMuxgateBuild",
                 "CSQLite",
                 "CPGQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -110,6 +121,7 @@ let package = Package(
 )
 
 for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    guard target.name != "CMuxgateBuild" else { continue }  // C: no Swift settings
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -17,6 +17,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = options.bootstrapLogging(default: "critical")
+        print(MuxgateVersion.description)
         let config = try options.loadConfig()
         print("config \(config.file): valid, \(config.servers.count) servers")
         print(config.policySummary)

@@ -14,7 +14,7 @@ package struct MuxgateCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "muxgate",
         abstract: "An aggregating MCP proxy: one stdio server in front of many child MCP servers.",
-        version: MuxgateVersion.current,
+        version: MuxgateVersion.description,
         subcommands: [
             ServeCommand.self, ToolsCommand.self, CheckCommand.self, ExplainCommand.self, ImportCommand.self,
             AuditCommand.self, LockCommand.self, DiffCommand.self, LoginCommand.self, LogoutCommand.self,

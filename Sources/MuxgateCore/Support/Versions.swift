@@ -1,6 +1,14 @@
-/// muxgate's own version, reported in `serverInfo` and `clientInfo`.
+import CMuxgateBuild
+
+/// muxgate's own version, reported in `serverInfo` and `clientInfo`, and the commit it was built from.
+///
+/// The version is Package.swift's `muxgateVersion`; the commit is written at build time by
+/// `make build-info` (`scripts/build-info.sh`), "unknown" in a binary built without it.
 package enum MuxgateVersion {
-    package static let current = "0.1.0"
+    package static let current = String(cString: muxgate_build_version())
+    package static let commit = String(cString: muxgate_build_commit())
+    /// What `muxgate --version` prints and `muxgate check` starts with: `muxgate 0.1.0 (commit 1a2b3c4)`.
+    package static let description = "muxgate \(current) (commit \(commit))"
 }
 
 /// The MCP protocol versions muxgate speaks through `initialize`.

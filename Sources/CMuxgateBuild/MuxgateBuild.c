@@ -1,0 +1,18 @@
+#include "MuxgateBuild.h"
+
+// Written by `make build-info` (scripts/build-info.sh), only when the commit changes, and ignored
+// by git: so a build never dirties the tree, and only this file is recompiled when the commit moves.
+#if __has_include("commit.generated.h")
+#include "commit.generated.h"
+#endif
+
+#ifndef MUXGATE_VERSION
+#error "MUXGATE_VERSION is defined by Package.swift (cSettings of CMuxgateBuild)"
+#endif
+#ifndef MUXGATE_COMMIT
+#define MUXGATE_COMMIT "unknown"
+#endif
+
+const char *muxgate_build_version(void) { return MUXGATE_VERSION; }
+
+const char *muxgate_build_commit(void) { return MUXGATE_COMMIT; }
