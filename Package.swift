@@ -37,7 +37,13 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "muxgate",
-            dependencies: ["MuxgateCore"]
+            dependencies: ["MuxgateCore", "CMuxgateCommit"]
+        ),
+        // The commit the executable reports (the header `make build-info` writes). Only the
+        // executable depends on it: a new commit recompiles main.swift and relinks, not MuxgateCore.
+        .target(
+            name: "CMuxgateCommit",
+            path: "Sources/CMuxgateCommit"
         ),
         // The system's SQLite: SQLite's own parser for a SQLite `sql: read_only` rule's `database:`.
         .systemLibrary(
@@ -51,16 +57,16 @@ let package = Package(
             path: "Sources/CPGQuery",
             providers: [.apt(["libpg-query-dev"])]
         ),
-        // The version and commit the binary reports (C, so a new commit recompiles one file and relinks).
+        // The version, from this manifest (`muxgateVersion` above).
         .target(
-            name: "CMuxgateBuild",
-            path: "Sources/CMuxgateBuild",
+            name: "CMuxgateVersion",
+            path: "Sources/CMuxgateVersion",
             cSettings: [.define("MUXGATE_VERSION", to: "\"\(muxgateVersion)\"")]
         ),
         .target(
             name: "MuxgateCore",
             dependencies: [
-                "CMuxgateBuild",
+                "CMuxgateVersion",
                 "CSQLite",
                 "CPGQuery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -121,7 +127,7 @@ let package = Package(
 )
 
 for target in package.targets where [.executable, .test, .regular].contains(target.type) {
-    guard target.name != "CMuxgateBuild" else { continue }  // C: no Swift settings
+    guard !["CMuxgateVersion", "CMuxgateCommit"].contains(target.name) else { continue }  // C: no Swift settings
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

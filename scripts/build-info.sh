@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
-# Writes Sources/CMuxgateBuild/commit.generated.h: the git commit the binary reports
+# Writes Sources/CMuxgateCommit/commit.generated.h: the git commit the binary reports
 # (`muxgate --version`, `muxgate check`). Run by every Makefile target that builds.
 #
 # The header is ignored by git, and rewritten only when its text changes, so an unchanged commit
 # rebuilds nothing; when it changes, the one C file that includes it is touched so the build
-# recompiles it (a header that appears for the first time is not in any dependency file yet) and
-# relinks. Outside a git checkout the commit is "unknown".
+# recompiles it (a header that appears for the first time is not in any dependency file yet), then
+# the executable's main.swift, and relinks. Outside a git checkout the commit is "unknown".
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-header="$ROOT/Sources/CMuxgateBuild/commit.generated.h"
-source="$ROOT/Sources/CMuxgateBuild/MuxgateBuild.c"
+header="$ROOT/Sources/CMuxgateCommit/commit.generated.h"
+source="$ROOT/Sources/CMuxgateCommit/MuxgateCommit.c"
 
 commit="unknown"
 if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1; then

@@ -41,7 +41,7 @@ VENV=.venv-dist
 [[ -x "$VENV/bin/python" ]] || die "$VENV is missing: run make dist"
 [[ -x .venv/bin/python && -x .venv/bin/mcp-server-time ]] || die ".venv is missing: run make venv"
 version="$(sed -n 's/^let muxgateVersion = "\([^"]*\)"$/\1/p' Package.swift)"
-commit="$(sed -n 's/^#define MUXGATE_COMMIT "\(.*\)"$/\1/p' Sources/CMuxgateBuild/commit.generated.h)"
+commit="$(sed -n 's/^#define MUXGATE_COMMIT "\(.*\)"$/\1/p' Sources/CMuxgateCommit/commit.generated.h)"
 expected="muxgate $version (commit $commit)"
 wheel="$(ls dist/muxgate-"$version"-py3-none-*.whl 2>/dev/null | head -1)"
 tarball="$(ls dist/muxgate-"$version"-linux-*.tar.gz 2>/dev/null | head -1)"

@@ -49,7 +49,7 @@ tags="$(git tag --points-at HEAD 'v*' 2>/dev/null || true)"
 if [[ -n "$tags" ]] && ! grep -qx "v$version" <<<"$tags"; then
     fail "HEAD is tagged $(echo "$tags" | tr '\n' ' ')but Package.swift's muxgateVersion is $version"
 fi
-commit="$(sed -n 's/^#define MUXGATE_COMMIT "\(.*\)"$/\1/p' Sources/CMuxgateBuild/commit.generated.h 2>/dev/null || true)"
+commit="$(sed -n 's/^#define MUXGATE_COMMIT "\(.*\)"$/\1/p' Sources/CMuxgateCommit/commit.generated.h 2>/dev/null || true)"
 reported="$("$BINARY" --version)"
 [[ "$reported" == "muxgate $version (commit ${commit:-unknown})" ]] \
     || fail "the binary reports '$reported', not 'muxgate $version (commit ${commit:-unknown})': run \`make release\`"

@@ -1,3 +1,4 @@
+import CMuxgateCommit
 import MuxgateCore
 
-await MuxgateMain.run()
+await MuxgateMain.run(commit: String(cString: muxgate_build_commit()))

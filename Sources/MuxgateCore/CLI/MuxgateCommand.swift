@@ -92,7 +92,12 @@ extension MuxgateConfig {
 
 /// The executable's entry point.
 package enum MuxgateMain {
-    package static func run() async {
+    /// Runs the command line.
+    ///
+    /// - Parameters:
+    ///   - commit: the git commit the executable was built from (`MuxgateVersion.commit`).
+    package static func run(commit: String) async {
+        MuxgateVersion.record(commit: commit)
         // A write to a child that just died must fail with EPIPE, not kill muxgate (children get
         // their default signal dispositions back at spawn).
         signal(SIGPIPE, SIG_IGN)
