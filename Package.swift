@@ -40,10 +40,16 @@ let package = Package(
             dependencies: ["MuxgateCore", "CMuxgateCommit"]
         ),
         // The commit the executable reports (the header `make build-info` writes). Only the
-        // executable depends on it: a new commit recompiles main.swift and relinks, not MuxgateCore.
+        // executable depends on it: a new commit recompiles main.swift and relinks, not the libraries.
         .target(
             name: "CMuxgateCommit",
             path: "Sources/CMuxgateCommit"
+        ),
+        // The version, from this manifest (`muxgateVersion` above), for MuxgateWire's `MuxgateVersion`.
+        .target(
+            name: "CMuxgateVersion",
+            path: "Sources/CMuxgateVersion",
+            cSettings: [.define("MUXGATE_VERSION", to: "\"\(muxgateVersion)\"")]
         ),
         // The system's SQLite: SQLite's own parser for a SQLite `sql: read_only` rule's `database:`.
         .systemLibrary(
@@ -57,18 +63,57 @@ let package = Package(
             path: "Sources/CPGQuery",
             providers: [.apt(["libpg-query-dev"])]
         ),
-        // The version, from this manifest (`muxgateVersion` above).
+        // The wire: JSON, JSON-RPC, framing and SSE, canonical JSON, secrets' scrubbing, and the
+        // small concurrency helpers every layer uses. Nothing above it.
         .target(
-            name: "CMuxgateVersion",
-            path: "Sources/CMuxgateVersion",
-            cSettings: [.define("MUXGATE_VERSION", to: "\"\(muxgateVersion)\"")]
+            name: "MuxgateWire",
+            dependencies: [
+                "CMuxgateVersion",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The configuration: every setting as a Codable value validated where it is decoded (the
+        // operator's policy, shaping and pinning as the file states them), and the loader.
+        .target(
+            name: "MuxgateConfig",
+            dependencies: [
+                "MuxgateWire",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        // The policy's decisions over what the configuration states: profiles and argument rules
+        // (the SQL analysis with the engines' own parsers, path containment), shaping, scopes.
+        .target(
+            name: "MuxgatePolicy",
+            dependencies: ["MuxgateWire", "MuxgateConfig", "CSQLite", "CPGQuery"]
+        ),
+        // The audit trail: hash-chained records, group commit, the anchor's signed checkpoints,
+        // verification and review. It names callers by value (`AuditCaller`).
+        .target(
+            name: "MuxgateAudit",
+            dependencies: [
+                "MuxgateWire", "MuxgateConfig",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Progressive tool discovery: the tokenizer, the MiniLM forward pass, BM25, the fused index. Foundation only.
+        .target(
+            name: "MuxgateDiscovery"
         ),
         .target(
             name: "MuxgateCore",
             dependencies: [
-                "CMuxgateVersion",
-                "CSQLite",
-                "CPGQuery",
+                "MuxgateWire",
+                "MuxgateConfig",
+                "MuxgatePolicy",
+                "MuxgateAudit",
+                "MuxgateDiscovery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -95,7 +140,9 @@ let package = Package(
         ),
         .target(
             name: "MuxgateTesting",
-            dependencies: ["MuxgateCore"]
+            dependencies: [
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+            ]
         ),
         .executableTarget(
             name: "muxgate-fixture"
@@ -103,7 +150,8 @@ let package = Package(
         .executableTarget(
             name: "muxgate-bench",
             dependencies: [
-                "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -111,12 +159,18 @@ let package = Package(
         ),
         .testTarget(
             name: "MuxgateCoreTests",
-            dependencies: ["MuxgateCore", "MuxgateTesting"]
+            dependencies: [
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateTesting",
+            ],
+            // Reference data the tests read by path (the discovery engine's tokenizer and vectors).
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "MuxgateIntegrationTests",
             dependencies: [
-                "MuxgateCore", "MuxgateTesting",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,5 +1,9 @@
 package import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
 package import MuxgateCore
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// A process spoken to in newline-delimited JSON over its stdin/stdout, for tests.

@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// Random statements for the property "whatever the check accepts, the engine runs without effect".
 extension SQLCorpus {
     /// Pieces of reads, writes, literals, quotes, comments and parameters, for SQLite.

@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// The statements the `sql: read_only` tests generate from: writes and side effects the check must
 /// refuse, reads it must pass, for SQLite and PostgreSQL, and the schemas the real engines run them
 /// on. `MARKER` in a statement stands for a file path the engine must not create, `SECRET` for a

@@ -1,5 +1,9 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// Prepares what integration tests need, once per test process: the Python venvs with the
 /// reference servers and the official MCP client.

@@ -1,6 +1,10 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
 import MuxgateTesting
+package import MuxgateWire
 
 /// Scenarios 5b and 6: what the audit trail costs in process, and the path users are on (an
 /// unannotated tool under the default configuration: a durable decision per call) next to the

@@ -1,5 +1,9 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
+package import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
 import MuxgateTesting
+package import MuxgateWire
 import NIOCore
 import NIOHTTP1
 

@@ -1,6 +1,10 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
 import MuxgateTesting
+package import MuxgateWire
 
 /// Scenario 8: team mode. N IDEs (lean HTTP clients, each its own session) against one muxgate
 /// over Streamable HTTP, against the same N clients each with its own stdio muxgate (and child):

@@ -1,6 +1,10 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
 import MuxgateCore
+package import MuxgatePolicy
 import MuxgateTesting
+package import MuxgateWire
 
 // muxgate-bench: muxgate against a direct connection to the same child (the baseline).
 //
@@ -16,6 +20,7 @@ import MuxgateTesting
 // 5b. audit: the audit trail's own cost per call, in process
 // 7. http: a remote child over Streamable HTTP, direct and through muxgate
 // 8. team: N HTTP clients against one team-mode muxgate vs the same clients with a stdio muxgate each
+// discovery: the tool-discovery engine's quality and speed (`muxgate-bench discovery`, DiscoveryBench.swift)
 // 6. durable: the default configuration (audit on, no policy) with a child whose tools carry no
 //    annotations — destructive, so each decision is fsynced before the call is forwarded —
 //    against the read path and direct, with this disk's own fsync latency and fsyncs per call
@@ -23,6 +28,10 @@ import MuxgateTesting
 
 let arguments = CommandLine.arguments
 if arguments.count > 2, arguments[1] == "relay" { try relay(Array(arguments.dropFirst(2))) }
+if arguments.count > 1, arguments[1] == "discovery" {
+    try discoveryBench(Array(arguments.dropFirst(2)), root: TestPaths.root)
+    exit(0)
+}
 let calls = arguments.firstIndex(of: "--calls").flatMap { Int(arguments[$0 + 1]) } ?? 2000
 let only = arguments.firstIndex(of: "--only").map { arguments[$0 + 1] }
 func runs(_ scenario: String) -> Bool { only == nil || only == scenario }

@@ -2,7 +2,11 @@ import ArgumentParser
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 extension AuditCommandTests {
     @Test("keygen writes the private key 0600 and FILE.pub, refuses to overwrite without --force")

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// Random anchored logs, randomly cut, edited, spliced, re-chained or rolled back: `verify
 /// --anchor` may pass only when what the newest checkpoint covers is still there, unchanged.

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// Every way of cutting, rewriting or rolling back an anchored log that `verify --anchor` must catch.
 ///

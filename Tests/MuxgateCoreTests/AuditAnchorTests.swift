@@ -3,7 +3,11 @@ import MuxgateTesting
 import Synchronization
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// The anchor's writer: when checkpoints are written, what they hold, and how the file is kept.
 @Suite("Audit anchor: signed checkpoints at intervals and at stop")

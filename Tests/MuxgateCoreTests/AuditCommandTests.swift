@@ -2,7 +2,11 @@ import ArgumentParser
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("Audit commands")
 struct AuditCommandTests {

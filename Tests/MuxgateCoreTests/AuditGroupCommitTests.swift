@@ -3,7 +3,11 @@ import Foundation
 import Synchronization
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// The group commit: durable records share fsyncs, and what waits for one runs only once its
 /// record is on disk, in the order records were appended.

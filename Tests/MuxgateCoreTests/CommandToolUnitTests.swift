@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("Command tools: config and argv")
 struct CommandToolUnitTests {

@@ -1,6 +1,10 @@
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// Properties of the gate's readings: a denied URI stays denied however it is spelled, and a
 /// secret never survives a scrub however it is surrounded or overlapped.

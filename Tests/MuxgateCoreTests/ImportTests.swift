@@ -2,7 +2,11 @@ import Foundation
 import MuxgateTesting
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("muxgate import")
 struct ImportTests {

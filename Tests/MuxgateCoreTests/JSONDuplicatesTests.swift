@@ -1,6 +1,10 @@
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("One reading: repeated keys at any depth, keys that differ only by case")
 struct JSONDuplicatesTests {

@@ -1,6 +1,10 @@
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("Namespacing")
 struct NamingTests {

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// Each test gets a fresh tree:
 ///

@@ -2,7 +2,11 @@ import Foundation
 import MuxgateTesting
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// The generated corpus, judged by the check alone: every obfuscated write refused, every obfuscated
 /// read passed. `MuxgateIntegrationTests.SQLEngineTests` runs the same corpus on the real engines.

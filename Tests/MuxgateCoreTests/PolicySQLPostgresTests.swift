@@ -1,6 +1,10 @@
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// `sql: read_only` with `dialect: postgres`: PostgreSQL's lexing and its writes, locks and
 /// functions with effects. The integration test runs the same attacks against a real server.

@@ -1,7 +1,11 @@
 import MuxgateTesting
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// `database:` on a SQLite `sql: read_only` rule: SQLite's own parser prepares the query against
 /// the real schema with an authorizer, after the token-level check.

@@ -1,7 +1,11 @@
 import Testing
 import Yams
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// Decodes policy configuration from YAML text the way the tests need it.
 enum PolicyYAML {

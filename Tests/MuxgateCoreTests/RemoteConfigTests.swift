@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("Remote servers: configuration, URLs, challenges")
 struct RemoteConfigTests {

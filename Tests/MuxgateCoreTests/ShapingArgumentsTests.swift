@@ -1,6 +1,10 @@
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("Shaping: call arguments")
 struct ShapingArgumentsTests {

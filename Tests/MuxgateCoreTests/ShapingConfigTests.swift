@@ -1,7 +1,11 @@
 import Testing
 import Yams
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 @Suite("Shaping: configuration")
 struct ShapingConfigTests {

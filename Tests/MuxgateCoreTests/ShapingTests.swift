@@ -1,7 +1,11 @@
 import Testing
 import Yams
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// Tool definitions as mcp-server-git sends them, and helpers shared by the shaping suites.
 enum ShapingFixtures {

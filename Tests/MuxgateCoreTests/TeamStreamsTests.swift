@@ -1,6 +1,10 @@
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// Team mode's streams: which stream a message joins, event ids, and resuming after a lost stream.
 @Suite("Team streams")

@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Behaviour the reference servers never show, driven through the fixture child.

@@ -1,10 +1,14 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Every route through the same gate: each IDE method that reaches a child, walked from
-/// `Gateway.clientMethods`, refuses every denied name and URI in every spelling, and the recording
+/// `GateRoute.table`, refuses every denied name and URI in every spelling, and the recording
 /// child proves none of them reached it.
 @Suite("One gate: every IDE method that reaches a child refuses what listing hides")
 struct GateRouteTests {
@@ -50,7 +54,8 @@ struct GateRouteTests {
             answer?.error != nil || answer?.result?["isError"]?.bool == true
         }
         var covered: Set<String> = []
-        for (method, reachesChild) in Gateway.clientMethods where reachesChild {
+        for route in GateRoute.table where route.reachesChild {
+            let method = route.method
             switch method {
             case "tools/call":
                 // Filtered out by tools.deny, and denied by the profile (an unannotated tool is destructive).
@@ -98,7 +103,7 @@ struct GateRouteTests {
             }
             covered.insert(method)
         }
-        #expect(covered.count == Gateway.clientMethods.filter(\.reachesChild).count)
+        #expect(covered.count == GateRoute.table.filter(\.reachesChild).count)
         // An unknown method is not routed at all.
         #expect(await ask("resources/peek", #"{"uri":"fx://note"}"#)?.errorCode == -32601)
         #expect(await harness.shutDown())
@@ -114,5 +119,24 @@ struct GateRouteTests {
             }
         }
         #expect(received.contains("fx://notes/ok1") && received.contains("fx://notes/ok2"), "the controls got through")
+    }
+
+    @Test("muxgate's own errors name a tool as the IDE called it, not as the child knows it")
+    func errorsNameTheExposedTool() async throws {
+        let harness = try Harness.start(
+            "audit: { enabled: false }\nservers:\n"
+                + Harness.fixture(
+                    "fx",
+                    [],
+                    extra: ["tools:", "  arguments:", "    echo: { pinned: { value: 1, hide: true } }"]
+                )
+        )
+        defer { harness.muxgate.terminate() }
+        try await harness.initialize()
+        _ = try await harness.toolNames()
+        let answer = await harness.call("fx_echo", #"{"pinned":2}"#, id: 5)
+        #expect(answer?.errorCode == -32602, "\(answer?.root.text ?? "")")
+        #expect(answer?.errorMessage.contains("'fx_echo'") == true, "\(answer?.errorMessage ?? "")")
+        #expect(await harness.shutDown())
     }
 }

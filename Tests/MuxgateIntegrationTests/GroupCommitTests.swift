@@ -5,7 +5,11 @@ import MuxgateTesting
 import Synchronization
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// The durable path in process: a gateway with a real fixture child and an audit log whose group
 /// commit the test holds, so what happens while a decision waits for the disk is not left to timing.

@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Protocol 2026-07-28 towards the IDE, with children of both eras behind one muxgate.
@@ -158,7 +162,8 @@ struct ModernProtocolTests {
                 params: #"{"name":"fx_notify","arguments":\#(notification),\#(Self.envelope)}"#
             ).others
         }
-        let (_, seen) = await harness.muxgate.request(id: 20, method: "ping")
+        let (pong, seen) = await harness.muxgate.request(id: 20, method: "ping")
+        #expect(pong?.errorCode == -32601, "2026-07-28 removed ping: \(pong?.root.text ?? "")")
         var all = seenDuringCalls + seen
         while !all.contains(where: { $0.method == "notifications/tools/list_changed" }),
             let message = await harness.muxgate.nextMessage(timeout: .seconds(5))

@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Permission scopes end to end, against the real reference servers and the official client.

@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// `sql: read_only` (PostgreSQL) against a real server (a throwaway cluster per test): each write

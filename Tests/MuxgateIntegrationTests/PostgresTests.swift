@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// A real PostgreSQL (Debian's, a throwaway cluster per test) behind `postgres-mcp` from PyPI,

@@ -4,7 +4,11 @@ import MuxgateTesting
 import Synchronization
 import Testing
 
+@testable import MuxgateAudit
+@testable import MuxgateConfig
 @testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
 
 /// An IDE may reuse a request id as soon as it has read the answer. The chaos test caught muxgate
 /// refusing such a reuse as "already in use" (`tools/list` id 1 answered, then `tools/call` id 1):

@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// `sql: read_only` (SQLite) against the real engine: Python's `sqlite3` — what `mcp-server-sqlite`

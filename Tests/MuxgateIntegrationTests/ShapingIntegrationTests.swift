@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Tool shaping end to end: the real mcp-server-git behind muxgate, and the fixture for list changes.

@@ -1,6 +1,10 @@
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// Tasks (2025-11-25): task-augmented calls and tasks/* reach the child that runs the task.

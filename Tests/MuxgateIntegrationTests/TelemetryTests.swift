@@ -1,7 +1,11 @@
 import AsyncHTTPClient
 import Foundation
+import MuxgateAudit
+import MuxgateConfig
 import MuxgateCore
+import MuxgatePolicy
 import MuxgateTesting
+import MuxgateWire
 import NIOHTTP1
 import Testing
 

@@ -1,6 +1,6 @@
 import Foundation
-import MuxgateCore
 import MuxgateTesting
+import MuxgateWire
 import Testing
 
 /// What the binary says of its own build: `--version`, and the first line of `check`.

@@ -1,5 +1,9 @@
 package import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Yams
 
 /// `muxgate audit`: verify and review the tamper-evident audit log.

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate audit report --html OUT`: one self-contained HTML page for a reviewer.
 struct AuditReportCommand: AsyncParsableCommand {

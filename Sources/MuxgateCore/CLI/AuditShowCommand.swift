@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate audit show`: the records as a readable table, newest last.
 struct AuditShowCommand: AsyncParsableCommand {

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate audit summary`: calls per server and tool, denials by rule, errors, slowest tools.
 struct AuditSummaryCommand: AsyncParsableCommand {

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate audit verify`: walks the hash chain and names the first bad record; with an anchor,
 /// checks the log's ends against its signed checkpoints.

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate check`: validates the config, starts every child and reports what is wrong.
 struct CheckCommand: AsyncParsableCommand {
@@ -196,7 +200,7 @@ struct ServerReport: Sendable {
                     "• '\(entry.originalName)' is exposed as '\(entry.exposedName)' (shortened to fit the name budget)"
                 )
             }
-        case .failed(let reason) where reason.contains("did not answer initialize within"):
+        case .failed(let failure) where failure.code == .startupTimeout:
             // Its start-up bound ran out while it was starting: the same as still starting when check gave up.
             headline =
                 "✗ \(child.name): not ready within its startup_timeout (waited \(Self.seconds(child.startupTimeout)), "
@@ -204,8 +208,8 @@ struct ServerReport: Sendable {
             problems += 1
             let tail = child.stderrTail.suffix(10)
             details += tail.isEmpty ? ["it printed nothing on stderr so far"] : tail.map { "stderr: \($0)" }
-        case .failed(let reason), .exited(let reason):
-            headline = "✗ \(child.name): did not start: \(reason)"
+        case .failed(let failure), .exited(let failure):
+            headline = "✗ \(child.name): did not start: \(failure.message)"
             problems += 1
             details += child.stderrTail.suffix(10).map { "stderr: \($0)" }
         default:

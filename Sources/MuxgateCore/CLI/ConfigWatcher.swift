@@ -1,5 +1,9 @@
 import Foundation
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import ServiceLifecycle
 import UnixSignals
 

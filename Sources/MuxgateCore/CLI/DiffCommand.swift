@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate diff`: what changed in the servers' tool definitions since `muxgate.lock`.
 struct DiffCommand: AsyncParsableCommand {

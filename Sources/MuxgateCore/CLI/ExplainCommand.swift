@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate explain`: what the policy would decide for a call, without making it.
 struct ExplainCommand: AsyncParsableCommand {

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate import`: turns Claude Code or Claude Desktop MCP entries into one muxgate config.
 struct ImportCommand: AsyncParsableCommand {

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate lock`: pins every server's tool definitions in `muxgate.lock` beside the config.
 struct LockCommand: AsyncParsableCommand {

@@ -1,5 +1,9 @@
 import ArgumentParser
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// `muxgate login NAME`: OAuth for a remote server with `auth: oauth`, once; `serve` then uses
 /// and renews the tokens.

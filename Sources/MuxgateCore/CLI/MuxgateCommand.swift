@@ -1,6 +1,10 @@
 package import ArgumentParser
 import Foundation
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

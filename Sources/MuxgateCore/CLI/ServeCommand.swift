@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import ServiceLifecycle
 import UnixSignals
 

@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import ServiceLifecycle
 
 /// `muxgate tools`: starts the children and prints what the IDE will see.
@@ -47,7 +51,7 @@ struct ToolsCommand: AsyncParsableCommand {
         for (name, phase, bound, tail) in phases {
             switch phase {
             case .ready: continue
-            case .failed(let reason), .exited(let reason): print("! \(name): \(reason)")
+            case .failed(let failure), .exited(let failure): print("! \(name): \(failure.message)")
             default:
                 print(
                     "! \(name): not ready within its startup_timeout (waited \(ServerReport.seconds(bound)))"

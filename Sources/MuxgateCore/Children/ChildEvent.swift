@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// An event and the child instance it comes from (a reload can replace a child by one of the same
 /// name: the gateway tells them apart by instance).
 package struct ChildReport: Sendable {

@@ -1,4 +1,8 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 #if canImport(Glibc)

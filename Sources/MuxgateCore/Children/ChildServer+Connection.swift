@@ -1,5 +1,9 @@
 import Foundation
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 extension ChildServer {
@@ -88,13 +92,20 @@ extension ChildServer {
             logger.error("exited: \(outcome)\(tail.isEmpty ? "" : "; last stderr:\n  " + tail)")
             if let circuit {
                 logger.error("\(circuit)")
-                setPhase(.failed("\(circuit) (last: \(outcome))"))
+                setPhase(.failed(ChildFailure(.circuitOpen, "\(circuit) (last: \(outcome))")))
             } else if wasReady {
-                setPhase(.exited(outcome))
+                setPhase(.exited(ChildFailure(.exited, outcome)))
             } else if case .failed = phase {
                 // The handshake already said why.
             } else {
-                setPhase(.failed("exited during start-up (\(outcome))\(tail.isEmpty ? "" : "; stderr: " + tail)"))
+                setPhase(
+                    .failed(
+                        ChildFailure(
+                            .exitedDuringStartup,
+                            "exited during start-up (\(outcome))\(tail.isEmpty ? "" : "; stderr: " + tail)"
+                        )
+                    )
+                )
             }
             failPending("server '\(name)' exited (\(outcome)) before answering")
         }
@@ -117,10 +128,10 @@ extension ChildServer {
         }
     }
 
-    func fail(with reason: String) {
-        logger.error("\(reason)")
-        setPhase(.failed(reason))
-        report(.unavailable(server: name, reason: reason, failed: true))
+    func fail(with failure: ChildFailure) {
+        logger.error("\(failure.message)")
+        setPhase(.failed(failure))
+        report(.unavailable(server: name, reason: failure.message, failed: true))
     }
 
     private func failPending(_ message: String) {
@@ -181,7 +192,11 @@ extension ChildServer {
                 serverHello = try await discoverHello()
             } catch {
                 if Task.isCancelled || stopLatch.isFired { return }
-                handshakeFailed("server/discover failed: \((error as? JSONRPCError)?.message ?? "\(error)")", stopLatch)
+                handshakeFailed(
+                    Self.failureCode(of: error),
+                    "server/discover failed: \((error as? JSONRPCError)?.message ?? "\(error)")",
+                    stopLatch
+                )
                 return
             }
             version = serverHello.protocolVersion
@@ -202,14 +217,14 @@ extension ChildServer {
                 guard kind == .tools else {
                     // Prompts and resources are optional extras: a server that fails them still serves
                     // tools. Many servers with resources have no templates: -32601 is no news.
-                    if (error as? JSONRPCError)?.code == JSONRPCError.methodNotFound(kind.method).code {
+                    if (error as? JSONRPCError)?.code == JSONRPCError.Code.methodNotFound {
                         logger.debug("\(kind.method) is not implemented; listing none")
                     } else {
                         logger.warning("\(kind.method) failed: \(error); listing none")
                     }
                     continue
                 }
-                handshakeFailed("tools/list failed: \(error)", stopLatch)
+                handshakeFailed(.toolsListFailed, "tools/list failed: \(error)", stopLatch)
                 return
             }
         }
@@ -225,10 +240,15 @@ extension ChildServer {
         report(.listsChanged(server: name, kinds: ListKind.allCases))
     }
 
-    private func handshakeFailed(_ reason: String, _ stopLatch: Latch) {
+    private func handshakeFailed(_ code: ChildFailure.Code, _ reason: String, _ stopLatch: Latch) {
         let tail = stderrTail.suffix(5).joined(separator: " | ")
-        fail(with: reason + (tail.isEmpty ? "" : "; stderr: " + tail))
+        fail(with: ChildFailure(code, reason + (tail.isEmpty ? "" : "; stderr: " + tail)))
         stopLatch.fire()
+    }
+
+    /// A handshake request's failure: no answer in time, or any other.
+    static func failureCode(of error: any Error) -> ChildFailure.Code {
+        (error as? JSONRPCError)?.code == JSONRPCError.Code.timeout ? .startupTimeout : .handshakeFailed
     }
 
     /// The `initialize` handshake; nil when it failed (already reported).
@@ -247,15 +267,16 @@ extension ChildServer {
         } catch {
             if Task.isCancelled || stopLatch.isFired { return nil }
             let reason = (error as? JSONRPCError)?.message ?? "\(error)"
-            handshakeFailed("initialize failed: \(reason)", stopLatch)
+            handshakeFailed(Self.failureCode(of: error), "initialize failed: \(reason)", stopLatch)
             return nil
         }
         guard let result = response.result else {
-            handshakeFailed("initialize was refused: \(response.error?.text ?? "")", stopLatch)
+            handshakeFailed(.handshakeFailed, "initialize was refused: \(response.error?.text ?? "")", stopLatch)
             return nil
         }
         guard let version = result["protocolVersion"]?.string, ProtocolVersion.supported.contains(version) else {
             handshakeFailed(
+                .unsupportedVersion,
                 "it answered protocol version \(result["protocolVersion"]?.text ?? "none"), which muxgate does not speak "
                     + "(it speaks \(ProtocolVersion.supported.joined(separator: ", ")))",
                 stopLatch

@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// A child spoken to in protocol 2026-07-28 (`protocol: 2026-07-28`): `server/discover` instead of
@@ -80,18 +84,12 @@ extension ChildServer {
 
 /// A 2026-07-28 child's input-required results, for an IDE in the `initialize` era.
 extension Gateway {
-    /// Relays to a 2026-07-28 child; when it answers `input_required`, each of its `inputRequests`
-    /// becomes a request to the IDE (which must have declared the capability), and the call is
-    /// retried with the answers as `inputResponses` and the child's `requestState`.
-    func relayResolvingInput(
-        _ message: JSONRPCMessage,
-        id: [UInt8],
-        session: ClientSession,
-        to child: ChildServer,
-        edits: JSONSplice,
-        answerEdits: ((JSONRPCMessage) -> JSONSplice)? = nil
-    ) async -> RelayOutcome {
-        var result = await relayedResult(message, session: session, to: child, edits: edits)
+    /// Forwards to a 2026-07-28 child; when it answers `input_required`, each of its
+    /// `inputRequests` becomes a request to the IDE (which must have declared the capability),
+    /// and the call is retried with the answers as `inputResponses` and the child's `requestState`.
+    func forwardResolvingInput(_ forwarding: Forwarding) async -> RelayOutcome {
+        let (message, id, session, child) = (forwarding.message, forwarding.id, forwarding.session, forwarding.child)
+        var result = await exchange(forwarding)
         // A failure to get an input ends the retries; the IDE gets it as the call's answer.
         retrying: for _ in 0..<8 {
             guard case .success(let response) = result, let interim = response.result,
@@ -104,7 +102,7 @@ extension Gateway {
                 guard let capability, session.hello?.capabilities?[capability] != nil else {
                     result = .failure(
                         JSONRPCError(
-                            code: -32601,
+                            code: JSONRPCError.Code.methodNotFound,
                             message:
                                 "server '\(child.name)' needs \(method) from the client, which did not declare \(capability ?? "it")"
                         )
@@ -125,54 +123,14 @@ extension Gateway {
                 }
                 responses.append((request.key, value.value))
             }
-            var retry = edits
+            var retry = forwarding.edits
             var appended: [(key: String, value: [UInt8])] = [("inputResponses", JSONValue.object(responses).encoded)]
             if let state = interim["requestState"] { appended.append(("requestState", Array(state.bytes))) }
             if let params = message.params {
                 retry.editMembers(of: params, appending: appended)
             }
-            result = await relayedResult(message, session: session, to: child, edits: retry)
+            result = await exchange(forwarding, edits: retry)
         }
-        return deliver(
-            result,
-            id: id,
-            session: session,
-            method: message.method!,
-            server: child.name,
-            answerEdits: answerEdits
-        )
-    }
-
-    /// Relays to `child` the way the IDE's and the child's protocol eras need.
-    @discardableResult
-    func relayAcrossEras(
-        _ message: JSONRPCMessage,
-        id: [UInt8],
-        session: ClientSession,
-        to child: ChildServer,
-        edits: JSONSplice,
-        answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)? = nil
-    ) async -> RelayOutcome {
-        if modern && message.method == "tools/call" {
-            return await relayModern(
-                message,
-                id: id,
-                session: session,
-                to: child,
-                edits: edits,
-                answerEdits: answerEdits ?? { _ in JSONSplice() }
-            )
-        }
-        if child.isModern && !modern {
-            return await relayResolvingInput(
-                message,
-                id: id,
-                session: session,
-                to: child,
-                edits: edits,
-                answerEdits: answerEdits
-            )
-        }
-        return await relay(message, id: id, session: session, to: child, edits: edits, answerEdits: answerEdits)
+        return deliver(result, forwarding)
     }
 }

@@ -1,5 +1,9 @@
 import Foundation
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Requests to the child: sent once it is ready, answered or failed by their deadline (one timer
@@ -64,8 +68,8 @@ extension ChildServer {
             throw JSONRPCError.serverUnavailable(
                 "server '\(name)' did not finish starting within \(startupTimeout.seconds)s"
             )
-        case .failed(let reason), .exited(let reason):
-            throw JSONRPCError.serverUnavailable("server '\(name)' is unavailable: \(reason)")
+        case .failed(let failure), .exited(let failure):
+            throw JSONRPCError.serverUnavailable("server '\(name)' is unavailable: \(failure.message)")
         case .idle, .stopped:
             throw JSONRPCError.serverUnavailable("server '\(name)' is stopped (muxgate is shutting down)")
         }
@@ -179,6 +183,23 @@ extension ChildServer {
             completion(.failure(error))
         }
         return true
+    }
+
+    /// Sends a request and hands its answer to `completion`, once, on whichever thread ends it: at
+    /// once when the child is ready (`send`, no task), else after starting it (`request`).
+    package func submit(
+        _ method: String,
+        build: @escaping @Sendable ([UInt8]) -> [UInt8],
+        completion: @escaping @Sendable (Result<JSONRPCMessage, any Error>) -> Void
+    ) {
+        guard !send(method, build: build, completion: completion) else { return }
+        Task {
+            do {
+                completion(.success(try await request(method, build: build)))
+            } catch {
+                completion(.failure(error))
+            }
+        }
     }
 
     /// Arms the one timer that fails requests past their deadline.

@@ -1,5 +1,9 @@
 import Foundation
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 package import ServiceLifecycle
 import Subprocess
 import Synchronization
@@ -18,8 +22,8 @@ import SystemPackage
 package final class ChildServer: Service, Sendable {
     package enum Phase: Sendable, Equatable {
         case idle, starting, ready
-        case exited(String)
-        case failed(String)
+        case exited(ChildFailure)
+        case failed(ChildFailure)
         case stopped
     }
 
@@ -109,7 +113,8 @@ package final class ChildServer: Service, Sendable {
         batch: @escaping @Sendable (() -> Void) -> Void = { $0() },
         logStamp: @escaping @Sendable () -> String? = { nil },
         keepTools: (@Sendable ([JSONSlice]) -> Void)? = nil,
-        session: ClientSession? = nil
+        session: ClientSession? = nil,
+        transports: ChildTransports = .standard
     ) {
         self.session = session
         self.logStamp = logStamp
@@ -117,7 +122,7 @@ package final class ChildServer: Service, Sendable {
         self.batch = batch
         self.keepTools = keepTools
         self.config = config
-        self.transport = Self.transport(for: config, callTimeout: callTimeout)
+        self.transport = transports.make(config, callTimeout)
         self.startupTimeout = startupTimeout
         self.callTimeout = callTimeout
         self.maxMessageBytes = maxMessageBytes
@@ -315,11 +320,3 @@ package final class ChildServer: Service, Sendable {
 
 /// The IDE cancelled the request (`notifications/cancelled`): no answer is due.
 package struct CancelledByClient: Error {}
-
-extension Duration {
-    /// Whole and fractional seconds, for messages.
-    package var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}

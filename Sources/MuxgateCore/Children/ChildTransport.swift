@@ -1,5 +1,9 @@
 import Foundation
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// How muxgate reaches one child: whole JSON-RPC messages out and in, nothing else.
@@ -84,7 +88,7 @@ package struct ConnectionEnd: Sendable {
 
 extension ChildServer {
     /// The transport a server's configuration asks for.
-    static func transport(for config: ServerConfig, callTimeout: Duration) -> any ChildTransport {
+    package static func transport(for config: ServerConfig, callTimeout: Duration) -> any ChildTransport {
         switch config.transport {
         case .stdio(let command, let args, let env, let cwd):
             StdioTransport(command: command, args: args, env: env, cwd: cwd)
@@ -156,4 +160,17 @@ final class QueueOutbox: ChildOutbox {
         finished.store(true, ordering: .relaxed)
         continuation.finish()
     }
+}
+
+/// Makes the transport of each child a configuration names: where the application is assembled
+/// decides what a stdio, HTTP or command server is (tests hand in children that live in memory).
+package struct ChildTransports: Sendable {
+    package let make: @Sendable (ServerConfig, _ callTimeout: Duration) -> any ChildTransport
+
+    package init(_ make: @escaping @Sendable (ServerConfig, _ callTimeout: Duration) -> any ChildTransport) {
+        self.make = make
+    }
+
+    /// Processes, HTTP sessions and muxgate's own command tools, as the configuration says.
+    package static let standard = ChildTransports(ChildServer.transport(for:callTimeout:))
 }

@@ -1,5 +1,9 @@
 import Foundation
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// Where a `lazy: true` server's tools come from before it first runs.
 ///

@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// The paginated lists an MCP server offers, and how each is fetched and announced.
 package enum ListKind: String, Sendable, CaseIterable {
     case tools, prompts, resources, resourceTemplates

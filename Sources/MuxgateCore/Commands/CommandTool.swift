@@ -1,4 +1,8 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// A command tool as the model sees it (its MCP definition) and as muxgate checks a call to it:
 /// the arguments against their schema, then the argv the template makes of them.

@@ -1,5 +1,9 @@
 import Crypto
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// muxgate's own MCP server of command tools (`commands:`), reached as any child is: through the

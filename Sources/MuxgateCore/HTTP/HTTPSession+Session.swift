@@ -1,6 +1,10 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import NIOCore
 import NIOHTTP1
 import Synchronization

@@ -1,4 +1,8 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// The `Authorization` header of an OAuth child's requests while `serve` runs: the stored login,

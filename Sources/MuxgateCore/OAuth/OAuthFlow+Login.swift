@@ -1,4 +1,8 @@
 import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 extension OAuthFlow {
     /// `muxgate login NAME`: the authorization code flow with PKCE, the browser sent to the

@@ -1,4 +1,8 @@
 package import Foundation
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// What `muxgate login NAME` obtained for one remote server: the client registration at its
 /// authorization server and the tokens. Kept in `$XDG_STATE_HOME/muxgate/oauth/NAME.json`, mode

@@ -1,4 +1,8 @@
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// The gateway's handle on the audit log: what to redact, and what to do when a record can't be written.
 package struct Auditor: Sendable {

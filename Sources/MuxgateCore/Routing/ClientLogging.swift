@@ -1,3 +1,7 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// A log level (RFC 5424, the MCP order): a message at a level reaches who asked for it or lower.

@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// Which IDE session a message from a child goes to.
 ///
 /// With the stdio front there is one session (`only`) and every message goes to it, as the child

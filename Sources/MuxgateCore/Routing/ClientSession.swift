@@ -1,3 +1,7 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Who is calling: a client of team mode (`clients.NAME`), or the local user of the stdio front.
@@ -182,12 +186,11 @@ package final class ClientSession: Sendable {
 }
 
 extension ClientSession {
-    /// The `client` of its audit records: the configured client's name (nil for the stdio front).
-    var auditName: JSONValue? { identity.name.map(JSONValue.string) }
-
-    /// The `client_session` of its audit records (team mode only).
-    var auditSession: JSONValue? { identity.name == nil ? nil : .string(label) }
-
-    /// The `client_subject` of its audit records: the OIDC subject, for a caller an issuer vouched for.
-    var auditSubject: JSONValue? { identity.subject.map(JSONValue.string) }
+    /// Who its calls' audit records name: team mode's client, the session's label and an OIDC
+    /// caller's subject; nil for the stdio front's user.
+    var auditCaller: AuditCaller? {
+        let identity = identity
+        guard let name = identity.name else { return nil }
+        return AuditCaller(client: name, session: label, subject: identity.subject)
+    }
 }

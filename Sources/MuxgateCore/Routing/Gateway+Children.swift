@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// Traffic that starts at a child: list changes, notifications and requests for the IDE.
 extension Gateway {
@@ -229,7 +233,7 @@ extension Gateway {
                 JSONRPC.error(
                     id: Array(message.id!.bytes),
                     JSONRPCError(
-                        code: -32603,
+                        code: JSONRPCError.Code.internalError,
                         message: "muxgate cannot tell which client \(method) is for: "
                             + "no single client session has a request in flight to this server"
                     )

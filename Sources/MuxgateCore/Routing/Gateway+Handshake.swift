@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// The handshake: what muxgate answers to `initialize`, how a session's IDE is taken in, and
 /// starting the children with what that IDE can receive.

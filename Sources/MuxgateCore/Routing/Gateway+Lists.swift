@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// The aggregated lists: tools, prompts, resources and resource templates.
 extension Gateway {
@@ -10,7 +14,7 @@ extension Gateway {
             for child in children where child.phase != .ready && child.hasRun {
                 let why: String
                 switch child.phase {
-                case .failed(let reason), .exited(let reason): why = reason
+                case .failed(let failure), .exited(let failure): why = failure.message
                 default:
                     why =
                         "still starting after \(config.startupTimeout(for: child.config).seconds)s; "
@@ -201,11 +205,8 @@ extension Gateway {
         if resources.differs(from: self.resources, in: .resources) { changed.append(.resources) }
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
         if let auditor, changed.contains(.tools) { auditToolChanges(from: catalogue, to: tools, auditor) }
-        catalogue = tools
-        published.withLock { $0 = tools }
+        catalogues.withLock { $0 = Catalogues(tools: tools, prompts: prompts, resources: resources) }
         reportDefinitionChanges()
-        self.prompts = prompts
-        self.resources = resources
         namespacedURIs.withLock { $0 = resources.namespacedURIs }
         // Resources and templates share one notification.
         for session in routes.all {

@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Protocol 2026-07-28 towards the IDE: `server/discover`, the per-request `_meta` envelope, and
@@ -26,7 +30,7 @@ extension Gateway {
             JSONRPC.error(
                 id: id,
                 JSONRPCError(
-                    code: -32022,
+                    code: JSONRPCError.Code.unsupportedProtocolVersion,
                     message: "Unsupported protocol version",
                     data: .object([
                         ("supported", .array([.string(RequestEnvelope.version)])),
@@ -182,16 +186,10 @@ extension Gateway {
         return true
     }
 
-    /// Relays a `tools/call` of a 2026-07-28 IDE, turning the child's requests into
+    /// Forwards a `tools/call` of a 2026-07-28 IDE, turning the child's requests into
     /// `InputRequiredResult`s; a retry carrying muxgate's `requestState` resumes the parked call.
-    func relayModern(
-        _ message: JSONRPCMessage,
-        id: [UInt8],
-        session: ClientSession,
-        to child: ChildServer,
-        edits: JSONSplice,
-        answerEdits: @escaping @Sendable (JSONRPCMessage) -> JSONSplice
-    ) async -> RelayOutcome {
+    func forwardAskingForInput(_ forwarding: Forwarding) async -> RelayOutcome {
+        let (message, id, session, child) = (forwarding.message, forwarding.id, forwarding.session, forwarding.child)
         let bridge: InputBridge
         if let token = message.params?["requestState"]?.string, token.hasPrefix("mgrs1.") {
             guard let call = unpark(token) else {
@@ -216,9 +214,7 @@ extension Gateway {
             }
         } else {
             bridge = openBridge(for: child, capabilities: Self.envelope(message)?[RequestEnvelope.capabilitiesKey])
-            Task { [self] in
-                bridge.post(.response(await relayedResult(message, session: session, to: child, edits: edits)))
-            }
+            exchange(forwarding) { bridge.post(.response($0)) }
         }
         defer { closeBridge(bridge) }
         switch await bridge.next() {
@@ -248,14 +244,7 @@ extension Gateway {
             )
             return RelayOutcome(kind: .ok)
         case .response(let result):
-            return deliver(
-                result,
-                id: id,
-                session: session,
-                method: message.method!,
-                server: child.name,
-                answerEdits: answerEdits
-            )
+            return deliver(result, forwarding)
         }
     }
 }

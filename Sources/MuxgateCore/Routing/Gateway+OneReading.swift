@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// One reading of every request: a message from an IDE that a child could read differently from
 /// muxgate is refused before anything judges it, never forwarded.
@@ -51,7 +55,7 @@ extension Gateway {
                 reason: why,
                 args: nil,
                 argsSHA256: AuditCanonical.sha256(Array(message.params?.bytes ?? [])),
-                caller: session
+                caller: session.auditCaller
             ),
             durable: true
         )

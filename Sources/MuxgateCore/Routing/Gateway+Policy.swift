@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// Permission checks at call time: the policy's decision, and human approval through elicitation.
 extension Gateway {
@@ -58,7 +62,7 @@ extension Gateway {
                     approval: approval,
                     rule: decision.rule,
                     reason: reason,
-                    caller: session
+                    caller: session.auditCaller
                 ),
                 durable: true
             )
@@ -76,7 +80,7 @@ extension Gateway {
         -> JSONValue
     {
         let message = """
-            muxgate: allow \(entry.server) tool '\(entry.originalName)' (\(entry.scope.rawValue))?
+            muxgate: allow tool '\(entry.exposedName)' of server \(entry.server) (\(entry.scope.rawValue))?
             Arguments: \(Self.summary(of: arguments))
             Why this asks: \(decision.reason)
             """

@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Hot reload: a new configuration replaces the running one without dropping the IDE.
@@ -48,7 +52,8 @@ extension Gateway {
             events: eventSink,
             routes: routes,
             namespacedURIs: namespacedURIs,
-            tasks: tasks
+            tasks: tasks,
+            transports: transports
         )
         let fresh = next.children.filter { old.childByName[$0.name] !== $0 }
         let retired = old.children.filter { next.childByName[$0.name] !== $0 }

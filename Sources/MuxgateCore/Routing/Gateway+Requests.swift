@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Requests routed to one child other than tool calls: prompts, resources, completions, logging.
@@ -18,7 +22,7 @@ extension Gateway {
             }
             var splice = JSONSplice()
             splice.replace(nameSlice.range, with: JSONValue.quoted(entry.originalName))
-            await relayAcrossEras(message, id: id, session: session, to: child, edits: splice)
+            await forward(Forwarding(message: message, id: id, session: session, child: child, edits: splice))
         }
     }
 
@@ -35,7 +39,7 @@ extension Gateway {
             guard let (server, original) = await resolveResource(uri), let child = self.child(server, for: session)
             else {
                 // 2026-07-28 moved "resource not found" from -32002 to -32602.
-                let code = modern ? -32602 : -32002
+                let code = modern ? JSONRPCError.Code.invalidParams : JSONRPCError.Code.resourceNotFound
                 session.respond(
                     to: id,
                     JSONRPC.error(id: id, JSONRPCError(code: code, message: "Resource not found: \(uri)"))
@@ -47,7 +51,8 @@ extension Gateway {
                 edits.replace(slice.range, with: JSONValue.quoted(original))
             }
             let namespaced = namespacedURIs.withLock { $0[server] ?? [] }
-            await relayAcrossEras(message, id: id, session: session, to: child, edits: edits) { response in
+            let forwarding = Forwarding(message: message, id: id, session: session, child: child, edits: edits) {
+                response in
                 // The contents name the URI the IDE asked for, not the child's own.
                 var answer = JSONSplice()
                 for item in response.result?["contents"]?.elements ?? [] {
@@ -59,6 +64,7 @@ extension Gateway {
                 }
                 return answer
             }
+            await forward(forwarding)
         }
     }
 
@@ -95,7 +101,7 @@ extension Gateway {
                 session.respond(to: id, JSONRPC.error(id: id, .invalidParams("Unknown reference: \(reference.text)")))
                 return
             }
-            await relay(message, id: id, session: session, to: child, edits: splice)
+            await forward(Forwarding(message: message, id: id, session: session, child: child, edits: splice))
         }
     }
 

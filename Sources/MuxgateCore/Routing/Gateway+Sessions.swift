@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// Team mode's sessions: opened by the HTTP front for each authenticated IDE, ended by it.
 extension Gateway {

@@ -1,4 +1,8 @@
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Tasks (2025-11-25): `tasks/get`, `tasks/result` and `tasks/cancel` go to the child that runs
@@ -20,16 +24,16 @@ extension Gateway {
         }
         var edits = JSONSplice()
         if original != exposed { edits.replace(slice.range, with: JSONValue.quoted(original)) }
-        return { [self, tasks, edits] in
-            await relay(message, id: id, session: session, to: child, edits: edits) { response in
-                var answer = JSONSplice()
-                // tasks/get and tasks/cancel answer with the task; tasks/result names it in _meta.
-                tasks.exposing(response.result?["taskId"], of: server, into: &answer)
-                let related = response.result?["_meta"]?["io.modelcontextprotocol/related-task"]
-                tasks.exposing(related?["taskId"], of: server, into: &answer)
-                return answer
-            }
+        let forwarding = Forwarding(message: message, id: id, session: session, child: child, edits: edits) {
+            [tasks] response in
+            var answer = JSONSplice()
+            // tasks/get and tasks/cancel answer with the task; tasks/result names it in _meta.
+            tasks.exposing(response.result?["taskId"], of: server, into: &answer)
+            let related = response.result?["_meta"]?["io.modelcontextprotocol/related-task"]
+            tasks.exposing(related?["taskId"], of: server, into: &answer)
+            return answer
         }
+        return { [self] in await forward(forwarding) }
     }
 
     /// Every running child's tasks that offers `tasks.list`, in one page, ids as the IDE knows them.

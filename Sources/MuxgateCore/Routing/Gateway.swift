@@ -1,4 +1,8 @@
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 package import ServiceLifecycle
 import Synchronization
 
@@ -54,13 +58,17 @@ package actor Gateway: Service {
     var approvals: [String: (binding: String, deadline: ContinuousClock.Instant)] = [:]
     /// When the children were started (once).
     var startedAt: ContinuousClock.Instant?
-    var catalogue = NamedCatalogue()
+    /// What the IDE sees — tools, prompts, resources — as one snapshot, rebuilt whole when a
+    /// child's lists or the configuration change (`rebuildCatalogues`, on the actor), read by the
+    /// actor and by the threads that take calls (the fast path) alike, without waiting for it.
+    let catalogues = Locked(Catalogues())
+    nonisolated var catalogue: NamedCatalogue { catalogues.withLock { $0.tools } }
+    nonisolated var prompts: NamedCatalogue { catalogues.withLock { $0.prompts } }
+    nonisolated var resources: ResourceCatalogue { catalogues.withLock { $0.resources } }
     /// The configuration and children's list versions the catalogues were built from.
     var builtFrom: (setup: ObjectIdentifier, lists: [Int])?
     /// A rebuild is queued behind the events in flight.
     var rebuildScheduled = false
-    var prompts = NamedCatalogue()
-    var resources = ResourceCatalogue()
     /// Requests muxgate forwarded from a child to an IDE, by the id muxgate gave them.
     var outgoing: [Int: OutgoingRequest] = [:]
     /// muxgate's own requests to an IDE (approvals), by id, awaiting that session's answer.
@@ -73,8 +81,6 @@ package actor Gateway: Service {
     let namespacedURIs = Locked<[String: Set<String>]>([:])
     /// Which child runs each task, by the id the IDE sees.
     let tasks = TaskRegistry()
-    /// The tool catalogue as last built, for the stdin thread's fast path (no actor hop).
-    let published = Locked(NamedCatalogue())
     /// Team-mode sessions numbered for the audit trail (`s1`, `s2`, …).
     var sessionSerial = 0
 
@@ -89,18 +95,26 @@ package actor Gateway: Service {
 
     /// The audit trail (nil: `audit.enabled: false`, or a command that makes no calls).
     let auditor: Auditor?
+    /// What each configured server is reached through (kept for the children a reload makes).
+    let transports: ChildTransports
+    /// Who watches requests pass the gate's stages (tests only).
+    let trace: GateTrace?
     /// Traces and metrics (nil: off, the default).
     let telemetry: Telemetry?
     /// Servers that have started once (a later start is a restart, for the metrics).
     var startedServers: Set<String> = []
 
     /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
+    ///
+    /// - Parameter transports: What each configured server is reached through (the assembly's choice).
     package init(
         config: MuxgateConfig,
         sink: any MessageSink,
         logger: Logger,
         auditor: Auditor? = nil,
-        telemetry: Telemetry? = nil
+        telemetry: Telemetry? = nil,
+        transports: ChildTransports = .standard,
+        trace: GateTrace? = nil
     ) {
         let session = ClientSession(label: "stdio", identity: .local, sink: sink, telemetry: telemetry, fixed: true)
         self.init(
@@ -108,18 +122,29 @@ package actor Gateway: Service {
             routes: ClientRoutes(only: session),
             logger: logger,
             auditor: auditor,
-            telemetry: telemetry
+            telemetry: telemetry,
+            transports: transports,
+            trace: trace
         )
     }
 
     /// A gateway for team mode: the HTTP front opens its sessions (`openSession`).
-    package init(teamConfig config: MuxgateConfig, logger: Logger, auditor: Auditor?, telemetry: Telemetry? = nil) {
+    package init(
+        teamConfig config: MuxgateConfig,
+        logger: Logger,
+        auditor: Auditor?,
+        telemetry: Telemetry? = nil,
+        transports: ChildTransports = .standard,
+        trace: GateTrace? = nil
+    ) {
         self.init(
             config: config,
             routes: ClientRoutes(only: nil),
             logger: logger,
             auditor: auditor,
-            telemetry: telemetry
+            telemetry: telemetry,
+            transports: transports,
+            trace: trace
         )
     }
 
@@ -128,8 +153,12 @@ package actor Gateway: Service {
         routes: ClientRoutes,
         logger: Logger,
         auditor: Auditor?,
-        telemetry: Telemetry?
+        telemetry: Telemetry?,
+        transports: ChildTransports,
+        trace: GateTrace?
     ) {
+        self.transports = transports
+        self.trace = trace
         self.auditor = auditor
         self.telemetry = telemetry
         self.routes = routes
@@ -143,7 +172,8 @@ package actor Gateway: Service {
             events: eventSink,
             routes: routes,
             namespacedURIs: namespacedURIs,
-            tasks: tasks
+            tasks: tasks,
+            transports: transports
         )
         self.setup = Mutex(setup)
         everyChild = setup.children
@@ -266,6 +296,7 @@ package actor Gateway: Service {
             }
             // Claimed before any work starts, so an answer sent at once frees it (`respond`).
             if session.telemetry != nil { session.observe(message, id: id) }
+            trace?.passed(.read, id)
             if let ambiguity {
                 refuseAmbiguous(message, id: id, session: session, why: ambiguity)
                 session.finished(id, claim: claim)
@@ -301,17 +332,6 @@ package actor Gateway: Service {
         )
     }
 
-    /// Every method an IDE may call, and what it reaches: muxgate alone, or a child (then through
-    /// the same filters and policy as listing: the route tests walk this table).
-    package static let clientMethods: [(method: String, reachesChild: Bool)] = [
-        ("initialize", false), ("server/discover", false), ("ping", false), ("subscriptions/listen", true),
-        ("tools/list", false), ("prompts/list", false), ("resources/list", false),
-        ("resources/templates/list", false), ("tools/call", true), ("prompts/get", true), ("resources/read", true),
-        ("resources/subscribe", true), ("resources/unsubscribe", true), ("completion/complete", true),
-        ("tasks/get", true), ("tasks/result", true), ("tasks/cancel", true), ("tasks/list", true),
-        ("logging/setLevel", true),
-    ]
-
     private func request(_ message: JSONRPCMessage, _ session: ClientSession) -> (@Sendable () async -> Void)? {
         let id = Array(message.id!.bytes)
         if session !== primary, message.method == "server/discover" || Self.envelope(message) != nil {
@@ -335,7 +355,7 @@ package actor Gateway: Service {
         }
         // A method missing from the table is unknown, whatever a case below handles: the table is
         // what the route tests walk.
-        guard Self.clientMethods.contains(where: { $0.method == message.method! }) else {
+        guard GateRoute.of(message.method!) != nil else {
             session.respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
             return nil
         }
@@ -347,6 +367,11 @@ package actor Gateway: Service {
         case "subscriptions/listen":
             listen(message, id: id, session: session)
         case "ping":
+            // 2026-07-28 removed ping: a session that speaks it gets what any unknown method gets.
+            guard !session.modern, Self.envelope(message) == nil else {
+                session.respond(to: id, JSONRPC.error(id: id, .methodNotFound(message.method!)))
+                return nil
+            }
             session.sendResult(id: id, .object([]))
         case "tools/list", "prompts/list", "resources/list", "resources/templates/list":
             let kind = ListKind.allCases.first { $0.method == message.method }!
@@ -424,4 +449,11 @@ package actor Gateway: Service {
         }
         origin.child.notify(message.rewritten(id: origin.id))
     }
+}
+
+/// The catalogues the IDE sees, built together from one configuration and the children's lists.
+struct Catalogues: Sendable {
+    var tools = NamedCatalogue()
+    var prompts = NamedCatalogue()
+    var resources = ResourceCatalogue()
 }

@@ -1,4 +1,8 @@
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// What one configuration makes of the gateway: its children, naming and shaping. Immutable; a
 /// reload builds a new one, keeping the children whose launch did not change.
@@ -24,7 +28,8 @@ package final class GatewaySetup: Sendable {
         events: AsyncStream<ChildReport>.Continuation,
         routes: ClientRoutes,
         namespacedURIs: Locked<[String: Set<String>]>,
-        tasks: TaskRegistry
+        tasks: TaskRegistry,
+        transports: ChildTransports
     ) {
         self.config = config
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
@@ -52,7 +57,8 @@ package final class GatewaySetup: Sendable {
                 logStamp: { (session.map { $0.logging.stamp } ?? routes.logStamp)?.rawValue },
                 // A session's own instance keeps no cache: the shared one lists the tools.
                 keepTools: server.lazy && session == nil ? Self.cache(server, config, logger) : nil,
-                session: session
+                session: session,
+                transports: transports
             )
         }
         self.makeChild = makeChild

@@ -1,4 +1,8 @@
 import Dispatch
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// The tools (or prompts) the IDE sees: every child's items, shaped and under their exposed names.
 ///
 /// Built from the children's definitions as they sent them. Each server's `ToolShaper` filters,

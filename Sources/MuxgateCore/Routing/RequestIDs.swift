@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// The ids of the IDE's requests in flight: an id is taken while its request is worked on, and free
 /// again the moment its answer is handed to the sink.
 ///

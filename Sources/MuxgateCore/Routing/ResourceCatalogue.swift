@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// The resources and resource templates the IDE sees, and which child owns a URI.
 ///
 /// A URI (or URI template) that only one child lists passes exactly as the child wrote it. When

@@ -1,4 +1,8 @@
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 package import ServiceLifecycle
 
 /// The IDE-facing side: reads messages from stdin and hands them to the gateway.

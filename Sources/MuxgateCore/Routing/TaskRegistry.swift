@@ -1,3 +1,7 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Which child runs each task (2025-11-25 `tasks`), under the id the IDE sees.

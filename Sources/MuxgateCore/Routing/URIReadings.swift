@@ -1,3 +1,8 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
 /// The forms in which a child might read one resource URI, for filters that must hold whichever
 /// it uses.
 ///

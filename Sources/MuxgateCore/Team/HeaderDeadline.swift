@@ -1,4 +1,8 @@
 import HTTPTypes
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import NIOCore
 import NIOHTTPTypes
 

@@ -2,6 +2,10 @@ import AsyncHTTPClient
 import Foundation
 import JWTKit
 import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import NIOCore
 import NIOHTTP1
 

@@ -1,4 +1,8 @@
 import Crypto
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 
 /// Who a bearer token belongs to (`clients.NAME.token_sha256`): only the tokens' hashes are known.
 package enum TeamAuthenticator {

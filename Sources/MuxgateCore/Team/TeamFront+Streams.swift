@@ -1,5 +1,9 @@
 import HTTPTypes
 import Hummingbird
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import NIOCore
 
 /// Team mode's SSE streams: a request's answer (JSON, or a stream that ends with it), the

@@ -3,6 +3,10 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import NIOCore
 package import ServiceLifecycle
 import Synchronization

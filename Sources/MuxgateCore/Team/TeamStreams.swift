@@ -1,3 +1,7 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Synchronization
 
 /// Where one team-mode session's messages go: each request's own exchange (the POST that made it)

@@ -1,3 +1,7 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Tracing
 
 /// One IDE request being observed: its server span (when tracing) and what its metrics need.

@@ -1,3 +1,7 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import Tracing
 
 /// The telemetry sink: every span muxgate starts is one of these, so every attribute, status

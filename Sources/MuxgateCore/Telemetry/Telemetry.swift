@@ -1,5 +1,9 @@
 import CoreMetrics
 package import Logging
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
 import OTel
 import Prometheus
 package import ServiceLifecycle

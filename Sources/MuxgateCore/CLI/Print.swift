@@ -1,0 +1,10 @@
+package import MuxgateAudit
+package import MuxgateConfig
+package import MuxgatePolicy
+package import MuxgateWire
+
+/// MuxgateCore's `print`: what the CLI prints goes through `Console`, so no command can print a
+/// secret (it shadows the standard library's in this module).
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    Console.output(items.map { "\($0)" }.joined(separator: separator) + terminator)
+}

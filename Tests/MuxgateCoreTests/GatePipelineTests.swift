@@ -1,0 +1,182 @@
+import Logging
+import MuxgateTesting
+import Testing
+
+@testable import MuxgateAudit
+@testable import MuxgateConfig
+@testable import MuxgateCore
+@testable import MuxgatePolicy
+@testable import MuxgateWire
+
+/// The gate without processes: a gateway over in-memory children (`MemoryChild`), driven as the
+/// stdio front drives it. Whatever the route, a denied request never reaches a child.
+@Suite("Gate pipeline: every method in the table, no denied request reaching a child")
+struct GatePipelineTests {
+    /// A gateway over one memory child, `mem`, and the IDE's side of it.
+    struct Gate {
+        let gateway: Gateway
+        let sink: CollectingSink
+        let child: MemoryChild
+        let running: Task<Void, Never>
+        /// Each request's stages as it passed them, by its id.
+        let passed = Locked<[String: [GateStage]]>([:])
+
+        static let config = """
+            policy: { profile: readonly, hide_denied: false }
+            audit: { enabled: false }
+            startup_timeout: 120s
+            servers:
+              mem:
+                command: unused
+                tools: { deny: [hidden] }
+                prompts: { deny: [secret_prompt] }
+                resources: { deny: ["mem://secret", "mem://notes/secret*"] }
+            """
+
+        init() async throws {
+            child = MemoryChild(
+                "mem",
+                tools: [.init("read", readOnly: true), .init("write"), .init("hidden", readOnly: true)],
+                prompts: ["greet", "secret_prompt"],
+                resources: ["mem://note", "mem://secret"],
+                templates: ["mem://notes/{name}"]
+            )
+            let config = try ConfigLoader(environment: [:], secrets: Secrets()).parse(
+                Self.config,
+                file: "/tmp/gate.yaml"
+            )
+            sink = CollectingSink()
+            let passed = passed
+            gateway = Gateway(
+                config: config,
+                sink: sink,
+                logger: Logger(label: "gate-test"),
+                transports: .memory([child]),
+                trace: GateTrace { stage, id in
+                    passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }
+                }
+            )
+            running = Task { [gateway] in try? await gateway.run() }
+            _ = await send(
+                0,
+                "initialize",
+                #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"#
+            )
+            // Every test starts from the children ready and their tools known (on a loaded machine
+            // the handshake may take a while: the bounds above are generous, the waits signalled).
+            let tools = await send(1, "tools/list")
+            guard tools?.result?["tools"]?.elements.count == 2 else { throw GateNotReady() }
+        }
+
+        /// Sends a request as the stdio front does (the fast path first) and returns its answer.
+        func send(_ id: Int, _ method: String, _ params: String = "{}") async -> JSONRPCMessage? {
+            let line = Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#.utf8)
+            let session = gateway.primary!
+            if !gateway.fastPath(line, from: session), let work = await gateway.receive(line) { await work() }
+            let wanted = Array("\(id)".utf8)
+            _ = await sink.wait(
+                until: { $0.contains { (try? JSONRPCMessage.parse($0))?.id.map { Array($0.bytes) } == wanted } },
+                timeout: .seconds(120)
+            )
+            return sink.collected.compactMap { try? JSONRPCMessage.parse($0) }
+                .first { $0.kind == .response && $0.id.map { Array($0.bytes) } == wanted }
+        }
+
+        func stop() { running.cancel() }
+    }
+
+    /// The memory child's tools were not listed.
+    struct GateNotReady: Error {}
+
+    static func refused(_ answer: JSONRPCMessage?) -> Bool {
+        answer?.error != nil || answer?.result?["isError"]?.bool == true
+    }
+
+    @Test("each method of the table that reaches a child refuses what listing hides; the child never sees it")
+    func everyMethod() async throws {
+        let gate = try await Gate()
+        defer { gate.stop() }
+        var id = 10
+        func ask(_ method: String, _ params: String) async -> JSONRPCMessage? {
+            id += 1
+            return await gate.send(id, method, params)
+        }
+        for route in GateRoute.table where route.reachesChild {
+            let method = route.method
+            switch method {
+            case "tools/call":
+                for name in ["mem_hidden", "mem_write", "mem_nothing"] {
+                    #expect(Self.refused(await ask(method, #"{"name":"\#(name)","arguments":{}}"#)), "\(name)")
+                }
+                #expect(!Self.refused(await ask(method, #"{"name":"mem_read","arguments":{"a":1}}"#)))
+            case "prompts/get":
+                #expect(Self.refused(await ask(method, #"{"name":"mem_secret_prompt"}"#)))
+                #expect(!Self.refused(await ask(method, #"{"name":"mem_greet"}"#)))
+            case "resources/read", "resources/subscribe", "resources/unsubscribe":
+                for uri in ["mem://secret", "muxgate://mem/mem://secret", "MEM://secret", "mem://notes/secret1"] {
+                    #expect(Self.refused(await ask(method, #"{"uri":"\#(uri)"}"#)), "\(method) \(uri)")
+                }
+                #expect(!Self.refused(await ask(method, #"{"uri":"mem://notes/ok"}"#)))
+            case "completion/complete":
+                let argument = #""argument":{"name":"n","value":"v"}"#
+                #expect(
+                    Self.refused(
+                        await ask(method, #"{"ref":{"type":"ref/resource","uri":"mem://secret"},\#(argument)}"#)
+                    )
+                )
+                #expect(
+                    Self.refused(
+                        await ask(method, #"{"ref":{"type":"ref/prompt","name":"mem_secret_prompt"},\#(argument)}"#)
+                    )
+                )
+            case "tasks/get", "tasks/result", "tasks/cancel":
+                #expect(Self.refused(await ask(method, #"{"taskId":"mem:t1"}"#)))
+            case "subscriptions/listen", "tasks/list", "logging/setLevel":
+                break  // no name of their own to deny (the route tests cover listen's URIs)
+            default:
+                Issue.record("a method reaches a child and is not walked here: \(method)")
+            }
+        }
+        let seen = gate.child.received.map(\.root.text).joined(separator: "\n")
+        for forbidden in ["hidden", "\"write\"", "secret", "nothing"] {
+            #expect(!seen.contains(forbidden), "reached the child: \(forbidden)\n\(seen)")
+        }
+        #expect(seen.contains("mem://notes/ok"), "the controls reached it")
+    }
+
+    @Test("a request read two ways is refused on either path, before any stage that could forward it")
+    func oneReading() async throws {
+        let gate = try await Gate()
+        defer { gate.stop() }
+        let answer = await gate.send(20, "tools/call", #"{"name":"mem_read","arguments":{"a":1,"a":2}}"#)
+        #expect(answer?.error?["code"]?.int == -32602)
+        #expect(gate.child.received("tools/call").isEmpty)
+    }
+
+    @Test("every route's stages are in the pipeline's order; a tool call passes them in that order, on either path")
+    func stageOrder() async throws {
+        for route in GateRoute.table {
+            #expect(route.stages == route.stages.sorted(), "\(route.method)")
+            #expect(route.stages.first == .read, "\(route.method) reads first")
+        }
+        #expect(GateRoute.of("tools/call")?.stages == GateStage.allCases)
+        let gate = try await Gate()
+        defer { gate.stop() }
+        // Allowed (the fast path: a known tool of a ready child), denied, read two ways.
+        _ = await gate.send(30, "tools/call", #"{"name":"mem_read","arguments":{}}"#)
+        _ = await gate.send(31, "tools/call", #"{"name":"mem_write","arguments":{}}"#)
+        _ = await gate.send(32, "tools/call", #"{"name":"mem_read","arguments":{"a":1,"a":1}}"#)
+        // The general path: a name muxgate resolves after the children, not from the fast path's
+        // copy. Its answer comes on the same child's queue after 30's, so 30's observe is traced.
+        let general = Array(
+            #"{"jsonrpc":"2.0","id":33,"method":"tools/call","params":{"name":"mem_read","arguments":{}}}"#.utf8
+        )
+        if let work = await gate.gateway.receive(general) { await work() }
+        let observed = gate.passed.withLock { $0 }
+        let allowed: [GateStage] = [.read, .resolve, .shape, .judge, .record, .forward, .observe]
+        #expect(observed["30"] == allowed, "\(observed)")
+        #expect(observed["31"] == [.read, .resolve, .shape, .judge, .record], "a denial stops at record")
+        #expect(observed["32"] == [.read], "two readings stop at read")
+        #expect(observed["33"] == allowed, "the general path passes the same stages")
+    }
+}
