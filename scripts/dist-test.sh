@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # `make dist-test`: installs what `make dist` put in dist/ the way a user would, and runs it.
 #   checksums  dist/SHA256SUMS and the tarball's own SHA256SUMS verify, and a changed byte fails them
+#   model      in every package the discovery model is the checked file, in the directory of the
+#              running binary's /proc/PID/exe (the tarball's, the wheel's behind its `muxgate`
+#              command, the .deb's behind /usr/bin/muxgate)
 #   wheel      its tag is the one auditwheel finds for the binary; pip into a fresh venv, uvx,
 #              uv tool and pipx each give a `muxgate` that reports this version and commit (and the
-#              last two uninstall it); the pip-installed one serves a real session: the official MCP
-#              client lists mcp-server-time's tools through it and calls one, and the audit trail it
-#              wrote verifies; its SQL read-only check runs the SQLite and libpg_query linked into it
+#              last two put only `muxgate` on PATH, and uninstall it); the pip-installed one serves a
+#              real session: the official MCP client lists mcp-server-time's tools through it and
+#              calls one, and the audit trail it wrote verifies; its SQL read-only check runs the
+#              SQLite and libpg_query linked into it
 #   deb        its Depends names the package of every library the binary links; dpkg installs it
 #              into a scratch root (its own dpkg database), the installed binary runs `--version`
 #              and `check`, and dpkg removes it leaving no file behind
@@ -56,6 +60,30 @@ fi
 
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/muxgate-dist-test.XXXXXX")"
 trap 'rm -rf "$TMP"' EXIT
+MODEL_NAME=all-MiniLM-L6-v2.q8.mxemb
+model_sha256="$(sed -n 's/^ *\[q8\]="\([0-9a-f]\{64\}\)"$/\1/p' scripts/setup-model.sh)"
+printf 'servers: {}\naudit: { enabled: false }\n' >"$TMP/empty.yaml"
+
+# model_beside NAME COMMAND...: starts `COMMAND serve` on a configuration without servers, waits for
+# its answer to `initialize` (by then whatever launcher was in front of it has become the binary),
+# and checks that the model beside /proc/PID/exe, the path the binary runs from, is the checked file.
+model_beside() {
+    local name="$1" pid exe answer input
+    shift
+    coproc SERVE { exec "$@" serve --config "$TMP/empty.yaml" 2>"$TMP/model-beside.stderr"; }
+    pid=$SERVE_PID
+    input=${SERVE[1]}
+    printf '%s\n' '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"dist-test","version":"1"}}}' >&"${SERVE[1]}"
+    IFS= read -r -t 60 answer <&"${SERVE[0]}"
+    exe="$(readlink "/proc/$pid/exe" 2>/dev/null)"
+    exec {input}>&-
+    wait "$pid" 2>/dev/null
+    if [[ "$answer" != *'"serverInfo"'* ]]; then
+        bad "$name: the binary beside its model answers initialize" "$answer $(cat "$TMP/model-beside.stderr")"
+    elif [[ "$(sha256sum "$(dirname "$exe")/$MODEL_NAME" 2>/dev/null | cut -d' ' -f1)" == "$model_sha256" ]]; then
+        ok "$name: runs $exe, the model beside it"
+    else bad "$name: the model beside the running binary" "exe $exe; $(ls -l "$(dirname "$exe")" 2>&1)"; fi
+}
 
 # --- checksums ---
 check "dist/SHA256SUMS verifies the wheel, the tarball and the .deb" \
@@ -63,8 +91,9 @@ check "dist/SHA256SUMS verifies the wheel, the tarball and the .deb" \
 mkdir -p "$TMP/tar"
 tar -C "$TMP/tar" -xzf "$tarball"
 top="$TMP/tar/$(basename "$tarball" .tar.gz)"
-check "the tarball holds muxgate, README.md and SHA256SUMS in $(basename "$top")/" \
-    test -x "$top/muxgate" -a -f "$top/README.md" -a -f "$top/SHA256SUMS"
+check "the tarball holds muxgate, the model, README.md, the notices and SHA256SUMS in $(basename "$top")/" \
+    test -x "$top/muxgate" -a -f "$top/$MODEL_NAME" -a -f "$top/README.md" -a -f "$top/SHA256SUMS" \
+    -a -f "$top/THIRD-PARTY-NOTICES.md" -a -f "$top/licenses/all-MiniLM-L6-v2.Apache-2.0.txt"
 check "the tarball's SHA256SUMS verifies its files" bash -c "cd '$top' && sha256sum --strict -c SHA256SUMS"
 printf 'x' >>"$top/README.md"
 if (cd "$top" && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1); then
@@ -72,6 +101,7 @@ if (cd "$top" && sha256sum --quiet -c SHA256SUMS >/dev/null 2>&1); then
 else ok "a changed byte fails the tarball's SHA256SUMS"; fi
 out="$("$top/muxgate" --version 2>&1)"
 [[ "$out" == "$expected" ]] && ok "the tarball's muxgate --version: $out" || bad "the tarball's muxgate --version" "$out"
+model_beside "the tarball's muxgate" "$top/muxgate"
 
 # --- the wheel ---
 platform="$(basename "$wheel" .whl)"
@@ -86,8 +116,13 @@ check "pip installs the wheel into a fresh venv" \
     env PIP_DISABLE_PIP_VERSION_CHECK=1 "$TMP/venv/bin/python" -m pip install --no-index --quiet "$wheel"
 out="$("$TMP/venv/bin/muxgate" --version 2>&1)"
 [[ "$out" == "$expected" ]] && ok "the venv's bin/muxgate --version: $out" || bad "the venv's bin/muxgate --version" "$out"
-[[ "$(head -c 4 "$TMP/venv/bin/muxgate" | od -An -c | tr -d ' ')" == '177ELF' ]] \
-    && ok "bin/muxgate is the binary itself (no Python launcher)" || bad "bin/muxgate is the binary itself"
+package="$("$TMP/venv/bin/python" -c 'import muxgate, os; print(os.path.dirname(muxgate.__file__))')"
+[[ "$(head -c 4 "$package/bin/muxgate" | od -An -c | tr -d ' ')" == '177ELF' && -f "$package/bin/$MODEL_NAME" ]] \
+    && ok "the wheel's package holds the binary and the model in bin/" \
+    || bad "the wheel's package holds the binary and the model in bin/" "$(ls -l "$package" "$package/bin" 2>&1)"
+model_beside "the venv's muxgate command" "$TMP/venv/bin/muxgate"
+out="$("$TMP/venv/bin/python" -m muxgate --version 2>&1)"
+[[ "$out" == "$expected" ]] && ok "python -m muxgate --version: $out" || bad "python -m muxgate --version" "$out"
 
 # A real session through the pip-installed muxgate: the official client, a real reference server.
 cat >"$TMP/muxgate.yaml" <<EOF
@@ -166,6 +201,9 @@ uvt() { env UV_CACHE_DIR="$TMP/uv-cache" UV_TOOL_DIR="$TMP/uv-tools" UV_TOOL_BIN
 check "uv tool install installs the wheel" uvt install --offline "$wheel"
 out="$("$TMP/uv-bin/muxgate" --version 2>&1)"
 [[ "$out" == "$expected" ]] && ok "uv tool's muxgate --version: $out" || bad "uv tool's muxgate --version" "$out"
+[[ "$(ls "$TMP/uv-bin")" == muxgate ]] && ok "uv tool puts only muxgate on PATH" \
+    || bad "uv tool puts only muxgate on PATH" "$(ls "$TMP/uv-bin")"
+model_beside "uv tool's muxgate" "$TMP/uv-bin/muxgate"
 check "uv tool uninstall removes it" uvt uninstall muxgate
 [[ ! -e "$TMP/uv-bin/muxgate" ]] && ok "uv tool's uninstall removes bin/muxgate" || bad "uv tool's uninstall removes bin/muxgate"
 
@@ -174,14 +212,18 @@ export PIPX_HOME="$TMP/pipx" PIPX_BIN_DIR="$TMP/pipx-bin" PIPX_MAN_DIR="$TMP/pip
 check "pipx installs the wheel" "$VENV/bin/pipx" install "$wheel"
 out="$("$PIPX_BIN_DIR/muxgate" --version 2>&1)"
 [[ "$out" == "$expected" ]] && ok "pipx's muxgate --version: $out" || bad "pipx's muxgate --version" "$out"
+[[ "$(ls "$PIPX_BIN_DIR")" == muxgate ]] && ok "pipx puts only muxgate on PATH" \
+    || bad "pipx puts only muxgate on PATH" "$(ls "$PIPX_BIN_DIR")"
 check "pipx uninstalls it" "$VENV/bin/pipx" uninstall muxgate
 [[ ! -e "$PIPX_BIN_DIR/muxgate" ]] && ok "pipx's uninstall removes bin/muxgate" || bad "pipx's uninstall removes bin/muxgate"
 unset PIPX_HOME PIPX_BIN_DIR PIPX_MAN_DIR
 
 # --- the .deb ---
 contents="$(dpkg-deb --contents "$deb")"
-for path in ./usr/bin/muxgate ./usr/share/doc/muxgate/README.md ./usr/share/doc/muxgate/docs/architecture.md; do
-    grep -q " $path\$" <<<"$contents" && ok "the .deb holds $path" || bad "the .deb holds $path" "$contents"
+for path in ./usr/lib/muxgate/muxgate "./usr/lib/muxgate/$MODEL_NAME" "./usr/bin/muxgate -> ../lib/muxgate/muxgate" \
+    ./usr/share/doc/muxgate/README.md ./usr/share/doc/muxgate/docs/architecture.md \
+    ./usr/share/doc/muxgate/THIRD-PARTY-NOTICES.md ./usr/share/doc/muxgate/licenses/libpg-query-dev.copyright; do
+    grep -qF " $path"$'\n' <<<"$contents"$'\n' && ok "the .deb holds $path" || bad "the .deb holds $path" "$contents"
 done
 depends="$(dpkg-deb --field "$deb" Depends)"
 depends_names=" $(sed 's/([^)]*)//g; s/[,|]/ /g' <<<"$depends" | tr -s ' ') "
@@ -192,7 +234,7 @@ while read -r lib path; do
     owner="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)"
     [[ -n "$owner" ]] || owner="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)"
     [[ -n "$owner" && "$depends_names" == *" $owner "* ]] || missing+="$lib ($path, package ${owner:-none}) "
-done < <(ldd "$TMP/deb-extract/usr/bin/muxgate" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')
+done < <(ldd "$TMP/deb-extract/usr/lib/muxgate/muxgate" | awk '$2 == "=>" && $3 ~ /^\// { print $1, $3 }')
 [[ -z "$missing" ]] && ok "Depends ($depends) names every library ldd lists" \
     || bad "Depends names every library ldd lists" "not named: $missing; Depends: $depends"
 
@@ -211,6 +253,7 @@ check "dpkg -i installs the .deb into a scratch root (Depends satisfied)" dpkg_r
 check "dpkg -s reports it installed" bash -c "dpkg --root='$R' -s muxgate | grep -q '^Status: install ok installed'"
 out="$("$R/usr/bin/muxgate" --version 2>&1)"
 [[ "$out" == "$expected" ]] && ok "/usr/bin/muxgate --version: $out" || bad "/usr/bin/muxgate --version" "$out"
+model_beside "the .deb's /usr/bin/muxgate" "$R/usr/bin/muxgate"
 out="$("$R/usr/bin/muxgate" check --config "$TMP/muxgate.yaml" 2>&1)"
 status=$?
 if [[ $status == 0 && "$(head -1 <<<"$out")" == "$expected" ]] && grep -q "✓ time: started" <<<"$out"; then

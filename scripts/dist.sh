@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
-# `make dist`: packages the release binary (`make release`) into dist/:
-#   muxgate-VERSION-py3-none-manylinux_X_Y_ARCH.whl  for uvx, pipx and pip (built by hatchling)
-#   muxgate-VERSION-linux-ARCH.tar.gz                 the binary, README, LICENSE if any, SHA256SUMS
-#   muxgate_VERSION_DEBARCH.deb                       /usr/bin/muxgate and the docs (dpkg-deb)
+# `make dist`: packages the release binary (`make release`) and the discovery model beside it into dist/:
+#   muxgate-VERSION-py3-none-manylinux_X_Y_ARCH.whl  for uvx, pipx and pip (built by hatchling): the
+#                                                     binary and the model in the package's bin/, the
+#                                                     `muxgate` command execs the binary
+#   muxgate-VERSION-linux-ARCH.tar.gz                 the binary, the model, README, LICENSE if any,
+#                                                     the third-party notices, SHA256SUMS
+#   muxgate_VERSION_DEBARCH.deb                       /usr/lib/muxgate/{muxgate,model}, /usr/bin/muxgate
+#                                                     (a link to it), the docs and notices (dpkg-deb)
 #   SHA256SUMS                                        of the three
+#
+# In every package the model (all-MiniLM-L6-v2.q8.mxemb) is in the directory of the binary's resolved
+# path (/proc/self/exe), as in .build/release/: the one place the gateway will look for it (the
+# discovery engine is not wired into the gateway yet; docs/discovery.md).
 #
 # The version is Package.swift's `muxgateVersion`; a release tag on HEAD (v*) must match it, and the
 # binary must report it and the commit `make build-info` wrote (so a stale binary is never packaged).
@@ -26,9 +34,16 @@ for tool in strip objdump dpkg-deb dpkg-shlibdeps sha256sum python3; do
     command -v "$tool" >/dev/null || fail "$tool is missing (Debian: apt-get install binutils dpkg-dev python3-venv)"
 done
 BINARY=.build/release/muxgate
+MODEL_NAME=all-MiniLM-L6-v2.q8.mxemb
+MODEL=.build/release/$MODEL_NAME
 OUT=dist
 STAGE=.build/dist-stage
 [[ -x "$BINARY" ]] || fail "$BINARY is missing: run \`make release\` (or \`make dist\`)"
+# The model the release copied beside the binary must be the one scripts/setup-model.sh checks.
+model_sha256="$(sed -n 's/^ *\[q8\]="\([0-9a-f]\{64\}\)"$/\1/p' scripts/setup-model.sh)"
+[[ -n "$model_sha256" ]] || fail "no [q8]=\"…\" SHA-256 in scripts/setup-model.sh"
+[[ -f "$MODEL" && "$(sha256sum "$MODEL" | cut -d' ' -f1)" == "$model_sha256" ]] \
+    || fail "$MODEL is missing or is not the model scripts/setup-model.sh checks: run \`make release\`"
 
 # The packaging tools, pinned, in a project-local venv (rebuilt when this list changes).
 DIST_REQUIREMENTS=("build==1.6.1" "hatchling==1.33.0" "auditwheel==6.8.2" "uv==0.13.10" "pipx==1.18.4")
@@ -78,11 +93,35 @@ glibc="$(objdump -p "$STAGE/muxgate" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLI
 platform="manylinux_${BASH_REMATCH[1]}_${BASH_REMATCH[2]}_${arch}"
 glibcxx="$(objdump -p "$STAGE/muxgate" | grep -o 'GLIBCXX_[0-9][0-9.]*' | sort -V | tail -1 || true)"
 
+# --- third-party notices: the model's, the statically linked C libraries' and the Swift packages' ---
+# THIRD-PARTY-NOTICES.md and licenses/: the model's Apache-2.0, Debian's copyright files of the
+# packages whose static archives are linked in, the toolchain's licence (the static Swift runtime and
+# Foundation), and each resolved Swift package's LICENSE and NOTICE files.
+notices="$STAGE/notices"
+mkdir -p "$notices/licenses"
+cp packaging/THIRD-PARTY-NOTICES.md "$notices/"
+cp packaging/Apache-2.0.txt "$notices/licenses/all-MiniLM-L6-v2.Apache-2.0.txt"
+for package in libsqlite3-dev libpg-query-dev zlib1g-dev; do
+    [[ -f "/usr/share/doc/$package/copyright" ]] || fail "/usr/share/doc/$package/copyright is missing"
+    cp "/usr/share/doc/$package/copyright" "$notices/licenses/$package.copyright"
+done
+toolchain_license="$(dirname "$(dirname "$(readlink -f "$(command -v swift)")")")/share/swift/LICENSE.txt"
+[[ -f "$toolchain_license" ]] || fail "the Swift toolchain's LICENSE.txt is not at $toolchain_license"
+cp "$toolchain_license" "$notices/licenses/swift-toolchain.LICENSE.txt"
+for checkout in .build/checkouts/*/; do
+    for file in "$checkout"LICENSE* "$checkout"NOTICE* "$checkout"COPYING*; do
+        [[ -f "$file" ]] && cp "$file" "$notices/licenses/$(basename "$checkout").$(basename "$file")"
+    done
+done
+
 # --- the wheel: hatchling, through PyPA's build frontend, from a staged project ---
 rm -f "$OUT"/muxgate-*.whl "$OUT"/muxgate-*.tar.gz "$OUT"/muxgate_*.deb "$OUT"/SHA256SUMS
 mkdir -p "$STAGE/wheel"
-cp packaging/wheel/pyproject.toml packaging/wheel/hatch_build.py README.md "$STAGE/wheel/"
-MUXGATE_VERSION="$version" MUXGATE_BINARY="$ROOT/$STAGE/muxgate" MUXGATE_WHEEL_PLATFORM="$platform" \
+cp -R packaging/wheel/pyproject.toml packaging/wheel/hatch_build.py packaging/wheel/muxgate README.md \
+    "$notices/THIRD-PARTY-NOTICES.md" "$notices/licenses" "$STAGE/wheel/"
+find "$STAGE/wheel" -name __pycache__ -prune -exec rm -rf {} +
+MUXGATE_VERSION="$version" MUXGATE_BINARY="$ROOT/$STAGE/muxgate" MUXGATE_MODEL="$ROOT/$MODEL" \
+    MUXGATE_WHEEL_PLATFORM="$platform" \
     "$VENV/bin/python" -m build --wheel --no-isolation --outdir "$OUT" "$STAGE/wheel" >&2
 wheel="$OUT/muxgate-$version-py3-none-$platform.whl"
 [[ -f "$wheel" ]] || fail "the build made no $wheel"
@@ -90,17 +129,26 @@ wheel="$OUT/muxgate-$version-py3-none-$platform.whl"
 # --- the tarball: one directory with the binary, README, LICENSE and their SHA256SUMS ---
 name="muxgate-$version-linux-$arch"
 mkdir -p "$STAGE/tar/$name"
-cp "$STAGE/muxgate" README.md "$STAGE/tar/$name/"
+cp "$STAGE/muxgate" "$MODEL" README.md "$notices/THIRD-PARTY-NOTICES.md" "$STAGE/tar/$name/"
+cp -R "$notices/licenses" "$STAGE/tar/$name/"
 if [[ -f LICENSE ]]; then cp LICENSE "$STAGE/tar/$name/"; else log "warning: no LICENSE in the repository: none packaged"; fi
-(cd "$STAGE/tar/$name" && sha256sum -- * >SHA256SUMS)
+(cd "$STAGE/tar/$name" && find . -type f ! -name SHA256SUMS -printf '%P\n' | LC_ALL=C sort | xargs sha256sum -- >SHA256SUMS)
 tar -C "$STAGE/tar" --sort=name --owner=0 --group=0 --numeric-owner --mtime="@$SOURCE_DATE_EPOCH" -cf - "$name" \
     | gzip -n -9 >"$OUT/$name.tar.gz"
 
-# --- the .deb: /usr/bin/muxgate, the docs, and the Depends dpkg-shlibdeps computes from the binary ---
+# --- the .deb: the binary and the model in /usr/lib/muxgate, /usr/bin/muxgate a relative link to it,
+# the docs, and the Depends dpkg-shlibdeps computes from the binary ---
 debarch="$(dpkg --print-architecture)"
 root="$STAGE/deb/root"
-install -D -m 0755 "$STAGE/muxgate" "$root/usr/bin/muxgate"
+install -D -m 0755 "$STAGE/muxgate" "$root/usr/lib/muxgate/muxgate"
+install -D -m 0644 "$MODEL" "$root/usr/lib/muxgate/$MODEL_NAME"
+mkdir -p "$root/usr/bin"
+ln -s ../lib/muxgate/muxgate "$root/usr/bin/muxgate"
 install -D -m 0644 README.md "$root/usr/share/doc/muxgate/README.md"
+install -D -m 0644 "$notices/THIRD-PARTY-NOTICES.md" "$root/usr/share/doc/muxgate/THIRD-PARTY-NOTICES.md"
+for license in "$notices"/licenses/*; do
+    install -D -m 0644 "$license" "$root/usr/share/doc/muxgate/licenses/$(basename "$license")"
+done
 for doc in docs/*.md; do install -D -m 0644 "$doc" "$root/usr/share/doc/muxgate/$doc"; done
 install -D -m 0644 config/muxgate.yaml "$root/usr/share/doc/muxgate/examples/muxgate.yaml"
 # dpkg-shlibdeps reads the Debian packages' symbols files: for each library the binary links, the
@@ -108,7 +156,7 @@ install -D -m 0644 config/muxgate.yaml "$root/usr/share/doc/muxgate/examples/mux
 # It wants a debian/control in its working directory and the binary in a tree with DEBIAN/.
 mkdir -p "$root/DEBIAN" "$STAGE/deb/debian"
 printf 'Source: muxgate\n\nPackage: muxgate\nArchitecture: any\n' >"$STAGE/deb/debian/control"
-depends="$(cd "$STAGE/deb" && dpkg-shlibdeps -O root/usr/bin/muxgate | sed -n 's/^shlibs:Depends=//p')"
+depends="$(cd "$STAGE/deb" && dpkg-shlibdeps -O root/usr/lib/muxgate/muxgate | sed -n 's/^shlibs:Depends=//p')"
 [[ -n "$depends" ]] || fail "dpkg-shlibdeps found no dependencies"
 maintainer="${DEB_MAINTAINER:-}"
 if [[ -z "$maintainer" && -n "${DEBFULLNAME:-}" && -n "${DEBEMAIL:-}" ]]; then maintainer="$DEBFULLNAME <$DEBEMAIL>"; fi
@@ -128,6 +176,9 @@ Description: one MCP server in front of many
  servers behind it, with namespaced tools, permission scopes enforced at call
  time, tool-definition pinning and a hash-chained audit trail.
  .
+ The tool-discovery model all-MiniLM-L6-v2 (Apache-2.0) is in /usr/lib/muxgate
+ beside the binary.
+ .
  Built from commit ${commit:-unknown}.
 EOF
 find "$root" -type d -exec chmod 0755 {} +
@@ -140,6 +191,7 @@ dpkg-deb --root-owner-group --build "$root" "$deb" >&2
 size() { du -h --apparent-size "$1" | cut -f1; }
 log "muxgate $version (commit ${commit:-unknown}), binary $(size "$STAGE/muxgate") stripped ($(size "$BINARY") unstripped)"
 log "needs glibc >= $glibc${glibcxx:+, libstdc++ with $glibcxx}; links dynamically: $(echo $needed)"
+log "model $MODEL_NAME ($(size "$MODEL")) beside the binary in every package"
 log "$wheel ($(size "$wheel"), tag py3-none-$platform)"
 log "$OUT/$name.tar.gz ($(size "$OUT/$name.tar.gz"))"
 log "$deb ($(size "$deb"), Depends: $depends)"
