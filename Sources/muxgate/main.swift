@@ -1,4 +1,10 @@
 import CMuxgateCommit
-import MuxgateCore
+import MuxgateCLI
+import MuxgateChildren
+import MuxgateCommands
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 
 await MuxgateMain.run(commit: String(cString: muxgate_build_commit()))
