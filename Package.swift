@@ -7,6 +7,10 @@ let everyLayer: [Target.Dependency] = [
     "MuxgateRemote", "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
 ]
 
+/// muxgate's version: what `muxgate --version` reports and what `make dist` names its packages
+/// (the commit comes from `make build-info`; a release's git tag `v<version>` must match this).
+let muxgateVersion = "0.1.0"
+
 let package = Package(
     name: "muxgate",
     platforms: [.macOS(.v15)],
@@ -39,7 +43,19 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "muxgate",
-            dependencies: ["MuxgateCLI"]
+            dependencies: ["MuxgateCLI", "CMuxgateCommit"]
+        ),
+        // The commit the executable reports (the header `make build-info` writes). Only the
+        // executable depends on it: a new commit recompiles main.swift and relinks, not the libraries.
+        .target(
+            name: "CMuxgateCommit",
+            path: "Sources/CMuxgateCommit"
+        ),
+        // The version, from this manifest (`muxgateVersion` above), for MuxgateWire's `MuxgateVersion`.
+        .target(
+            name: "CMuxgateVersion",
+            path: "Sources/CMuxgateVersion",
+            cSettings: [.define("MUXGATE_VERSION", to: "\"\(muxgateVersion)\"")]
         ),
         // The system's SQLite: SQLite's own parser for a SQLite `sql: read_only` rule's `database:`.
         .systemLibrary(
@@ -58,6 +74,7 @@ let package = Package(
         .target(
             name: "MuxgateWire",
             dependencies: [
+                "CMuxgateVersion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -258,6 +275,7 @@ let package = Package(
 )
 
 for target in package.targets where [.executable, .test, .regular].contains(target.type) {
+    guard !["CMuxgateVersion", "CMuxgateCommit"].contains(target.name) else { continue }  // C: no Swift settings
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     settings.append(.enableUpcomingFeature("ExistentialAny"))

@@ -1,3 +1,4 @@
+import CMuxgateCommit
 import MuxgateCLI
 import MuxgateChildren
 import MuxgateCommands
@@ -6,4 +7,4 @@ import MuxgateRouting
 import MuxgateTeam
 import MuxgateTelemetry
 
-await MuxgateMain.run()
+await MuxgateMain.run(commit: String(cString: muxgate_build_commit()))

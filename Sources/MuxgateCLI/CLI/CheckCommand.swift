@@ -30,6 +30,7 @@ package struct CheckCommand: AsyncParsableCommand {
 
     package func run() async throws {
         let logger = options.bootstrapLogging(default: "critical")
+        print(MuxgateVersion.description)
         let config = try options.loadConfig()
         print("config \(config.file): valid, \(config.servers.count) servers")
         print(config.policySummary)

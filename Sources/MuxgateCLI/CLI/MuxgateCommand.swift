@@ -25,7 +25,7 @@ package struct MuxgateCommand: AsyncParsableCommand {
     package static let configuration = CommandConfiguration(
         commandName: "muxgate",
         abstract: "An aggregating MCP proxy: one stdio server in front of many child MCP servers.",
-        version: MuxgateVersion.current,
+        version: MuxgateVersion.description,
         subcommands: [
             ServeCommand.self, ToolsCommand.self, CheckCommand.self, ExplainCommand.self, ImportCommand.self,
             AuditCommand.self, LockCommand.self, DiffCommand.self, LoginCommand.self, LogoutCommand.self,
@@ -90,7 +90,12 @@ package struct ConfigOptions: ParsableArguments {
 
 /// The executable's entry point.
 package enum MuxgateMain {
-    package static func run() async {
+    /// Runs the command line.
+    ///
+    /// - Parameters:
+    ///   - commit: the git commit the executable was built from (`MuxgateVersion.commit`).
+    package static func run(commit: String) async {
+        MuxgateVersion.record(commit: commit)
         // A write to a child that just died must fail with EPIPE, not kill muxgate (children get
         // their default signal dispositions back at spawn).
         signal(SIGPIPE, SIG_IGN)

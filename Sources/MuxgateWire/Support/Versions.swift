@@ -1,6 +1,21 @@
-/// muxgate's own version, reported in `serverInfo` and `clientInfo`.
+import CMuxgateVersion
+import Synchronization
+
+/// muxgate's own version, reported in `serverInfo` and `clientInfo`, and the commit it was built from.
+///
+/// The version is Package.swift's `muxgateVersion`. The commit is what the executable hands over at
+/// start (`MuxgateMain.run(commit:)`, from the header `make build-info` writes): "unknown" until then,
+/// and in a binary built without `make`.
 package enum MuxgateVersion {
-    package static let current = "0.1.0"
+    package static let current = String(cString: muxgate_version())
+    package static var commit: String { builtFrom.withLock { $0 } }
+    /// What `muxgate --version` prints and `muxgate check` starts with: `muxgate 0.1.0 (commit 1a2b3c4)`.
+    package static var description: String { "muxgate \(current) (commit \(commit))" }
+
+    /// Records the commit the executable was built from, once at start (`MuxgateMain.run(commit:)`).
+    package static func record(commit: String) { builtFrom.withLock { $0 = commit } }
+
+    private static let builtFrom = Mutex("unknown")
 }
 
 /// The MCP protocol versions muxgate speaks through `initialize`.

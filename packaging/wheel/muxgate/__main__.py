@@ -1,0 +1,5 @@
+"""`python -m muxgate`: the same as the `muxgate` command."""
+
+from muxgate import main
+
+main()
