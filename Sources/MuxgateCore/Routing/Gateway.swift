@@ -103,6 +103,8 @@ package actor Gateway: Service {
     let telemetry: Telemetry?
     /// Servers that have started once (a later start is a restart, for the metrics).
     var startedServers: Set<String> = []
+    /// The tool search index (`discovery:`), fed each catalogue while some caller can search.
+    let discovery: ToolDiscovery
 
     /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
     ///
@@ -163,6 +165,7 @@ package actor Gateway: Service {
         self.telemetry = telemetry
         self.routes = routes
         self.logger = logger
+        discovery = ToolDiscovery(logger: logger)
         (events, eventSink) = AsyncStream.makeStream(of: ChildReport.self)
         (adoptions, adopted) = AsyncStream.makeStream(of: ChildServer.self)
         let setup = GatewaySetup(
@@ -188,6 +191,7 @@ package actor Gateway: Service {
             }
             let stopped = Latch()
             group.addTask { await self.expireOutgoing(until: stopped) }
+            group.addTask { [discovery] in await discovery.run() }
             group.addTask { [adoptions] in
                 await withDiscardingTaskGroup { reloaded in
                     for await child in adoptions { reloaded.addTask { try? await child.run() } }
@@ -198,6 +202,7 @@ package actor Gateway: Service {
             }
             stopped.fire()
             adopted.finish()
+            discovery.stop()
             for child in everyChild { child.stop() }
             for session in routes.all { session.stopOwnChildren() }
         }
