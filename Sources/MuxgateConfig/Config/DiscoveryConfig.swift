@@ -10,6 +10,7 @@ package import MuxgateWire
 ///   limit: 8                # search_tools' default number of matches (at most 50)
 ///   defer_clients: [claude-code]   # auto: clients that defer tools themselves get the full list
 ///   model: path/to/all-MiniLM-L6-v2.q8.mxemb   # default: beside the binary
+///   vector_wait: 1s         # a search waits at most this for tools' vectors still being computed
 ///   profiles:
 ///     readonly: { mode: search }   # a caller profile's own settings (team mode)
 /// ```
@@ -53,6 +54,9 @@ package struct DiscoveryConfig: Sendable, Equatable, Decodable {
     package var model: String?
     /// Keep tool vectors between runs in muxgate's state directory (default true).
     package var cache = true
+    /// How long a search waits for vectors still being computed (the first start, new tools) before
+    /// ranking the tools without one by words alone.
+    package var vectorWait: Duration = .seconds(1)
 
     package enum CodingKeys: String, CodingKey, CaseIterable {
         case mode
@@ -61,6 +65,7 @@ package struct DiscoveryConfig: Sendable, Equatable, Decodable {
         case limit
         case deferClients = "defer_clients"
         case model, cache, profiles
+        case vectorWait = "vector_wait"
     }
 
     /// The keys a profile's override may set.
@@ -86,6 +91,7 @@ package struct DiscoveryConfig: Sendable, Equatable, Decodable {
             throw ConfigIssue(.invalidValue, at: decoder.codingPath, key: "model", message: "the model path is empty")
         }
         cache = try container.decodeIfPresent(Bool.self, forKey: .cache) ?? true
+        vectorWait = try container.decodeIfPresent(ConfigDuration.self, forKey: .vectorWait)?.duration ?? vectorWait
         if container.contains(.profiles) {
             let nested = try container.superDecoder(forKey: .profiles)
             let names = try nested.container(keyedBy: AnyCodingKey.self)

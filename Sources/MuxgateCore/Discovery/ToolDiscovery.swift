@@ -109,9 +109,27 @@ package final class ToolDiscovery: Sendable {
     ///
     /// Waits until every catalogue submitted before the call is indexed. `allowed` is asked of
     /// every indexed tool before anything is ranked: what it refuses takes no part in the ranking.
-    func search(_ query: String, limit: Int, allowed: @escaping (String) -> Bool) async -> [DiscoveryMatch] {
+    ///
+    /// - Parameter vectorWait: How long to wait for vectors still being computed (then the tools
+    ///   without one are ranked by their words alone).
+    func search(
+        _ query: String,
+        limit: Int,
+        vectorWait: Duration,
+        allowed: @escaping (String) -> Bool
+    ) async -> [DiscoveryMatch] {
         await caughtUp()
         guard let index = state.withLock({ $0.index }) else { return [] }
+        if vectorWait > .zero, index.status.pending > 0 {
+            let seconds = Double(vectorWait.components.seconds) + Double(vectorWait.components.attoseconds) / 1e18
+            // The embedding thread signals a condition: waited for on a thread of its own, not the pool's.
+            await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+                Thread {
+                    _ = index.waitUntilEmbedded(timeout: seconds)
+                    done.resume()
+                }.start()
+            }
+        }
         return index.search(query, limit: limit, allowed: allowed)
     }
 

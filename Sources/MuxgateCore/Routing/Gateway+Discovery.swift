@@ -148,7 +148,8 @@ extension Gateway {
             let policy = policy(for: session.identity(for: id), in: setup)
             let catalogue = self.catalogue
             let config = current.config
-            let matches = await discovery.search(query, limit: limit) { [self] name in
+            let matches = await discovery.search(query, limit: limit, vectorWait: config.discovery.vectorWait) {
+                [self] name in
                 guard let entry = catalogue[name] else { return false }
                 return isFindable(entry, config: config, policy: policy)
             }
