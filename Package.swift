@@ -33,7 +33,7 @@ let package = Package(
     targets: [
         .executableTarget(
             name: "muxgate",
-            dependencies: ["MuxgateCore"]
+            dependencies: ["MuxgateCLI"]
         ),
         // The system's SQLite: SQLite's own parser for a SQLite `sql: read_only` rule's `database:`.
         .systemLibrary(
@@ -89,42 +89,139 @@ let package = Package(
         .target(
             name: "MuxgateDiscovery"
         ),
+        // A child server behind the transport protocol: its lifecycle, handshake, requests and restarts,
+        // the stdio transport. It knows the session it may serve only as a value (`ChildOwner`).
         .target(
-            name: "MuxgateCore",
+            name: "MuxgateChildren",
             dependencies: [
                 "MuxgateWire",
                 "MuxgateConfig",
                 "MuxgatePolicy",
                 "MuxgateAudit",
-                "MuxgateDiscovery",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
-                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Remote children: Streamable HTTP and SSE, and OAuth for them, behind the transport protocol.
+        .target(
+            name: "MuxgateRemote",
+            dependencies: [
+                "MuxgateWire",
+                "MuxgateConfig",
+                "MuxgatePolicy",
+                "MuxgateAudit",
+                "MuxgateChildren",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        // Command tools: a configured command line as a tool, behind the transport protocol.
+        .target(
+            name: "MuxgateCommands",
+            dependencies: [
+                "MuxgateWire",
+                "MuxgateConfig",
+                "MuxgatePolicy",
+                "MuxgateAudit",
+                "MuxgateChildren",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        // Metrics and traces. It sees a request and its caller as values.
+        .target(
+            name: "MuxgateTelemetry",
+            dependencies: [
+                "MuxgateWire",
+                "MuxgateConfig",
+                "MuxgatePolicy",
+                "MuxgateAudit",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "OTel", package: "swift-otel"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The gate: sessions, catalogues, the one pipeline every IDE request passes (GateRoute), the
+        // stdio front. Transports come from the assembly (ChildTransports).
+        .target(
+            name: "MuxgateRouting",
+            dependencies: [
+                "MuxgateWire",
+                "MuxgateConfig",
+                "MuxgatePolicy",
+                "MuxgateAudit",
+                "MuxgateDiscovery",
+                "MuxgateChildren",
+                "MuxgateTelemetry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]
+        ),
+        // Team mode: the Streamable HTTP front, callers' authentication (tokens, OIDC), sessions' streams.
+        .target(
+            name: "MuxgateTeam",
+            dependencies: [
+                "MuxgateChildren",
+                "MuxgateTelemetry",
+                "MuxgateWire",
+                "MuxgateConfig",
+                "MuxgatePolicy",
+                "MuxgateAudit",
+                "MuxgateRouting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ]
+        ),
+        // The application: the commands, the configuration watcher, and the assembly (the standard
+        // transports). The `muxgate` executable is its `main`.
+        .target(
+            name: "MuxgateCLI",
+            dependencies: [
+                "MuxgateWire",
+                "MuxgateConfig",
+                "MuxgatePolicy",
+                "MuxgateAudit",
+                "MuxgateDiscovery",
+                "MuxgateChildren",
+                "MuxgateRemote",
+                "MuxgateCommands",
+                "MuxgateTelemetry",
+                "MuxgateRouting",
+                "MuxgateTeam",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .target(
             name: "MuxgateTesting",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
+                "MuxgateRemote",
+                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
             ]
         ),
         .executableTarget(
@@ -133,7 +230,9 @@ let package = Package(
         .executableTarget(
             name: "muxgate-bench",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
+                "MuxgateRemote",
+                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
                 "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -143,7 +242,9 @@ let package = Package(
         .testTarget(
             name: "MuxgateCoreTests",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
+                "MuxgateRemote",
+                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
                 "MuxgateTesting",
             ],
             // Reference data the tests read by path (the discovery engine's tokenizer and vectors).
@@ -152,7 +253,9 @@ let package = Package(
         .testTarget(
             name: "MuxgateIntegrationTests",
             dependencies: [
-                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateCore",
+                "MuxgateWire", "MuxgateConfig", "MuxgatePolicy", "MuxgateAudit", "MuxgateDiscovery", "MuxgateChildren",
+                "MuxgateRemote",
+                "MuxgateCommands", "MuxgateTelemetry", "MuxgateRouting", "MuxgateTeam", "MuxgateCLI",
                 "MuxgateTesting",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),

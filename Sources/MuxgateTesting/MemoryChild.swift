@@ -1,8 +1,14 @@
 import Dispatch
 package import MuxgateAudit
+package import MuxgateCLI
+package import MuxgateChildren
+package import MuxgateCommands
 package import MuxgateConfig
-package import MuxgateCore
 package import MuxgatePolicy
+package import MuxgateRemote
+package import MuxgateRouting
+package import MuxgateTeam
+package import MuxgateTelemetry
 package import MuxgateWire
 
 /// A child MCP server that lives in memory, for tests of the gate that start no process: it

@@ -1,9 +1,15 @@
 import AsyncHTTPClient
 import Foundation
 package import MuxgateAudit
+import MuxgateCLI
+import MuxgateChildren
+import MuxgateCommands
 package import MuxgateConfig
-import MuxgateCore
 package import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 import MuxgateTesting
 package import MuxgateWire
 import NIOCore

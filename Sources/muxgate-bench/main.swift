@@ -1,8 +1,14 @@
 import Foundation
 package import MuxgateAudit
+import MuxgateCLI
+import MuxgateChildren
+import MuxgateCommands
 package import MuxgateConfig
-import MuxgateCore
 package import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 import MuxgateTesting
 package import MuxgateWire
 

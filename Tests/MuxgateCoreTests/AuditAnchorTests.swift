@@ -4,9 +4,15 @@ import Synchronization
 import Testing
 
 @testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateCommands
 @testable import MuxgateConfig
-@testable import MuxgateCore
 @testable import MuxgatePolicy
+@testable import MuxgateRemote
+@testable import MuxgateRouting
+@testable import MuxgateTeam
+@testable import MuxgateTelemetry
 @testable import MuxgateWire
 
 /// The anchor's writer: when checkpoints are written, what they hold, and how the file is kept.

@@ -4,9 +4,15 @@ import Synchronization
 import Testing
 
 @testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateCommands
 @testable import MuxgateConfig
-@testable import MuxgateCore
 @testable import MuxgatePolicy
+@testable import MuxgateRemote
+@testable import MuxgateRouting
+@testable import MuxgateTeam
+@testable import MuxgateTelemetry
 @testable import MuxgateWire
 
 /// The group commit: durable records share fsyncs, and what waits for one runs only once its

@@ -4,7 +4,9 @@ import Testing
 
 @testable import MuxgateAudit
 @testable import MuxgateConfig
-@testable import MuxgateCore
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateRouting
 @testable import MuxgatePolicy
 @testable import MuxgateWire
 

@@ -3,9 +3,15 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateCommands
 @testable import MuxgateConfig
-@testable import MuxgateCore
 @testable import MuxgatePolicy
+@testable import MuxgateRemote
+@testable import MuxgateRouting
+@testable import MuxgateTeam
+@testable import MuxgateTelemetry
 @testable import MuxgateWire
 
 /// The gate without processes: a gateway over in-memory children (`MemoryChild`), driven as the

@@ -1,9 +1,15 @@
 import Testing
 
 @testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateCommands
 @testable import MuxgateConfig
-@testable import MuxgateCore
 @testable import MuxgatePolicy
+@testable import MuxgateRemote
+@testable import MuxgateRouting
+@testable import MuxgateTeam
+@testable import MuxgateTelemetry
 @testable import MuxgateWire
 
 /// `sql: read_only` with `dialect: postgres`: PostgreSQL's lexing and its writes, locks and

@@ -2,9 +2,15 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateCommands
 @testable import MuxgateConfig
-@testable import MuxgateCore
 @testable import MuxgatePolicy
+@testable import MuxgateRemote
+@testable import MuxgateRouting
+@testable import MuxgateTeam
+@testable import MuxgateTelemetry
 @testable import MuxgateWire
 
 /// `database:` on a SQLite `sql: read_only` rule: SQLite's own parser prepares the query against

@@ -1,7 +1,8 @@
 import Foundation
 import MuxgateAudit
 import MuxgateConfig
-import MuxgateCore
+import MuxgateCLI
+import MuxgateRouting
 import MuxgatePolicy
 import MuxgateTesting
 import MuxgateWire

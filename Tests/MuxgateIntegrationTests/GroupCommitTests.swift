@@ -6,9 +6,15 @@ import Synchronization
 import Testing
 
 @testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateCommands
 @testable import MuxgateConfig
-@testable import MuxgateCore
 @testable import MuxgatePolicy
+@testable import MuxgateRemote
+@testable import MuxgateRouting
+@testable import MuxgateTeam
+@testable import MuxgateTelemetry
 @testable import MuxgateWire
 
 /// The durable path in process: a gateway with a real fixture child and an audit log whose group
@@ -56,7 +62,7 @@ struct GroupCommitTests {
         let logger = Logger(label: "test")
         let auditor = Auditor(log: log, config: loaded.audit, key: nil, logger: logger)
         let sink = CollectingSink()
-        return (Gateway(config: loaded, sink: sink, logger: logger, auditor: auditor), sink, log)
+        return (Gateway(config: loaded, sink: sink, logger: logger, auditor: auditor, transports: .standard), sink, log)
     }
 
     @Test("a destructive call is forwarded only after its fsync; one cancelled meanwhile never reaches the child")

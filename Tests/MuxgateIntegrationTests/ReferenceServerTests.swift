@@ -1,8 +1,14 @@
 import Foundation
 import MuxgateAudit
+import MuxgateCLI
+import MuxgateChildren
+import MuxgateCommands
 import MuxgateConfig
-import MuxgateCore
 import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 import MuxgateTesting
 import MuxgateWire
 import Testing

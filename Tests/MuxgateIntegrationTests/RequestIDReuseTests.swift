@@ -5,9 +5,15 @@ import Synchronization
 import Testing
 
 @testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateCommands
 @testable import MuxgateConfig
-@testable import MuxgateCore
 @testable import MuxgatePolicy
+@testable import MuxgateRemote
+@testable import MuxgateRouting
+@testable import MuxgateTeam
+@testable import MuxgateTelemetry
 @testable import MuxgateWire
 
 /// An IDE may reuse a request id as soon as it has read the answer. The chaos test caught muxgate
@@ -56,7 +62,8 @@ struct RequestIDReuseTests {
             config: loaded,
             sink: sink,
             logger: logger,
-            auditor: Auditor(log: log, config: loaded.audit, key: nil, logger: logger)
+            auditor: Auditor(log: log, config: loaded.audit, key: nil, logger: logger),
+            transports: .standard
         )
         sink.gateway.withLock { $0 = gateway }
         try await gateway.withChildren { gateway in

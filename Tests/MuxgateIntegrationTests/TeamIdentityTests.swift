@@ -1,9 +1,15 @@
 import AsyncHTTPClient
 import Foundation
 import MuxgateAudit
+import MuxgateCLI
+import MuxgateChildren
+import MuxgateCommands
 import MuxgateConfig
-import MuxgateCore
 import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 import MuxgateTesting
 import MuxgateWire
 import NIOCore

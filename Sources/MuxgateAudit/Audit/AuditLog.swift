@@ -35,7 +35,7 @@ package final class AuditLog: Sendable {
     /// The id of the anchor's public key, written in `start` and `stop` records when the log is
     /// anchored (`audit.anchor`).
     package let anchorKeyID: String?
-    private let hasher: AuditHasher
+    let hasher: AuditHasher
     private let rotateBytes: Int
     package let groupCommit: Duration
     private let now: @Sendable () -> Date
@@ -373,115 +373,5 @@ package final class AuditLog: Sendable {
             state.statistics.bytes += written
             return seq
         }
-    }
-
-    /// Locks the file at `path` (reopening it if another process rotated or removed it) and brings
-    /// the chain state up to date when someone else appended.
-    private static func acquire(_ state: inout State, path: String, hasher: AuditHasher) throws(AuditError) {
-        var notes: [String] = []
-        while true {
-            if state.file == nil {
-                state.file = try AuditFile.openLog(path, notes: &notes)
-                state.identity = nil
-            }
-            guard let file = state.file else { continue }
-            try file.lock()
-            do {
-                let (identity, size) = try file.identity()
-                guard AuditFile.identity(atPath: path) == identity else {
-                    file.unlock()
-                    file.release()
-                    state.file = nil
-                    continue
-                }
-                if identity != state.identity || size != state.knownSize {
-                    try resync(&state, file: file, path: path, hasher: hasher)
-                    state.identity = identity
-                }
-                return
-            } catch {
-                file.unlock()
-                throw error
-            }
-        }
-    }
-
-    /// Takes `seq` and `prev` from the last record of the file (or of the newest rotated file).
-    private static func resync(
-        _ state: inout State,
-        file: AuditFile,
-        path: String,
-        hasher: AuditHasher
-    ) throws(AuditError) {
-        let (entry, endsWithNewline, size) = try file.lastRecord()
-        var last = entry
-        var source = path
-        if last == nil, let rotated = try AuditFileFamily(path: path).numbered().last?.path {
-            let reader = try AuditFile.openForReading(rotated)
-            defer { reader.release() }
-            last = try reader.lastRecord().entry
-            source = rotated
-        }
-        if let last {
-            guard AuditRecord.verifies(last.line, hasher: hasher) else {
-                throw AuditError(
-                    .chainMismatch,
-                    path: source,
-                    "the last record (seq \(last.seq)) does not verify with \(hasher.isKeyed ? "the configured key" : "plain SHA-256 (no key_env)"): "
-                        + "the key changed or the log was edited; run `muxgate audit verify`, and move the log files aside to start a new chain"
-                )
-            }
-            state.lastSeq = last.seq
-            state.lastHash = last.hash
-            state.lastKind = AuditEvent.Kind(rawValue: last.event)
-        }
-        state.knownSize = size
-        state.pendingNewline = size > 0 && !endsWithNewline
-    }
-
-    /// Renames the full file to the next `PATH.N` and continues the chain in a fresh file.
-    private func rotate(_ state: inout State) throws(AuditError) {
-        guard let old = state.file else { return }
-        try Self.sync(&state)
-        let target: String
-        do {
-            target = try AuditFileFamily(path: path).nextRotatedPath()
-        } catch {
-            throw AuditError(.rotateFailed, path: path, error.message)
-        }
-        guard rename(path, target) == 0 else {
-            throw AuditError(.rotateFailed, path: path, "cannot rename it to \(target): \(AuditFile.describe(errno))")
-        }
-        var notes: [String] = []
-        let fresh: AuditFile
-        do {
-            fresh = try AuditFile.openLog(path, notes: &notes)
-        } catch {
-            throw AuditError(.rotateFailed, path: path, "rotated to \(target) but \(error.message)")
-        }
-        try AuditFile.syncDirectory(Self.directory(of: path))
-        try fresh.lock()
-        old.unlock()
-        old.release()
-        state.file = fresh
-        state.statistics.rotations += 1
-        let (identity, size) = try fresh.identity()
-        state.identity = identity
-        state.knownSize = 0
-        state.pendingNewline = false
-        if size != 0 { try Self.resync(&state, file: fresh, path: path, hasher: hasher) }
-    }
-
-    private static func sync(_ state: inout State) throws(AuditError) {
-        guard state.dirty, let file = state.file else { return }
-        try file.sync()
-        state.dirty = false
-        state.lastSync = .now
-        state.statistics.syncs += 1
-    }
-
-    private static func directory(of path: String) -> String {
-        let directory = (path as NSString).deletingLastPathComponent
-        return directory.isEmpty ? "." : directory
     }
 }
