@@ -3,11 +3,11 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateAudit
-@testable import MuxgateConfig
 @testable import MuxgateCLI
 @testable import MuxgateChildren
-@testable import MuxgateRouting
+@testable import MuxgateConfig
 @testable import MuxgatePolicy
+@testable import MuxgateRouting
 @testable import MuxgateWire
 
 /// `discovery:` as the operator writes it, the per-client listing rule, and `muxgate check`'s advice.
@@ -121,9 +121,11 @@ struct DiscoveryConfigTests {
             String(decoding: DiscoveryListing.markedAlwaysLoad(meta), as: UTF8.self)
                 == #"{"name":"a", "_meta":{"x":1,"anthropic/alwaysLoad":true}}"#
         )
-        let both = MetaTools.searchDefinition(standard: 8, maximum: 50, marked: true) + MetaTools.callDefinition(
-            marked: true
-        )
+        let both =
+            MetaTools.searchDefinition(standard: 8, maximum: 50, marked: true)
+            + MetaTools.callDefinition(
+                marked: true
+            )
         #expect(both.count < 2048, "the search listing stays under 2 KB: \(both.count) bytes")
         let search = try JSONSlice.parse(MetaTools.searchDefinition(standard: 8, maximum: 50, marked: true))
         #expect(search["_meta"]?["anthropic/alwaysLoad"]?.bool == true)
@@ -144,7 +146,9 @@ struct DiscoveryConfigTests {
         return NamedCatalogue(naming: Naming(entry: "muxgate"), sources: sources).entries
     }
 
-    @Test("check's advice is never impossible: one server's filter only when it can suffice, else several, else discovery")
+    @Test(
+        "check's advice is never impossible: one server's filter only when it can suffice, else several, else discovery"
+    )
     func advice() throws {
         let config = try loader.parse("servers: { a: { command: x } }", file: "/m.yaml")
         // 527 tools, the biggest server 35: no one filter can bring it within 40.

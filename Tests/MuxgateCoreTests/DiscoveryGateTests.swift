@@ -3,11 +3,11 @@ import MuxgateTesting
 import Testing
 
 @testable import MuxgateAudit
-@testable import MuxgateConfig
 @testable import MuxgateCLI
 @testable import MuxgateChildren
-@testable import MuxgateRouting
+@testable import MuxgateConfig
 @testable import MuxgatePolicy
+@testable import MuxgateRouting
 @testable import MuxgateWire
 
 /// Discovery in the gate, without processes: what a search listing holds, what search may show,
@@ -167,7 +167,9 @@ struct DiscoveryGateTests {
     func callThroughTheGate() async throws {
         let gate = try await Gate()
         defer { gate.stop() }
-        let direct = try #require(await gate.send(10, "tools/call", #"{"name":"mem_weather","arguments":{"city":"Oslo"}}"#))
+        let direct = try #require(
+            await gate.send(10, "tools/call", #"{"name":"mem_weather","arguments":{"city":"Oslo"}}"#)
+        )
         let wrapped = try #require(
             await gate.send(
                 11,

@@ -1,9 +1,9 @@
 import Foundation
 import MuxgateAudit
-import MuxgateConfig
 import MuxgateCLI
-import MuxgateRouting
+import MuxgateConfig
 import MuxgatePolicy
+import MuxgateRouting
 import MuxgateTesting
 import MuxgateWire
 import Testing

@@ -7,7 +7,8 @@ extension CheckCommand {
     /// A `discovery.model` that cannot be found is a problem; a missing default model is a warning.
     static func discoveryReport(_ config: MuxgateConfig) -> (lines: [String], problems: Int) {
         guard config.discovery.isUsed else { return ([], 0) }
-        let modes = [config.discovery.settings.mode.rawValue]
+        let modes =
+            [config.discovery.settings.mode.rawValue]
             + config.discovery.profiles.keys.sorted().map { "\($0): \(config.discovery.profiles[$0]!.mode.rawValue)" }
         var lines = ["discovery: \(modes.joined(separator: ", "))"]
         let candidates = ToolDiscovery.modelCandidates(config)

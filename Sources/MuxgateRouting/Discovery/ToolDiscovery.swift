@@ -232,7 +232,8 @@ package final class ToolDiscovery: Sendable {
             guard let definition = try? JSONSlice.parse(entry.definition) else { continue }
             let prefix = entry.server + separator
             let name =
-                entry.exposedName.hasPrefix(prefix) ? String(entry.exposedName.dropFirst(prefix.count)) : entry.exposedName
+                entry.exposedName.hasPrefix(prefix)
+                ? String(entry.exposedName.dropFirst(prefix.count)) : entry.exposedName
             let parameters = (definition["inputSchema"]?["properties"]?.members ?? []).map { member in
                 ToolDocument.Parameter(name: member.key, description: member.value["description"]?.string ?? "")
             }

@@ -44,7 +44,8 @@ extension Gateway {
             let always = DiscoveryListing.alwaysLoads(entry.exposedName, settings)
             guard listing.kind == .full || always else { continue }
             let definition =
-                always && listing.marksAlwaysLoad ? DiscoveryListing.markedAlwaysLoad(entry.definition) : entry.definition
+                always && listing.marksAlwaysLoad
+                ? DiscoveryListing.markedAlwaysLoad(entry.definition) : entry.definition
             items.append(.raw(definition[...]))
         }
         return items
@@ -201,7 +202,10 @@ extension Gateway {
         if let inner, inner.kind != .object {
             session.respond(
                 to: id,
-                JSONRPC.error(id: id, .invalidParams("Invalid params: \(MetaTools.call)'s 'arguments' must be an object"))
+                JSONRPC.error(
+                    id: id,
+                    .invalidParams("Invalid params: \(MetaTools.call)'s 'arguments' must be an object")
+                )
             )
             return nil
         }
