@@ -51,7 +51,7 @@ def build(work: str, binaries: str, mode: str, meta: bool = False) -> tuple[str,
         names[name] = server
         path = os.path.join(work, f"{name}{'-meta' if meta else ''}.json")
         json.dump({"tools": definitions}, open(path, "w"), separators=(",", ":"), ensure_ascii=False)
-        lines += [f"  {name}:", f"    command: {binaries}/muxgate-fixture",
+        lines += [f"  {name}:", f"    command: {FIXTURE or binaries}/muxgate-fixture",
                   f'    args: [--name, "{name}", --raw-tools, "{path}"]']
     config = os.path.join(work, f"muxgate-{mode}{'-meta' if meta else ''}.yaml")
     open(config, "w").write("\n".join(lines) + "\n")
@@ -132,6 +132,7 @@ async def search_all(binaries: str, config: str, env: dict[str, str], sets: list
 
 
 exposed_ids: dict[str, str] = {}
+FIXTURE: str | None = None
 
 
 async def learn_ids(binaries: str, config: str, env: dict[str, str]) -> None:
@@ -147,9 +148,12 @@ async def learn_ids(binaries: str, config: str, env: dict[str, str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build/release"))
+    parser.add_argument("--fixture-bin", help="where muxgate-fixture is (default: --bin)")
     parser.add_argument("--queries", action="append", default=[])
     parser.add_argument("--sizes-only", action="store_true", help="measure tools/list only")
     args = parser.parse_args()
+    global FIXTURE
+    FIXTURE = args.fixture_bin
     sets = args.queries or [os.path.join(CORPUS, "queries_v1.json"), os.path.join(CORPUS, "queries_multilingual_v1.json")]
     work = tempfile.mkdtemp(prefix="muxgate-discovery-")
     env = dict(os.environ, XDG_STATE_HOME=os.path.join(work, "state"), MUXGATE_LOG_LEVEL="warning")
