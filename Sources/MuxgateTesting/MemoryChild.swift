@@ -20,10 +20,12 @@ package final class MemoryChild: ChildTransport {
     package struct Tool: Sendable {
         package let name: String
         package let readOnly: Bool?
+        package let description: String?
 
-        package init(_ name: String, readOnly: Bool? = nil) {
+        package init(_ name: String, readOnly: Bool? = nil, description: String? = nil) {
             self.name = name
             self.readOnly = readOnly
+            self.description = description
         }
     }
 
@@ -119,6 +121,7 @@ package final class MemoryChild: ChildTransport {
             ("name", .string(tool.name)),
             ("inputSchema", .object([("type", .string("object"))])),
         ]
+        if let description = tool.description { members.append(("description", .string(description))) }
         if let readOnly = tool.readOnly {
             members.append(("annotations", .object([("readOnlyHint", .bool(readOnly))])))
         }

@@ -14,6 +14,8 @@ package struct AuditEvent: Sendable {
         case defChange = "def_change"
         /// A signed checkpoint of the log was written to the anchor (`audit.anchor`).
         case checkpoint
+        /// A caller searched the tools (`search_tools`): its query, redacted like arguments, and the matches.
+        case search
     }
 
     /// A policy decision on a call.

@@ -36,6 +36,7 @@ package struct AuditShowTable: Sendable {
         case .defChange: "changed"
         case .reload: entry.text("result") ?? ""
         case .checkpoint: entry.text("checkpoint").map { "#\($0)" } ?? ""
+        case .search: "\(entry["results"]?.elements.count ?? 0) found"
         case .stop, nil: ""
         }
     }
@@ -72,6 +73,10 @@ package struct AuditShowTable: Sendable {
             }
             return ([entry.text("error") ?? ""] + changes).filter { !$0.isEmpty }.joined(separator: "; ")
         case .stop: return entry.text("reason") ?? ""
+        case .search:
+            let args = entry["args"].map { "args " + $0.text } ?? ""
+            let found = entry["results"]?.elements.compactMap(\.string).joined(separator: " ") ?? ""
+            return [args, found].filter { !$0.isEmpty }.joined(separator: "; ")
         case .checkpoint:
             let covers = entry.text("covers_seq").map { "covers seq \($0)" } ?? ""
             let digest = entry.text("checkpoint_sha256").map { "sha256 \($0.prefix(12))" } ?? ""

@@ -36,6 +36,8 @@ package struct CheckCommand: AsyncParsableCommand {
         print(config.policySummary)
         let audit = Self.auditReport(config, environment: ProcessInfo.processInfo.environment)
         for line in audit.lines { print(line) }
+        let discovery = Self.discoveryReport(config)
+        for line in discovery.lines { print(line) }
         let gateway = Gateway(config: config, sink: CollectingSink(), logger: logger, transports: .standard)
         let (report, budget) = try await gateway.withChildren { gateway in
             let catalogue = await gateway.settledCatalogue()
@@ -44,7 +46,7 @@ package struct CheckCommand: AsyncParsableCommand {
             }
             return (servers, Self.budgetWarning(config, listed: catalogue.entries.filter(gateway.isListed)))
         }
-        var problems = audit.problems
+        var problems = audit.problems + discovery.problems
         for server in report {
             print("")
             print(server.headline)
@@ -122,17 +124,33 @@ extension CheckCommand {
     }
 
     /// Whether the IDE would see more tools than `client.tool_budget`: the servers that contribute
-    /// most, and what would bring the count down (a profile, a filter on the biggest server).
+    /// most, and what would really bring the count within it — discovery, a profile, or filters on
+    /// the biggest servers that together can (never a filter that cannot).
     package static func budgetWarning(_ config: MuxgateConfig, listed: [NamedCatalogue.Entry]) -> [String]? {
-        let budget = config.client.toolBudget
+        let settings = config.discovery.settings(profile: config.policy.profileName)
+        let budget = settings.toolBudget ?? config.client.toolBudget
+        if settings.mode != .off {
+            // Search lists the always-loaded tools and the two meta-tools (auto does for clients that
+            // do not defer tools themselves, once over the budget).
+            let always = listed.filter { DiscoveryListing.alwaysLoads($0.exposedName, settings) }.count
+            guard always + 2 > budget else { return nil }
+            return [
+                "⚠ discovery.always_load picks \(always) tools: with search_tools and call_tool the IDE would see "
+                    + "\(always + 2), more than the tool budget (\(budget))",
+                "narrow discovery.always_load to the tools every task needs; search finds the rest",
+            ]
+        }
         guard listed.count > budget else { return nil }
         var perServer: [String: Int] = [:]
         for entry in listed { perServer[entry.server, default: 0] += 1 }
         let ranked = perServer.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+        let over = listed.count - budget
         var lines = [
             "⚠ the IDE would see \(listed.count) tools, more than client.tool_budget (\(budget)): a model picks "
                 + "worse among many tools, and every tool's definition costs context on every turn",
             "most come from: " + ranked.prefix(3).map { "\($0.key) (\($0.value))" }.joined(separator: ", "),
+            "discovery: { mode: auto } lists a search tool instead (the full list for clients that defer tools "
+                + "themselves, like Claude Code); docs/discovery.md",
         ]
         // What each built-in profile would list, when it lists fewer and fits or comes closer.
         for name in ["readonly", "developer"] where name != config.policy.profileName {
@@ -148,11 +166,28 @@ extension CheckCommand {
                 "policy.profile: \(name) would list \(count)\(count <= budget ? " (within the budget)" : "")"
             )
         }
-        if let (server, count) = ranked.first {
-            let over = listed.count - budget
+        // The fewest servers whose tools, filtered, can bring the total within the budget.
+        var chosen: [(server: String, count: Int)] = []
+        var removable = 0
+        for (server, count) in ranked where removable < over {
+            chosen.append((server, count))
+            removable += count
+        }
+        let keep = removable - over
+        if chosen.count == 1, let (server, count) = chosen.first {
             lines.append(
-                "or filter \(server)'s \(count) tools: servers.\(server).tools: { allow: [...] } keeping "
-                    + "\(max(0, count - over)) or fewer brings the total within \(budget)"
+                "or filter \(server)'s \(count) tools (servers.\(server).tools: { allow: [...] }): keeping \(keep) "
+                    + "or fewer brings the total within \(budget)"
+            )
+        } else if chosen.count <= 5 {
+            let names = chosen.map { "\($0.server) (\($0.count))" }.joined(separator: ", ")
+            lines.append(
+                "or filter \(names) (servers.NAME.tools: { allow: [...] }): keeping \(keep) or fewer of their "
+                    + "\(removable) tools in all brings the total within \(budget)"
+            )
+        } else {
+            lines.append(
+                "filters would have to cut \(over) tools across \(chosen.count) servers: discovery is the way"
             )
         }
         lines.append("(raise client.tool_budget if this many tools is what you want)")

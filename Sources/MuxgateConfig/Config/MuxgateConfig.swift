@@ -67,6 +67,8 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var clientPolicies: [String: PolicyEngine] = [:]
     /// The `audit:` section (on by default).
     package var audit = AuditConfig()
+    /// The `discovery:` section: search instead of listing every tool (off by default).
+    package var discovery = DiscoveryConfig()
     /// What a lockfile does to tools whose definition differs from their pin.
     package enum PinningMode: String, Sendable, Decodable {
         case enforce, warn, off
@@ -97,7 +99,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case restartWindow = "restart_window"
         case commands
         case commandsServer = "commands_server"
-        case http, clients, otel
+        case http, clients, otel, discovery
     }
 
     package init(
@@ -216,6 +218,15 @@ package struct MuxgateConfig: Sendable, Decodable {
             }
         }
         audit = try container.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
+        discovery = try container.decodeIfPresent(DiscoveryConfig.self, forKey: .discovery) ?? DiscoveryConfig()
+        let known = policyConfig ?? PolicyConfig(profile: nil)
+        for name in discovery.profiles.keys.sorted() where known.allProfiles[name] == nil {
+            throw ConfigIssue(
+                code: .invalidValue,
+                path: ["discovery", "profiles", name],
+                message: known.unknownProfile(name)
+            )
+        }
         pageSize = try container.decodeIfPresent(Int.self, forKey: .pageSize) ?? pageSize
         maxRestarts = try container.decodeIfPresent(Int.self, forKey: .maxRestarts) ?? maxRestarts
         restartWindow =

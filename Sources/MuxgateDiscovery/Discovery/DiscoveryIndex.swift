@@ -178,6 +178,17 @@ package final class DiscoveryIndex: Sendable {
         )
     }
 
+    /// Blocks until the embedding thread has nothing left to do, at most `timeout` seconds; true
+    /// when it has nothing left (what it computed is then published).
+    package func waitUntilEmbedded(timeout: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        guard let worker, worker.waitUntilIdle(before: deadline) else { return worker == nil }
+        writer.withLock { writer in
+            if !writer.fresh.isEmpty { publish(&writer) }
+        }
+        return true
+    }
+
     /// Blocks until the embedding thread has nothing left to do (tests, benchmarks).
     package func waitUntilEmbedded() {
         worker?.waitUntilIdle()
@@ -264,6 +275,16 @@ private final class EmbeddingWorker: @unchecked Sendable {
         condition.lock()
         while (!queue.isEmpty || busy) && !stopped { condition.wait() }
         condition.unlock()
+    }
+
+    /// Like `waitUntilIdle`, giving up at `deadline`; true when idle.
+    func waitUntilIdle(before deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while (!queue.isEmpty || busy) && !stopped {
+            if !condition.wait(until: deadline) { return queue.isEmpty && !busy }
+        }
+        return true
     }
 
     private func run(_ index: () -> DiscoveryIndex?) {

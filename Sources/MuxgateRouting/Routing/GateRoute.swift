@@ -69,6 +69,9 @@ extension GateRoute {
     package static let table: [GateRoute] = [
         muxgate("initialize"), muxgate("server/discover"), muxgate("ping"),
         muxgate("tools/list"), muxgate("prompts/list"), muxgate("resources/list"), muxgate("resources/templates/list"),
+        // Discovery's meta-tools are tools/calls too: `call_tool` is unwrapped at `resolve` into the
+        // call it stands for and passes every stage; `search_tools` is answered by muxgate after
+        // `resolve`, over the caller's own catalogue, its query recorded (`Gateway+Discovery`).
         GateRoute(method: "tools/call", handler: .tool, stages: GateStage.allCases),
         owner("prompts/get"), owner("resources/read"), owner("resources/subscribe"), owner("resources/unsubscribe"),
         owner("completion/complete"), owner("tasks/get"), owner("tasks/result"), owner("tasks/cancel"),

@@ -26,19 +26,25 @@ extension Gateway {
             )
             return nil
         }
-        return { [self] in
-            guard let entry = await resolveTool(name), let child = self.child(entry.server, for: session) else {
-                session.respond(
-                    to: id,
-                    JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)" + unavailableHint(for: name)))
-                )
-                return
-            }
-            trace?.passed(.resolve, id)
-            let call = GateCall(message, id: id, session: session, entry: entry, child: child, setup: current)
-            await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
-                carryOut(pass(call)) { ended.resume() }
-            }
+        // Discovery's meta-tools (`search_tools`, `call_tool`), for a caller whose profile has it on.
+        if let meta = metaToolCall(name, message, id: id, session: session) { return meta.work }
+        return { [self] in await resolveAndPass(message, name: name, id: id, session: session) }
+    }
+
+    /// `resolve` on the general path, then the stages after it: a direct call, or the call a
+    /// `call_tool` stands for (the same stages, the same code).
+    func resolveAndPass(_ message: JSONRPCMessage, name: String, id: [UInt8], session: ClientSession) async {
+        guard let entry = await resolveTool(name), let child = self.child(entry.server, for: session) else {
+            session.respond(
+                to: id,
+                JSONRPC.error(id: id, .invalidParams("Unknown tool: \(name)" + unavailableHint(for: name)))
+            )
+            return
+        }
+        trace?.passed(.resolve, id)
+        let call = GateCall(message, id: id, session: session, entry: entry, child: child, setup: current)
+        await withCheckedContinuation { (ended: CheckedContinuation<Void, Never>) in
+            carryOut(pass(call)) { ended.resume() }
         }
     }
 

@@ -28,10 +28,7 @@ extension Gateway {
         session.markListed(kind)
         let items: [JSONValue] =
             switch kind {
-            case .tools:
-                catalogue.items { [setup = current] in
-                    isListed($0, config: setup.config, policy: policy(for: session, in: setup))
-                }
+            case .tools: listedTools(for: session, in: current)
             case .prompts: prompts.items()
             case .resources: resources.resourceItems
             case .resourceTemplates: resources.templateItems
@@ -208,6 +205,7 @@ extension Gateway {
         if resources.differs(from: self.resources, in: .resourceTemplates) { changed.append(.resourceTemplates) }
         if let auditor, changed.contains(.tools) { auditToolChanges(from: catalogue, to: tools, auditor) }
         catalogues.withLock { $0 = Catalogues(tools: tools, prompts: prompts, resources: resources) }
+        indexForDiscovery(tools, setup: setup)
         reportDefinitionChanges()
         namespacedURIs.withLock { $0 = resources.namespacedURIs }
         // Resources and templates share one notification.

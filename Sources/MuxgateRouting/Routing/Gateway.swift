@@ -107,6 +107,8 @@ package actor Gateway: Service {
     package let telemetry: Telemetry?
     /// Servers that have started once (a later start is a restart, for the metrics).
     package var startedServers: Set<String> = []
+    /// The tool search index (`discovery:`), fed each catalogue while some caller can search.
+    package let discovery: ToolDiscovery
 
     /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
     ///
@@ -167,6 +169,7 @@ package actor Gateway: Service {
         self.telemetry = telemetry
         self.routes = routes
         self.logger = logger
+        discovery = ToolDiscovery(logger: logger)
         (events, eventSink) = AsyncStream.makeStream(of: ChildReport.self)
         (adoptions, adopted) = AsyncStream.makeStream(of: ChildServer.self)
         let setup = GatewaySetup(
@@ -192,6 +195,7 @@ package actor Gateway: Service {
             }
             let stopped = Latch()
             group.addTask { await self.expireOutgoing(until: stopped) }
+            group.addTask { [discovery] in await discovery.run() }
             group.addTask { [adoptions] in
                 await withDiscardingTaskGroup { reloaded in
                     for await child in adoptions { reloaded.addTask { try? await child.run() } }
@@ -202,6 +206,7 @@ package actor Gateway: Service {
             }
             stopped.fire()
             adopted.finish()
+            discovery.stop()
             for child in everyChild { child.stop() }
             for session in routes.all { session.stopOwnChildren() }
         }

@@ -1,0 +1,211 @@
+import Logging
+import MuxgateTesting
+import Testing
+
+@testable import MuxgateAudit
+@testable import MuxgateCLI
+@testable import MuxgateChildren
+@testable import MuxgateConfig
+@testable import MuxgatePolicy
+@testable import MuxgateRouting
+@testable import MuxgateWire
+
+/// Discovery in the gate, without processes: what a search listing holds, what search may show,
+/// and `call_tool` passing the very stages a direct call passes.
+@Suite("Discovery in the gate: the listing, search within the profile, call_tool through the same stages")
+struct DiscoveryGateTests {
+    struct Gate {
+        let gateway: Gateway
+        let sink: CollectingSink
+        let child: MemoryChild
+        let running: Task<Void, Never>
+        let passed = Locked<[String: [GateStage]]>([:])
+
+        static func config(_ discovery: String) -> String {
+            """
+            policy: { profile: readonly, hide_denied: false }
+            audit: { enabled: false }
+            startup_timeout: 120s
+            discovery: \(discovery)
+            servers:
+              mem:
+                command: unused
+                tools: { deny: [hidden] }
+            """
+        }
+
+        static let searching =
+            "{ mode: search, always_load: [mem_read], model: \(TestPaths.root)/.models/all-MiniLM-L6-v2.q8.mxemb, cache: false }"
+
+        init(_ discovery: String = searching, client: String = "t") async throws {
+            child = MemoryChild(
+                "mem",
+                tools: [
+                    .init("read", readOnly: true, description: "Read a note from the notebook"),
+                    .init("write", description: "Write a note into the notebook"),
+                    .init("hidden", readOnly: true, description: "Read the secret diary"),
+                    .init("weather", readOnly: true, description: "Tomorrow's weather forecast for a city"),
+                ]
+            )
+            let config = try ConfigLoader(environment: [:], secrets: Secrets()).parse(
+                Self.config(discovery),
+                file: "/tmp/gate.yaml"
+            )
+            sink = CollectingSink()
+            let passed = passed
+            gateway = Gateway(
+                config: config,
+                sink: sink,
+                logger: Logger(label: "discovery-gate-test"),
+                transports: .memory([child]),
+                trace: GateTrace { stage, id in
+                    passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }
+                }
+            )
+            running = Task { [gateway] in try? await gateway.run() }
+            _ = await send(
+                0,
+                "initialize",
+                #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"\#(client)","version":"1"}}"#
+            )
+        }
+
+        func send(_ id: Int, _ method: String, _ params: String = "{}") async -> JSONRPCMessage? {
+            let line = Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#.utf8)
+            let session = gateway.primary!
+            if !gateway.fastPath(line, from: session), let work = await gateway.receive(line) { await work() }
+            let wanted = Array("\(id)".utf8)
+            _ = await sink.wait(
+                until: { $0.contains { (try? JSONRPCMessage.parse($0))?.id.map { Array($0.bytes) } == wanted } },
+                timeout: .seconds(120)
+            )
+            return sink.collected.compactMap { try? JSONRPCMessage.parse($0) }
+                .first { $0.kind == .response && $0.id.map { Array($0.bytes) } == wanted }
+        }
+
+        func names(_ id: Int) async -> [String] {
+            await send(id, "tools/list")?.result?["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
+        }
+
+        func search(_ id: Int, _ query: String, limit: Int = 10) async -> [String] {
+            let answer = await send(
+                id,
+                "tools/call",
+                #"{"name":"search_tools","arguments":{"query":"\#(query)","limit":\#(limit)}}"#
+            )
+            return answer?.result?["structuredContent"]?["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
+        }
+
+        func stop() { running.cancel() }
+    }
+
+    @Test("search lists the meta-tools and the always-loaded tools, under 2 KB; off lists what it always did")
+    func listing() async throws {
+        let gate = try await Gate()
+        defer { gate.stop() }
+        let answer = try #require(await gate.send(1, "tools/list"))
+        let tools = answer.result?["tools"]?.elements ?? []
+        #expect(tools.compactMap { $0["name"]?.string } == ["search_tools", "call_tool", "mem_read"])
+        #expect(answer.result!.range.count < 2048, "\(answer.result!.range.count) bytes")
+        #expect(tools[0]["_meta"] == nil, "no marks for a client that does not defer tools")
+        let off = try await Gate("{ mode: \"off\" }")
+        defer { off.stop() }
+        #expect(await off.names(1) == ["mem_read", "mem_write", "mem_weather"])
+        let unknown = await off.send(2, "tools/call", #"{"name":"search_tools","arguments":{"query":"x"}}"#)
+        #expect(unknown?.error?["code"]?.int == -32602, "discovery off: no meta-tools")
+    }
+
+    @Test("auto: Claude Code gets every tool, the always-loaded ones marked; another client within the budget too")
+    func auto() async throws {
+        let discovery =
+            "{ mode: auto, always_load: [mem_read], model: \(TestPaths.root)/.models/none.mxemb, cache: false }"
+        let claude = try await Gate(discovery, client: "claude-code")
+        defer { claude.stop() }
+        let tools = await claude.send(1, "tools/list")?.result?["tools"]?.elements ?? []
+        #expect(tools.compactMap { $0["name"]?.string } == ["mem_read", "mem_write", "mem_weather"])
+        #expect(tools[0]["_meta"]?["anthropic/alwaysLoad"]?.bool == true)
+        #expect(tools[1]["_meta"] == nil)
+        let cursor = try await Gate(discovery, client: "cursor")
+        defer { cursor.stop() }
+        #expect(await cursor.names(1) == ["mem_read", "mem_write", "mem_weather"], "3 tools: within 40")
+        let tight = try await Gate(
+            "{ mode: auto, tool_budget: 2, model: \(TestPaths.root)/.models/none.mxemb, cache: false }",
+            client: "cursor"
+        )
+        defer { tight.stop() }
+        #expect(await tight.names(1) == ["search_tools", "call_tool"], "3 tools: over a budget of 2")
+    }
+
+    @Test("search finds by meaning, and never shows a tool the profile denies or a filter hides")
+    func searchWithinProfile() async throws {
+        let gate = try await Gate()
+        defer { gate.stop() }
+        let weather = await gate.search(2, "will it rain in Paris tomorrow", limit: 1)
+        #expect(weather == ["mem_weather"])
+        // readonly denies mem_write (a write); tools.deny hides mem_hidden. Their own words find neither.
+        for (id, query) in [(3, "write a note into the notebook"), (4, "write"), (5, "secret diary"), (6, "hidden")] {
+            let found = await gate.search(id, query)
+            #expect(!found.contains("mem_write") && !found.contains("mem_hidden"), "\(query): \(found)")
+        }
+        let answer = try #require(
+            await gate.send(7, "tools/call", #"{"name":"search_tools","arguments":{"query":"notebook"}}"#)
+        )
+        let text = answer.result?["content"]?.elements.first?["text"]?.string ?? ""
+        #expect(!text.contains("write") && !text.contains("secret"), "\(text)")
+        let first = try #require(answer.result?["structuredContent"]?["tools"]?.elements.first)
+        #expect(first["name"]?.string == "mem_read")
+        #expect(first["description"]?.string == "Read a note from the notebook")
+        #expect(first["inputSchema"]?["type"]?.string == "object")
+        let missing = await gate.send(8, "tools/call", #"{"name":"search_tools","arguments":{}}"#)
+        #expect(missing?.result?["isError"]?.bool == true)
+        let bad = await gate.send(9, "tools/call", #"{"name":"search_tools","arguments":{"query":"x","limit":0}}"#)
+        #expect(bad?.result?["isError"]?.bool == true)
+        #expect(gate.child.received("tools/call").isEmpty, "a search reaches no child")
+    }
+
+    @Test("call_tool is the direct call: the same stages, the same denial, the child sees the inner tool's call")
+    func callThroughTheGate() async throws {
+        let gate = try await Gate()
+        defer { gate.stop() }
+        let direct = try #require(
+            await gate.send(10, "tools/call", #"{"name":"mem_weather","arguments":{"city":"Oslo"}}"#)
+        )
+        let wrapped = try #require(
+            await gate.send(
+                11,
+                "tools/call",
+                #"{"name":"call_tool","arguments":{"name":"mem_weather","arguments":{"city":"Oslo"}},"_meta":{"k":1}}"#
+            )
+        )
+        #expect(wrapped.result?.text == direct.result?.text, "\(wrapped.root.text)")
+        let calls = gate.child.received("tools/call")
+        #expect(calls.count == 2)
+        #expect(calls.last?.params?["name"]?.string == "weather")
+        #expect(calls.last?.params?["arguments"]?.text == #"{"city":"Oslo"}"#)
+        #expect(calls.last?.params?["_meta"]?["k"]?.int == 1, "the rest of the request is kept")
+        // Denied by the profile: the same answer as the direct call, and nothing reaches the child.
+        let deniedDirect = await gate.send(12, "tools/call", #"{"name":"mem_write","arguments":{}}"#)
+        let deniedWrapped = await gate.send(
+            13,
+            "tools/call",
+            #"{"name":"call_tool","arguments":{"name":"mem_write","arguments":{}}}"#
+        )
+        #expect(deniedWrapped?.result?["isError"]?.bool == true)
+        #expect(deniedWrapped?.result?.text == deniedDirect?.result?.text)
+        let hidden = await gate.send(14, "tools/call", #"{"name":"call_tool","arguments":{"name":"mem_hidden"}}"#)
+        #expect(hidden?.error?["code"]?.int == -32602, "a filtered tool is unknown, as when called directly")
+        #expect(gate.child.received("tools/call").count == 2, "no denied call reached the child")
+        let passed = gate.passed.withLock { $0 }
+        let allowed: [GateStage] = [.read, .resolve, .shape, .judge, .record, .forward, .observe]
+        #expect(passed["11"] == allowed, "\(passed)")
+        #expect(passed["13"] == passed["12"], "\(passed)")
+        // Malformed: a JSON-RPC error, as a malformed tools/call gets.
+        for (id, arguments) in [(15, "{}"), (16, #"{"name":3}"#), (17, #"{"name":"mem_read","arguments":[1]}"#)] {
+            let answer = await gate.send(id, "tools/call", #"{"name":"call_tool","arguments":\#(arguments)}"#)
+            #expect(answer?.error?["code"]?.int == -32602, "\(arguments)")
+        }
+        // Nested meta-tools are no tools.
+        let nested = await gate.send(18, "tools/call", #"{"name":"call_tool","arguments":{"name":"search_tools"}}"#)
+        #expect(nested?.error?["code"]?.int == -32602)
+    }
+}
