@@ -21,14 +21,14 @@ struct DiscoveryGateTests {
         let running: Task<Void, Never>
         let passed = Locked<[String: [GateStage]]>([:])
 
-        static func config(_ discovery: String) -> String {
+        static func config(_ discovery: String, server: String = "mem") -> String {
             """
             policy: { profile: readonly, hide_denied: false }
             audit: { enabled: false }
             startup_timeout: 120s
             discovery: \(discovery)
             servers:
-              mem:
+              \(server):
                 command: unused
                 tools: { deny: [hidden] }
             """
@@ -37,18 +37,22 @@ struct DiscoveryGateTests {
         static let searching =
             "{ mode: search, always_load: [mem_read], model: \(TestPaths.root)/.models/all-MiniLM-L6-v2.q8.mxemb, cache: false }"
 
-        init(_ discovery: String = searching, client: String = "t") async throws {
-            child = MemoryChild(
-                "mem",
-                tools: [
-                    .init("read", readOnly: true, description: "Read a note from the notebook"),
-                    .init("write", description: "Write a note into the notebook"),
-                    .init("hidden", readOnly: true, description: "Read the secret diary"),
-                    .init("weather", readOnly: true, description: "Tomorrow's weather forecast for a city"),
-                ]
-            )
+        static let notebook: [MemoryChild.Tool] = [
+            .init("read", readOnly: true, description: "Read a note from the notebook"),
+            .init("write", description: "Write a note into the notebook"),
+            .init("hidden", readOnly: true, description: "Read the secret diary"),
+            .init("weather", readOnly: true, description: "Tomorrow's weather forecast for a city"),
+        ]
+
+        init(
+            _ discovery: String = searching,
+            client: String = "t",
+            server: String = "mem",
+            tools: [MemoryChild.Tool] = notebook
+        ) async throws {
+            child = MemoryChild(server, tools: tools)
             let config = try ConfigLoader(environment: [:], secrets: Secrets()).parse(
-                Self.config(discovery),
+                Self.config(discovery, server: server),
                 file: "/tmp/gate.yaml"
             )
             sink = CollectingSink()
@@ -113,6 +117,23 @@ struct DiscoveryGateTests {
         #expect(await off.names(1) == ["mem_read", "mem_write", "mem_weather"])
         let unknown = await off.send(2, "tools/call", #"{"name":"search_tools","arguments":{"query":"x"}}"#)
         #expect(unknown?.error?["code"]?.int == -32602, "discovery off: no meta-tools")
+    }
+
+    @Test("a child tool exposed as search_tools: a search listing shows the meta-tool once, a full listing the child's")
+    func metaToolNameClash() async throws {
+        let clash: [MemoryChild.Tool] = [.init("tools", readOnly: true, description: "The child's own tool")]
+        let searching = try await Gate(server: "search", tools: clash)
+        defer { searching.stop() }
+        #expect(await searching.names(1) == ["search_tools", "call_tool"])
+        let found = await searching.send(2, "tools/call", #"{"name":"search_tools","arguments":{"query":"own tool"}}"#)
+        #expect(found?.result?["structuredContent"] != nil, "muxgate's search answered: \(String(describing: found))")
+        #expect(searching.child.received("tools/call").isEmpty, "the child heard a call meant for muxgate")
+        let off = try await Gate("{ mode: \"off\" }", server: "search", tools: clash)
+        defer { off.stop() }
+        #expect(await off.names(1) == ["search_tools"])
+        let direct = await off.send(2, "tools/call", #"{"name":"search_tools","arguments":{}}"#)
+        #expect(direct?.result?["structuredContent"] == nil && direct?.error == nil, "\(String(describing: direct))")
+        #expect(off.child.received("tools/call").count == 1, "the child's own tool was not called")
     }
 
     @Test("auto: Claude Code gets every tool, the always-loaded ones marked; another client within the budget too")

@@ -41,6 +41,10 @@ extension Gateway {
             items.append(.raw(MetaTools.callDefinition(marked: listing.marksAlwaysLoad)[...]))
         }
         for entry in visible {
+            // The meta-tools' names are theirs in a search listing (`metaToolCall`).
+            if listing.kind == .search, entry.exposedName == MetaTools.search || entry.exposedName == MetaTools.call {
+                continue
+            }
             let always = DiscoveryListing.alwaysLoads(entry.exposedName, settings)
             guard listing.kind == .full || always else { continue }
             let definition =
@@ -103,6 +107,14 @@ extension Gateway {
         let setup = current
         let settings = discoverySettings(policy(for: session.identity(for: id), in: setup), in: setup)
         guard settings.mode != .off else { return nil }
+        // A child tool exposed under this name is what a session with the full listing sees and
+        // means; a search listing shows the meta-tool in its place (the child's stays reachable
+        // through `call_tool`).
+        if catalogue[name] != nil {
+            let policy = policy(for: session.identity(for: id), in: setup)
+            let visible = catalogue.entries.filter { isListed($0, config: setup.config, policy: policy) }.count
+            guard listing(for: session, settings, tools: visible, in: setup).kind == .search else { return nil }
+        }
         return name == MetaTools.search
             ? MetaToolCall(work: searchTools(message, id: id, session: session, settings: settings, setup: setup))
             : MetaToolCall(work: callFoundTool(message, id: id, session: session))

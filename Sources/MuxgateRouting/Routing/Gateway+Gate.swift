@@ -57,6 +57,9 @@ extension Gateway {
             let message = try? JSONRPCMessage.parse(line, oneReading: true),
             message.kind == .request, message.method == "tools/call", let name = message.params?["name"]?.string,
             let entry = catalogues.withLock({ $0.tools[name] }),
+            // A child tool exposed under a meta-tool's name: the general path decides which the
+            // caller means (its profile's discovery), so both paths read the name one way.
+            name != MetaTools.search, name != MetaTools.call,
             let child = child(entry.server, for: session, make: false),
             !child.isModern, child.phase == .ready,
             // Two readings of one request: the general path refuses it.
