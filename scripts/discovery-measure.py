@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Tool discovery measured through muxgate over MCP (docs/discovery.md, "Through the gateway").
 
-The LiveMCPTool corpus (Benchmarks/discovery/livemcptool, 70 servers, 527 tools) served by 70
-`muxgate-fixture --raw-tools` children behind one `muxgate serve`:
+Each vendored corpus served by one `muxgate-fixture --raw-tools` child a server behind one
+`muxgate serve`: the LiveMCPTool corpus (Benchmarks/discovery/livemcptool, 70 servers, 527 tools)
+and mcpproxy-go's public golden set (Benchmarks/discovery/mcpproxy-golden, 7 servers, 45 tools):
 
 1. the size of `tools/list` as the IDE receives it (raw bytes off stdout), discovery off and search;
 2. the quality of `search_tools` through the official `mcp` client: every graded query of a set,
@@ -10,7 +11,8 @@ The LiveMCPTool corpus (Benchmarks/discovery/livemcptool, 70 servers, 527 tools)
 3. the wall time of each search as the client sees it (encoding, ranking, the round trip).
 
 Usage (after `make release`, with the project venv):
-  .venv/bin/python scripts/discovery-measure.py [--bin .build/release] [--queries FILE]...
+  .venv/bin/python scripts/discovery-measure.py [--bin .build/release] [--set livemcptool|golden]...
+      [--queries FILE]...
 """
 
 from __future__ import annotations
@@ -29,12 +31,22 @@ import anyio
 from mcp import ClientSession, StdioServerParameters, stdio_client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CORPUS = os.path.join(ROOT, "Benchmarks/discovery/livemcptool")
+BENCHMARKS = os.path.join(ROOT, "Benchmarks/discovery")
+# Each set: its corpus (`tools.json`-shaped: server, tool, description, optional inputSchema) and
+# its graded query files, as `muxgate-bench discovery --quality` reads them.
+SETS = {
+    "livemcptool": ("livemcptool/tools.json",
+                    ["livemcptool/queries_v1.json", "livemcptool/queries_multilingual_v1.json"]),
+    "golden": ("mcpproxy-golden/corpus_v1.tools.json", ["mcpproxy-golden/retrieval_golden_v1.json"]),
+}
 
 
-def build(work: str, binaries: str, mode: str, meta: bool = False) -> tuple[str, dict[str, str]]:
+def build(work: str, binaries: str, corpus: str, mode: str, meta: bool = False) -> tuple[str, dict[str, str]]:
     """Writes the children's lists and a config; returns its path and exposed-name prefix → corpus server."""
-    tools = json.load(open(os.path.join(CORPUS, "tools.json")))["tools"]
+    tools = json.load(open(corpus))["tools"]
+    tag = os.path.basename(os.path.dirname(corpus))
+    work = os.path.join(work, tag)
+    os.makedirs(work, exist_ok=True)
     servers: dict[str, list[dict]] = {}
     for tool in tools:
         definition = {"name": tool["tool"], "description": tool.get("description") or "",
@@ -88,23 +100,30 @@ def raw_list(binaries: str, config: str, env: dict[str, str]) -> int:
 
 
 def score(queries: list[dict], ranked: dict[str, list[str]]) -> dict[str, float]:
-    """mcp-eval's RetrievalScorer as muxgate-bench has it: recall@k over labels >= 1, MRR, nDCG@10."""
+    """mcp-eval's RetrievalScorer as `muxgate-bench discovery --quality` has it (DiscoveryBench.swift):
+    recall@k = |relevant ∩ top k| / |relevant| with every label of relevance >= 1 relevant, MRR of the
+    first relevant, nDCG@10 with the grade as a linear gain; a query with no relevant label scores 0;
+    each averaged over all the queries, on the top 10 returned."""
     totals = {"recall@1": 0.0, "recall@5": 0.0, "recall@10": 0.0, "MRR": 0.0, "nDCG@10": 0.0}
     for query in queries:
         labels = {label["tool_id"]: label["relevance"] for label in query["labels"]}
-        relevant = [tool for tool, grade in labels.items() if grade >= 1]
+        relevant = {tool for tool, grade in labels.items() if grade >= 1}
+        if not relevant:
+            continue
         found = ranked[query["id"]][:10]
         for k in (1, 5, 10):
-            totals[f"recall@{k}"] += len([t for t in found[:k] if t in relevant]) / max(1, len(relevant))
+            totals[f"recall@{k}"] += len(set(found[:k]) & relevant) / len(relevant)
         first = next((i for i, t in enumerate(found) if t in relevant), None)
         totals["MRR"] += 0 if first is None else 1 / (first + 1)
-        dcg = sum(labels.get(t, 0) / math.log2(i + 2) for i, t in enumerate(found))
-        ideal = sum(g / math.log2(i + 2) for i, g in enumerate(sorted(labels.values(), reverse=True)[:10]))
+        dcg = sum(max(0, labels.get(t, 0)) / math.log2(i + 2) for i, t in enumerate(found))
+        grades = sorted((max(0, g) for g in labels.values()), reverse=True)[:10]
+        ideal = sum(g / math.log2(i + 2) for i, g in enumerate(grades))
         totals["nDCG@10"] += dcg / ideal if ideal else 0
     return {key: value / len(queries) for key, value in totals.items()}
 
 
-async def search_all(binaries: str, config: str, env: dict[str, str], sets: list[str]) -> None:
+async def search_all(binaries: str, config: str, env: dict[str, str], sets: list[str],
+                     exposed_ids: dict[str, str]) -> None:
     params = StdioServerParameters(command=f"{binaries}/muxgate", args=["serve", "--config", config], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
@@ -131,44 +150,52 @@ async def search_all(binaries: str, config: str, env: dict[str, str], sets: list
                       + f"; search round trip p50 {times[len(times) // 2]:.1f} ms, p90 {times[int(len(times) * 0.9)]:.1f} ms")
 
 
-exposed_ids: dict[str, str] = {}
 FIXTURE: str | None = None
 
 
-async def learn_ids(binaries: str, config: str, env: dict[str, str]) -> None:
+async def learn_ids(binaries: str, config: str, env: dict[str, str]) -> dict[str, str]:
     """Exposed name → corpus id, from the full listing (each definition's `_meta` names its id)."""
     params = StdioServerParameters(command=f"{binaries}/muxgate", args=["serve", "--config", config], env=env)
     async with stdio_client(params) as (read, write):
         async with ClientSession(read, write) as session:
             await session.initialize()
-            for tool in (await session.list_tools()).tools:
-                exposed_ids[tool.name] = (tool.meta or {}).get("bench/id", tool.name)
+            return {tool.name: (tool.meta or {}).get("bench/id", tool.name)
+                    for tool in (await session.list_tools()).tools}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", default=os.path.join(ROOT, ".build/release"))
     parser.add_argument("--fixture-bin", help="where muxgate-fixture is (default: --bin)")
-    parser.add_argument("--queries", action="append", default=[])
+    parser.add_argument("--set", action="append", choices=sorted(SETS), dest="sets",
+                        help="a corpus and its query sets (repeatable; default: every set)")
+    parser.add_argument("--queries", action="append", default=[],
+                        help="query files to score instead of the set's own (with one --set)")
     parser.add_argument("--sizes-only", action="store_true", help="measure tools/list only")
     args = parser.parse_args()
+    if args.queries and len(args.sets or []) != 1:
+        parser.error("--queries needs exactly one --set: the corpus its labels name")
     global FIXTURE
     FIXTURE = args.fixture_bin
-    sets = args.queries or [os.path.join(CORPUS, "queries_v1.json"), os.path.join(CORPUS, "queries_multilingual_v1.json")]
     work = tempfile.mkdtemp(prefix="muxgate-discovery-")
     env = dict(os.environ, XDG_STATE_HOME=os.path.join(work, "state"), MUXGATE_LOG_LEVEL="warning")
-    off, _ = build(work, args.bin, "off")
-    search, _ = build(work, args.bin, "search")
-    full = raw_list(args.bin, off, env)
-    small = raw_list(args.bin, search, env)
-    print(f"tools/list, discovery off: {full} bytes (~{full // 4} tokens at 4 bytes a token)")
-    print(f"tools/list, discovery search: {small} bytes (~{small // 4} tokens)")
-    if args.sizes_only:
-        return
-    anyio.run(learn_ids, args.bin, build(work, args.bin, "off", meta=True)[0], env)
-    anyio.run(search_all, args.bin, search, env, sets)
-    # A second start: every vector comes from the cache.
-    anyio.run(search_all, args.bin, search, env, sets[:1])
+    for name in args.sets or list(SETS):
+        corpus_file, query_files = SETS[name]
+        corpus = os.path.join(BENCHMARKS, corpus_file)
+        sets = args.queries or [os.path.join(BENCHMARKS, path) for path in query_files]
+        print(f"== {name}: {os.path.relpath(corpus, ROOT)}")
+        off, _ = build(work, args.bin, corpus, "off")
+        search, _ = build(work, args.bin, corpus, "search")
+        full = raw_list(args.bin, off, env)
+        small = raw_list(args.bin, search, env)
+        print(f"tools/list, discovery off: {full} bytes (~{full // 4} tokens at 4 bytes a token)")
+        print(f"tools/list, discovery search: {small} bytes (~{small // 4} tokens)")
+        if args.sizes_only:
+            continue
+        exposed_ids = anyio.run(learn_ids, args.bin, build(work, args.bin, corpus, "off", meta=True)[0], env)
+        anyio.run(search_all, args.bin, search, env, sets, exposed_ids)
+        # A second start: every vector comes from the cache.
+        anyio.run(search_all, args.bin, search, env, sets[:1], exposed_ids)
 
 
 if __name__ == "__main__":
