@@ -9,6 +9,8 @@
 #   .venv-sqlite/bin/mcp-server-sqlite reference server (built on the mcp 1.x API; needs mcp<2)
 #   .venv-proxy/bin/mcp-proxy          a maintained stdio <-> HTTP bridge (mcp-proxy 0.13 needs mcp<2),
 #                                      to put a stdio server behind Streamable HTTP and SSE in tests
+#   .venv-agent/bin/python             an agent framework as a client: LangChain's MCP adapter
+#                                      (langchain-mcp-adapters 0.3 needs mcp<2) — runs Tests/e2e/agent_client.py
 #   .venv-postgres/bin/postgres-mcp    a maintained PostgreSQL server (postgres-mcp 0.3 needs Python
 #                                      >= 3.12 and mcp<2); left out, with a note, when no Python >= 3.12
 #                                      is found (PG_PYTHON, python3.13, python3.12, pyenv's versions)
@@ -43,6 +45,12 @@ SQLITE_REQUIREMENTS=(
 PROXY_REQUIREMENTS=(
     "mcp==1.30.0"
     "mcp-proxy==0.13.0"
+)
+# langchain-mcp-adapters 0.3.2 requires mcp>=1.x,<2; langchain-core as it resolved with it.
+AGENT_REQUIREMENTS=(
+    "mcp==1.30.0"
+    "langchain-mcp-adapters==0.3.2"
+    "langchain-core==1.8.3"
 )
 # postgres-mcp 0.3.0 imports the mcp 1.x server API and pins pglast==7.2.0, a version PyPI's index
 # here does not serve: its dependencies are installed as listed with pglast 7.22 (the same 7.x
@@ -141,6 +149,8 @@ ensure_venv .venv-sqlite python mcp-server-sqlite -- "${SQLITE_REQUIREMENTS[@]}"
 sqlite_pid=$!
 ensure_venv .venv-proxy python mcp-proxy -- "${PROXY_REQUIREMENTS[@]}" &
 proxy_pid=$!
+ensure_venv .venv-agent python -- "${AGENT_REQUIREMENTS[@]}" &
+agent_pid=$!
 # postgres-mcp needs Python >= 3.12: the first one found.
 postgres_python=""
 for candidate in "${PG_PYTHON:-}" python3.13 python3.12 "$HOME"/.pyenv/versions/3.1[2-9]*/bin/python3; do
@@ -162,10 +172,11 @@ status=0
 wait "$main_pid" || status=1
 wait "$sqlite_pid" || status=1
 wait "$proxy_pid" || status=1
+wait "$agent_pid" || status=1
 if [[ -n "$postgres_pid" ]]; then wait "$postgres_pid" || status=1; fi
 if [[ $status != 0 ]]; then
     log "error: environment setup failed"
     exit 1
 fi
 
-echo "venv ready: $ROOT/.venv $ROOT/.venv-sqlite $ROOT/.venv-proxy${postgres_pid:+ $ROOT/.venv-postgres}"
+echo "venv ready: $ROOT/.venv $ROOT/.venv-sqlite $ROOT/.venv-proxy $ROOT/.venv-agent${postgres_pid:+ $ROOT/.venv-postgres}"

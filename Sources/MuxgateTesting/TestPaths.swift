@@ -22,6 +22,9 @@ package enum TestPaths {
     package static var fixture: String { binDirectory + "/muxgate-fixture" }
     package static var python: String { root + "/.venv/bin/python" }
     package static var clientScript: String { root + "/Tests/e2e/mcp_client.py" }
+    /// An agent framework as the client: LangChain's MCP adapter, in a venv of its own (it needs mcp 1.x).
+    package static var agentPython: String { root + "/.venv-agent/bin/python" }
+    package static var agentClientScript: String { root + "/Tests/e2e/agent_client.py" }
 
     /// The start-up budget of every test config with Python children: the whole suite starts
     /// dozens of Python processes at once on two cores, and a fresh venv compiles its bytecode on
