@@ -1,14 +1,14 @@
 package import Foundation
-package import MuxgateAudit
-package import MuxgateCLI
-package import MuxgateChildren
-package import MuxgateCommands
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRemote
-package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
+import MuxgateAudit
+import MuxgateCLI
+import MuxgateChildren
+import MuxgateCommands
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
 

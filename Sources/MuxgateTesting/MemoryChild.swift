@@ -1,14 +1,14 @@
 import Dispatch
-package import MuxgateAudit
-package import MuxgateCLI
+import MuxgateAudit
+import MuxgateCLI
 package import MuxgateChildren
-package import MuxgateCommands
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRemote
-package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
+import MuxgateCommands
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 package import MuxgateWire
 
 /// A child MCP server that lives in memory, for tests of the gate that start no process: it

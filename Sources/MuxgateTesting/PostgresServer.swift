@@ -1,8 +1,8 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// A throwaway PostgreSQL server for one test: `initdb` in a temporary directory, password
 /// (SCRAM) authentication, a Unix socket only (no TCP port), stopped by `stop()`.

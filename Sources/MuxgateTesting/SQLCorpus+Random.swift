@@ -1,7 +1,7 @@
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// Random statements for the property "whatever the check accepts, the engine runs without effect".
 extension SQLCorpus {

@@ -1,7 +1,7 @@
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// The statements the `sql: read_only` tests generate from: writes and side effects the check must
 /// refuse, reads it must pass, for SQLite and PostgreSQL, and the schemas the real engines run them

@@ -1,8 +1,8 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// Runs SQL statements on a real engine — Python's `sqlite3` (what `mcp-server-sqlite` runs), the
 /// `sqlite3` shell, or PostgreSQL through psycopg — and reports what each did

@@ -1,8 +1,8 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// A deterministic source of randomness for generated tests (SplitMix64): the same seed gives the
 /// same corpus on every machine.

@@ -1,8 +1,8 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// Where the test suites find the project's binaries, venvs and scripts.
 package enum TestPaths {

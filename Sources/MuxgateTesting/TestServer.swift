@@ -1,8 +1,8 @@
-package import Foundation
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import Foundation
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// A server process for tests that listens on a loopback port and says which on stdout
 /// (`PORT <n>`, as `Tests/e2e/http_server.py` does), or on a port picked for it beforehand.

@@ -1,16 +1,16 @@
 import Foundation
-package import MuxgateAudit
+import MuxgateAudit
 import MuxgateCLI
 import MuxgateChildren
 import MuxgateCommands
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 import MuxgateRemote
 import MuxgateRouting
 import MuxgateTeam
 import MuxgateTelemetry
 import MuxgateTesting
-package import MuxgateWire
+import MuxgateWire
 
 /// Scenarios 5b and 6: what the audit trail costs in process, and the path users are on (an
 /// unannotated tool under the default configuration: a durable decision per call) next to the

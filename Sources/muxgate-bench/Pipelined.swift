@@ -1,15 +1,15 @@
 import Foundation
-package import MuxgateAudit
+import MuxgateAudit
 import MuxgateCLI
 import MuxgateChildren
 import MuxgateCommands
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 import MuxgateRemote
 import MuxgateRouting
 import MuxgateTeam
 import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

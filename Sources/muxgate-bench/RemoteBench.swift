@@ -1,17 +1,17 @@
 import AsyncHTTPClient
 import Foundation
-package import MuxgateAudit
+import MuxgateAudit
 import MuxgateCLI
 import MuxgateChildren
 import MuxgateCommands
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 import MuxgateRemote
 import MuxgateRouting
 import MuxgateTeam
 import MuxgateTelemetry
 import MuxgateTesting
-package import MuxgateWire
+import MuxgateWire
 import NIOCore
 import NIOHTTP1
 

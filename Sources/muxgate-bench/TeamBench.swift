@@ -1,16 +1,16 @@
 import Foundation
-package import MuxgateAudit
+import MuxgateAudit
 import MuxgateCLI
 import MuxgateChildren
 import MuxgateCommands
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 import MuxgateRemote
 import MuxgateRouting
 import MuxgateTeam
 import MuxgateTelemetry
 import MuxgateTesting
-package import MuxgateWire
+import MuxgateWire
 
 /// Scenario 8: team mode. N IDEs (lean HTTP clients, each its own session) against one muxgate
 /// over Streamable HTTP, against the same N clients each with its own stdio muxgate (and child):

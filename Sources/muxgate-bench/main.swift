@@ -1,16 +1,16 @@
 import Foundation
-package import MuxgateAudit
+import MuxgateAudit
 import MuxgateCLI
 import MuxgateChildren
 import MuxgateCommands
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 import MuxgateRemote
 import MuxgateRouting
 import MuxgateTeam
 import MuxgateTelemetry
 import MuxgateTesting
-package import MuxgateWire
+import MuxgateWire
 
 // muxgate-bench: muxgate against a direct connection to the same child (the baseline).
 //

@@ -285,7 +285,11 @@ struct CommandToolTests {
         let harness = try Harness.start(configFile: path)
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
-        #expect(Self.text(await harness.call("cmd_greet", #"{"name":"ada"}"#, id: 2)) == "hello ada")
+        let first = await harness.call("cmd_greet", #"{"name":"ada"}"#, id: 2)
+        #expect(
+            Self.text(first) == "hello ada",
+            "\(first?.root.text ?? "no answer"); stderr:\n\(harness.muxgate.stderr)"
+        )
         #expect(await harness.muxgate.waitForStderr("SIGHUP reloads"))
         _ = try TestPaths.write(commands("bye"), to: directory, name: "muxgate.yaml")
         kill(harness.muxgate.process.processIdentifier, SIGHUP)

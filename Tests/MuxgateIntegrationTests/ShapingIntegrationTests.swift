@@ -192,7 +192,7 @@ struct ShapingIntegrationTests {
         #expect(output.contains("⚠ the IDE would see 49 tools, more than client.tool_budget (20)"), "\(output)")
         #expect(output.contains("most come from: big (37), small (12)"), "\(output)")
         #expect(output.contains("policy.profile: readonly would list 11 (within the budget)"), "\(output)")
-        #expect(output.contains("servers.big.tools: { allow: [...] } keeping 8 or fewer"), "\(output)")
+        #expect(output.contains("servers.big.tools: { allow: [...] }): keeping 8 or fewer"), "\(output)")
 
         // Within the budget (here by the profile), nothing is said.
         let fitting = try TestPaths.write(

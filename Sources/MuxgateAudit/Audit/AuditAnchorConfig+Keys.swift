@@ -1,6 +1,6 @@
 import Foundation
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// The anchor's keys, read as its configuration (`AuditAnchorConfig`) says.
 extension AuditAnchorConfig {

@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// One tool call as the log tells it: its decision, and the approval and outcome that followed.
 package struct AuditCall: Sendable {

@@ -1,6 +1,6 @@
 package import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// One signed checkpoint of the anchor: where the log stood, signed with Ed25519.
 ///

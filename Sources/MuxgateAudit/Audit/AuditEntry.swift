@@ -1,5 +1,5 @@
 package import Foundation
-package import MuxgateConfig
+import MuxgateConfig
 package import MuxgateWire
 
 /// One parsed record of an audit log, for verification and review.

@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// The audit log could not be opened, written or read: what failed, for which file, and what to do.
 package struct AuditError: Error, Sendable, CustomStringConvertible {

@@ -1,4 +1,4 @@
-package import MuxgateConfig
+import MuxgateConfig
 package import MuxgateWire
 
 /// Typed builders for every audit event; each maps to the schema in `docs/audit.md`.

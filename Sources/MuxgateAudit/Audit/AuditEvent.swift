@@ -1,4 +1,4 @@
-package import MuxgateConfig
+import MuxgateConfig
 package import MuxgateWire
 
 /// What one audit record says: its kind and its event fields (the envelope is added by `AuditLog`).

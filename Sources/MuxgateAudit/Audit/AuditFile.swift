@@ -1,6 +1,6 @@
 import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 // `struct stat` comes from the C library, but which module the compiler attributes it to depends
 // on what the target's other files import (CoreFoundation and Dispatch carry it too); importing

@@ -1,6 +1,6 @@
 import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// A live log file and the files rotated out of it: `audit.jsonl.1` (oldest), `.2`, … then `audit.jsonl`.
 package struct AuditFileFamily: Sendable {

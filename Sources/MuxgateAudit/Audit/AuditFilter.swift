@@ -1,6 +1,6 @@
 package import Foundation
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// Which records `muxgate audit show` (and `summary`, `report`) keep.
 ///

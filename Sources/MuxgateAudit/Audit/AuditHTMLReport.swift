@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// Renders `muxgate audit report --html`: one self-contained page (inline CSS and JS, no assets).
 ///

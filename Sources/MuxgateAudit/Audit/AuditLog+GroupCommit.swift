@@ -1,7 +1,7 @@
 import Dispatch
 import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 import Synchronization
 
 /// The group commit: one thread fsyncs for every record that waits, and runs what waited.

@@ -1,7 +1,7 @@
 import Dispatch
 package import Foundation
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 import Synchronization
 
 #if canImport(Glibc)

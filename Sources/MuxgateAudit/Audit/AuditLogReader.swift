@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// Reads audit log files line by line, in chain order, for verification and review.
 package enum AuditLogReader {

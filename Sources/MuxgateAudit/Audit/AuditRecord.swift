@@ -1,4 +1,4 @@
-package import MuxgateConfig
+import MuxgateConfig
 package import MuxgateWire
 
 /// The byte layout of one audit record and its hash.

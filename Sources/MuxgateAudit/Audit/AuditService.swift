@@ -1,6 +1,6 @@
 package import Logging
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 import ServiceLifecycle
 
 /// Runs an `AuditLog`'s group commit (and its anchor's checkpoints) and closes it on graceful shutdown.

@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// The table `muxgate audit show` prints: one row a record, in log order (newest last).
 package struct AuditShowTable: Sendable {

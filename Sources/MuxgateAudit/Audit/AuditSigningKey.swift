@@ -1,7 +1,7 @@
 package import Crypto
-package import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import Foundation
+import MuxgateConfig
+import MuxgateWire
 
 /// The Ed25519 private key that signs the audit anchor's checkpoints.
 ///

@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// The numbers `muxgate audit summary` prints and the HTML report shows at the top.
 package struct AuditSummary: Sendable {

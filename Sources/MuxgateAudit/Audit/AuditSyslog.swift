@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 // Only the C library here: with Foundation in the same file, the socket types made the compiler
 // attribute `struct stat` to CoreFoundation, and `AuditFile` failed MemberImportVisibility.

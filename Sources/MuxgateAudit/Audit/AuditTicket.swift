@@ -1,6 +1,6 @@
 import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 import Synchronization
 
 /// A record waiting for the group commit, and what it resolves.

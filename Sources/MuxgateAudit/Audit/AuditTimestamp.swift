@@ -1,6 +1,6 @@
 package import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

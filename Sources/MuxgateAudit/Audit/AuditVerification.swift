@@ -1,6 +1,6 @@
 package import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// What `AuditVerifier` found: whether the chain is intact, where it first breaks, and warnings.
 package struct AuditVerification: Sendable {

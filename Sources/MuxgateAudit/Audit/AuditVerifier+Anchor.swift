@@ -1,6 +1,6 @@
 import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// The anchor's checks: its signed checkpoints, their chain, and the log's ends against them.
 extension AuditVerifier {

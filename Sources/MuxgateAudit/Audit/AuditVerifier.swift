@@ -1,6 +1,6 @@
 package import Foundation
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// How far `AuditVerifier` checks beyond the chain itself.
 package struct AuditVerifyOptions: Sendable {

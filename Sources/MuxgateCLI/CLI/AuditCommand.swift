@@ -1,16 +1,16 @@
 package import ArgumentParser
 import Foundation
 package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateCommands
+import MuxgateChildren
+import MuxgateCommands
 package import MuxgateConfig
-package import MuxgateDiscovery
-package import MuxgatePolicy
-package import MuxgateRemote
-package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateDiscovery
+import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
+import MuxgateWire
 import Yams
 
 /// `muxgate audit`: verify and review the tamper-evident audit log.

@@ -1,16 +1,16 @@
 package import ArgumentParser
-package import Foundation
-package import MuxgateAudit
+import Foundation
+import MuxgateAudit
 package import MuxgateChildren
-package import MuxgateCommands
+import MuxgateCommands
 package import MuxgateConfig
-package import MuxgateDiscovery
+import MuxgateDiscovery
 package import MuxgatePolicy
-package import MuxgateRemote
+import MuxgateRemote
 package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateTeam
+import MuxgateTelemetry
+import MuxgateWire
 
 /// `muxgate check`: validates the config, starts every child and reports what is wrong.
 package struct CheckCommand: AsyncParsableCommand {

@@ -1,18 +1,18 @@
-package import Foundation
+import Foundation
 package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateCommands
-package import MuxgateConfig
-package import MuxgateDiscovery
-package import MuxgatePolicy
-package import MuxgateRemote
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateCommands
+import MuxgateConfig
+import MuxgateDiscovery
+import MuxgatePolicy
+import MuxgateRemote
 package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
-package import MuxgateWire
-package import ServiceLifecycle
-package import UnixSignals
+import MuxgateTeam
+import MuxgateTelemetry
+import MuxgateWire
+import ServiceLifecycle
+import UnixSignals
 
 /// Reloads the configuration on SIGHUP and, with `serve --watch`, when the configuration file or
 /// its lockfile changes on disk (polled: editors that replace the file by renaming are seen too).

@@ -1,15 +1,15 @@
 package import ArgumentParser
-package import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateCommands
-package import MuxgateConfig
-package import MuxgateDiscovery
-package import MuxgatePolicy
-package import MuxgateRemote
-package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
+import Foundation
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateCommands
+import MuxgateConfig
+import MuxgateDiscovery
+import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
 package import MuxgateWire
 
 /// `muxgate import`: turns Claude Code or Claude Desktop MCP entries into one muxgate config.

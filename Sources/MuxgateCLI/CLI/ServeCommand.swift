@@ -1,19 +1,19 @@
 package import ArgumentParser
-package import Foundation
-package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateCommands
-package import MuxgateConfig
-package import MuxgateDiscovery
-package import MuxgatePolicy
-package import MuxgateRemote
-package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
-package import MuxgateWire
-package import ServiceLifecycle
-package import UnixSignals
+import Foundation
+import Logging
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateCommands
+import MuxgateConfig
+import MuxgateDiscovery
+import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
+import MuxgateWire
+import ServiceLifecycle
+import UnixSignals
 
 #if canImport(Glibc)
     import Glibc

@@ -1,7 +1,7 @@
 import Foundation
 package import MuxgateChildren
 import MuxgateCommands
-package import MuxgateConfig
+import MuxgateConfig
 import MuxgateRemote
 
 /// The assembly: which transport reaches each kind of configured server. Routing and the children

@@ -1,16 +1,16 @@
 package import ArgumentParser
-package import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateCommands
-package import MuxgateConfig
-package import MuxgateDiscovery
-package import MuxgatePolicy
-package import MuxgateRemote
-package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
-package import MuxgateWire
+import Foundation
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateCommands
+import MuxgateConfig
+import MuxgateDiscovery
+import MuxgatePolicy
+import MuxgateRemote
+import MuxgateRouting
+import MuxgateTeam
+import MuxgateTelemetry
+import MuxgateWire
 
 /// `muxgate token`: team mode's callers.
 package struct TokenCommand: AsyncParsableCommand {

@@ -1,18 +1,18 @@
 package import ArgumentParser
-package import Foundation
-package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateCommands
-package import MuxgateConfig
-package import MuxgateDiscovery
-package import MuxgatePolicy
-package import MuxgateRemote
+import Foundation
+import Logging
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateCommands
+import MuxgateConfig
+import MuxgateDiscovery
+import MuxgatePolicy
+import MuxgateRemote
 package import MuxgateRouting
-package import MuxgateTeam
-package import MuxgateTelemetry
-package import MuxgateWire
-package import ServiceLifecycle
+import MuxgateTeam
+import MuxgateTelemetry
+import MuxgateWire
+import ServiceLifecycle
 
 /// `muxgate tools`: starts the children and prints what the IDE will see.
 package struct ToolsCommand: AsyncParsableCommand {

@@ -1,6 +1,6 @@
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateWire
 
 /// An event and the child instance it comes from (a reload can replace a child by one of the same

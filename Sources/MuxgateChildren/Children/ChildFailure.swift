@@ -1,7 +1,7 @@
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// Why a child is not serving: a code to act on, and the words a person reads.
 ///

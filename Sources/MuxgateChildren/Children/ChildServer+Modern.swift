@@ -1,7 +1,7 @@
 import Logging
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

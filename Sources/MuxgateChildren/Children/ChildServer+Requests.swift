@@ -1,8 +1,8 @@
 import Foundation
 import Logging
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

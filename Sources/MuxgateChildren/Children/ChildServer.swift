@@ -1,13 +1,13 @@
-package import Foundation
+import Foundation
 package import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateWire
-package import ServiceLifecycle
-package import Subprocess
+import ServiceLifecycle
+import Subprocess
 package import Synchronization
-package import SystemPackage
+import SystemPackage
 
 #if canImport(Glibc)
     import Glibc

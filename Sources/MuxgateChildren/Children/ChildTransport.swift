@@ -1,8 +1,8 @@
 import Foundation
 package import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

@@ -1,8 +1,8 @@
 import Foundation
 package import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateWire
 
 /// Where a `lazy: true` server's tools come from before it first runs.

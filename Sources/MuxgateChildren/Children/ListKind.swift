@@ -1,7 +1,7 @@
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// The paginated lists an MCP server offers, and how each is fetched and announced.
 package enum ListKind: String, Sendable, CaseIterable {

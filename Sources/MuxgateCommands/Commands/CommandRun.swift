@@ -1,8 +1,8 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateWire
 import Subprocess
 import Synchronization

@@ -1,8 +1,8 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateAudit
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateWire
 
 /// A command tool as the model sees it (its MCP definition) and as muxgate checks a call to it:

@@ -1,9 +1,9 @@
 import Crypto
 import Foundation
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateWire
 import Synchronization
 

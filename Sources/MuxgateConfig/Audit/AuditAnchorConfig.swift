@@ -1,5 +1,5 @@
 import Foundation
-package import MuxgateWire
+import MuxgateWire
 
 /// `audit.anchor`: signed checkpoints of the log's ends, written to a file outside the log (and
 /// optionally to syslog) at an interval and at stop.

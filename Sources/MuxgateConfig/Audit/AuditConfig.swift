@@ -1,5 +1,5 @@
 import Foundation
-package import MuxgateWire
+import MuxgateWire
 
 /// The `audit:` section: where the tamper-evident log goes and what it keeps out.
 package struct AuditConfig: Sendable, Decodable, Equatable {

@@ -1,5 +1,5 @@
 import Foundation
-package import MuxgateWire
+import MuxgateWire
 
 /// A duration written as `10s`, `500ms`, `2m`, `1h` or a plain number of seconds.
 package struct ConfigDuration: Sendable, Equatable, Decodable {

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A configuration that muxgate cannot run with: which file, where in it, and what to do.
 package struct ConfigError: Error, Sendable, CustomStringConvertible {

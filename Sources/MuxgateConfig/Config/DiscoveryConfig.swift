@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The `discovery:` section: whether an IDE sees every tool, or a few plus a search for the rest.
 ///

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The whole configuration of one muxgate instance.
 package struct MuxgateConfig: Sendable, Decodable {

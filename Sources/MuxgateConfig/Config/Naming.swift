@@ -1,5 +1,5 @@
 import Crypto
-package import MuxgateWire
+import MuxgateWire
 
 /// Turns child tool names into exposed names that are valid, unique, stable and fit Claude's budget.
 ///

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The `otel:` section: OpenTelemetry traces and metrics over OTLP/HTTP. The standard `OTEL_*`
 /// variables (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER`, …) apply

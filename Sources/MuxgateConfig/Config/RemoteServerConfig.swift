@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// How to reach a child over HTTP (`servers.NAME.url` and its companions).
 package struct RemoteServerConfig: Sendable, Equatable {

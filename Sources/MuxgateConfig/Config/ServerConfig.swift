@@ -1,5 +1,5 @@
 import Foundation
-package import MuxgateWire
+import MuxgateWire
 
 /// How to reach one child MCP server (`servers.NAME`).
 package struct ServerConfig: Sendable, Decodable {

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A coding key for any string, used to list the keys a mapping really has.
 package struct AnyCodingKey: CodingKey {

@@ -1,5 +1,5 @@
 import Foundation
-package import MuxgateWire
+import MuxgateWire
 package import NIOSSL
 
 extension ConfigLoader {

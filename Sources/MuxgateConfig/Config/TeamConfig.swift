@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The `http:` section: team mode's listener (`muxgate serve --http`).
 package struct HTTPFrontConfig: Sendable, Decodable {

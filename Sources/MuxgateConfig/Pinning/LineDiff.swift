@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A readable line diff (longest common subsequence), for `muxgate diff`.
 package enum LineDiff {

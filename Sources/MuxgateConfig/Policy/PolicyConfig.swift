@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The `policy:` section: the active profile, the profiles, and the argument rules.
 ///

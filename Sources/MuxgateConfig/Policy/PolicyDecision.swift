@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The outcome of checking one call against the policy, with what decided it and why.
 package struct PolicyDecision: Sendable, Equatable {

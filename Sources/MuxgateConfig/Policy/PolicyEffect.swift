@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// What the policy does with a call: let it through, ask the user, or refuse it.
 ///

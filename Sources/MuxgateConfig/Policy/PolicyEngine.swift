@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 package import Synchronization
 
 /// Decides, for every call and every listed tool, whether the active profile and the argument

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A regular expression from the configuration, compiled once at load.
 ///

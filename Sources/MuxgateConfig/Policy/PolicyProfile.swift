@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A named set of grants: which scopes and tools are allowed, asked about, or denied.
 ///

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A check on one argument of the tools a glob matches (`policy.rules[i]`).
 ///

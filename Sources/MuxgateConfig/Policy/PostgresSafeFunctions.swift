@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The functions of PostgreSQL's `pg_catalog` known to be free of effects (`PostgresSafeLists.functions`).
 extension PostgresSafeLists {

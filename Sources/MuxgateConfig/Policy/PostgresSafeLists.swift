@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// What `sql: read_only` with `dialect: postgres` lets a query use: the keywords a read needs, the
 /// functions known to be free of effects, the built-in operators. Anything else is refused; a rule

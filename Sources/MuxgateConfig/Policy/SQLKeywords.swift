@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// Every keyword of each dialect: a word on these lists is syntax to the server, not a name, unless
 /// quoted. `SQLReadOnly` lets through only the keywords a read needs (`SQLiteSafeLists`,

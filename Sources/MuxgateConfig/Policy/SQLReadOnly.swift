@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The SQL a `sql: read_only` rule reads: how its text is split into tokens differs.
 package enum SQLDialect: String, Sendable, CaseIterable {

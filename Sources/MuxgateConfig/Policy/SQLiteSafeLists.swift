@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// What `sql: read_only` lets a SQLite query use: the keywords a read needs and the functions known
 /// to be free of effects. Anything else is refused; a rule extends them with `keywords:` and

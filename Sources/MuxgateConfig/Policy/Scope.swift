@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// How much a tool can change: what a profile grants or refuses.
 ///

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// The operator's classification of one child's tools (`servers.NAME.scopes`).
 ///

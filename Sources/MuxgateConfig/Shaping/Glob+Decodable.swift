@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 extension Glob: Decodable {
     /// Decodes a pattern written as a string; a malformed one is a `ConfigIssue` at its key path.

@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A shell-style pattern matched against a whole name or URI.
 ///

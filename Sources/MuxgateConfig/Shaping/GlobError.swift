@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// A glob pattern that cannot be compiled: which pattern, what is wrong with it, and how to write it.
 package struct GlobError: Error, Sendable, Equatable, CustomStringConvertible {

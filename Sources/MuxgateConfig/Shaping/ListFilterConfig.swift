@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// Which of a child's items muxgate exposes (`servers.NAME.prompts` and `servers.NAME.resources`).
 ///

@@ -1,4 +1,4 @@
-package import MuxgateConfig
+import MuxgateConfig
 package import MuxgateWire
 
 /// The argument names a tool's input schema declares, to find keys that a reader matching names

@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 #if canImport(Glibc)
     import Glibc

@@ -1,6 +1,6 @@
 import CPGQuery
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// The second layer of a PostgreSQL `sql: read_only` rule: PostgreSQL's own grammar, through
 /// libpg_query (Debian's `libpg-query-dev`, PostgreSQL 15's parser as a library), and a walk of the

@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// PostgreSQL's `U&` escapes, and the text as the parse-tree layer reads it.
 extension PostgresTokenizer {

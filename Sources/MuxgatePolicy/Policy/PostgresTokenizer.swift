@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// PostgreSQL's lexer, rule for rule where it matters: `src/backend/parser/scan.l` and the
 /// `UESCAPE` look-ahead of `parser.c`.

@@ -1,5 +1,5 @@
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// A rule's layers together.
 extension SQLReadOnly {

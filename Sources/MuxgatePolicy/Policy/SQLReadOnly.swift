@@ -1,5 +1,5 @@
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// Decides whether a text is one read-only SQLite or PostgreSQL query: the `sql: read_only` check.
 ///

@@ -1,5 +1,5 @@
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// Function calls and operators against the safe lists.
 extension SQLStatementScan {

@@ -1,5 +1,5 @@
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// One statement's walk for `SQLReadOnly`: where the query starts, then every keyword, call, name
 /// and operator against the dialect's safe lists and the rule's additions.

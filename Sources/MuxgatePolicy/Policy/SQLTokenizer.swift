@@ -1,5 +1,5 @@
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// One token of a SQL text, as the dialect's own tokenizer would produce it.
 ///

@@ -1,6 +1,6 @@
 import CSQLite
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// The second layer of a SQLite `sql: read_only` rule that names its database (`database:`):
 /// SQLite's own parser prepares the query against the real schema — never runs it.

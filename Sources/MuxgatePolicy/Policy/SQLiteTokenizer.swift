@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// SQLite's tokenizer, rule for rule: a port of `sqlite3GetToken` in SQLite's `src/tokenize.c`.
 ///

@@ -1,5 +1,5 @@
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// Text operations on the descriptions muxgate shows to a model.
 package enum DescriptionText {

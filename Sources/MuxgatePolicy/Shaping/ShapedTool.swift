@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// A child's tool as muxgate exposes it, before namespacing.
 package struct ShapedTool: Sendable {

@@ -1,5 +1,5 @@
-package import MuxgateConfig
-package import MuxgateWire
+import MuxgateConfig
+import MuxgateWire
 
 /// A tool call that muxgate refuses because of the operator's shaping rules.
 ///

@@ -1,4 +1,4 @@
-package import MuxgateConfig
+import MuxgateConfig
 package import MuxgateWire
 
 extension ToolShaper {

@@ -1,14 +1,14 @@
 package import AsyncHTTPClient
-package import Foundation
-package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
+import Foundation
+import Logging
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateWire
-package import NIOCore
+import NIOCore
 package import NIOHTTP1
-package import Synchronization
+import Synchronization
 
 /// The MCP session an `HTTPSession` holds: what a re-initialization replays, the session id it
 /// adopts, a new session after a 404, and its `DELETE` at the end.

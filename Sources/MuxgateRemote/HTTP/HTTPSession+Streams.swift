@@ -1,11 +1,11 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 import NIOCore
 import NIOHTTP1
 import Synchronization

@@ -1,12 +1,12 @@
 package import AsyncHTTPClient
-package import Foundation
-package import Logging
-package import MuxgateAudit
+import Foundation
+import Logging
+import MuxgateAudit
 package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateWire
-package import NIOCore
+import NIOCore
 package import NIOHTTP1
 package import Synchronization
 

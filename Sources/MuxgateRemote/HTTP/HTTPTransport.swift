@@ -1,15 +1,15 @@
-package import AsyncHTTPClient
-package import Foundation
-package import Logging
-package import MuxgateAudit
+import AsyncHTTPClient
+import Foundation
+import Logging
+import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateWire
-package import NIOCore
+import NIOCore
 package import NIOHTTP1
-package import NIOSSL
-package import Synchronization
+import NIOSSL
+import Synchronization
 
 /// A child reached over HTTP: Streamable HTTP (2025-03-26 and later, 2026-07-28), or the
 /// 2024-11-05 HTTP+SSE transport, found by the spec's compatibility rule when not configured.

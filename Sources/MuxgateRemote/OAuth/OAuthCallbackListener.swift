@@ -1,9 +1,9 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 import NIOCore
 import NIOHTTP1
 import NIOPosix

@@ -1,9 +1,9 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 import Synchronization
 
 /// The `Authorization` header of an OAuth child's requests while `serve` runs: the stored login,

@@ -1,9 +1,9 @@
 import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 extension OAuthFlow {
     /// `muxgate login NAME`: the authorization code flow with PKCE, the browser sent to the

@@ -1,14 +1,14 @@
 package import AsyncHTTPClient
-package import Crypto
-package import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
+import Crypto
+import Foundation
+import MuxgateAudit
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateWire
-package import NIOCore
+import NIOCore
 package import NIOHTTP1
-package import NIOSSL
+import NIOSSL
 
 /// OAuth 2.1 for one remote MCP server, as the MCP authorization spec describes it for a client:
 /// protected-resource metadata from the 401's `WWW-Authenticate` (or the well-known URLs),

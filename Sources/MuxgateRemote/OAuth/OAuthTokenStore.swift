@@ -1,9 +1,9 @@
 package import Foundation
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// What `muxgate login NAME` obtained for one remote server: the client registration at its
 /// authorization server and the tokens. Kept in `$XDG_STATE_HOME/muxgate/oauth/NAME.json`, mode

@@ -1,8 +1,8 @@
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 
 /// The parameters of a `WWW-Authenticate: Bearer …` challenge (RFC 6750, RFC 9728): auth-params
 /// in any order, values quoted (with `\` escapes) or bare tokens; only the Bearer challenge's.

@@ -1,5 +1,5 @@
 package import MuxgateConfig
-package import MuxgateWire
+import MuxgateWire
 
 /// What one session's `tools/list` is: the per-client rule of `discovery.mode`.
 ///

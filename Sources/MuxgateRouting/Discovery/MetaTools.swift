@@ -1,4 +1,4 @@
-package import MuxgateWire
+import MuxgateWire
 
 /// muxgate's own tools in a search listing: `search_tools` finds tools, `call_tool` calls one.
 ///

@@ -2,7 +2,7 @@ package import Foundation
 package import Logging
 package import MuxgateConfig
 package import MuxgateDiscovery
-package import MuxgateWire
+import MuxgateWire
 import Synchronization
 
 /// The gateway's tool search: the discovery index kept in step with the tool catalogue, off the

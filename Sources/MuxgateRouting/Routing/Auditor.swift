@@ -1,10 +1,10 @@
 package import Logging
 package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 
 /// The gateway's handle on the audit log: what to redact, and what to do when a record can't be written.
 package struct Auditor: Sendable {

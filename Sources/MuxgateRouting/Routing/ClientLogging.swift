@@ -1,9 +1,9 @@
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 import Synchronization
 
 /// A log level (RFC 5424, the MCP order): a message at a level reaches who asked for it or lower.

@@ -1,7 +1,7 @@
 package import MuxgateAudit
 package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization

@@ -1,8 +1,8 @@
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgatePolicy
+import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
 

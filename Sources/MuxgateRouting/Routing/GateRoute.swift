@@ -1,9 +1,9 @@
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 
 /// The stages an IDE request passes through the gate, in this order. A method's route names the
 /// ones it needs; none is ever skipped for a method that names it, on any path.

@@ -1,9 +1,9 @@
 import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
 package import MuxgateWire
 
 /// Traffic that starts at a child: list changes, notifications and requests for the IDE.

@@ -1,11 +1,11 @@
-package import Logging
+import Logging
 package import MuxgateAudit
 package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateTelemetry
 package import MuxgateWire
-package import Synchronization
+import Synchronization
 package import Tracing
 
 /// The forward stage, once for every route: the IDE's request to its child under a fresh id

@@ -1,9 +1,9 @@
 import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgatePolicy
+import MuxgateTelemetry
 package import MuxgateWire
 
 /// The handshake: what muxgate answers to `initialize`, how a session's IDE is taken in, and

@@ -1,10 +1,10 @@
 import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 import Synchronization
 
 /// A 2026-07-28 child's input-required results, for an IDE in the `initialize` era.

@@ -1,9 +1,9 @@
-package import Logging
-package import MuxgateAudit
+import Logging
+import MuxgateAudit
 package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
 package import MuxgateWire
 package import Synchronization
 

@@ -1,9 +1,9 @@
 import Logging
 package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgatePolicy
+import MuxgateTelemetry
 package import MuxgateWire
 
 /// Permission checks at call time: the policy's decision, and human approval through elicitation.

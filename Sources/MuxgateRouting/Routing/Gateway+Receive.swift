@@ -1,11 +1,11 @@
-package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
+import Logging
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
 package import MuxgateWire
-package import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 
 /// From the IDE: each line or message an IDE sends, read once and sent on by kind (request,

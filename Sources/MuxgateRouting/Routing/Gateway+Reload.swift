@@ -1,10 +1,10 @@
 import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 import Synchronization
 
 /// Hot reload: a new configuration replaces the running one without dropping the IDE.

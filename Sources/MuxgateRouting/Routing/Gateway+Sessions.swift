@@ -1,10 +1,10 @@
 import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 
 /// Team mode's sessions: opened by the HTTP front for each authenticated IDE, ended by it.
 extension Gateway {

@@ -1,9 +1,9 @@
 import Logging
-package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateAudit
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgatePolicy
+import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
 import Tracing

@@ -1,11 +1,11 @@
 package import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
 package import MuxgatePolicy
 package import MuxgateTelemetry
 package import MuxgateWire
-package import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 
 /// The router between the IDE and the children.

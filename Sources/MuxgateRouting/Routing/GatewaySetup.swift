@@ -1,9 +1,9 @@
 package import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
 package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgateTelemetry
 package import MuxgateWire
 
 /// What one configuration makes of the gateway: its children, naming and shaping. Immutable; a

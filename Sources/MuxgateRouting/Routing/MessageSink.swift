@@ -1,10 +1,10 @@
 import Dispatch
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 import Synchronization
 
 #if canImport(Glibc)

@@ -1,8 +1,8 @@
-package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateAudit
+import MuxgateChildren
 package import MuxgateConfig
 package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgateTelemetry
 package import MuxgateWire
 
 /// The tools (or prompts) the IDE sees: every child's items, shaped and under their exposed names.

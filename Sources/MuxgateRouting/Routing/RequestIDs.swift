@@ -1,9 +1,9 @@
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 
 /// The ids of the IDE's requests in flight: an id is taken while its request is worked on, and free
 /// again the moment its answer is handed to the sink.

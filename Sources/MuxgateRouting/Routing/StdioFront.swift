@@ -1,11 +1,11 @@
 package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
-package import ServiceLifecycle
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
+import ServiceLifecycle
 
 /// The IDE-facing side: reads messages from stdin and hands them to the gateway.
 ///

@@ -1,9 +1,9 @@
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateTelemetry
+import MuxgateWire
 
 /// The forms in which a child might read one resource URI, for filters that must hold whichever
 /// it uses.

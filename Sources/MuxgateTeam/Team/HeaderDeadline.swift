@@ -1,11 +1,11 @@
-package import HTTPTypes
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRouting
-package import MuxgateTelemetry
-package import MuxgateWire
+import HTTPTypes
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateRouting
+import MuxgateTelemetry
+import MuxgateWire
 package import NIOCore
 package import NIOHTTPTypes
 

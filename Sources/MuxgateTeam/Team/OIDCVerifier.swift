@@ -1,15 +1,15 @@
-package import AsyncHTTPClient
-package import Foundation
-package import JWTKit
+import AsyncHTTPClient
+import Foundation
+import JWTKit
 package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateAudit
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRouting
-package import MuxgateTelemetry
+import MuxgatePolicy
+import MuxgateRouting
+import MuxgateTelemetry
 package import MuxgateWire
-package import NIOCore
+import NIOCore
 package import NIOHTTP1
 
 /// Checks bearer tokens an OIDC issuer signed (`clients.NAME.issuer`): the signature against the

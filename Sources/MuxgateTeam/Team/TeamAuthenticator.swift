@@ -1,11 +1,11 @@
 import Crypto
-package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateAudit
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRouting
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgatePolicy
+import MuxgateRouting
+import MuxgateTelemetry
+import MuxgateWire
 
 /// Who a bearer token belongs to (`clients.NAME.token_sha256`): only the tokens' hashes are known.
 package enum TeamAuthenticator {

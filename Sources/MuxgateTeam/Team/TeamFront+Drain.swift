@@ -1,12 +1,12 @@
-package import Foundation
-package import HTTPTypes
-package import Hummingbird
+import Foundation
+import HTTPTypes
+import Hummingbird
 import Logging
 import MuxgateAudit
 import MuxgateChildren
 import MuxgateConfig
 import MuxgateRouting
-package import MuxgateWire
+import MuxgateWire
 import NIOCore
 
 /// Shutdown and health: how a replica leaves a load balancer's rotation and stops, bounded

@@ -1,18 +1,18 @@
 package import HTTPTypes
-package import Hummingbird
+import Hummingbird
 package import HummingbirdCore
-package import HummingbirdTLS
-package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRouting
-package import MuxgateTelemetry
-package import MuxgateWire
-package import NIOCore
-package import ServiceLifecycle
-package import Synchronization
+import HummingbirdTLS
+import Logging
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateRouting
+import MuxgateTelemetry
+import MuxgateWire
+import NIOCore
+import ServiceLifecycle
+import Synchronization
 
 /// Team sessions (opened, ended, expired when idle) and the front's own responses (refusals, metrics, resource metadata).
 extension TeamFront {

@@ -1,12 +1,12 @@
-package import HTTPTypes
+import HTTPTypes
 package import Hummingbird
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRouting
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateRouting
+import MuxgateTelemetry
+import MuxgateWire
 package import NIOCore
 
 /// Team mode's SSE streams: a request's answer (JSON, or a stream that ends with it), the

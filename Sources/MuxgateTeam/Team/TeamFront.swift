@@ -1,17 +1,17 @@
 package import HTTPTypes
-package import Hummingbird
+import Hummingbird
 package import HummingbirdCore
-package import HummingbirdTLS
+import HummingbirdTLS
 package import Logging
-package import MuxgateAudit
-package import MuxgateChildren
+import MuxgateAudit
+import MuxgateChildren
 package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgatePolicy
 package import MuxgateRouting
 package import MuxgateTelemetry
-package import MuxgateWire
-package import NIOCore
-package import ServiceLifecycle
+import MuxgateWire
+import NIOCore
+import ServiceLifecycle
 package import Synchronization
 
 /// Team mode's front: the server side of Streamable HTTP (Hummingbird), one `ClientSession` per

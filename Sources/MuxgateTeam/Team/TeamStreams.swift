@@ -1,10 +1,10 @@
-package import MuxgateAudit
-package import MuxgateChildren
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateRouting
-package import MuxgateTelemetry
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateChildren
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateRouting
+import MuxgateTelemetry
+import MuxgateWire
 import Synchronization
 
 /// Where one team-mode session's messages go: each request's own exchange (the POST that made it)

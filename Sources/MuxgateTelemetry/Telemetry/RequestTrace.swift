@@ -1,6 +1,6 @@
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
 package import MuxgateWire
 package import Tracing
 

@@ -1,7 +1,7 @@
-package import MuxgateAudit
-package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
+import MuxgateAudit
+import MuxgateConfig
+import MuxgatePolicy
+import MuxgateWire
 package import Tracing
 
 /// The telemetry sink: every span muxgate starts is one of these, so every attribute, status

@@ -1,10 +1,10 @@
 package import CoreMetrics
 package import Logging
-package import MuxgateAudit
+import MuxgateAudit
 package import MuxgateConfig
-package import MuxgatePolicy
-package import MuxgateWire
-package import OTel
+import MuxgatePolicy
+import MuxgateWire
+import OTel
 package import Prometheus
 package import ServiceLifecycle
 import Synchronization
