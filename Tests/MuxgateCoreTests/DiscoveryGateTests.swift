@@ -15,11 +15,9 @@ import Testing
 @Suite("Discovery in the gate: the listing, search within the profile, call_tool through the same stages")
 struct DiscoveryGateTests {
     struct Gate {
-        let gateway: Gateway
-        let sink: CollectingSink
+        let memory: MemoryGate
         let child: MemoryChild
-        let running: Task<Void, Never>
-        let passed = Locked<[String: [GateStage]]>([:])
+        var passed: Locked<[String: [GateStage]]> { memory.passed }
 
         static func config(_ discovery: String, server: String = "mem") -> String {
             """
@@ -51,40 +49,16 @@ struct DiscoveryGateTests {
             tools: [MemoryChild.Tool] = notebook
         ) async throws {
             child = MemoryChild(server, tools: tools)
-            let config = try ConfigLoader(environment: [:], secrets: Secrets()).parse(
+            memory = try await MemoryGate(
                 Self.config(discovery, server: server),
-                file: "/tmp/gate.yaml"
-            )
-            sink = CollectingSink()
-            let passed = passed
-            gateway = Gateway(
-                config: config,
-                sink: sink,
-                logger: Logger(label: "discovery-gate-test"),
-                transports: .memory([child]),
-                trace: GateTrace { stage, id in
-                    passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }
-                }
-            )
-            running = Task { [gateway] in try? await gateway.run() }
-            _ = await send(
-                0,
-                "initialize",
-                #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"\#(client)","version":"1"}}"#
+                children: [child],
+                client: client,
+                label: "discovery-gate-test"
             )
         }
 
         func send(_ id: Int, _ method: String, _ params: String = "{}") async -> JSONRPCMessage? {
-            let line = Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#.utf8)
-            let session = gateway.primary!
-            if !gateway.fastPath(line, from: session), let work = await gateway.receive(line) { await work() }
-            let wanted = Array("\(id)".utf8)
-            _ = await sink.wait(
-                until: { $0.contains { (try? JSONRPCMessage.parse($0))?.id.map { Array($0.bytes) } == wanted } },
-                timeout: .seconds(120)
-            )
-            return sink.collected.compactMap { try? JSONRPCMessage.parse($0) }
-                .first { $0.kind == .response && $0.id.map { Array($0.bytes) } == wanted }
+            await memory.send(id, method, params)
         }
 
         func names(_ id: Int) async -> [String] {
@@ -100,7 +74,7 @@ struct DiscoveryGateTests {
             return answer?.result?["structuredContent"]?["tools"]?.elements.compactMap { $0["name"]?.string } ?? []
         }
 
-        func stop() { running.cancel() }
+        func stop() { memory.stop() }
     }
 
     @Test("search lists the meta-tools and the always-loaded tools, under 2 KB; off lists what it always did")
@@ -225,6 +199,26 @@ struct DiscoveryGateTests {
             let answer = await gate.send(id, "tools/call", #"{"name":"call_tool","arguments":\#(arguments)}"#)
             #expect(answer?.error?["code"]?.int == -32602, "\(arguments)")
         }
+        // Other spellings of the same call read one way: an escaped name is the name (denied as
+        // the direct call is), a case variant is another, unknown name, and a key written twice
+        // anywhere in the wrapped call is refused before anything judges it.
+        let escaped = await gate.send(
+            19,
+            "tools/call",
+            #"{"name":"call\u005ftool","arguments":{"name":"mem\u005fwrite","arguments":{}}}"#
+        )
+        #expect(escaped?.result?.text == deniedDirect?.result?.text, "\(String(describing: escaped?.root.text))")
+        let cased = await gate.send(20, "tools/call", #"{"name":"call_tool","arguments":{"name":"MEM_WRITE"}}"#)
+        #expect(cased?.error?["code"]?.int == -32602)
+        for (id, arguments) in [
+            (21, #"{"name":"mem_weather","name":"mem_write","arguments":{}}"#),
+            (22, #"{"name":"mem_weather","arguments":{"city":"Oslo","city":"Rome"}}"#),
+            (23, #"{"name":"mem_weather","arguments":{"city":"Oslo"},"arguments":{}}"#),
+        ] {
+            let answer = await gate.send(id, "tools/call", #"{"name":"call_tool","arguments":\#(arguments)}"#)
+            #expect(answer?.error?["code"]?.int == -32602, "two readings through call_tool: \(arguments)")
+        }
+        #expect(gate.child.received("tools/call").count == 2, "none of these reached the child")
         // Nested meta-tools are no tools.
         let nested = await gate.send(18, "tools/call", #"{"name":"call_tool","arguments":{"name":"search_tools"}}"#)
         #expect(nested?.error?["code"]?.int == -32602)

@@ -20,12 +20,11 @@ import Testing
 struct GatePipelineTests {
     /// A gateway over one memory child, `mem`, and the IDE's side of it.
     struct Gate {
-        let gateway: Gateway
-        let sink: CollectingSink
+        let memory: MemoryGate
         let child: MemoryChild
-        let running: Task<Void, Never>
+        var gateway: Gateway { memory.gateway }
         /// Each request's stages as it passed them, by its id.
-        let passed = Locked<[String: [GateStage]]>([:])
+        var passed: Locked<[String: [GateStage]]> { memory.passed }
 
         static let config = """
             policy: { profile: readonly, hide_denied: false }
@@ -47,27 +46,7 @@ struct GatePipelineTests {
                 resources: ["mem://note", "mem://secret"],
                 templates: ["mem://notes/{name}"]
             )
-            let config = try ConfigLoader(environment: [:], secrets: Secrets()).parse(
-                Self.config,
-                file: "/tmp/gate.yaml"
-            )
-            sink = CollectingSink()
-            let passed = passed
-            gateway = Gateway(
-                config: config,
-                sink: sink,
-                logger: Logger(label: "gate-test"),
-                transports: .memory([child]),
-                trace: GateTrace { stage, id in
-                    passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }
-                }
-            )
-            running = Task { [gateway] in try? await gateway.run() }
-            _ = await send(
-                0,
-                "initialize",
-                #"{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}"#
-            )
+            memory = try await MemoryGate(Self.config, children: [child], label: "gate-test")
             // Every test starts from the children ready and their tools known (on a loaded machine
             // the handshake may take a while: the bounds above are generous, the waits signalled).
             let tools = await send(1, "tools/list")
@@ -76,19 +55,10 @@ struct GatePipelineTests {
 
         /// Sends a request as the stdio front does (the fast path first) and returns its answer.
         func send(_ id: Int, _ method: String, _ params: String = "{}") async -> JSONRPCMessage? {
-            let line = Array(#"{"jsonrpc":"2.0","id":\#(id),"method":"\#(method)","params":\#(params)}"#.utf8)
-            let session = gateway.primary!
-            if !gateway.fastPath(line, from: session), let work = await gateway.receive(line) { await work() }
-            let wanted = Array("\(id)".utf8)
-            _ = await sink.wait(
-                until: { $0.contains { (try? JSONRPCMessage.parse($0))?.id.map { Array($0.bytes) } == wanted } },
-                timeout: .seconds(120)
-            )
-            return sink.collected.compactMap { try? JSONRPCMessage.parse($0) }
-                .first { $0.kind == .response && $0.id.map { Array($0.bytes) } == wanted }
+            await memory.send(id, method, params)
         }
 
-        func stop() { running.cancel() }
+        func stop() { memory.stop() }
     }
 
     /// The memory child's tools were not listed.
