@@ -146,4 +146,34 @@ struct JSONSliceTests {
         #expect(over.conflictsSetting("progressToken", in: meta), "an edit covering the member")
         #expect(!JSONSplice().conflictsSetting("x", in: try JSONSlice.parse("{}")))
     }
+
+    /// The encoder checks eight bytes at a time: every byte that needs an escape, at every offset
+    /// of a word and across word boundaries, must still get one.
+    @Test("string encoding escapes every quote, backslash and control at any offset (property)")
+    func stringEncodingProperty() throws {
+        var random = SeededGenerator(seed: 0x5EED_2028)
+        let alphabet: [String] = [
+            "a", "Z", "\"", "\\", "\n", "\u{0}", "\u{1F}", "\u{7F}", "é", "\u{2028}", "😀", " ", "/",
+        ]
+        for _ in 0..<3000 {
+            let length = Int.random(in: 0...40, using: &random)
+            let text = (0..<length).map { _ in alphabet.randomElement(using: &random)! }.joined()
+            var out: [UInt8] = []
+            JSONValue.encodeString(text, into: &out)
+            var expected: [UInt8] = [UInt8(ascii: "\"")]
+            for byte in text.utf8 {
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): expected += [UInt8(ascii: "\\"), byte]
+                case 0x0A: expected += Array("\\n".utf8)
+                case 0x0D: expected += Array("\\r".utf8)
+                case 0x09: expected += Array("\\t".utf8)
+                case ..<0x20: expected += Array(String(format: "\\u%04x", byte).utf8)
+                default: expected.append(byte)
+                }
+            }
+            expected.append(UInt8(ascii: "\""))
+            #expect(out == expected, "\(text.debugDescription)")
+            #expect(try JSONSlice.parse(out).string == text)
+        }
+    }
 }

@@ -59,18 +59,53 @@ package indirect enum JSONValue: Sendable {
         value.withUTF8 { bytes in
             out.reserveCapacity(out.count + bytes.count + 2)
             out.append(UInt8(ascii: "\""))
-            // Runs of bytes that need no escape are copied whole (most strings are one run).
+            // Runs of bytes that need no escape are copied whole (most strings are one run); eight
+            // bytes are checked at a time, and only a word that holds one is walked byte by byte.
             var run = 0
-            for index in bytes.indices {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
-                appendEscape(byte, into: &out)
-                run = index + 1
+            var index = 0
+            if let base = bytes.baseAddress {
+                while index + 8 <= bytes.count {
+                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                    if needsEscape(word) {
+                        for k in index..<(index + 8) where needsEscape(bytes[k]) {
+                            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<k]))
+                            appendEscape(bytes[k], into: &out)
+                            run = k + 1
+                        }
+                    }
+                    index += 8
+                }
+            }
+            while index < bytes.count {
+                if needsEscape(bytes[index]) {
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
+                    appendEscape(bytes[index], into: &out)
+                    run = index + 1
+                }
+                index += 1
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
             out.append(UInt8(ascii: "\""))
         }
+    }
+
+    @inline(__always)
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    /// Whether any of eight bytes is a control character, a quote or a backslash (exact for the
+    /// word as a whole: the classic "has a byte less than n" and "has a zero byte" tests).
+    @inline(__always)
+    private static func needsEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let control = (word &- ones &* 0x20) & ~word & highs
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        let quotes = (quote &- ones) & ~quote & highs
+        let backslashes = (backslash &- ones) & ~backslash & highs
+        return (control | quotes | backslashes) != 0
     }
 
     private static func appendEscape(_ byte: UInt8, into out: inout [UInt8]) {
