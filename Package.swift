@@ -18,6 +18,7 @@ let package = Package(
         .executable(name: "muxgate", targets: ["muxgate"]),
         .executable(name: "muxgate-fixture", targets: ["muxgate-fixture"]),
         .executable(name: "muxgate-bench", targets: ["muxgate-bench"]),
+        .executable(name: "muxgate-relay", targets: ["muxgate-relay"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -245,6 +246,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "muxgate-fixture"
+        ),
+        // The benchmark's floor: a C relay that copies bytes between the client and the child.
+        .executableTarget(
+            name: "muxgate-relay",
+            linkerSettings: [.linkedLibrary("pthread")]
         ),
         .executableTarget(
             name: "muxgate-bench",

@@ -102,13 +102,32 @@ enum AuditBench {
         let directLatency = try sequential(direct, tool: "echo", count: calls)
         let directRate = try pipelined(direct, tool: "echo", count: total, window: 16).rate
         direct.close()
+        // The floor: a C process that only copies bytes between the pipes (muxgate-relay).
+        let floor = try RawPeer(binaries + "/muxgate-relay", [fixture, "--name", "fx"])
+        try warmUp(floor, tool: "echo")
+        let floorLatency = try sequential(floor, tool: "echo", count: calls)
+        let floorCPUBefore = cpuMicroseconds(floor.process.processIdentifier)
+        let floorRate = try pipelined(floor, tool: "echo", count: total, window: 16).rate
+        let floorCPU = (cpuMicroseconds(floor.process.processIdentifier) - floorCPUBefore) / Double(total)
+        floor.close()
+        let floorOverhead = percentile(floorLatency, 0.5) - percentile(directLatency, 0.5)
         var rows = [
             String(
                 format: "| direct to the child | %.0f | %.0f | — | — | — | %.0f | — | — | — | — |",
                 percentile(directLatency, 0.5),
                 percentile(directLatency, 0.99),
                 directRate
-            )
+            ),
+            String(
+                format:
+                    "| **the floor**: a C byte relay (muxgate-relay) | %.0f | %.0f | %+.0f | — | — | %.0f | %.0f%% | — | — | %.1f |",
+                percentile(floorLatency, 0.5),
+                percentile(floorLatency, 0.99),
+                floorOverhead,
+                floorRate,
+                floorRate / directRate * 100,
+                floorCPU
+            ),
         ]
         var readRate = 0.0
         for (label, scopes) in [
@@ -158,16 +177,18 @@ enum AuditBench {
             rows.append(
                 String(
                     format:
-                        "| %@ | %.0f | %.0f | %+.0f (%.2f × fsync p50) | %@ | %.0f | %.0f | %.0f%% | %@ | %@ | %.0f |",
+                        "| %@ | %.0f | %.0f | %+.0f (relay %+.0f; %.2f × fsync p50) | %@ | %.0f | %.0f | %.0f%% (relay's: %.0f%%) | %@ | %@ | %.0f |",
                     label,
                     percentile(latency, 0.5),
                     percentile(latency, 0.99),
                     overhead,
+                    overhead - floorOverhead,
                     overhead / fsyncP50,
                     fsyncs(sequentialFsyncs),
                     sequentialCPU,
                     run.rate,
                     run.rate / directRate * 100,
+                    run.rate / floorRate * 100,
                     label.contains("default") ? String(format: "%.0f%%", run.rate / readRate * 100) : "—",
                     fsyncs(pipelinedFsyncs),
                     pipelinedCPU
