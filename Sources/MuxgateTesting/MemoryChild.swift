@@ -37,14 +37,18 @@ package final class MemoryChild: ChildTransport {
     private let log = Locked<[JSONRPCMessage]>([])
     /// Answers go out on their own queue, as a real child's would (never inside muxgate's write).
     private let queue: DispatchQueue
+    /// Told of every message as it arrives, before it is answered.
+    private let onReceive: @Sendable (JSONRPCMessage) -> Void
 
     package init(
         _ name: String,
         tools: [Tool],
         prompts: [String] = [],
         resources: [String] = [],
-        templates: [String] = []
+        templates: [String] = [],
+        onReceive: @escaping @Sendable (JSONRPCMessage) -> Void = { _ in }
     ) {
+        self.onReceive = onReceive
         self.name = name
         self.tools = tools
         self.prompts = prompts
@@ -72,6 +76,7 @@ package final class MemoryChild: ChildTransport {
         let line = Array(framed.prefix { $0 != 0x0A })
         guard let message = try? JSONRPCMessage.parse(line) else { return }
         log.withLock { $0.append(message) }
+        onReceive(message)
         guard message.kind == .request, let id = message.id, let answer = answer(message) else { return }
         let reply = JSONRPC.result(id: Array(id.bytes), answer)
         queue.async { link.batch { link.receive(reply) } }

@@ -14,13 +14,21 @@ package final class MemoryGate: Sendable {
     private let running: Task<Void, Never>
 
     /// Runs `config` over `children` and sends `initialize` as client `client`.
-    package init(_ config: String, children: [MemoryChild], client: String = "t", label: String) async throws {
+    /// - Parameter auditor: The audit trail, if the test watches it (`audit:` in `config` is not opened).
+    package init(
+        _ config: String,
+        children: [MemoryChild],
+        client: String = "t",
+        label: String,
+        auditor: Auditor? = nil
+    ) async throws {
         let loaded = try ConfigLoader(environment: [:], secrets: Secrets()).parse(config, file: "/tmp/gate.yaml")
         let passed = passed
         gateway = Gateway(
             config: loaded,
             sink: sink,
             logger: Logger(label: label),
+            auditor: auditor,
             transports: .memory(children),
             trace: GateTrace { stage, id in
                 passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }

@@ -97,6 +97,7 @@ extension AuditLog {
                 let ready = state.withLock { state -> [GroupCommitWaiter] in
                     if failure == nil {
                         if state.writes == writes { state.dirty = false }
+                        state.syncedSeq = max(state.syncedSeq, seq)
                         state.statistics.syncs += 1
                     }
                     state.lastSync = .now

@@ -61,6 +61,8 @@ package final class AuditLog: Sendable {
         package var pendingNewline = false
         /// Written but not yet fsynced.
         package var dirty = false
+        /// The last record a completed group-commit fsync covers.
+        package var syncedSeq: UInt64 = 0
         /// Records written so far (tells an fsync whether more came while it ran).
         package var writes: UInt64 = 0
         /// `AuditService` runs the group commit.
@@ -286,6 +288,9 @@ package final class AuditLog: Sendable {
     }
 
     package var statistics: AuditStatistics { state.withLock { $0.statistics } }
+
+    /// The `seq` of the last record the group commit has put on disk.
+    package var syncedSeq: UInt64 { state.withLock { $0.syncedSeq } }
 
     /// The `seq` of the last record this log wrote or found.
     package var lastSeq: UInt64 { state.withLock { $0.lastSeq } }

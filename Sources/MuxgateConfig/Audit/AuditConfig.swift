@@ -11,6 +11,17 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
         case warn
     }
 
+    /// When the decision record of a call that can change something must be on disk (fsynced).
+    package enum DurablePoint: String, Sendable, Decodable, Equatable {
+        /// Before the IDE is answered (the default): the record is written (`write`, so it survives
+        /// a crash or `kill -9` of muxgate) before the call is forwarded, and its group-committed
+        /// fsync overlaps the child's work; the answer waits for it. Only a call still unanswered
+        /// when the kernel or the power fails can lack its record.
+        case answer
+        /// Before the call is forwarded: the child starts only once the record is on disk.
+        case forward
+    }
+
     /// Argument globs redacted when `redact:` is not given.
     package static let defaultRedact = [
         "*password*", "*passwd*", "*secret*", "*token*", "*api_key*", "*apikey*", "*authorization*",
@@ -27,6 +38,7 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
     package var keyEnv: String?
     package var rotateBytes = AuditConfig.defaultRotateBytes
     package var onFailure = FailurePolicy.deny
+    package var durableBefore = DurablePoint.answer
     /// Signed checkpoints of the log's ends, written outside the log; nil when not anchored.
     package var anchor: AuditAnchorConfig?
 
@@ -35,6 +47,7 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
         case keyEnv = "key_env"
         case rotateBytes = "rotate_bytes"
         case onFailure = "on_failure"
+        case durableBefore = "durable_before"
         case anchor
     }
 
@@ -86,6 +99,16 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
                 )
             }
             onFailure = policy
+        }
+        if let text = try container.decodeIfPresent(String.self, forKey: .durableBefore) {
+            guard let point = DurablePoint(rawValue: text) else {
+                throw ConfigIssue(
+                    code: .invalidValue,
+                    path: path + ["durable_before"],
+                    message: "'\(text)' is not a durability point (use answer, the default, or forward)"
+                )
+            }
+            durableBefore = point
         }
         anchor = try container.decodeIfPresent(AuditAnchorConfig.self, forKey: .anchor)
     }

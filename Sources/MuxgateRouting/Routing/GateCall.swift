@@ -1,4 +1,4 @@
-import MuxgateAudit
+package import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
 import MuxgatePolicy
@@ -25,6 +25,9 @@ package struct GateCall: Sendable {
     package var arguments: JSONSlice?
     /// The policy's decision (`judge`), as the audit trail's failure may harden it (`record`).
     package var decision = PolicyDecision(effect: .deny, rule: "muxgate.gate", reason: "not judged")
+    /// The group commit the answer waits for (`audit.durable_before: answer`): the decision is
+    /// written before the call is forwarded, and on disk before the IDE hears how it went.
+    package var commit: PendingCommit?
 
     package init(
         _ message: JSONRPCMessage,
@@ -41,6 +44,21 @@ package struct GateCall: Sendable {
         self.entry = entry
         self.child = child
         self.setup = setup
+    }
+}
+
+/// The group commit a call's answer waits for (`audit.durable_before: answer`), and what
+/// watches the wait (telemetry).
+package struct PendingCommit: Sendable {
+    package let ticket: AuditTicket
+    package let observe: @Sendable (AuditError?) -> Void
+
+    /// Runs `body` once the record is on disk, with the error of its fsync if that failed.
+    package func whenDurable(_ body: @escaping @Sendable (AuditError?) -> Void) {
+        ticket.whenResolved { [observe] error in
+            observe(error)
+            body(error)
+        }
     }
 }
 

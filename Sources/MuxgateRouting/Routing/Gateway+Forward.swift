@@ -32,6 +32,8 @@ extension Gateway {
         package let child: ChildServer
         package var edits: JSONSplice
         package var answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)?
+        /// The decision's fsync, which the answer waits for (`audit.durable_before: answer`).
+        package var commit: PendingCommit? = nil
 
         package var method: String { message.method! }
     }
@@ -56,10 +58,47 @@ extension Gateway {
     /// child runs without a task (the child's reader thread delivers); the others run in one.
     package nonisolated func forward(_ forwarding: Forwarding, completion: @escaping @Sendable (RelayOutcome) -> Void) {
         guard crossing(forwarding) == .direct else {
-            Task { completion(await self.forwardAcrossEras(forwarding)) }
-            return
+            // The crossings answer from inside their exchanges: the record is on disk first.
+            guard let commit = forwarding.commit else {
+                Task { completion(await self.forwardAcrossEras(forwarding)) }
+                return
+            }
+            var strict = forwarding
+            strict.commit = nil
+            return commit.whenDurable { [self, strict] error in
+                if let failure = auditor?.failure(error) {
+                    completion(withhold(nil, strict, failure: failure))
+                } else {
+                    forward(strict, completion: completion)
+                }
+            }
         }
-        exchange(forwarding) { [self] result in completion(deliver(result, forwarding)) }
+        exchange(forwarding) { [self] result in
+            guard let commit = forwarding.commit else { return completion(deliver(result, forwarding)) }
+            // The child has answered: the IDE hears of it once the decision is on disk.
+            commit.whenDurable { [self] error in
+                if let failure = auditor?.failure(error) {
+                    completion(withhold(result, forwarding, failure: failure))
+                } else {
+                    completion(deliver(result, forwarding))
+                }
+            }
+        }
+    }
+
+    /// Answers a call whose decision could not be made durable (`audit.on_failure: deny`) with an
+    /// error instead of the child's answer: the IDE must not take as done what the audit trail
+    /// cannot show. The child may have run it (`result`); the error says so.
+    private nonisolated func withhold(
+        _ result: Result<JSONRPCMessage, any Error>?,
+        _ forwarding: Forwarding,
+        failure: String
+    ) -> RelayOutcome {
+        let ran = result != nil ? "server '\(forwarding.child.name)' ran the call, but " : ""
+        let message = "\(ran)its audit record could not be made durable: \(failure); the answer is withheld"
+        logger.error("\(forwarding.method): \(message)", metadata: ["muxgate.server": .string(forwarding.child.name)])
+        forwarding.session.respond(to: forwarding.id, JSONRPC.error(id: forwarding.id, .internalError(message)))
+        return RelayOutcome(kind: .rpcError, error: message)
     }
 
     /// `forward`, awaited.

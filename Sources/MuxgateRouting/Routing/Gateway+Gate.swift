@@ -101,8 +101,8 @@ extension Gateway {
     /// The stages up to `record`, synchronously: `shape` (with the case-twin part of `read`),
     /// `judge`, `record`. A call that can change something, or is refused, is `waiting` until the
     /// group commit has put its decision on disk (audit before acting).
-    package nonisolated func pass(_ call: GateCall) -> CallPlan {
-        var call = call
+    /// The call is consumed: each stage mutates it in place (a copy retained its dozen references).
+    package nonisolated func pass(_ call: consuming GateCall) -> CallPlan {
         trace?.passed(.shape, call.id)
         guard shape(&call) else { return .answered }
         trace?.passed(.judge, call.id)
@@ -139,7 +139,8 @@ extension Gateway {
             session: call.session,
             child: call.child,
             edits: call.edits,
-            answerEdits: exposeTask(of: call.entry.server, for: call.session)
+            answerEdits: exposeTask(of: call.entry.server, for: call.session),
+            commit: call.commit
         )
         // The answer needs only the request's id of the message: one reference to keep.
         let (entry, requestID, session) = (call.entry, call.message.id, call.session)

@@ -88,7 +88,7 @@ extension Gateway {
     /// `record`: the decision in the audit trail; on disk before the call goes on when it can
     /// change something or is refused (the plan then comes on the audit log's thread). A read goes
     /// on at once (unless an earlier call still waits: order is kept).
-    package nonisolated func record(_ call: GateCall) -> CallPlan {
+    package nonisolated func record(_ call: consuming GateCall) -> CallPlan {
         guard let auditor else { return settle(call) }
         let (entry, session, id) = (call.entry, call.session, call.id)
         let decision = call.decision
@@ -116,21 +116,33 @@ extension Gateway {
         case .now(let failure):
             return settle(call, failure: failure)
         case .later(let ticket):
-            // Known from here on, so a cancel while the decision becomes durable is not lost.
-            session.inFlight.withLock { $0[id] = InFlightCall(server: entry.server) }
-            let pending = PendingPlan()
             // Telemetry on: the wait for the disk, as a span and in the metrics.
             let auditWrite = session.telemetry.map { telemetry in
                 (telemetry, telemetry.span("muxgate.audit.write", in: session.trace(of: id)), ContinuousClock.now)
             }
-            ticket.whenResolved { [self] error in
-                if let (telemetry, span, written) = auditWrite {
-                    if let span {
-                        if let error { span.attributes["error.type"] = "\(error)" }
-                        span.end()
-                    }
-                    telemetry.instruments?.auditWrite(.now - written)
+            let observeWrite: @Sendable (AuditError?) -> Void = { error in
+                guard let (telemetry, span, written) = auditWrite else { return }
+                if let span {
+                    if let error { span.attributes["error.type"] = "\(error)" }
+                    span.end()
                 }
+                telemetry.instruments?.auditWrite(.now - written)
+            }
+            // `durable_before: answer`: the record is written (a crash of muxgate keeps it), so an
+            // allowed call goes on while the disk works, and its answer waits for the fsync. A
+            // denial has no child work to overlap; an `ask` waits for a person anyway; the era
+            // crossings keep the stricter order.
+            if decision.effect == .allow, call.setup.config.audit.durableBefore == .answer, !session.modern,
+                !call.child.isModern
+            {
+                call.commit = PendingCommit(ticket: ticket, observe: observeWrite)
+                return .forward(call)
+            }
+            // Known from here on, so a cancel while the decision becomes durable is not lost.
+            session.inFlight.withLock { $0[id] = InFlightCall(server: entry.server) }
+            let pending = PendingPlan()
+            ticket.whenResolved { [self, call = copy call] error in
+                observeWrite(error)
                 let cancelled = session.inFlight.withLock { calls -> Bool in
                     defer { calls[id] = nil }
                     return calls[id]?.cancelled == true
@@ -177,8 +189,7 @@ extension Gateway {
     /// What the decision makes of a call once it may go on (a denial is answered here).
     ///
     /// - Parameter failure: Why the audit trail stops the call (`audit.on_failure: deny`).
-    private nonisolated func settle(_ call: GateCall, failure: String? = nil) -> CallPlan {
-        var call = call
+    private nonisolated func settle(_ call: consuming GateCall, failure: String? = nil) -> CallPlan {
         if let failure { call.decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
         switch call.decision.effect {
         case .allow: return .forward(call)
