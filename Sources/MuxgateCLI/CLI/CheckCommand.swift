@@ -236,7 +236,7 @@ package struct ServerReport: Sendable {
                 details.append(
                     "• \(unannotated.count) of its tools are destructive by default (\(names)\(more)): they carry no "
                         + "readOnlyHint/destructiveHint annotations (or trust_annotations is false), so every call's "
-                        + "decision is fsynced before it is forwarded and profiles that ask for destructive tools ask. "
+                        + "decision is fsynced before it is answered and profiles that ask for destructive tools ask. "
                         + "Declare what they do: servers.\(child.name).scopes: { read: [...], write: [...] }"
                 )
             }

@@ -109,7 +109,8 @@ extension Gateway {
                 argsSHA256: argsSHA256,
                 caller: session.auditCaller
             ),
-            // Audit before acting: what can change something is on disk before it is forwarded.
+            // Audit before acting: what can change something is written before it is forwarded, and on
+            // disk before its answer (`durable_before: answer`) or before it is forwarded (`forward`).
             durable: entry.scope != .read || decision.effect != .allow
         )
         switch admission {
