@@ -24,18 +24,42 @@ extension Gateway {
     }
 
     /// What one forwarded request needs: the IDE's message and id, its session, the child, the
-    /// edits the child's line gets, and those the answer gets.
-    package struct Forwarding: Sendable {
+    /// edits the child's line gets, and those the answer gets. A class: the closures of one
+    /// exchange share it instead of each copying its dozen references.
+    package final class Forwarding: Sendable {
         package let message: JSONRPCMessage
         package let id: [UInt8]
         package let session: ClientSession
         package let child: ChildServer
-        package var edits: JSONSplice
-        package var answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)?
+        package let edits: JSONSplice
+        package let answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)?
         /// The decision's fsync, which the answer waits for (`audit.durable_before: answer`).
-        package var commit: PendingCommit? = nil
+        package let commit: PendingCommit?
+
+        package init(
+            message: JSONRPCMessage,
+            id: [UInt8],
+            session: ClientSession,
+            child: ChildServer,
+            edits: JSONSplice,
+            answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)? = nil,
+            commit: PendingCommit? = nil
+        ) {
+            self.message = message
+            self.id = id
+            self.session = session
+            self.child = child
+            self.edits = edits
+            self.answerEdits = answerEdits
+            self.commit = commit
+        }
 
         package var method: String { message.method! }
+
+        /// The same request, its decision on disk already.
+        package var committed: Forwarding {
+            Forwarding(message: message, id: id, session: session, child: child, edits: edits, answerEdits: answerEdits)
+        }
     }
 
     /// How a request crosses between the IDE's protocol era and the child's.
@@ -63,9 +87,8 @@ extension Gateway {
                 Task { completion(await self.forwardAcrossEras(forwarding)) }
                 return
             }
-            var strict = forwarding
-            strict.commit = nil
-            return commit.whenDurable { [self, strict] error in
+            let strict = forwarding.committed
+            return commit.whenDurable { [self] error in
                 if let failure = auditor?.failure(error) {
                     completion(withhold(nil, strict, failure: failure))
                 } else {
