@@ -17,7 +17,7 @@ extension Gateway {
     /// when the call was answered.
     package nonisolated func shape(_ call: inout GateCall) -> Bool {
         let (entry, session, id) = (call.entry, call.session, call.id)
-        if call.setup.config.pinning == .enforce, let reason = quarantineReason(entry, config: call.setup.config) {
+        if call.setup.enforcesPins, let reason = quarantineReason(entry, config: call.setup.config) {
             let decision = PolicyDecision(
                 effect: .deny,
                 rule: "muxgate.lock",

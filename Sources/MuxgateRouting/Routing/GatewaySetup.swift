@@ -10,6 +10,9 @@ package import MuxgateWire
 /// reload builds a new one, keeping the children whose launch did not change.
 package final class GatewaySetup: Sendable {
     package let config: MuxgateConfig
+    /// `config.pinning == .enforce`, read once: the computed property copied the whole
+    /// configuration out of this object on every call (~730 instructions).
+    package let enforcesPins: Bool
     package let naming: Naming
     package let children: [ChildServer]
     package let childByName: [String: ChildServer]
@@ -34,6 +37,7 @@ package final class GatewaySetup: Sendable {
         transports: ChildTransports
     ) {
         self.config = config
+        enforcesPins = config.pinning == .enforce
         naming = Naming(entry: config.client.entry, separator: config.client.separator)
         let enabled = config.servers.filter { !$0.disabled }
         let makeChild: @Sendable (ServerConfig, ClientSession?) -> ChildServer = { server, session in

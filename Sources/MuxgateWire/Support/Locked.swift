@@ -8,7 +8,8 @@ import Synchronization
 /// tools/call). The value is only ever touched inside the lock.
 package final class Locked<Value: Sendable>: @unchecked Sendable {
     private let lock = Mutex<Void>(())
-    private nonisolated(unsafe) var value: Value
+    // The lock is the exclusivity check: the run-time one cost ~430 instructions a call.
+    @exclusivity(unchecked) private nonisolated(unsafe) var value: Value
 
     package init(_ value: Value) {
         self.value = value
