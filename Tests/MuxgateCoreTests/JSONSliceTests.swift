@@ -176,4 +176,41 @@ struct JSONSliceTests {
             #expect(try JSONSlice.parse(out).string == text)
         }
     }
+
+    /// The string scanners skip eight plain bytes at a time: a byte they must see (a control
+    /// character, a quote, invalid UTF-8) is found at any offset and alignment, and a valid
+    /// literal reads the same wherever it starts.
+    @Test("string scanning finds every byte it must, at any offset and alignment (property)")
+    func stringScanningProperty() throws {
+        var random = SeededGenerator(seed: 0x5CA7_0008)
+        let alphabet: [String] = ["a", "Zq", "\"", "\\", "\n", "\u{1}", "é", "\u{2028}", "😀", " ", "/", "abcdefgh"]
+        for _ in 0..<2000 {
+            let text = (0..<Int.random(in: 0...30, using: &random)).map { _ in alphabet.randomElement(using: &random)! }
+                .joined()
+            var literal: [UInt8] = []
+            JSONValue.encodeString(text, into: &literal)
+            for padding in 0..<8 {
+                let document = Array(repeating: UInt8(ascii: " "), count: padding) + literal
+                #expect(try JSONSlice.parse(document).string == text)
+                #expect(try JSONSlice.parse(document, distinctKeys: true).string == text)
+            }
+            // A raw control byte or a byte that cannot start UTF-8, put anywhere inside plain
+            // ASCII, is refused where it is.
+            let plain = Array(String(repeating: "x", count: Int.random(in: 1...40, using: &random)).utf8)
+            let at = Int.random(in: 0..<plain.count, using: &random)
+            for bad: UInt8 in [0x01, 0x1F, 0xFF, 0x80] {
+                var bytes = [UInt8(ascii: "\"")] + plain + [UInt8(ascii: "\"")]
+                bytes[1 + at] = bad
+                #expect(throws: JSONParseError.self) { try JSONSlice.parse(bytes) }
+                do {
+                    _ = try JSONSlice.parse(bytes)
+                } catch {
+                    #expect(error.offset == 1 + at, "byte \(bad) at \(1 + at)")
+                }
+            }
+            // The walk over validated bytes ends each string where the validator did.
+            let object = Array(#"{"k":"#.utf8) + literal + Array(#","z":1}"#.utf8)
+            #expect(try JSONSlice.parse(object)["z"]?.int == 1)
+        }
+    }
 }

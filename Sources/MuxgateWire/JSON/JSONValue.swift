@@ -65,8 +65,7 @@ package indirect enum JSONValue: Sendable {
             var index = 0
             if let base = bytes.baseAddress {
                 while index + 8 <= bytes.count {
-                    let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
-                    if needsEscape(word) {
+                    if ByteWord.needsEscape(UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)) {
                         for k in index..<(index + 8) where needsEscape(bytes[k]) {
                             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<k]))
                             appendEscape(bytes[k], into: &out)
@@ -92,20 +91,6 @@ package indirect enum JSONValue: Sendable {
     @inline(__always)
     private static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
-    }
-
-    /// Whether any of eight bytes is a control character, a quote or a backslash (exact for the
-    /// word as a whole: the classic "has a byte less than n" and "has a zero byte" tests).
-    @inline(__always)
-    private static func needsEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        let control = (word &- ones &* 0x20) & ~word & highs
-        let quote = word ^ (ones &* 0x22)
-        let backslash = word ^ (ones &* 0x5C)
-        let quotes = (quote &- ones) & ~quote & highs
-        let backslashes = (backslash &- ones) & ~backslash & highs
-        return (control | quotes | backslashes) != 0
     }
 
     private static func appendEscape(_ byte: UInt8, into out: inout [UInt8]) {
