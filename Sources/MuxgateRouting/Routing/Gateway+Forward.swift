@@ -21,6 +21,8 @@ extension Gateway {
         /// The result the child answered (its size and digest are audited).
         package var result: JSONSlice? = nil
         package var error: String? = nil
+        /// What the result guard did (`screen`), for the outcome's record.
+        package var guarded: JSONValue? = nil
     }
 
     /// What one forwarded request needs: the IDE's message and id, its session, the child, the
@@ -32,6 +34,8 @@ extension Gateway {
         package let child: ChildServer
         package var edits: JSONSplice
         package var answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)?
+        /// A tool call's result guard (`screen`); nil for every other route.
+        package var screen: ResultScreen? = nil
 
         package var method: String { message.method! }
     }
@@ -261,6 +265,20 @@ extension Gateway {
         do {
             let response = try result.get()
             var edits = answerEdits?(response) ?? JSONSplice()
+            var guarded: JSONValue?
+            if let screen = forwarding.screen, let result = response.result, result.kind == .object {
+                trace?.passed(.screen, id)
+                let verdict = screen.inspect(result, into: &edits)
+                if case .block(let rule) = verdict.action {
+                    logger.notice(
+                        "withheld the result of \(screen.tool): result guard rule '\(rule)'",
+                        metadata: ["muxgate.server": .string(server)]
+                    )
+                    session.sendResult(id: id, ResultGuard.blockedResult(tool: screen.tool, rule: rule))
+                    return RelayOutcome(kind: .toolError, error: "result withheld by guard rule \(rule)", guarded: verdict.audit)
+                }
+                guarded = verdict.audit
+            }
             if modern, let result = response.result, result.kind == .object,
                 result["resultType"] == nil
             {
@@ -273,7 +291,8 @@ extension Gateway {
             }
             return RelayOutcome(
                 kind: result["isError"]?.bool == true ? .toolError : .ok,
-                result: result
+                result: result,
+                guarded: guarded
             )
         } catch let error as JSONRPCError {
             logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])

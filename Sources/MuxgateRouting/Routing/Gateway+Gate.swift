@@ -139,7 +139,8 @@ extension Gateway {
             session: call.session,
             child: call.child,
             edits: call.edits,
-            answerEdits: exposeTask(of: call.entry.server, for: call.session)
+            answerEdits: exposeTask(of: call.entry.server, for: call.session),
+            screen: resultScreen(for: call.entry, in: call.setup)
         )
         // The answer needs only the request's id of the message: one reference to keep.
         let (entry, requestID, session) = (call.entry, call.message.id, call.session)
