@@ -5,11 +5,14 @@ package import MuxgateWire
 package final class ResultGuard: Sendable {
     package let config: GuardsConfig
     package let scanner: SecretScanner
+    /// What capped results left over, for `read_result_page` (`guards.page_cache`).
+    package let pages: ResultPages
 
     /// - Parameter known: muxgate's configured secrets (`Secrets.shared`), found like a format.
     package init(_ config: GuardsConfig = GuardsConfig(), known: [String] = []) {
         self.config = config
         scanner = SecretScanner(patterns: config.patterns, known: known)
+        pages = ResultPages(capacity: config.pageCache)
     }
 
     /// What the guard did to one result or one call's arguments.
@@ -26,16 +29,29 @@ package final class ResultGuard: Sendable {
         package var action: Action = .pass
         /// Per rule: how many findings and how many bytes were taken out.
         package var counts: [(rule: String, count: Int, bytes: Int)] = []
+        /// The result was cut at its cap: the bytes of text it had, those the answer kept, the pages left.
+        package var capped: (text: Int, kept: Int, pages: Int)?
 
         /// For the audit trail: what was done, never what was found.
         package var audit: JSONValue? {
-            guard action != .pass else { return nil }
+            guard action != .pass || capped != nil else { return nil }
             var members: [(String, JSONValue)] = []
             if case .block(let rule) = action {
                 members.append(("action", .string("block")))
                 members.append(("rule", .string(rule)))
-            } else {
+            } else if action == .edit {
                 members.append(("action", .string("redact")))
+            }
+            if let capped {
+                members.append(
+                    (
+                        "capped",
+                        .object([
+                            ("kept", .int(capped.kept)), ("pages", .int(capped.pages)),
+                            ("text_bytes", .int(capped.text)),
+                        ])
+                    )
+                )
             }
             members.append(
                 (

@@ -268,14 +268,23 @@ extension Gateway {
             var guarded: JSONValue?
             if let screen = forwarding.screen, let result = response.result, result.kind == .object {
                 trace?.passed(.screen, id)
-                let verdict = screen.inspect(result, into: &edits)
+                var verdict = screen.inspect(result, into: &edits)
                 if case .block(let rule) = verdict.action {
                     logger.notice(
                         "withheld the result of \(screen.tool): result guard rule '\(rule)'",
                         metadata: ["muxgate.server": .string(server)]
                     )
                     session.sendResult(id: id, ResultGuard.blockedResult(tool: screen.tool, rule: rule))
-                    return RelayOutcome(kind: .toolError, error: "result withheld by guard rule \(rule)", guarded: verdict.audit)
+                    return RelayOutcome(
+                        kind: .toolError,
+                        error: "result withheld by guard rule \(rule)",
+                        guarded: verdict.audit
+                    )
+                }
+                if let capped = capResult(result, edits: edits, screen: screen, session: session, verdict: &verdict) {
+                    session.sendResult(id: id, capped)
+                    let kind: AuditEvent.Outcome = result["isError"]?.bool == true ? .toolError : .ok
+                    return RelayOutcome(kind: kind, result: result, guarded: verdict.audit)
                 }
                 guarded = verdict.audit
             }
