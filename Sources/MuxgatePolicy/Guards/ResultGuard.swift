@@ -89,7 +89,7 @@ package final class ResultGuard: Sendable {
     package func inspect(
         _ result: JSONSlice,
         settings: GuardsConfig.Settings,
-        outputSchema: JSONSlice?,
+        outputSchema: @autoclosure () -> JSONSlice?,
         spotlight: String?,
         into edits: inout JSONSplice
     ) -> Verdict {
@@ -99,7 +99,7 @@ package final class ResultGuard: Sendable {
         var verdict = Verdict()
         if !findings.isEmpty {
             let structured = result["structuredContent"]?.range
-            let constrained = structured != nil && Self.constrainsStrings(outputSchema)
+            let constrained = structured != nil && Self.constrainsStrings(outputSchema())
             var planned: [(Range<Int>, [UInt8])] = []
             for finding in findings {
                 let isHygiene = finding.rule == GuardFinding.invisible

@@ -64,7 +64,10 @@ struct SecretText {
             startsWord(index, Self.isAlnum)
         else { return nil }
         let end = run(from: index + 4, limit: 17, Self.isUpperOrDigit)
-        guard end - index == 20, byte(end).map({ !Self.isAlnum($0) }) ?? true else { return nil }
+        guard end - index == 20, byte(end).map({ !Self.isAlnum($0) }) ?? true,
+            // AWS's documented example key (AKIAIOSFODNN7EXAMPLE) and its kin.
+            !hasPrefix("EXAMPLE", at: end - 7)
+        else { return nil }
         return GuardFinding(rule: "aws-access-key", range: index..<end)
     }
 
@@ -151,25 +154,35 @@ struct SecretText {
         guard hasPrefix("-----", at: labelEnd) else { return nil }
         let label = UnsafeBufferPointer(rebasing: bytes[(index + 6)..<labelEnd])
         guard Self.endsWith(label, "PRIVATE KEY") || Self.endsWith(label, "PRIVATE KEY BLOCK") else { return nil }
-        // To the END line, within the string (an unescaped quote ends it).
+        // To the END line over a key's body: base64, line breaks (escaped), and the headers of a
+        // legacy encrypted key (`Proc-Type: 4,ENCRYPTED`, `DEK-Info: AES-128-CBC,…`). Anything else
+        // (prose that mentions the header) is not a key. A body cut by the string's end still is
+        // one when it is long enough.
         var cursor = labelEnd + 5
-        while cursor < upper {
+        var body = 0
+        while cursor < min(upper, labelEnd + 65536) {
             let byte = bytes[cursor]
             if byte == UInt8(ascii: "\\") {
+                guard let next = self.byte(cursor + 1), "nrt".utf8.contains(next) else { return nil }
                 cursor += 2
                 continue
             }
-            if byte == UInt8(ascii: "\"") { break }
-            if byte == UInt8(ascii: "-"), hasPrefix("-----END ", at: cursor) {
+            if byte == UInt8(ascii: "-") {
+                guard hasPrefix("-----END ", at: cursor), body >= 16 else { return nil }
                 var close = cursor + 9
                 while close < min(upper, cursor + 90), bytes[close] != UInt8(ascii: "-") { close += 1 }
-                if hasPrefix("-----", at: close) {
-                    return GuardFinding(rule: "private-key", range: start..<(close + 5))
-                }
+                guard hasPrefix("-----", at: close) else { return nil }
+                return GuardFinding(rule: "private-key", range: start..<(close + 5))
             }
+            if byte == UInt8(ascii: "\"") { break }
+            guard
+                Self.isBase64(byte) || byte == UInt8(ascii: " ") || byte == UInt8(ascii: ":")
+                    || byte == UInt8(ascii: ",")
+            else { return nil }
+            body += 1
             cursor += 1
         }
-        return GuardFinding(rule: "private-key", range: start..<min(cursor, upper))
+        return body >= 64 ? GuardFinding(rule: "private-key", range: start..<cursor) : nil
     }
 
     private static func endsWith(_ text: UnsafeBufferPointer<UInt8>, _ suffix: StaticString) -> Bool {
@@ -178,6 +191,9 @@ struct SecretText {
         for offset in 0..<count where text[text.count - count + offset] != suffix.utf8Start[offset] { return false }
         return true
     }
+
+    /// Words documentation writes where a password goes.
+    static let placeholders: Set<String> = ["password", "passwd", "pass", "pwd", "secret", "changeme", "yourpassword"]
 
     static let databaseSchemes: Set<String> = [
         "postgres", "postgresql", "mysql", "mariadb", "mongodb", "redis", "rediss", "amqp", "amqps", "mssql",
@@ -220,6 +236,7 @@ struct SecretText {
         if value.allSatisfy({ $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "x") || $0 == UInt8(ascii: "X") })
             || value.first == UInt8(ascii: "$") || value.first == UInt8(ascii: "<")
             || value.first == UInt8(ascii: "{") || value.first == UInt8(ascii: "%")
+            || Self.placeholders.contains(String(decoding: value, as: UTF8.self).lowercased())
         {
             return nil
         }

@@ -10,13 +10,20 @@ package struct ResultScreen: Sendable {
     package let settings: GuardsConfig.Settings
     /// The exposed name, for the messages.
     package let tool: String
-    package let outputSchema: JSONSlice?
+    /// The tool, for its `outputSchema` (read only when a finding is inside `structuredContent`).
+    package let entry: NamedCatalogue.Entry
     /// The envelope's label when the tool is open-world and spotlighting is on.
     package let spotlight: String?
 
     /// Guards `result`; its edits go into `edits`.
     package func inspect(_ result: JSONSlice, into edits: inout JSONSplice) -> ResultGuard.Verdict {
-        guards.inspect(result, settings: settings, outputSchema: outputSchema, spotlight: spotlight, into: &edits)
+        guards.inspect(
+            result,
+            settings: settings,
+            outputSchema: entry.childDefinition["outputSchema"],
+            spotlight: spotlight,
+            into: &edits
+        )
     }
 }
 
@@ -36,12 +43,14 @@ extension Gateway {
     package nonisolated func resultScreen(for entry: NamedCatalogue.Entry, in setup: GatewaySetup) -> ResultScreen? {
         let settings = setup.guards.config.settings(server: entry.server, tool: entry.exposedName)
         let spotlight = settings.spotlight && Self.isOpenWorld(entry, settings)
-        guard settings.secrets != .off || settings.hygiene || spotlight else { return nil }
+        guard settings.secrets != .off || settings.hygiene || spotlight || settings.maxResult != nil else {
+            return nil
+        }
         return ResultScreen(
             guards: setup.guards,
             settings: settings,
             tool: entry.exposedName,
-            outputSchema: entry.childDefinition["outputSchema"],
+            entry: entry,
             spotlight: spotlight ? "\(entry.server)/\(entry.originalName)" : nil
         )
     }
@@ -50,8 +59,11 @@ extension Gateway {
     /// denied (rule `guards.secrets.RULE`), so it is audited as the decision and never forwarded.
     nonisolated func screenArguments(_ call: inout GateCall) {
         let settings = call.setup.guards.config.settings(server: call.entry.server, tool: call.entry.exposedName)
-        guard settings.secrets != .off, Self.isOpenWorld(call.entry, settings),
-            let rule = call.setup.guards.screenArguments(call.arguments, settings: settings)
+        // The scan first: it is cheaper than reading the tool's annotations, and finds nothing in
+        // almost every call.
+        guard settings.secrets != .off,
+            let rule = call.setup.guards.screenArguments(call.arguments, settings: settings),
+            Self.isOpenWorld(call.entry, settings)
         else { return }
         call.decision = PolicyDecision(
             effect: .deny,

@@ -17,11 +17,7 @@ extension Gateway {
         session: ClientSession,
         verdict: inout ResultGuard.Verdict
     ) -> JSONValue? {
-        guard let cap = screen.settings.maxResult?.bytes, result.range.count > cap,
-            // A tool that declares an outputSchema must return structuredContent that matches it:
-            // such a result is not cut (docs/guards.md).
-            screen.outputSchema == nil
-        else { return nil }
+        guard let cap = screen.settings.maxResult?.bytes, result.range.count > cap else { return nil }
         let edited =
             edits.isEmpty ? result : (try? JSONSlice.parse(edits.apply(to: result.buffer, within: result.range)))
         guard let edited, let text = ResultPages.oversizedText(edited, limit: cap) else { return nil }
@@ -61,7 +57,8 @@ extension Gateway {
         }
         content.append(.object([("type", .string("text")), ("text", .string(note))]))
         members.append(("content", .array(content)))
-        for member in edited.members where member.key != "content" && member.key != "structuredContent" {
+        // structuredContent stays whole: the tool's outputSchema requires it (docs/guards.md).
+        for member in edited.members where member.key != "content" {
             members.append((member.key, .raw(member.value.bytes)))
         }
         return .object(members)
