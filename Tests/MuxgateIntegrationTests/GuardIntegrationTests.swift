@@ -58,15 +58,20 @@ struct GuardIntegrationTests {
         let harness = try Harness.start(Self.config(repository))
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
-        let answer = await harness.call("git_git_log", #"{"repo_path":"\#(repository)","max_count":3}"#, id: 2)
+        // Once the git server's tools are listed (tools/list waits for the children).
+        _ = await harness.muxgate.request(id: 1, method: "tools/list")
+        let answer = await harness.call("git_log", #"{"repo_path":"\#(repository)","max_count":3}"#, id: 2)
         let text = Self.text(answer)
-        #expect(text.contains("deploy with key [REDACTED:aws-access-key] and token [REDACTED:github-token]"), "\(text)")
+        #expect(
+            text.contains("deploy with key [REDACTED:aws-access-key] and token [REDACTED:github-token]"),
+            "\(answer?.root.text ?? "no answer") \(harness.muxgate.stderr.suffix(2000))"
+        )
         for secret in secrets { #expect(Self.leaks(answer, secret) == false) }
         #expect(await harness.shutDown())
         let log = try String(contentsOfFile: harness.auditPath, encoding: .utf8)
         for secret in secrets { #expect(!log.contains(secret), "never in the audit trail") }
         let outcome = try #require(
-            try harness.auditRecords().first { $0["event"]?.string == "outcome" && $0["tool"]?.string == "git_git_log" }
+            try harness.auditRecords().first { $0["event"]?.string == "outcome" && $0["tool"]?.string == "git_log" }
         )
         let rules = outcome["guard"]?["rules"]?.elements.compactMap { $0["rule"]?.string } ?? []
         #expect(rules.sorted() == ["aws-access-key", "github-token"], "\(outcome.text)")
@@ -81,12 +86,14 @@ struct GuardIntegrationTests {
         let harness = try Harness.start(Self.config(repository, guards: "guards: { rules: { aws-access-key: block } }"))
         defer { harness.muxgate.terminate() }
         try await harness.initialize()
-        let answer = await harness.call("git_git_log", #"{"repo_path":"\#(repository)","max_count":3}"#, id: 2)
+        // Once the git server's tools are listed (tools/list waits for the children).
+        _ = await harness.muxgate.request(id: 1, method: "tools/list")
+        let answer = await harness.call("git_log", #"{"repo_path":"\#(repository)","max_count":3}"#, id: 2)
         #expect(answer?.result?["isError"]?.bool == true)
         #expect(Self.text(answer).contains("aws-access-key"), "\(Self.text(answer))")
         for secret in secrets { #expect(Self.leaks(answer, secret) == false) }
         // A result without a key passes untouched.
-        let status = await harness.call("git_git_status", #"{"repo_path":"\#(repository)"}"#, id: 3)
+        let status = await harness.call("git_status", #"{"repo_path":"\#(repository)"}"#, id: 3)
         #expect(status?.result?["isError"]?.bool != true)
         #expect(await harness.shutDown())
     }
