@@ -98,8 +98,10 @@ package final class ResultGuard: Sendable {
         }
         var verdict = Verdict()
         if !findings.isEmpty {
-            let structured = result["structuredContent"]?.range
-            let constrained = structured != nil && Self.constrainsStrings(outputSchema())
+            // Where structuredContent lies matters only under a schema that constrains strings
+            // (finding it walks the result; the tool's definition is small).
+            let constrained = Self.constrainsStrings(outputSchema())
+            let structured = constrained ? result["structuredContent"]?.range : nil
             var planned: [(Range<Int>, [UInt8])] = []
             for finding in findings {
                 let isHygiene = finding.rule == GuardFinding.invisible

@@ -1,7 +1,7 @@
 import Logging
 import MuxgateConfig
 import MuxgatePolicy
-package import MuxgateWire
+import MuxgateWire
 
 /// The size guard: a result whose text passes its tool's cap (`max_result`) reaches the IDE cut,
 /// with a note saying how to read on; the rest is kept for the session and read a page at a time
