@@ -135,9 +135,22 @@ package final class SecretScanner: Sendable {
     private func match(_ text: SecretText, at index: Int, byte: UInt8, floor: Int) -> GuardFinding? {
         let found: GuardFinding? =
             switch byte {
-            case UInt8(ascii: "A"): text.awsKey(at: index) ?? text.gcpKey(at: index) ?? text.azureKey(at: index)
-            case UInt8(ascii: "g"): text.githubToken(at: index) ?? text.gitlabToken(at: index)
-            case UInt8(ascii: "x"): text.slackToken(at: index)
+            // The byte after the trigger rules most candidates out before any matcher runs.
+            case UInt8(ascii: "A"):
+                switch text.byte(index + 1) {
+                case UInt8(ascii: "K"), UInt8(ascii: "S"), UInt8(ascii: "B"), UInt8(ascii: "C"):
+                    text.awsKey(at: index)
+                case UInt8(ascii: "I"): text.gcpKey(at: index)
+                case UInt8(ascii: "c"): text.azureKey(at: index)
+                default: nil
+                }
+            case UInt8(ascii: "g"):
+                switch text.byte(index + 1) {
+                case UInt8(ascii: "h"), UInt8(ascii: "i"): text.githubToken(at: index)
+                case UInt8(ascii: "l"): text.gitlabToken(at: index)
+                default: nil
+                }
+            case UInt8(ascii: "x"): text.byte(index + 1) == UInt8(ascii: "o") ? text.slackToken(at: index) : nil
             case UInt8(ascii: "J"): text.jwt(at: index, floor: floor)
             case UInt8(ascii: "B"): text.privateKey(at: index, floor: floor)
             case UInt8(ascii: "@"): text.databasePassword(at: index, floor: floor)
