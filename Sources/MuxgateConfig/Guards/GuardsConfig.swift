@@ -154,6 +154,8 @@ package struct GuardsConfig: Sendable, Decodable {
     /// The settings of `tool` (its exposed name) of `server`: the section's, then the server's,
     /// then every matching tool glob's from the most general to the most specific.
     package func settings(server: String, tool: String) -> Settings {
+        // The common case (no per-server or per-tool entries) costs no lookup: it is on every call.
+        if servers.isEmpty && tools.isEmpty { return base }
         var settings = base
         if let override = servers[server] { settings = override.applied(to: settings) }
         for (glob, override) in tools where glob.matches(tool) { settings = override.applied(to: settings) }
