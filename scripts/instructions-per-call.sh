@@ -6,6 +6,8 @@
 #
 # valgrind 3.19 cannot read Swift 6.3's DWARF 5, so it runs a copy with the debug info stripped.
 # Two runs (500 and 1,500 sequential calls) cancel start-up out: (I(1500) - I(500)) / 1000.
+# GUARDS sets the guards: section (default `{}`: secrets redacted, hygiene on, as shipped);
+# GUARDS='{ secrets: off, hygiene: false }' turns the result guards off for an A/B.
 set -euo pipefail
 mode="${1:-audit-off}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -17,6 +19,8 @@ cp "$root/.build/release/muxgate" "$work/muxgate"
 strip --strip-debug "$work/muxgate"
 audit="{ enabled: false }"
 otel="{}"
+guards="${GUARDS:-}"
+[ -n "$guards" ] || guards="{}"
 [ "$mode" != audit-off ] && audit="{ enabled: true, path: $work/audit/audit.jsonl }"
 if [ "$mode" = tracing-on ]; then
     [ -x "$root/.venv/bin/python" ] || { echo "tracing-on needs .venv (make venv)" >&2; exit 1; }
@@ -34,6 +38,7 @@ servers:
     startup_timeout: 60s
 audit: $audit
 otel: $otel
+guards: $guards
 YAML
 python3 - "$work" <<'PY'
 import re, subprocess, sys

@@ -131,6 +131,7 @@ extension AuditEvent {
         resultBytes: Int?,
         resultSHA256: String?,
         error: String?,
+        guarded: JSONValue? = nil,
         command: JSONValue? = nil,
         caller: AuditCaller? = nil
     ) -> AuditEvent {
@@ -139,7 +140,7 @@ extension AuditEvent {
             // In canonical (key) order: the record needs no sort on the call path.
             [
                 ("command", command), ("duration_ms", .number(milliseconds(duration))),
-                ("error", error.map(JSONValue.string)),
+                ("error", error.map(JSONValue.string)), ("guard", guarded),
                 ("outcome", .string(outcome.rawValue)), ("request_id", requestID.map(AuditCanonical.value)),
                 ("result_bytes", resultBytes.map(JSONValue.int)), ("result_sha256", resultSHA256.map(JSONValue.string)),
                 ("server", .string(server)), ("tool", .string(tool)),

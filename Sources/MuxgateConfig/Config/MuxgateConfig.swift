@@ -69,6 +69,8 @@ package struct MuxgateConfig: Sendable, Decodable {
     package var audit = AuditConfig()
     /// The `discovery:` section: search instead of listing every tool (off by default).
     package var discovery = DiscoveryConfig()
+    /// The `guards:` section: secrets, size and hygiene of tool results (secrets redacted by default).
+    package var guards = GuardsConfig()
     /// What a lockfile does to tools whose definition differs from their pin.
     package enum PinningMode: String, Sendable, Decodable {
         case enforce, warn, off
@@ -100,6 +102,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case commands
         case commandsServer = "commands_server"
         case http, clients, otel, discovery
+        case guards
     }
 
     package init(
@@ -219,6 +222,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         }
         audit = try container.decodeIfPresent(AuditConfig.self, forKey: .audit) ?? AuditConfig()
         discovery = try container.decodeIfPresent(DiscoveryConfig.self, forKey: .discovery) ?? DiscoveryConfig()
+        guards = try container.decodeIfPresent(GuardsConfig.self, forKey: .guards) ?? GuardsConfig()
         let known = policyConfig ?? PolicyConfig(profile: nil)
         for name in discovery.profiles.keys.sorted() where known.allProfiles[name] == nil {
             throw ConfigIssue(

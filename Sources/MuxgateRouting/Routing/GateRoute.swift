@@ -24,6 +24,9 @@ package enum GateStage: String, Sendable, CaseIterable, Comparable {
     case approve
     /// To the child under a fresh id, and its answer back under the IDE's (`Gateway+Forward`).
     case forward
+    /// The child's answer to a tool call is guarded before the IDE gets it: secrets redacted or the
+    /// result withheld, invisible characters stripped (`ResultGuard`, `Gateway+Guards`).
+    case screen
     /// How the call ended, in the audit trail and the telemetry.
     case observe
 

@@ -21,6 +21,8 @@ extension Gateway {
         /// The result the child answered (its size and digest are audited).
         package var result: JSONSlice? = nil
         package var error: String? = nil
+        /// What the result guard did (`screen`), for the outcome's record.
+        package var guarded: JSONValue? = nil
     }
 
     /// What one forwarded request needs: the IDE's message and id, its session, the child, the
@@ -35,6 +37,8 @@ extension Gateway {
         package let answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)?
         /// The decision's fsync, which the answer waits for (`audit.durable_before: answer`).
         package let commit: PendingCommit?
+        /// A tool call's result guard (`screen`); nil for every other route.
+        package let screen: ResultScreen?
 
         package init(
             message: JSONRPCMessage,
@@ -43,7 +47,8 @@ extension Gateway {
             child: ChildServer,
             edits: JSONSplice,
             answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)? = nil,
-            commit: PendingCommit? = nil
+            commit: PendingCommit? = nil,
+            screen: ResultScreen? = nil
         ) {
             self.message = message
             self.id = id
@@ -52,13 +57,22 @@ extension Gateway {
             self.edits = edits
             self.answerEdits = answerEdits
             self.commit = commit
+            self.screen = screen
         }
 
         package var method: String { message.method! }
 
         /// The same request, its decision on disk already.
         package var committed: Forwarding {
-            Forwarding(message: message, id: id, session: session, child: child, edits: edits, answerEdits: answerEdits)
+            Forwarding(
+                message: message,
+                id: id,
+                session: session,
+                child: child,
+                edits: edits,
+                answerEdits: answerEdits,
+                screen: screen
+            )
         }
     }
 
@@ -323,6 +337,29 @@ extension Gateway {
         do {
             let response = try result.get()
             var edits = answerEdits?(response) ?? JSONSplice()
+            var guarded: JSONValue?
+            if let screen = forwarding.screen, let result = response.result, result.kind == .object {
+                trace?.passed(.screen, id)
+                var verdict = screen.inspect(result, into: &edits)
+                if case .block(let rule) = verdict.action {
+                    logger.notice(
+                        "withheld the result of \(screen.tool): result guard rule '\(rule)'",
+                        metadata: ["muxgate.server": .string(server)]
+                    )
+                    session.sendResult(id: id, ResultGuard.blockedResult(tool: screen.tool, rule: rule))
+                    return RelayOutcome(
+                        kind: .toolError,
+                        error: "result withheld by guard rule \(rule)",
+                        guarded: verdict.audit
+                    )
+                }
+                if let capped = capResult(result, edits: edits, screen: screen, session: session, verdict: &verdict) {
+                    session.sendResult(id: id, capped)
+                    let kind: AuditEvent.Outcome = result["isError"]?.bool == true ? .toolError : .ok
+                    return RelayOutcome(kind: kind, result: result, guarded: verdict.audit)
+                }
+                guarded = verdict.audit
+            }
             if modern, let result = response.result, result.kind == .object,
                 result["resultType"] == nil
             {
@@ -335,7 +372,8 @@ extension Gateway {
             }
             return RelayOutcome(
                 kind: result["isError"]?.bool == true ? .toolError : .ok,
-                result: result
+                result: result,
+                guarded: guarded
             )
         } catch let error as JSONRPCError {
             logger.warning("\(method) failed: \(error.message)", metadata: ["muxgate.server": .string(server)])

@@ -26,6 +26,11 @@ extension Gateway {
             )
             return nil
         }
+        // The result guard's paging tool, when some tool has a cap (`Gateway+ResultPages`).
+        if isPagingTool(name, in: current) {
+            readResultPage(message, id: id, session: session)
+            return nil
+        }
         // Discovery's meta-tools (`search_tools`, `call_tool`), for a caller whose profile has it on.
         if let meta = metaToolCall(name, message, id: id, session: session) { return meta.work }
         return { [self] in await resolveAndPass(message, name: name, id: id, session: session) }
@@ -59,7 +64,7 @@ extension Gateway {
             let entry = catalogues.withLock({ $0.tools[name] }),
             // A child tool exposed under a meta-tool's name: the general path decides which the
             // caller means (its profile's discovery), so both paths read the name one way.
-            name != MetaTools.search, name != MetaTools.call,
+            name != MetaTools.search, name != MetaTools.call, name != ResultPages.toolName,
             let child = child(entry.server, for: session, make: false),
             !child.isModern, child.phase == .ready,
             // Two readings of one request: the general path refuses it.
@@ -140,7 +145,8 @@ extension Gateway {
             child: call.child,
             edits: call.edits,
             answerEdits: exposeTask(of: call.entry.server, for: call.session),
-            commit: call.commit
+            commit: call.commit,
+            screen: resultScreen(for: call.entry, in: call.setup)
         )
         // The answer needs only the request's id of the message: one reference to keep.
         let (entry, requestID, session) = (call.entry, call.message.id, call.session)

@@ -28,7 +28,7 @@ extension Gateway {
         session.markListed(kind)
         let items: [JSONValue] =
             switch kind {
-            case .tools: listedTools(for: session, in: current)
+            case .tools: withResultPaging(listedTools(for: session, in: current), in: current)
             case .prompts: prompts.items()
             case .resources: resources.resourceItems
             case .resourceTemplates: resources.templateItems

@@ -80,6 +80,8 @@ extension Gateway {
             arguments: call.arguments,
             workingDirectory: directory
         )
+        // The exfiltration direction: no secret in the arguments of a tool that reaches out.
+        if call.decision.effect != .deny { screenArguments(&call) }
         if let telemetry = call.session.telemetry {
             Self.observe(call.decision, entry: entry, span: policySpan, telemetry: telemetry)
         }
@@ -296,6 +298,7 @@ extension Gateway {
                     resultBytes: outcome.result?.range.count,
                     resultSHA256: outcome.result.map { AuditCanonical.sha256($0.bytes) },
                     error: outcome.error,
+                    guarded: outcome.guarded,
                     command: command,
                     caller: session.auditCaller
                 ),

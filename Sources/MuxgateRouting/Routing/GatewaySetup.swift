@@ -22,6 +22,8 @@ package final class GatewaySetup: Sendable {
     package let promptShapers: [String: ToolShaper]
     /// The policy of each profile a team-mode client runs under (`clients.NAME.profile`).
     package let policies: [String: PolicyEngine]
+    /// The result guards (`guards:`), with muxgate's own secrets known at this configuration.
+    package let guards: ResultGuard
     /// Makes a child of this configuration: shared (nil), or a team-mode session's own.
     package let makeChild: @Sendable (ServerConfig, ClientSession?) -> ChildServer
 
@@ -82,6 +84,7 @@ package final class GatewaySetup: Sendable {
             uniqueKeysWithValues: config.servers.map { ($0.name, ToolShaper(server: $0.name, config: $0.tools)) }
         )
         policies = config.clientPolicies
+        guards = ResultGuard(config.guards, known: Secrets.shared.snapshot.values)
         promptShapers = Dictionary(
             uniqueKeysWithValues: config.servers.map {
                 ($0.name, ToolShaper(server: $0.name, config: ToolShapingConfig(filter: $0.prompts)))
