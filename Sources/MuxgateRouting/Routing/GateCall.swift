@@ -1,7 +1,7 @@
 import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
-import MuxgatePolicy
+package import MuxgatePolicy
 import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
@@ -25,6 +25,10 @@ package struct GateCall: Sendable {
     package var arguments: JSONSlice?
     /// The policy's decision (`judge`), as the audit trail's failure may harden it (`record`).
     package var decision = PolicyDecision(effect: .deny, rule: "muxgate.gate", reason: "not judged")
+    /// Why a limit refused the call (`limit`): recorded as decision `limited`, answered as a tool error.
+    package var limited: LimitRefusal?
+    /// The call's places in its limits' calls in flight, given back when it ends.
+    package var limitHold: LimitHold?
 
     package init(
         _ message: JSONRPCMessage,

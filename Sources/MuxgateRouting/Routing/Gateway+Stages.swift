@@ -92,6 +92,7 @@ extension Gateway {
         guard let auditor else { return settle(call) }
         let (entry, session, id) = (call.entry, call.session, call.id)
         let decision = call.decision
+        let limited = call.limited
         let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: call.arguments)
         let admission = auditor.admit(
             .decision(
@@ -102,15 +103,15 @@ extension Gateway {
                 toolSHA256: entry.definitionSHA256,
                 scope: entry.scope.rawValue,
                 scopeSource: entry.scopeSource.rawValue,
-                decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,
-                rule: decision.rule,
-                reason: decision.reason,
+                decision: limited == nil ? AuditEvent.Decision(rawValue: decision.effect.rawValue)! : .limited,
+                rule: limited.map { "limits." + $0.limit } ?? decision.rule,
+                reason: limited?.message ?? decision.reason,
                 args: redacted,
                 argsSHA256: argsSHA256,
                 caller: session.auditCaller
             ),
             // Audit before acting: what can change something is on disk before it is forwarded.
-            durable: entry.scope != .read || decision.effect != .allow
+            durable: entry.scope != .read || decision.effect != .allow || limited != nil
         )
         switch admission {
         case .now(let failure):
@@ -140,7 +141,7 @@ extension Gateway {
                         "tools/call \(entry.exposedName) cancelled by the client before it was forwarded",
                         metadata: ["muxgate.server": .string(entry.server)]
                     )
-                    if decision.effect == .allow {
+                    if decision.effect == .allow && limited == nil {
                         observe(
                             RelayOutcome(kind: .cancelled),
                             of: entry,
@@ -180,6 +181,10 @@ extension Gateway {
     private nonisolated func settle(_ call: GateCall, failure: String? = nil) -> CallPlan {
         var call = call
         if let failure { call.decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
+        if let refusal = call.limited, failure == nil {
+            refuseLimited(call, refusal)
+            return .answered
+        }
         switch call.decision.effect {
         case .allow: return .forward(call)
         case .ask: return .ask(call)
