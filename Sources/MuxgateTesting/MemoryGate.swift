@@ -1,6 +1,7 @@
 import Logging
 package import MuxgateChildren
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateRouting
 package import MuxgateWire
 
@@ -14,7 +15,15 @@ package final class MemoryGate: Sendable {
     private let running: Task<Void, Never>
 
     /// Runs `config` over `children` and sends `initialize` as client `client`.
-    package init(_ config: String, children: [MemoryChild], client: String = "t", label: String) async throws {
+    ///
+    /// - Parameter limiter: The limits' counters (a test's clock); nil for the gateway's own.
+    package init(
+        _ config: String,
+        children: [MemoryChild],
+        client: String = "t",
+        label: String,
+        limiter: Limiter? = nil
+    ) async throws {
         let loaded = try ConfigLoader(environment: [:], secrets: Secrets()).parse(config, file: "/tmp/gate.yaml")
         let passed = passed
         gateway = Gateway(
@@ -24,7 +33,8 @@ package final class MemoryGate: Sendable {
             transports: .memory(children),
             trace: GateTrace { stage, id in
                 passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }
-            }
+            },
+            limiter: limiter
         )
         running = Task { [gateway] in try? await gateway.run() }
         _ = await send(

@@ -11,8 +11,8 @@ import Synchronization
 /// exclusive `flock`, first reads the lines others appended since it last looked, then appends
 /// its own with one `write(2)` (`O_APPEND`). A line survives muxgate being killed at once; a power
 /// loss can lose what the kernel had not yet written back (the quota then undercounts those
-/// calls). Reading keeps, per limit and caller, the highest count of the newest window and drops a
-/// last line cut short by a crash. Past 1 MiB the file is rewritten in place, under the lock, with
+/// calls). Reading keeps, per limit and caller, the highest count of the newest window, and cuts
+/// off a last line a crash left unfinished. Past 1 MiB the file is rewritten in place, under the lock, with
 /// only the current counts.
 package final class LimitJournal: Sendable {
     /// Counts per (limit, caller): the newest window and its count.
@@ -96,9 +96,13 @@ package final class LimitJournal: Sendable {
         guard read == bytes.count else {
             throw LimitJournalError(path: path, "cannot be read: \(String(cString: strerror(errno)))")
         }
-        // A last line without its newline is being written, or was cut short by a crash: not yet.
+        // Under the lock no one is writing: a last line without its newline was cut short by a
+        // crash (its call was never answered). It goes, so the next line starts clean.
         let complete = (bytes.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 }) ?? 0
         let counts = try Self.parse(bytes[..<complete], path: path, since: since)
+        if complete < bytes.count, ftruncate(descriptor, off_t(start + complete)) != 0 {
+            throw LimitJournalError(path: path, "cannot drop a line cut short: \(String(cString: strerror(errno)))")
+        }
         offset.withLock { $0 = start + complete }
         return counts
     }
