@@ -45,6 +45,8 @@ extension Gateway {
             "limited \(call.entry.exposedName): \(refusal.message)",
             metadata: ["muxgate.server": .string(call.entry.server), "muxgate.limit": .string(refusal.limit)]
         )
+        // Team mode: the HTTP front adds `Retry-After` when the answer is the POST's JSON body.
+        if taskOwner(call.session) != nil { call.session.retryHints.withLock { $0[call.id] = refusal.retryAfter } }
         call.session.sendResult(id: call.id, Self.limitedResult(call.entry, refusal))
     }
 

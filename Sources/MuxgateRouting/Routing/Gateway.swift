@@ -110,7 +110,7 @@ package actor Gateway: Service {
     /// The tool search index (`discovery:`), fed each catalogue while some caller can search.
     package let discovery: ToolDiscovery
     /// The counters of the `limits:` section, per caller; they outlive reloads.
-    package let limiter: Limiter
+    package nonisolated let limiter: Limiter
 
     /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
     ///
