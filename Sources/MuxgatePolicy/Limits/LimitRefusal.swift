@@ -1,4 +1,3 @@
-package import MuxgateConfig
 
 /// Why a limit refused a call: which limit, what it allows, the use now and when to retry.
 package struct LimitRefusal: Sendable, Equatable, Error {
