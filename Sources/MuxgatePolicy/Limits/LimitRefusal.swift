@@ -1,4 +1,3 @@
-
 /// Why a limit refused a call: which limit, what it allows, the use now and when to retry.
 package struct LimitRefusal: Sendable, Equatable, Error {
     /// The kind of limit that refused.
