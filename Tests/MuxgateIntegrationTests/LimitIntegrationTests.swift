@@ -125,4 +125,41 @@ struct LimitIntegrationTests {
         let verify = try await Harness.run(["audit", "verify", first.auditPath], timeout: .seconds(20))
         #expect(verify.status == 0, "\(verify.output)\(verify.stderr)")
     }
+
+    @Test("a place in flight comes back however the call ends: a tool error, a timeout, a cancel, the child's exit")
+    func concurrencyNeverLeaks() async throws {
+        let harness = try Harness.start(
+            """
+            audit: { enabled: false }
+            servers:
+            \(Harness.fixture("fx", extra: ["call_timeout: 1s"]))
+            limits:
+              one-at-a-time: { tools: ["fx_*"], concurrency: 1 }
+            """
+        )
+        defer { _ = harness.muxgate.closeInput() }
+        try await harness.initialize()
+        func echoAdmitted(_ id: Int, after: String) async {
+            let echo = await harness.call("fx_echo", id: id)
+            #expect(echo?.result?["isError"]?.bool != true, "after \(after): \(echo?.root.text ?? "no answer")")
+        }
+        let failed = await harness.call("fx_fail", id: 1)
+        #expect(failed?.result?["isError"]?.bool == true && failed?.firstText?.contains("limit") == false)
+        await echoAdmitted(2, after: "a tool error")
+        let timedOut = await harness.call("fx_slow", #"{"ms":20000}"#, id: 3)
+        #expect(timedOut?.error != nil, "\(timedOut?.root.text ?? "no answer")")
+        await echoAdmitted(4, after: "a timeout")
+        // A call cancelled while the child works on it; the ping after the cancel is answered
+        // once the cancel was handled (the front hands both to the gateway in order).
+        harness.muxgate.send(
+            #"{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"fx_slow","arguments":{"ms":20000}}}"#
+        )
+        harness.muxgate.send(#"{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":5}}"#)
+        #expect(await harness.muxgate.request(id: 6, method: "ping").response?.result != nil)
+        await echoAdmitted(7, after: "a cancel")
+        let crashed = await harness.call("fx_crash", id: 8)
+        #expect(crashed?.error != nil, "\(crashed?.root.text ?? "no answer")")
+        await echoAdmitted(9, after: "the child's exit")
+        #expect(await harness.shutDown())
+    }
 }

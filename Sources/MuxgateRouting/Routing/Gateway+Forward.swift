@@ -2,7 +2,7 @@ import Logging
 package import MuxgateAudit
 package import MuxgateChildren
 import MuxgateConfig
-import MuxgatePolicy
+package import MuxgatePolicy
 package import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
@@ -32,6 +32,9 @@ extension Gateway {
         package let child: ChildServer
         package var edits: JSONSplice
         package var answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)?
+        /// A tool call's places in its limits' calls in flight: given back as the exchange ends,
+        /// before its answer leaves (the IDE's next call must find them free).
+        package var limitHold: LimitHold? = nil
 
         package var method: String { message.method! }
     }
@@ -59,7 +62,10 @@ extension Gateway {
             Task { completion(await self.forwardAcrossEras(forwarding)) }
             return
         }
-        exchange(forwarding) { [self] result in completion(deliver(result, forwarding)) }
+        exchange(forwarding) { [self] result in
+            forwarding.limitHold?.release()
+            completion(deliver(result, forwarding))
+        }
     }
 
     /// `forward`, awaited.

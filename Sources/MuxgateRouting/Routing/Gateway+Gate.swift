@@ -141,13 +141,15 @@ extension Gateway {
             session: call.session,
             child: call.child,
             edits: call.edits,
-            answerEdits: exposeTask(of: call.entry.server, for: call.session)
+            answerEdits: exposeTask(of: call.entry.server, for: call.session),
+            limitHold: call.limitHold
         )
         // The answer needs only the request's id of the message: one reference to keep.
         let (entry, requestID, session, hold) = (call.entry, call.message.id, call.session, call.limitHold)
         trace?.passed(.forward, call.id)
         forward(forwarding) { [self] outcome in
-            // However the call ended (answer, error, timeout, cancel, the child's exit).
+            // However the call ended (answer, error, timeout, cancel, the child's exit); a direct
+            // exchange gave them back already, before its answer left.
             hold?.release()
             trace?.passed(.observe, forwarding.id)
             observe(outcome, of: entry, requestID: requestID, session: session, since: started)
