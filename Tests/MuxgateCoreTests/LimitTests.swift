@@ -125,6 +125,26 @@ struct LimitTests {
         #expect(limiter.usage(of: quota, caller: "a").quota == 1, "the refused call did not count")
     }
 
+    @Test(
+        "a part of one limit refusing takes back what the other parts counted, and a later limit's refusal the earlier's"
+    )
+    func undo() throws {
+        let limiter = Limiter(journalPath: nil, clock: ManualLimitClock().clock)
+        let both = try Self.rule("{ rate: 1/hour, burst: 2, concurrency: 1, quota: 10/day }", name: "both")
+        let tight = try Self.rule("{ concurrency: 1 }", name: "tight")
+        limiter.configure([both, tight])
+        let held = try limiter.admit([both], tool: "t", caller: "a").get()
+        #expect(limiter.admit([both], tool: "t", caller: "a").failure?.kind == .concurrency)
+        #expect(limiter.usage(of: both, caller: "a").rate == 1, "the refused call took no token")
+        #expect(limiter.usage(of: both, caller: "a").quota == 1, "nor any quota")
+        held?.release()
+        let other = try limiter.admit([tight], tool: "t", caller: "a").get()
+        #expect(limiter.admit([both, tight], tool: "t", caller: "a").failure?.limit == "tight")
+        #expect(limiter.usage(of: both, caller: "a").rate == 1 && limiter.usage(of: both, caller: "a").inFlight == 0)
+        #expect(limiter.usage(of: both, caller: "a").quota == 1)
+        other?.release()
+    }
+
     @Test("a quota counts costs per UTC window and resets at the next")
     func quotaCosts() throws {
         let time = ManualLimitClock()

@@ -64,13 +64,15 @@ package final class Limiter: Sendable {
 
     /// Admits a call to `tool` by `caller` under `rules` (the limits that apply to it), or says
     /// which refuses it. Admitted, it counts against every one; the hold gives back its calls in
-    /// flight when released (or dropped).
+    /// flight when released (or dropped). Refused, it counts against none.
     package func admit(_ rules: [LimitRule], tool: String, caller: String) -> Result<LimitHold?, LimitRefusal> {
-        let (now, wall) = (clock.monotonic(), clock.wall())
+        let now = clock.monotonic()
+        let quotas = rules.contains { $0.quota != nil }
+        let wall = quotas ? clock.wall() : 0
         return state.withLock { state -> Result<LimitHold?, LimitRefusal> in
             // A quota: under the journal's lock, with what other muxgates counted meanwhile.
             var journal: LimitJournal?
-            if state.storeFailure == nil, let open = state.journal, rules.contains(where: { $0.quota != nil }) {
+            if quotas, state.storeFailure == nil, let open = state.journal {
                 do throws(LimitJournalError) {
                     Self.merge(try open.lock(since: Int(wall) - LimitRate.Period.day.seconds), into: &state)
                     journal = open
@@ -79,33 +81,117 @@ package final class Limiter: Sendable {
                 }
             }
             defer { journal?.unlock() }
-            var updated: [(key: LimitKey, counters: Counters)] = []
-            updated.reserveCapacity(rules.count)
+            // Each limit checks and counts in place (one lookup); a refusal undoes those before it.
+            var admitted = 0
+            var refusal: LimitRefusal?
+            let failure = state.storeFailure
             for rule in rules {
-                let key = LimitKey(limit: rule.name, caller: caller)
-                var counters = state.counters[key] ?? Counters()
-                if let refusal = Self.check(rule, &counters, tool: tool, caller: caller, now: now, wall: wall, state) {
-                    return .failure(refusal)
+                refusal = Self.check(
+                    rule,
+                    &state.counters[LimitKey(limit: rule.name, caller: caller), default: Counters()],
+                    tool: tool,
+                    caller: caller,
+                    now: now,
+                    wall: wall,
+                    storeFailure: failure
+                )
+                if refusal != nil { break }
+                admitted += 1
+            }
+            if refusal == nil, let journal {
+                for rule in rules where rule.quota != nil {
+                    let key = LimitKey(limit: rule.name, caller: caller)
+                    let counters = state.counters[key]!
+                    do throws(LimitJournalError) {
+                        try journal.append(key, window: counters.window, used: counters.used)
+                    } catch {
+                        state.storeFailure = error.description
+                        refusal = Self.storeRefusal(rule, caller: caller, error.description)
+                        break
+                    }
                 }
-                updated.append((key, counters))
             }
-            // Every limit admits: the call counts against all of them, its quota counts journalled.
-            var held: [LimitKey] = []
-            for (index, (key, counters)) in updated.enumerated() where rules[index].quota != nil {
-                guard let journal else { continue }
-                do throws(LimitJournalError) {
-                    try journal.append(key, window: counters.window, used: counters.used)
-                } catch {
-                    state.storeFailure = error.description
-                    return .failure(Self.storeRefusal(rules[index], caller: caller, state.storeFailure!))
+            if let refusal {
+                for rule in rules.prefix(admitted) {
+                    Self.undo(rule, &state.counters[LimitKey(limit: rule.name, caller: caller)]!, tool: tool)
                 }
+                return .failure(refusal)
             }
-            for (index, (key, counters)) in updated.enumerated() {
-                state.counters[key] = counters
-                if rules[index].concurrency != nil { held.append(key) }
-            }
-            return .success(held.isEmpty ? nil : LimitHold(self, held))
+            guard rules.contains(where: { $0.concurrency != nil }) else { return .success(nil) }
+            let held = rules.filter { $0.concurrency != nil }.map { LimitKey(limit: $0.name, caller: caller) }
+            return .success(LimitHold(self, held))
         }
+    }
+
+    /// Checks one limit and, when it admits, counts the call in `counters`; refused, `counters`
+    /// keep their counts (a bucket may have been refilled).
+    private static func check(
+        _ rule: LimitRule,
+        _ counters: inout Counters,
+        tool: String,
+        caller: String,
+        now: Double,
+        wall: Double,
+        storeFailure: String?
+    ) -> LimitRefusal? {
+        var bucket: TokenBucket?
+        if let rate = rule.rate, let capacity = rule.capacity {
+            var refilled = counters.bucket ?? TokenBucket(capacity: capacity, now: now)
+            refilled.refill(perSecond: rate.perSecond, capacity: capacity, now: now)
+            counters.bucket = refilled
+            let wait = refilled.wait(perSecond: rate.perSecond)
+            guard wait == 0 else {
+                return LimitRefusal(
+                    limit: rule.name,
+                    kind: .rate,
+                    caller: caller,
+                    used: capacity - Int(refilled.tokens.rounded(.down)),
+                    allowed: capacity,
+                    retryAfter: max(1, Int(wait.rounded(.up))),
+                    allowance: rule.allowance
+                )
+            }
+            bucket = refilled
+        }
+        if let concurrency = rule.concurrency, counters.inFlight >= concurrency {
+            return LimitRefusal(
+                limit: rule.name,
+                kind: .concurrency,
+                caller: caller,
+                used: counters.inFlight,
+                allowed: concurrency,
+                retryAfter: 1,
+                allowance: rule.allowance
+            )
+        }
+        var quotaCount: (window: Int, used: Int)?
+        if let quota = rule.quota {
+            if let storeFailure { return storeRefusal(rule, caller: caller, storeFailure) }
+            let length = quota.period.seconds
+            let window = Int(wall) / length * length
+            let used = counters.window == window ? counters.used : 0
+            let cost = rule.cost(of: tool)
+            guard used + cost <= quota.count else {
+                return LimitRefusal(
+                    limit: rule.name,
+                    kind: .quota,
+                    caller: caller,
+                    used: used,
+                    allowed: quota.count,
+                    retryAfter: max(1, Int((Double(window + length) - wall).rounded(.up))),
+                    allowance: rule.allowance
+                )
+            }
+            quotaCount = (window, used + cost)
+        }
+        // Every part admits: count the call.
+        if var bucket {
+            bucket.take()
+            counters.bucket = bucket
+        }
+        if rule.concurrency != nil { counters.inFlight += 1 }
+        if let quotaCount { (counters.window, counters.used) = quotaCount }
+        return nil
     }
 
     /// Takes counts read from the journal: a newer window, or more in the same one.
@@ -119,68 +205,11 @@ package final class Limiter: Sendable {
         }
     }
 
-    /// Checks one limit and, when it admits, counts the call in `counters` (not yet stored).
-    private static func check(
-        _ rule: LimitRule,
-        _ counters: inout Counters,
-        tool: String,
-        caller: String,
-        now: Double,
-        wall: Double,
-        _ state: State
-    ) -> LimitRefusal? {
-        if let rate = rule.rate, let capacity = rule.capacity {
-            var bucket = counters.bucket ?? TokenBucket(capacity: capacity, now: now)
-            bucket.refill(perSecond: rate.perSecond, capacity: capacity, now: now)
-            let wait = bucket.wait(perSecond: rate.perSecond)
-            guard wait == 0 else {
-                return LimitRefusal(
-                    limit: rule.name,
-                    kind: .rate,
-                    caller: caller,
-                    used: capacity - Int(bucket.tokens.rounded(.down)),
-                    allowed: capacity,
-                    retryAfter: max(1, Int(wait.rounded(.up))),
-                    allowance: rule.allowance
-                )
-            }
-            bucket.take()
-            counters.bucket = bucket
-        }
-        if let concurrency = rule.concurrency {
-            guard counters.inFlight < concurrency else {
-                return LimitRefusal(
-                    limit: rule.name,
-                    kind: .concurrency,
-                    caller: caller,
-                    used: counters.inFlight,
-                    allowed: concurrency,
-                    retryAfter: 1,
-                    allowance: rule.allowance
-                )
-            }
-            counters.inFlight += 1
-        }
-        if let quota = rule.quota {
-            if let failure = state.storeFailure { return storeRefusal(rule, caller: caller, failure) }
-            let length = quota.period.seconds
-            let window = Int(wall) / length * length
-            if counters.window != window { (counters.window, counters.used) = (window, 0) }
-            let cost = rule.cost(of: tool)
-            guard counters.used + cost <= quota.count else {
-                return LimitRefusal(
-                    limit: rule.name,
-                    kind: .quota,
-                    caller: caller,
-                    used: counters.used,
-                    allowed: quota.count,
-                    retryAfter: max(1, Int((Double(window + length) - wall).rounded(.up))),
-                    allowance: rule.allowance
-                )
-            }
-            counters.used += cost
-        }
-        return nil
+    /// Takes back what `check` counted for a call another limit then refused.
+    private static func undo(_ rule: LimitRule, _ counters: inout Counters, tool: String) {
+        if rule.rate != nil { counters.bucket?.giveBack() }
+        if rule.concurrency != nil { counters.inFlight -= 1 }
+        if rule.quota != nil { counters.used -= rule.cost(of: tool) }
     }
 
     private static func storeRefusal(_ rule: LimitRule, caller: String, _ failure: String) -> LimitRefusal {

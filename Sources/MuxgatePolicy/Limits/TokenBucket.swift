@@ -26,4 +26,7 @@ package struct TokenBucket: Sendable, Equatable {
 
     /// Takes a token (after `wait` said 0).
     package mutating func take() { tokens -= 1 }
+
+    /// Gives back a token taken for a call another limit refused.
+    package mutating func giveBack() { tokens += 1 }
 }

@@ -13,13 +13,14 @@ extension Gateway {
     /// or the first that cannot says why in `call.limited`. Without a `limits:` section, one nil
     /// check.
     package nonisolated func limit(_ call: inout GateCall) {
-        guard let rules = call.setup.limits, call.decision.effect != .deny else { return }
-        let profile = call.caller.profile ?? call.setup.config.policy.profileName
-        let name = call.caller.name ?? MuxgateConfig.localCaller
+        guard let table = call.setup.limits, call.decision.effect != .deny else { return }
         let tool = call.entry.exposedName
-        let applying = rules.filter {
-            $0.applies(tool: tool, server: call.entry.server, caller: name, profile: profile)
-        }
+        let applying = table.applying(
+            tool: tool,
+            server: call.entry.server,
+            caller: call.caller.name ?? MuxgateConfig.localCaller,
+            profile: call.caller.profile ?? call.setup.config.policy.profileName
+        )
         guard !applying.isEmpty else { return }
         switch limiter.admit(applying, tool: tool, caller: Self.limitCaller(call.caller)) {
         case .success(let hold):

@@ -20,7 +20,7 @@ package final class GatewaySetup: Sendable {
     /// The policy of each profile a team-mode client runs under (`clients.NAME.profile`).
     package let policies: [String: PolicyEngine]
     /// The `limits:` section; nil when it has none (the `limit` stage is then one nil check).
-    package let limits: [LimitRule]?
+    package let limits: LimitTable?
     /// Makes a child of this configuration: shared (nil), or a team-mode session's own.
     package let makeChild: @Sendable (ServerConfig, ClientSession?) -> ChildServer
 
@@ -80,7 +80,7 @@ package final class GatewaySetup: Sendable {
             uniqueKeysWithValues: config.servers.map { ($0.name, ToolShaper(server: $0.name, config: $0.tools)) }
         )
         policies = config.clientPolicies
-        limits = config.limits.isEmpty ? nil : config.limits
+        limits = config.limits.isEmpty ? nil : LimitTable(config.limits)
         promptShapers = Dictionary(
             uniqueKeysWithValues: config.servers.map {
                 ($0.name, ToolShaper(server: $0.name, config: ToolShapingConfig(filter: $0.prompts)))
