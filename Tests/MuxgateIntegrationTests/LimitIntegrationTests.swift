@@ -162,4 +162,40 @@ struct LimitIntegrationTests {
         await echoAdmitted(9, after: "the child's exit")
         #expect(await harness.shutDown())
     }
+
+    @Test("a reload that keeps a limit keeps its counters; a limit renamed starts from zero")
+    func countersSurviveReload() async throws {
+        let limits = """
+            limits:
+              hourly: { tools: [fx_echo], rate: 1/hour }
+            """
+        let harness = try Harness.start(
+            """
+            audit: { enabled: false }
+            servers:
+            \(Harness.fixture("fx"))
+            \(limits)
+            """
+        )
+        try await harness.initialize()
+        #expect(await harness.call("fx_echo", id: 1)?.result?["isError"]?.bool != true)
+        #expect(await harness.call("fx_echo", id: 2)?.firstText?.contains("limit 'hourly'") == true)
+        func reload(_ old: String, _ new: String, count: Int) async throws {
+            let text = try String(contentsOfFile: harness.configPath, encoding: .utf8)
+            try text.replacingOccurrences(of: old, with: new).write(
+                toFile: harness.configPath,
+                atomically: true,
+                encoding: .utf8
+            )
+            kill(harness.muxgate.process.processIdentifier, SIGHUP)
+            #expect(await harness.muxgate.waitForStderr("config reloaded", count: count), "\(harness.muxgate.stderr)")
+        }
+        // Kept (a burst added): the bucket is still empty.
+        try await reload("rate: 1/hour }", "rate: 1/hour, burst: 1 }", count: 1)
+        #expect(await harness.call("fx_echo", id: 3)?.firstText?.contains("limit 'hourly'") == true)
+        // Renamed: the old limit is dropped, the new one counts from zero.
+        try await reload("hourly:", "other:", count: 2)
+        #expect(await harness.call("fx_echo", id: 4)?.result?["isError"]?.bool != true)
+        #expect(await harness.shutDown())
+    }
 }
