@@ -20,7 +20,9 @@ import MuxgateWire
 /// Each caller has its own counters for each limit: one caller's burst never spends another's.
 package struct LimitRule: Sendable, Equatable, Decodable {
     /// The limit's name (its key in `limits:`).
-    package var name = ""
+    package var name = "" { didSet { nameHash = name.hashValue } }
+    /// `name`'s hash, computed once (the limiter's counters are looked up by it on every call).
+    package private(set) var nameHash = "".hashValue
     package var server: String?
     /// Exposed-name globs; empty means every tool.
     package var tools: [Glob] = []
@@ -39,7 +41,10 @@ package struct LimitRule: Sendable, Equatable, Decodable {
         case server, tools, clients, profiles, rate, burst, concurrency, quota, costs
     }
 
-    package init(name: String) { self.name = name }
+    package init(name: String) {
+        self.name = name
+        nameHash = name.hashValue
+    }
 
     package init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)

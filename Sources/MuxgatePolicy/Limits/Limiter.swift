@@ -69,6 +69,7 @@ package final class Limiter: Sendable {
         let now = clock.monotonic()
         let quotas = rules.contains { $0.quota != nil }
         let wall = quotas ? clock.wall() : 0
+        let callerHash = caller.hashValue
         return state.withLock { state -> Result<LimitHold?, LimitRefusal> in
             // A quota: under the journal's lock, with what other muxgates counted meanwhile.
             var journal: LimitJournal?
@@ -88,7 +89,7 @@ package final class Limiter: Sendable {
             for rule in rules {
                 refusal = Self.check(
                     rule,
-                    &state.counters[LimitKey(limit: rule.name, caller: caller), default: Counters()],
+                    &state.counters[Self.key(rule, caller, callerHash), default: Counters()],
                     tool: tool,
                     caller: caller,
                     now: now,
@@ -100,7 +101,7 @@ package final class Limiter: Sendable {
             }
             if refusal == nil, let journal {
                 for rule in rules where rule.quota != nil {
-                    let key = LimitKey(limit: rule.name, caller: caller)
+                    let key = Self.key(rule, caller, callerHash)
                     let counters = state.counters[key]!
                     do throws(LimitJournalError) {
                         try journal.append(key, window: counters.window, used: counters.used)
@@ -113,12 +114,13 @@ package final class Limiter: Sendable {
             }
             if let refusal {
                 for rule in rules.prefix(admitted) {
-                    Self.undo(rule, &state.counters[LimitKey(limit: rule.name, caller: caller)]!, tool: tool)
+                    Self.undo(rule, &state.counters[Self.key(rule, caller, callerHash)]!, tool: tool)
                 }
                 return .failure(refusal)
             }
             guard rules.contains(where: { $0.concurrency != nil }) else { return .success(nil) }
-            let held = rules.filter { $0.concurrency != nil }.map { LimitKey(limit: $0.name, caller: caller) }
+            var held: [LimitKey] = []
+            for rule in rules where rule.concurrency != nil { held.append(Self.key(rule, caller, callerHash)) }
             return .success(LimitHold(self, held))
         }
     }
@@ -203,6 +205,10 @@ package final class Limiter: Sendable {
                 state.counters[key] = counters
             }
         }
+    }
+
+    private static func key(_ rule: LimitRule, _ caller: String, _ callerHash: Int) -> LimitKey {
+        LimitKey(limit: rule.name, caller: caller, limitHash: rule.nameHash, callerHash: callerHash)
     }
 
     /// Takes back what `check` counted for a call another limit then refused.
