@@ -1,5 +1,7 @@
 /// Why a limit refused a call: which limit, what it allows, the use now and when to retry.
-package struct LimitRefusal: Sendable, Equatable, Error {
+///
+/// A class: a `GateCall` carries one reference (nil on every admitted call), not the fields.
+package final class LimitRefusal: Sendable, Error {
     /// The kind of limit that refused.
     package enum Kind: String, Sendable, CaseIterable {
         case rate, concurrency, quota
@@ -21,7 +23,27 @@ package struct LimitRefusal: Sendable, Equatable, Error {
     /// What the limit allows, in words (`10/minute (burst 5)`).
     package let allowance: String
     /// Why the store failed (kind `store`), said once, with what to do.
-    package var detail: String? = nil
+    package let detail: String?
+
+    package init(
+        limit: String,
+        kind: Kind,
+        caller: String,
+        used: Int,
+        allowed: Int,
+        retryAfter: Int,
+        allowance: String,
+        detail: String? = nil
+    ) {
+        self.limit = limit
+        self.kind = kind
+        self.caller = caller
+        self.used = used
+        self.allowed = allowed
+        self.retryAfter = retryAfter
+        self.allowance = allowance
+        self.detail = detail
+    }
 
     /// The refusal for the model and the person reading its transcript.
     package var message: String {

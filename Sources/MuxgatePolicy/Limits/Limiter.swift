@@ -219,17 +219,16 @@ package final class Limiter: Sendable {
     }
 
     private static func storeRefusal(_ rule: LimitRule, caller: String, _ failure: String) -> LimitRefusal {
-        var refusal = LimitRefusal(
+        LimitRefusal(
             limit: rule.name,
             kind: .store,
             caller: caller,
             used: 0,
             allowed: rule.quota?.count ?? 0,
             retryAfter: 60,
-            allowance: rule.allowance
+            allowance: rule.allowance,
+            detail: failure
         )
-        refusal.detail = failure
-        return refusal
     }
 
     /// Gives back one call in flight of each of `keys`.
