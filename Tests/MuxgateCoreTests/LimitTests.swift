@@ -255,6 +255,8 @@ struct LimitTests {
             ("  l: { clients: [bob], rate: 1/second }", "limits.l.clients: no client is named 'bob'"),
             ("  l: { profiles: [nope], rate: 1/second }", "limits.l.profiles:"),
             ("  l: { tools: ['[x'], rate: 1/second }", "limits.l.tools"),
+            ("  l: { tools: '[x', rate: 1/second }", "limits.l.tools: '[x' is not a valid glob"),
+            ("  l: { tools: { a: 1 }, rate: 1/second }", "limits.l.tools"),
             ("  l: { rate: 1/second, speed: 3 }", "unknown key"),
             ("  'a b': { rate: 1/second }", "limit name 'a b' may only use"),
         ]

@@ -103,14 +103,21 @@ package struct LimitRule: Sendable, Equatable, Decodable {
         }
     }
 
-    /// A string or a list of strings, as the section allows for each selector.
+    /// One value or a list of them, as the section allows for each selector. A value that is
+    /// one but malformed (a bad glob) keeps its own error.
     private static func list<T: Decodable>(
         _ type: T.Type,
         _ container: KeyedDecodingContainer<CodingKeys>,
         _ key: CodingKeys
     ) throws -> [T] {
-        if let one = try? container.decodeIfPresent(T.self, forKey: key) { return [one] }
-        return try container.decodeIfPresent([T].self, forKey: key) ?? []
+        guard container.contains(key) else { return [] }
+        do {
+            return [try container.decode(T.self, forKey: key)]
+        } catch let issue as ConfigIssue {
+            throw issue
+        } catch {
+            return try container.decode([T].self, forKey: key)
+        }
     }
 
     /// The most calls the rate's bucket holds.
