@@ -1,6 +1,7 @@
 import Logging
 package import MuxgateChildren
 package import MuxgateConfig
+package import MuxgatePolicy
 package import MuxgateRouting
 package import MuxgateWire
 
@@ -14,13 +15,17 @@ package final class MemoryGate: Sendable {
     private let running: Task<Void, Never>
 
     /// Runs `config` over `children` and sends `initialize` as client `client`.
-    /// - Parameter auditor: The audit trail, if the test watches it (`audit:` in `config` is not opened).
+    ///
+    /// - Parameters:
+    ///   - auditor: The audit trail, if the test watches it (`audit:` in `config` is not opened).
+    ///   - limiter: The limits' counters (a test's clock); nil for the gateway's own.
     package init(
         _ config: String,
         children: [MemoryChild],
         client: String = "t",
         label: String,
-        auditor: Auditor? = nil
+        auditor: Auditor? = nil,
+        limiter: Limiter? = nil
     ) async throws {
         let loaded = try ConfigLoader(environment: [:], secrets: Secrets()).parse(config, file: "/tmp/gate.yaml")
         let passed = passed
@@ -32,7 +37,8 @@ package final class MemoryGate: Sendable {
             transports: .memory(children),
             trace: GateTrace { stage, id in
                 passed.withLock { $0[String(decoding: id, as: UTF8.self), default: []].append(stage) }
-            }
+            },
+            limiter: limiter
         )
         running = Task { [gateway] in try? await gateway.run() }
         _ = await send(

@@ -28,6 +28,7 @@ import MuxgateWire
 // 8. team: N HTTP clients against one team-mode muxgate vs the same clients with a stdio muxgate each
 // discovery: the tool-discovery engine's quality and speed (`muxgate-bench discovery`, DiscoveryBench.swift)
 // guards: the result guard's cost per call and false positives (`muxgate-bench guards`, GuardBench.swift)
+// limits: one limit check in process (`muxgate-bench limits`, LimitBench.swift)
 // 6. durable: the default configuration (audit on, no policy) with a child whose tools carry no
 //    annotations — destructive, so each decision is fsynced before the call is forwarded —
 //    against the read path and direct, with this disk's own fsync latency and fsyncs per call
@@ -37,6 +38,10 @@ let arguments = CommandLine.arguments
 if arguments.count > 2, arguments[1] == "relay" { try relay(Array(arguments.dropFirst(2))) }
 if arguments.count > 1, arguments[1] == "guards" {
     try guardsBench(Array(arguments.dropFirst(2)), root: TestPaths.root)
+    exit(0)
+}
+if arguments.count > 1, arguments[1] == "limits" {
+    try LimitBench.run(Array(arguments.dropFirst(2)))
     exit(0)
 }
 if arguments.count > 1, arguments[1] == "discovery" {

@@ -191,7 +191,7 @@ struct DiscoveryGateTests {
         #expect(hidden?.error?["code"]?.int == -32602, "a filtered tool is unknown, as when called directly")
         #expect(gate.child.received("tools/call").count == 2, "no denied call reached the child")
         let passed = gate.passed.withLock { $0 }
-        let allowed: [GateStage] = [.read, .resolve, .shape, .judge, .record, .forward, .screen, .observe]
+        let allowed: [GateStage] = [.read, .resolve, .shape, .judge, .limit, .record, .forward, .screen, .observe]
         #expect(passed["11"] == allowed, "\(passed)")
         #expect(passed["13"] == passed["12"], "\(passed)")
         // Malformed: a JSON-RPC error, as a malformed tools/call gets.

@@ -149,9 +149,9 @@ struct GatePipelineTests {
         )
         if let work = await gate.gateway.receive(general) { await work() }
         let observed = gate.passed.withLock { $0 }
-        let allowed: [GateStage] = [.read, .resolve, .shape, .judge, .record, .forward, .screen, .observe]
+        let allowed: [GateStage] = [.read, .resolve, .shape, .judge, .limit, .record, .forward, .screen, .observe]
         #expect(observed["30"] == allowed, "\(observed)")
-        #expect(observed["31"] == [.read, .resolve, .shape, .judge, .record], "a denial stops at record")
+        #expect(observed["31"] == [.read, .resolve, .shape, .judge, .limit, .record], "a denial stops at record")
         #expect(observed["32"] == [.read], "two readings stop at read")
         #expect(observed["33"] == allowed, "the general path passes the same stages")
     }

@@ -21,6 +21,8 @@ package struct AuditEvent: Sendable {
     /// A policy decision on a call.
     package enum Decision: String, Sendable, CaseIterable {
         case allow, ask, deny
+        /// A limit (`limits:`) refused the call; its rule is `limits.NAME`.
+        case limited
     }
 
     /// How a forwarded call ended.

@@ -11,6 +11,8 @@ package struct AuditSummary: Sendable {
         package var allowed = 0
         package var asked = 0
         package var denied = 0
+        /// Refused by a limit (`limits:`), counted apart from denials.
+        package var limited = 0
         package var errors = 0
         package var durations: [Double] = []
 
@@ -25,11 +27,14 @@ package struct AuditSummary: Sendable {
     package var calls = 0
     package var denied = 0
     package var asked = 0
+    package var limited = 0
     package var errors = 0
     /// By tool, most calls first.
     package var tools: [ToolCalls] = []
     /// Denials by rule (`(none)` when no rule was named), most first.
     package var denialsByRule: [(rule: String, count: Int)] = []
+    /// Refusals by limit (`limits.NAME`), most first.
+    package var limitedByLimit: [(limit: String, count: Int)] = []
     /// Non-ok outcomes by kind, most first.
     package var errorsByOutcome: [(outcome: String, count: Int)] = []
     /// Tools with timed outcomes, slowest (by max duration) first, at most ten.
@@ -42,6 +47,7 @@ package struct AuditSummary: Sendable {
         lastTS = entries.last?.ts
         var byTool: [String: ToolCalls] = [:]
         var rules: [String: Int] = [:]
+        var limits: [String: Int] = [:]
         var outcomes: [String: Int] = [:]
         for call in AuditCall.join(entries) {
             let key = call.server + "\u{0}" + call.tool
@@ -56,6 +62,10 @@ package struct AuditSummary: Sendable {
             case "ask":
                 tool.asked += 1
                 asked += 1
+            case "limited":
+                tool.limited += 1
+                limited += 1
+                limits[call.decision.text("rule") ?? "(none)", default: 0] += 1
             default: tool.allowed += 1
             }
             if let outcome = call.outcomeName, outcome != AuditEvent.Outcome.ok.rawValue {
@@ -68,6 +78,7 @@ package struct AuditSummary: Sendable {
         }
         tools = byTool.values.sorted { ($0.calls, $1.server, $1.tool) > ($1.calls, $0.server, $0.tool) }
         denialsByRule = rules.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
+        limitedByLimit = limits.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
         errorsByOutcome = outcomes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { ($0.key, $0.value) }
         slowest = Array(tools.filter { !$0.durations.isEmpty }.sorted { $0.maxMS > $1.maxMS }.prefix(10))
     }
@@ -77,20 +88,32 @@ package struct AuditSummary: Sendable {
         var out = "\(records) records, \(sessions) session(s)"
         if let firstTS, let lastTS { out += ", \(firstTS) … \(lastTS)" }
         out +=
-            "\n\(calls) calls: \(calls - denied - asked) allowed, \(asked) asked, \(denied) denied; \(errors) errors\n"
+            "\n\(calls) calls: \(calls - denied - asked - limited) allowed, \(asked) asked, \(denied) denied"
+            + (limited > 0 ? ", \(limited) limited" : "") + "; \(errors) errors\n"
         if !tools.isEmpty {
+            // A LIMITED column once a limit has refused a call.
             let rows = tools.map { t in
-                [t.server, t.tool, "\(t.calls)", "\(t.allowed)", "\(t.asked)", "\(t.denied)", "\(t.errors)"]
+                [t.server, t.tool, "\(t.calls)", "\(t.allowed)", "\(t.asked)", "\(t.denied)"]
+                    + (limited > 0 ? ["\(t.limited)"] : []) + ["\(t.errors)"]
             }
+            let header =
+                ["SERVER", "TOOL", "CALLS", "ALLOWED", "ASKED", "DENIED"] + (limited > 0 ? ["LIMITED"] : []) + [
+                    "ERRORS"
+                ]
             out += "\nCalls per tool\n"
-            out +=
-                Table(header: ["SERVER", "TOOL", "CALLS", "ALLOWED", "ASKED", "DENIED", "ERRORS"], rows: rows).rendered
+            out += Table(header: header, rows: rows).rendered
             out += "\n"
         }
         if !denialsByRule.isEmpty {
             out += "\nDenials by rule\n"
             out +=
                 Table(header: ["RULE", "DENIED"], rows: denialsByRule.map { [$0.rule, "\($0.count)"] }).rendered + "\n"
+        }
+        if !limitedByLimit.isEmpty {
+            out += "\nLimited calls by limit\n"
+            out +=
+                Table(header: ["LIMIT", "LIMITED"], rows: limitedByLimit.map { [$0.limit, "\($0.count)"] }).rendered
+            out += "\n"
         }
         if !errorsByOutcome.isEmpty {
             out += "\nErrors\n"

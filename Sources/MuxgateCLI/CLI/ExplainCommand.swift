@@ -21,7 +21,8 @@ package struct ExplainCommand: AsyncParsableCommand {
         abstract: "Print the policy's decision for a tool call and what made it, without calling anything.",
         discussion: """
             Starts the servers to learn the tool's definition (its scope may come from its annotations), \
-            then prints the decision (allow, ask or deny), the rule or profile entry that made it, and why. \
+            then prints the decision (allow, ask or deny), the rule or profile entry that made it, and why, \
+            and the limits (limits:) that count the call for the caller, with what its quotas have used. \
             Exit status: 0 allow, 1 ask or deny, 2 invalid config or unknown tool.
             """
     )
@@ -79,6 +80,29 @@ package struct ExplainCommand: AsyncParsableCommand {
         )
         print("by        \(decision.rule)")
         print("because   \(decision.reason)")
+        printLimits(entry, profile: policy.profileName, limiter: gateway.limiter, config: config)
         if decision.effect != .allow { throw ExitCode(1) }
+    }
+
+    /// The limits that count a call to `entry` by the caller (`--as`, else the stdio front's user),
+    /// each with what it allows and what its quota has used in this window.
+    private func printLimits(_ entry: NamedCatalogue.Entry, profile: String, limiter: Limiter, config: MuxgateConfig) {
+        guard !config.limits.isEmpty else { return }
+        let caller = client ?? MuxgateConfig.localCaller
+        let applying = config.limits.filter {
+            $0.applies(tool: entry.exposedName, server: entry.server, caller: caller, profile: profile)
+        }
+        guard !applying.isEmpty else { return print("limits    none apply to \(caller)") }
+        for rule in applying {
+            var line = "limit     \(rule.name): \(rule.allowance)"
+            if let quota = rule.quota {
+                let used = limiter.usage(of: rule, caller: caller).quota
+                line += "; \(used) of \(quota.count) used this \(quota.period.rawValue) by \(caller)"
+                if rule.costs.contains(where: { $0.tool.matches(entry.exposedName) }) {
+                    line += ", this call costs \(rule.cost(of: entry.exposedName))"
+                }
+            }
+            print(line)
+        }
     }
 }

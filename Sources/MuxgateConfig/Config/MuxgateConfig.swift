@@ -75,6 +75,8 @@ package struct MuxgateConfig: Sendable, Decodable {
     package enum PinningMode: String, Sendable, Decodable {
         case enforce, warn, off
     }
+    /// The `limits:` section: rates, calls in flight and quotas per caller, sorted by name.
+    package var limits: [LimitRule] = []
     /// `pinning:` as written; nil means enforce when `muxgate.lock` exists.
     package var pinningSetting: PinningMode?
     /// The lockfile beside the config, when there is one (the loader reads it).
@@ -103,6 +105,7 @@ package struct MuxgateConfig: Sendable, Decodable {
         case commandsServer = "commands_server"
         case http, clients, otel, discovery
         case guards
+        case limits
     }
 
     package init(
@@ -231,6 +234,7 @@ package struct MuxgateConfig: Sendable, Decodable {
                 message: known.unknownProfile(name)
             )
         }
+        limits = try namedLimits(container.decodeIfPresent([String: LimitRule].self, forKey: .limits), known: known)
         pageSize = try container.decodeIfPresent(Int.self, forKey: .pageSize) ?? pageSize
         maxRestarts = try container.decodeIfPresent(Int.self, forKey: .maxRestarts) ?? maxRestarts
         restartWindow =

@@ -62,6 +62,9 @@ package final class ClientSession: Sendable {
     package let activeIDs = RequestIDs()
     /// Its in-flight calls: its raw id → the child and the id muxgate used there.
     package let inFlight = Locked<[[UInt8]: Gateway.InFlightCall]>([:])
+    /// Team mode: the seconds a limit said to wait, by the id of the request it refused, for the
+    /// HTTP front's `Retry-After` (it takes each as it answers the request).
+    package let retryHints = Locked<[[UInt8]: Int]>([:])
     /// The IDE speaks 2026-07-28 (per-request envelope, no `initialize`).
     package let modernClient = SharedFlag()
     /// What the IDE asked to hear of the children's logs (either era).

@@ -1,7 +1,7 @@
 package import MuxgateAudit
 package import MuxgateChildren
 package import MuxgateConfig
-import MuxgatePolicy
+package import MuxgatePolicy
 import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
@@ -28,6 +28,10 @@ package struct GateCall: Sendable {
     /// The group commit the answer waits for (`audit.durable_before: answer`): the decision is
     /// written before the call is forwarded, and on disk before the IDE hears how it went.
     package var commit: PendingCommit?
+    /// Why a limit refused the call (`limit`): recorded as decision `limited`, answered as a tool error.
+    package var limited: LimitRefusal?
+    /// The call's places in its limits' calls in flight, given back when it ends.
+    package var limitHold: LimitHold?
 
     package init(
         _ message: JSONRPCMessage,

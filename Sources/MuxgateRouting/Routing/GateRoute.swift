@@ -18,6 +18,9 @@ package enum GateStage: String, Sendable, CaseIterable, Comparable {
     case shape
     /// The profile, the argument rules and pinning's quarantine decide (`PolicyEngine`).
     case judge
+    /// The caller's rates, calls in flight and quotas (`limits:`) admit it or refuse it; a call the
+    /// policy denied counts against nothing (`Gateway+Limit`).
+    case limit
     /// The decision in the audit trail, on disk first when the call can change something.
     case record
     /// A person approves an `ask` (elicitation, or an input-required round trip).

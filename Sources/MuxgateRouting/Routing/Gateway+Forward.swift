@@ -2,7 +2,7 @@ import Logging
 package import MuxgateAudit
 package import MuxgateChildren
 import MuxgateConfig
-import MuxgatePolicy
+package import MuxgatePolicy
 package import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
@@ -39,6 +39,9 @@ extension Gateway {
         package let commit: PendingCommit?
         /// A tool call's result guard (`screen`); nil for every other route.
         package let screen: ResultScreen?
+        /// A tool call's places in its limits' calls in flight: given back as the exchange ends,
+        /// before its answer leaves (the IDE's next call must find them free).
+        package let limitHold: LimitHold?
 
         package init(
             message: JSONRPCMessage,
@@ -48,7 +51,8 @@ extension Gateway {
             edits: JSONSplice,
             answerEdits: (@Sendable (JSONRPCMessage) -> JSONSplice)? = nil,
             commit: PendingCommit? = nil,
-            screen: ResultScreen? = nil
+            screen: ResultScreen? = nil,
+            limitHold: LimitHold? = nil
         ) {
             self.message = message
             self.id = id
@@ -58,6 +62,7 @@ extension Gateway {
             self.answerEdits = answerEdits
             self.commit = commit
             self.screen = screen
+            self.limitHold = limitHold
         }
 
         package var method: String { message.method! }
@@ -71,7 +76,8 @@ extension Gateway {
                 child: child,
                 edits: edits,
                 answerEdits: answerEdits,
-                screen: screen
+                screen: screen,
+                limitHold: limitHold
             )
         }
     }
@@ -111,6 +117,7 @@ extension Gateway {
             }
         }
         exchange(forwarding) { [self] result in
+            forwarding.limitHold?.release()
             guard let commit = forwarding.commit else { return completion(deliver(result, forwarding)) }
             // The child has answered: the IDE hears of it once the decision is on disk.
             commit.whenDurable { [self] error in

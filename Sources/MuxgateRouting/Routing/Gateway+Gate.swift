@@ -104,7 +104,7 @@ extension Gateway {
     }
 
     /// The stages up to `record`, synchronously: `shape` (with the case-twin part of `read`),
-    /// `judge`, `record`. A call that can change something, or is refused, is `waiting` until the
+    /// `judge`, `limit`, `record`. A call that can change something, or is refused, is `waiting` until the
     /// group commit has put its decision on disk (audit before acting).
     /// The call is consumed: each stage mutates it in place (a copy retained its dozen references).
     package nonisolated func pass(_ call: consuming GateCall) -> CallPlan {
@@ -112,6 +112,8 @@ extension Gateway {
         guard shape(&call) else { return .answered }
         trace?.passed(.judge, call.id)
         judge(&call)
+        trace?.passed(.limit, call.id)
+        limit(&call)
         trace?.passed(.record, call.id)
         return record(call)
     }
@@ -146,12 +148,16 @@ extension Gateway {
             edits: call.edits,
             answerEdits: exposeTask(of: call.entry.server, for: call.session),
             commit: call.commit,
-            screen: resultScreen(for: call.entry, in: call.setup)
+            screen: resultScreen(for: call.entry, in: call.setup),
+            limitHold: call.limitHold
         )
         // The answer needs only the request's id of the message: one reference to keep.
-        let (entry, requestID, session) = (call.entry, call.message.id, call.session)
+        let (entry, requestID, session, hold) = (call.entry, call.message.id, call.session, call.limitHold)
         trace?.passed(.forward, call.id)
         forward(forwarding) { [self] outcome in
+            // However the call ended (answer, error, timeout, cancel, the child's exit); a direct
+            // exchange gave them back already, before its answer left.
+            hold?.release()
             trace?.passed(.observe, forwarding.id)
             observe(outcome, of: entry, requestID: requestID, session: session, since: started)
             done()

@@ -73,6 +73,7 @@ extension Gateway {
                 group.addTask { await child.waitUntilSettled(until: .now + child.startupTimeout) }
             }
         }
+        if let failure = limiter.configure(new.limits) { logger.error("limits: \(failure)") }
         replaceSetup(with: next)
         for child in retired {
             Task { await child.stopWhenIdle() }

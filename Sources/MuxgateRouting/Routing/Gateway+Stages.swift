@@ -94,6 +94,7 @@ extension Gateway {
         guard let auditor else { return settle(call) }
         let (entry, session, id) = (call.entry, call.session, call.id)
         let decision = call.decision
+        let limited = call.limited
         let (redacted, argsSHA256) = auditor.redactor.redact(tool: entry.exposedName, arguments: call.arguments)
         let admission = auditor.admit(
             .decision(
@@ -104,16 +105,16 @@ extension Gateway {
                 toolSHA256: entry.definitionSHA256,
                 scope: entry.scope.rawValue,
                 scopeSource: entry.scopeSource.rawValue,
-                decision: AuditEvent.Decision(rawValue: decision.effect.rawValue)!,
-                rule: decision.rule,
-                reason: decision.reason,
+                decision: limited == nil ? AuditEvent.Decision(rawValue: decision.effect.rawValue)! : .limited,
+                rule: limited.map { "limits." + $0.limit } ?? decision.rule,
+                reason: limited?.message ?? decision.reason,
                 args: redacted,
                 argsSHA256: argsSHA256,
                 caller: session.auditCaller
             ),
             // Audit before acting: what can change something is written before it is forwarded, and on
             // disk before its answer (`durable_before: answer`) or before it is forwarded (`forward`).
-            durable: entry.scope != .read || decision.effect != .allow
+            durable: entry.scope != .read || decision.effect != .allow || limited != nil
         )
         switch admission {
         case .now(let failure):
@@ -133,9 +134,10 @@ extension Gateway {
             }
             // `durable_before: answer`: the record is written (a crash of muxgate keeps it), so an
             // allowed call goes on while the disk works, and its answer waits for the fsync. A
-            // denial has no child work to overlap; an `ask` waits for a person anyway; the era
+            // denial or a limited call has no child work to overlap; an `ask` waits for a person anyway; the era
             // crossings keep the stricter order.
-            if decision.effect == .allow, call.setup.config.audit.durableBefore == .answer, !session.modern,
+            if decision.effect == .allow, limited == nil, call.setup.config.audit.durableBefore == .answer,
+                !session.modern,
                 !call.child.isModern
             {
                 call.commit = PendingCommit(ticket: ticket, observe: observeWrite)
@@ -155,7 +157,7 @@ extension Gateway {
                         "tools/call \(entry.exposedName) cancelled by the client before it was forwarded",
                         metadata: ["muxgate.server": .string(entry.server)]
                     )
-                    if decision.effect == .allow {
+                    if decision.effect == .allow && limited == nil {
                         observe(
                             RelayOutcome(kind: .cancelled),
                             of: entry,
@@ -194,6 +196,10 @@ extension Gateway {
     /// - Parameter failure: Why the audit trail stops the call (`audit.on_failure: deny`).
     private nonisolated func settle(_ call: consuming GateCall, failure: String? = nil) -> CallPlan {
         if let failure { call.decision = PolicyDecision(effect: .deny, rule: "audit.on_failure", reason: failure) }
+        if let refusal = call.limited, failure == nil {
+            refuseLimited(call, refusal)
+            return .answered
+        }
         switch call.decision.effect {
         case .allow: return .forward(call)
         case .ask: return .ask(call)

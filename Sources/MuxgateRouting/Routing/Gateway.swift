@@ -109,6 +109,8 @@ package actor Gateway: Service {
     package var startedServers: Set<String> = []
     /// The tool search index (`discovery:`), fed each catalogue while some caller can search.
     package let discovery: ToolDiscovery
+    /// The counters of the `limits:` section, per caller; they outlive reloads.
+    package nonisolated let limiter: Limiter
 
     /// A gateway for one IDE (the stdio front), whose messages go to `sink`.
     ///
@@ -120,7 +122,8 @@ package actor Gateway: Service {
         auditor: Auditor? = nil,
         telemetry: Telemetry? = nil,
         transports: ChildTransports,
-        trace: GateTrace? = nil
+        trace: GateTrace? = nil,
+        limiter: Limiter? = nil
     ) {
         let session = ClientSession(label: "stdio", identity: .local, sink: sink, telemetry: telemetry, fixed: true)
         self.init(
@@ -130,7 +133,8 @@ package actor Gateway: Service {
             auditor: auditor,
             telemetry: telemetry,
             transports: transports,
-            trace: trace
+            trace: trace,
+            limiter: limiter
         )
     }
 
@@ -141,7 +145,8 @@ package actor Gateway: Service {
         auditor: Auditor?,
         telemetry: Telemetry? = nil,
         transports: ChildTransports,
-        trace: GateTrace? = nil
+        trace: GateTrace? = nil,
+        limiter: Limiter? = nil
     ) {
         self.init(
             config: config,
@@ -150,7 +155,8 @@ package actor Gateway: Service {
             auditor: auditor,
             telemetry: telemetry,
             transports: transports,
-            trace: trace
+            trace: trace,
+            limiter: limiter
         )
     }
 
@@ -161,9 +167,13 @@ package actor Gateway: Service {
         auditor: Auditor?,
         telemetry: Telemetry?,
         transports: ChildTransports,
-        trace: GateTrace?
+        trace: GateTrace?,
+        limiter: Limiter?
     ) {
         self.transports = transports
+        // The journal opens only once a limit has a quota (never for a configuration without).
+        self.limiter = limiter ?? Limiter(journalPath: config.limitsJournalPath())
+        if let failure = self.limiter.configure(config.limits) { logger.error("limits: \(failure)") }
         self.trace = trace
         self.auditor = auditor
         self.telemetry = telemetry

@@ -24,6 +24,8 @@ package final class GatewaySetup: Sendable {
     package let policies: [String: PolicyEngine]
     /// The result guards (`guards:`), with muxgate's own secrets known at this configuration.
     package let guards: ResultGuard
+    /// The `limits:` section; nil when it has none (the `limit` stage is then one nil check).
+    package let limits: LimitTable?
     /// Makes a child of this configuration: shared (nil), or a team-mode session's own.
     package let makeChild: @Sendable (ServerConfig, ClientSession?) -> ChildServer
 
@@ -85,6 +87,7 @@ package final class GatewaySetup: Sendable {
         )
         policies = config.clientPolicies
         guards = ResultGuard(config.guards, known: Secrets.shared.snapshot.values)
+        limits = config.limits.isEmpty ? nil : LimitTable(config.limits)
         promptShapers = Dictionary(
             uniqueKeysWithValues: config.servers.map {
                 ($0.name, ToolShaper(server: $0.name, config: ToolShapingConfig(filter: $0.prompts)))

@@ -271,7 +271,15 @@ package struct TeamFront: Service {
         {
             work.continuation.yield(job)
         }
-        return await answer(exchange, session: target)
+        var response = await answer(exchange, session: target)
+        // A limit refused the call: HTTP's own signal too, where the answer is a plain JSON body
+        // (a stream's headers left before its answer was known).
+        if let seconds = target.session.retryHints.withLock({ $0.removeValue(forKey: id) }),
+            response.headers[.contentType] == "application/json"
+        {
+            response.headers[.retryAfter] = "\(seconds)"
+        }
+        return response
     }
 
     private func delete(_ request: Request) async -> Response {

@@ -153,6 +153,15 @@ package final class Instruments: Sendable {
         ).increment()
     }
 
+    /// A limit refused a call (`limits.NAME`, kind rate, concurrency, quota or store).
+    package func limited(_ limit: String, kind: String) {
+        Counter(
+            label: "muxgate.limits.refused",
+            dimensions: [("limit", limit), ("kind", kind)],
+            factory: factory
+        ).increment()
+    }
+
     /// A decision became durable in the audit trail.
     package func auditWrite(_ duration: Duration) {
         Timer(label: "muxgate.audit.write.duration", factory: factory).recordNanoseconds(duration.nanoseconds)
