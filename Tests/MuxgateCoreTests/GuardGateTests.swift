@@ -94,7 +94,8 @@ struct GuardGateTests {
         _ = await gate.send(3, "tools/call", #"{"name":"mem_post","arguments":{"body":"hello"}}"#)
         _ = await gate.send(4, "tools/call", #"{"name":"mem_read","arguments":{"body":"\#(Self.key)"}}"#)
         #expect(child.received("tools/call").count == 2)
-        #expect(gate.passed.withLock { $0["2"] } == [.read, .resolve, .shape, .judge, .limit, .record], "denied at judge")
+        let stages: [GateStage] = [.read, .resolve, .shape, .judge, .limit, .record]
+        #expect(gate.passed.withLock { $0["2"] } == stages, "denied at judge")
     }
 
     @Test("a capped result ends with a note; read_result_page is listed and pages it to the end exactly")
