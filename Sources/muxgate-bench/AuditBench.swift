@@ -137,6 +137,10 @@ enum AuditBench {
             ),
             ("muxgate, audit on, read path (`scopes: { read: [echo] }`)", "\n    scopes: { read: [echo] }"),
             ("muxgate, **default config** (echo unannotated → destructive: durable)", ""),
+            (
+                "muxgate, default config with `audit.durable_before: forward` (the default until 2026-12-07)",
+                "\naudit: { durable_before: forward }"
+            ),
         ] {
             let path = work + "/durable-\(UUID().uuidString.prefix(6)).yaml"
             try "servers:\n  fx:\n    command: \(fixture)\n    args: [--name, fx]\(scopes)\n"
@@ -189,7 +193,7 @@ enum AuditBench {
                     run.rate,
                     run.rate / directRate * 100,
                     run.rate / floorRate * 100,
-                    label.contains("default") ? String(format: "%.0f%%", run.rate / readRate * 100) : "—",
+                    label.contains("default config") ? String(format: "%.0f%%", run.rate / readRate * 100) : "—",
                     fsyncs(pipelinedFsyncs),
                     pipelinedCPU
                 )
