@@ -1,0 +1,2 @@
+let args = CommandLine.arguments
+print("hello", args.count)
