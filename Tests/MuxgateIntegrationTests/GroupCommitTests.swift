@@ -65,13 +65,17 @@ struct GroupCommitTests {
         return (Gateway(config: loaded, sink: sink, logger: logger, auditor: auditor, transports: .standard), sink, log)
     }
 
-    @Test("a destructive call is forwarded only after its fsync; one cancelled meanwhile never reaches the child")
+    /// `audit.durable_before: forward` (the default, `answer`, overlaps the fsync with the child's
+    /// work instead: `AuditDurablePointTests`).
+    @Test(
+        "durable_before: forward — a destructive call is forwarded only after its fsync; one cancelled meanwhile never reaches the child"
+    )
     func cancelWhileDurable() async throws {
         let directory = try TestPaths.temporaryDirectory()
         let received = directory + "/received.jsonl"
         let gate = Gate()
         let (gateway, sink, log) = try Self.gateway(
-            "servers:\n" + Harness.fixture("fx", ["--log", received]),
+            "audit: { durable_before: forward }\nservers:\n" + Harness.fixture("fx", ["--log", received]),
             auditPath: directory + "/audit.jsonl",
             gate: gate
         )
