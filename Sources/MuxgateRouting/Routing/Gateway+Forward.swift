@@ -3,10 +3,10 @@ package import MuxgateAudit
 package import MuxgateChildren
 import MuxgateConfig
 package import MuxgatePolicy
-package import MuxgateTelemetry
+import MuxgateTelemetry
 package import MuxgateWire
 import Synchronization
-package import Tracing
+import Tracing
 
 /// The forward stage, once for every route: the IDE's request to its child under a fresh id
 /// (the IDE's cancel reaching it), across the protocol eras, and the answer back under the IDE's

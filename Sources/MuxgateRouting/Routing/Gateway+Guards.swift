@@ -36,7 +36,7 @@ extension Gateway {
     package nonisolated static func isOpenWorld(_ entry: NamedCatalogue.Entry, _ settings: GuardsConfig.Settings)
         -> Bool
     {
-        settings.openWorld ?? (entry.childDefinition["annotations"]?["openWorldHint"]?.bool == true)
+        settings.openWorld ?? entry.openWorldHint
     }
 
     /// The screen of a call to `entry`, or nil when no guard can change its result.
@@ -59,11 +59,10 @@ extension Gateway {
     /// denied (rule `guards.secrets.RULE`), so it is audited as the decision and never forwarded.
     nonisolated func screenArguments(_ call: inout GateCall) {
         let settings = call.setup.guards.config.settings(server: call.entry.server, tool: call.entry.exposedName)
-        // The scan first: it is cheaper than reading the tool's annotations, and finds nothing in
-        // almost every call.
-        guard settings.secrets != .off,
-            let rule = call.setup.guards.screenArguments(call.arguments, settings: settings),
-            Self.isOpenWorld(call.entry, settings)
+        // Whether the tool reaches out first (a flag read once per definition): most do not, and
+        // their arguments, however large, are not scanned.
+        guard settings.secrets != .off, Self.isOpenWorld(call.entry, settings),
+            let rule = call.setup.guards.screenArguments(call.arguments, settings: settings)
         else { return }
         call.decision = PolicyDecision(
             effect: .deny,

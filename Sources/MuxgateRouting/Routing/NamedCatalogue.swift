@@ -33,6 +33,8 @@ package struct NamedCatalogue: Sendable {
         package let pinSHA256: String
         /// The argument names its `inputSchema` declares (for keys that differ only by case).
         package let argumentNames: ArgumentNames
+        /// The child's `annotations.openWorldHint` is `true` (read once: the guards ask on every call).
+        package let openWorldHint: Bool
 
         package init(
             exposedName: String,
@@ -58,6 +60,7 @@ package struct NamedCatalogue: Sendable {
             self.definitionSHA256 = definitionSHA256
             self.pinSHA256 = pinSHA256
             argumentNames = ArgumentNames(schema: childDefinition["inputSchema"], also: readArguments)
+            openWorldHint = childDefinition["annotations"]?["openWorldHint"]?.bool == true
         }
     }
 

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Splits a byte stream into newline-delimited messages, bounded in size.
 ///
 /// Only `\n` ends a message: U+2028 and U+2029 are legal inside JSON strings and never split one.
@@ -20,12 +24,15 @@ package struct LineFramer: Sendable {
 
     /// Feeds a chunk, calling `emit` for every complete line (empty and blank lines skipped).
     package mutating func push(_ chunk: UnsafeRawBufferPointer, _ emit: (Event) -> Void) {
+        guard let base = chunk.baseAddress else { return }
         var start = 0
         while start < chunk.count {
-            guard let newline = chunk[start...].firstIndex(of: 0x0A) else {
+            // libc's memchr (vectorised): the generic `firstIndex(of:)` cost ten instructions a byte.
+            guard let found = memchr(base + start, 0x0A, chunk.count - start) else {
                 append(chunk[start...])
                 return
             }
+            let newline = base.distance(to: UnsafeRawPointer(found))
             append(chunk[start..<newline])
             finishLine(emit)
             start = newline + 1

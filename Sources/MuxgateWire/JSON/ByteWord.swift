@@ -1,6 +1,6 @@
 /// Eight bytes of a JSON text tested at once: the string encoder copies a word that holds nothing
-/// to escape, and walks byte by byte only one that does. (The scanners tried it too and got slower
-/// on the short strings messages are made of: docs/performance.md.)
+/// to escape, and the scanners skip one that holds nothing they must look at, walking byte by
+/// byte only one that does (past a string's first 16 bytes: most strings end sooner).
 ///
 /// Each test is exact for the word as a whole (the classic "has a zero byte" and "has a byte less
 /// than n" tricks): a borrow can mark a byte above a true match, never a word without one.
@@ -32,5 +32,12 @@ package enum ByteWord {
     @inline(__always)
     package static func needsEscape(_ word: UInt64) -> Bool {
         hasControl(word) || has(word, UInt8(ascii: "\"")) || has(word, UInt8(ascii: "\\"))
+    }
+
+    /// Whether every byte of `word` is printable ASCII other than a quote or a backslash: plain
+    /// string content that needs no validation.
+    @inline(__always)
+    package static func isPlainText(_ word: UInt64) -> Bool {
+        word & highs == 0 && !needsEscape(word)
     }
 }

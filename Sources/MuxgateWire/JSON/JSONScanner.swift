@@ -76,7 +76,31 @@ package struct JSONScanner {
     /// after it; `\uXXXX`'s digits are plain bytes).
     package func skipValidatedString(_ index: Int) -> Int {
         var i = index + 1
+        // Most strings (keys, ids, names) end within 16 bytes; a longer one goes out of line.
+        let short = min(bytes.count, index + 17)
+        while i < short {
+            switch bytes[i] {
+            case UInt8(ascii: "\\"): i += 2
+            case UInt8(ascii: "\""): return i + 1
+            default: i += 1
+            }
+        }
+        return i < bytes.count ? skipLongValidatedString(i) : i
+    }
+
+    /// The rest of a long validated string: eight bytes at a time until a word holds a quote or a
+    /// backslash, then byte by byte. Out of line, so the short strings' loop stays small.
+    @inline(never)
+    private func skipLongValidatedString(_ start: Int) -> Int {
+        var i = start
         while i < bytes.count {
+            if i + 8 <= bytes.count {
+                let word = ByteWord.load(bytes, i)
+                if !ByteWord.has(word, UInt8(ascii: "\"")) && !ByteWord.has(word, UInt8(ascii: "\\")) {
+                    i += 8
+                    continue
+                }
+            }
             switch bytes[i] {
             case UInt8(ascii: "\\"): i += 2
             case UInt8(ascii: "\""): return i + 1
@@ -231,22 +255,54 @@ package struct JSONScanner {
     @inline(__always)
     package func skipString(_ index: Int, plain: inout Bool) throws(JSONParseError) -> Int {
         var i = index + 1
+        // Most strings end within 16 bytes; a longer one goes on out of line.
+        let short = index + 17
         while i < bytes.count {
-            let b = bytes[i]
-            if b == UInt8(ascii: "\"") { return i + 1 }
-            if b == UInt8(ascii: "\\") {
-                plain = false
-                i = try skipEscape(i)
-            } else if b < 0x20 {
-                throw JSONParseError(.controlCharacter, at: i)
-            } else if b < 0x80 {
-                i += 1
-            } else {
-                plain = false
-                i = try skipUTF8(i)
-            }
+            if i >= short { return try skipLongString(i, plain: &plain) }
+            if try stringByte(&i, plain: &plain) { return i }
         }
         throw JSONParseError(.unexpectedEnd, at: i)
+    }
+
+    /// The rest of a long string: eight bytes of printable ASCII at a time; a word that holds
+    /// anything else byte by byte. Out of line, so the short strings' loop stays small.
+    @inline(never)
+    private func skipLongString(_ start: Int, plain: inout Bool) throws(JSONParseError) -> Int {
+        var i = start
+        var wordwise = i
+        while i < bytes.count {
+            if i >= wordwise, i + 8 <= bytes.count {
+                if ByteWord.isPlainText(ByteWord.load(bytes, i)) {
+                    i += 8
+                    continue
+                }
+                wordwise = i + 8
+            }
+            if try stringByte(&i, plain: &plain) { return i }
+        }
+        throw JSONParseError(.unexpectedEnd, at: i)
+    }
+
+    /// One step through a string at `i`: past the closing quote (true), or past one character.
+    @inline(__always)
+    private func stringByte(_ i: inout Int, plain: inout Bool) throws(JSONParseError) -> Bool {
+        let b = bytes[i]
+        if b == UInt8(ascii: "\"") {
+            i += 1
+            return true
+        }
+        if b == UInt8(ascii: "\\") {
+            plain = false
+            i = try skipEscape(i)
+        } else if b < 0x20 {
+            throw JSONParseError(.controlCharacter, at: i)
+        } else if b < 0x80 {
+            i += 1
+        } else {
+            plain = false
+            i = try skipUTF8(i)
+        }
+        return false
     }
 
     private func skipEscape(_ index: Int) throws(JSONParseError) -> Int {
