@@ -90,26 +90,21 @@ package struct AuditConfig: Sendable, Decodable, Equatable {
                 message: "\(rotateBytes) bytes is too small to rotate at (use at least 4KiB)"
             )
         }
-        if let text = try container.decodeIfPresent(String.self, forKey: .onFailure) {
-            guard let policy = FailurePolicy(rawValue: text) else {
-                throw ConfigIssue(
-                    code: .invalidValue,
-                    path: path + ["on_failure"],
-                    message: "'\(text)' is not a failure policy (use deny or warn)"
-                )
-            }
-            onFailure = policy
-        }
-        if let text = try container.decodeIfPresent(String.self, forKey: .durableBefore) {
-            guard let point = DurablePoint(rawValue: text) else {
-                throw ConfigIssue(
-                    code: .invalidValue,
-                    path: path + ["durable_before"],
-                    message: "'\(text)' is not a durability point (use answer, the default, or forward)"
-                )
-            }
-            durableBefore = point
-        }
+        onFailure =
+            try container.decodeChoice(
+                FailurePolicy.self,
+                forKey: .onFailure,
+                at: path,
+                "a failure policy (use deny or warn)"
+            )
+            ?? onFailure
+        durableBefore =
+            try container.decodeChoice(
+                DurablePoint.self,
+                forKey: .durableBefore,
+                at: path,
+                "a durability point (use answer, the default, or forward)"
+            ) ?? durableBefore
         anchor = try container.decodeIfPresent(AuditAnchorConfig.self, forKey: .anchor)
     }
 

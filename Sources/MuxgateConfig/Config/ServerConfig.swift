@@ -85,18 +85,13 @@ package struct ServerConfig: Sendable, Decodable {
         disabled = try container.decodeIfPresent(Bool.self, forKey: .disabled) ?? false
         lazy = try container.decodeIfPresent(Bool.self, forKey: .lazy) ?? false
         perSession = try container.decodeIfPresent(Bool.self, forKey: .perSession) ?? false
-        if let era = try container.decodeIfPresent(String.self, forKey: .protocolEra) {
-            guard let parsed = ProtocolEra(rawValue: era) else {
-                throw ConfigIssue(
-                    code: .invalidValue,
-                    path: path + ["protocol"],
-                    message: "'\(era)' is not a protocol muxgate speaks to children (use initialize or 2026-07-28)"
-                )
-            }
-            protocolEra = parsed
-        } else {
-            protocolEra = .initialize
-        }
+        protocolEra =
+            try container.decodeChoice(
+                ProtocolEra.self,
+                forKey: .protocolEra,
+                at: path,
+                "a protocol muxgate speaks to children (use initialize or 2026-07-28)"
+            ) ?? .initialize
         tools = try container.decodeIfPresent(ToolShapingConfig.self, forKey: .tools) ?? ToolShapingConfig()
         prompts = try container.decodeIfPresent(ListFilterConfig.self, forKey: .prompts) ?? ListFilterConfig()
         resources = try container.decodeIfPresent(ListFilterConfig.self, forKey: .resources) ?? ListFilterConfig()

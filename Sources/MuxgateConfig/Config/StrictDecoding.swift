@@ -30,6 +30,27 @@ extension Decoder {
     }
 }
 
+extension KeyedDecodingContainer {
+    /// A string member that must name one of `Choice`'s cases; nil when it is absent.
+    ///
+    /// - Parameters:
+    ///   - path: The key path of this mapping (`ConfigIssue.keyPath`).
+    ///   - what: What the value should have been, with the choices: "a failure policy (use deny or warn)".
+    /// - Throws: `ConfigIssue` (`invalidValue`) naming the key and the choices.
+    package func decodeChoice<Choice: RawRepresentable>(
+        _ type: Choice.Type,
+        forKey key: Key,
+        at path: [String],
+        _ what: String
+    ) throws -> Choice? where Choice.RawValue == String {
+        guard let text = try decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let choice = Choice(rawValue: text) else {
+            throw ConfigIssue(code: .invalidValue, path: path + [key.stringValue], message: "'\(text)' is not \(what)")
+        }
+        return choice
+    }
+}
+
 /// The Levenshtein distance between two short strings.
 package func editDistance(_ a: String, _ b: String) -> Int {
     let a = Array(a)
